@@ -1,0 +1,151 @@
+/**
+ * The connector seams. Blocks and the engine see only these interfaces; which
+ * implementation stands behind them (local folder or GCS, DuckDB or BigQuery,
+ * embedded Postgres or Cloud SQL) is decided by the io_config profile.
+ */
+import type { Table } from 'apache-arrow';
+import type { Readable } from 'node:stream';
+
+export type IfExists = 'replace' | 'append' | 'fail';
+
+/** Arrow column types a loader can be told to produce. All are nullable. */
+export type ColumnType = 'int64' | 'int32' | 'float64' | 'string' | 'bool' | 'timestamp' | 'date';
+
+export interface ExportResult {
+  /** Rows written. */
+  readonly rows: number;
+  /** Where they went, as a human reads it: `postgres://host/db "ny_taxi"."yellow_taxi_data"`, `gs://b/k`. */
+  readonly target: string;
+}
+
+export interface PartitionedWriteResult extends ExportResult {
+  /** Partition values written, e.g. `["2021-01-01", …]`, with rows per partition. */
+  readonly partitions: readonly { readonly value: string; readonly rows: number; readonly files: readonly string[] }[];
+}
+
+// ---------------------------------------------------------------------------
+// Postgres
+
+export interface PostgresExportOptions {
+  /** Defaults to the profile's POSTGRES_SCHEMA, then `public`. */
+  readonly schema?: string;
+  readonly table: string;
+  /** Default `replace`: the table's rows are swapped atomically; a failed export leaves the old rows. */
+  readonly ifExists?: IfExists;
+}
+
+export interface PostgresConnector {
+  /** Runs a query and returns its rows as an Arrow table. */
+  query(sql: string, params?: readonly unknown[]): Promise<Table>;
+  /** Runs a statement that returns nothing useful (DDL, DML). */
+  execute(sql: string, params?: readonly unknown[]): Promise<void>;
+  /** Writes a table with `COPY FROM STDIN`, creating the schema and table when missing. */
+  export(table: Table, options: PostgresExportOptions): Promise<ExportResult>;
+  close(): Promise<void>;
+}
+
+// ---------------------------------------------------------------------------
+// Object storage and the lake
+
+/** Bytes by key: a local folder or a GCS bucket prefix. Keys use `/`. */
+export interface ObjectStore {
+  /** `file:///abs/folder` or `gs://bucket/prefix`. */
+  readonly uri: string;
+  /** The full URI of a key, for messages and for BigQuery load jobs. */
+  url(key: string): string;
+  read(key: string): Promise<Uint8Array>;
+  createReadStream(key: string): Readable;
+  /** Writes an object; readers never see a partially written one. */
+  write(key: string, data: Uint8Array | Readable, options?: { contentType?: string }): Promise<void>;
+  exists(key: string): Promise<boolean>;
+  /** Keys under a prefix, recursively, sorted. */
+  list(prefix: string): Promise<string[]>;
+  delete(keys: readonly string[]): Promise<void>;
+}
+
+export interface PartitionedWriteOptions {
+  /** Column(s) to partition by, Hive style: `<col>=<value>/part-0.parquet`. */
+  readonly partitionBy: string | readonly string[];
+  /**
+   * `overwrite-partitions` (default): each partition written replaces that
+   * partition's old files, others are kept. `append` adds files.
+   */
+  readonly mode?: 'overwrite-partitions' | 'append';
+}
+
+export interface PartitionedReadOptions {
+  /** Keep only these partition values, e.g. `{ tpep_pickup_date: ['2021-01-01'] }`. */
+  readonly filter?: Readonly<Record<string, readonly string[]>>;
+}
+
+export interface Lake {
+  readonly uri: string;
+  readonly store: ObjectStore;
+  /** Writes one object; the format comes from the extension (.parquet, .csv, .csv.gz, .json). */
+  write(table: Table, key: string): Promise<ExportResult>;
+  /** Reads one object; a missing object is an error, never an empty table. */
+  read(key: string, options?: { columns?: Readonly<Record<string, ColumnType>> }): Promise<Table>;
+  writePartitioned(table: Table, prefix: string, options: PartitionedWriteOptions): Promise<PartitionedWriteResult>;
+  readPartitioned(prefix: string, options?: PartitionedReadOptions): Promise<Table>;
+}
+
+// ---------------------------------------------------------------------------
+// Warehouse: DuckDB on a laptop, BigQuery in the cloud
+
+export interface WarehouseTarget {
+  /** DuckDB schema or BigQuery dataset. */
+  readonly dataset: string;
+  readonly table: string;
+  readonly ifExists?: IfExists;
+}
+
+export interface Warehouse {
+  readonly kind: 'duckdb' | 'bigquery';
+  query(sql: string): Promise<Table>;
+  export(table: Table, target: WarehouseTarget): Promise<ExportResult>;
+  /**
+   * Runs a SQL block: each entry of `inputs` is made queryable and its
+   * placeholder name (`df_1`, a block uuid) is replaced by the quoted table
+   * name; the result is written to `target` when given, and returned.
+   */
+  runSql(sql: string, inputs: Readonly<Record<string, Table>>, target?: WarehouseTarget): Promise<Table>;
+  close(): Promise<void>;
+}
+
+// ---------------------------------------------------------------------------
+// HTTP and file sources
+
+export interface CsvReadOptions {
+  /** Declared column types (the Zoomcamp dtype map); other columns are inferred. */
+  readonly columns?: Readonly<Record<string, ColumnType>>;
+  /** Columns parsed as timestamps (pandas' `parse_dates`). */
+  readonly parseDates?: readonly string[];
+  /** `fail` (default): the first malformed row is an error naming line, column and value. `skip`: counted and logged. */
+  readonly onBadRow?: 'fail' | 'skip';
+  readonly delimiter?: string;
+}
+
+export interface ReadReport {
+  readonly rows: number;
+  readonly badRows: number;
+  /** The first few bad rows, for the log. */
+  readonly badRowSamples: readonly { readonly line: number; readonly reason: string }[];
+}
+
+export interface HttpLoader {
+  /** Fetches a CSV (plain or .gz) or Parquet file and decodes it into Arrow, streaming. */
+  load(url: string, options?: CsvReadOptions): Promise<Table>;
+  /** Same as `load`, with the bad-row report. */
+  loadWithReport(url: string, options?: CsvReadOptions): Promise<{ table: Table; report: ReadReport }>;
+}
+
+// ---------------------------------------------------------------------------
+
+/** What a block gets as `ctx.io`: connectors for the active profile, opened on first use. */
+export interface Connectors {
+  readonly profile: string;
+  postgres(): Promise<PostgresConnector>;
+  lake(): Promise<Lake>;
+  warehouse(): Promise<Warehouse>;
+  readonly http: HttpLoader;
+}
