@@ -1,0 +1,242 @@
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { extname, join, relative, resolve } from 'node:path';
+import { parseDocument } from 'yaml';
+import type { z } from 'zod';
+import { ConfigError } from '../errors.ts';
+import { assertValidSchedule } from '../time/schedule.ts';
+import { findCycle } from './dag.ts';
+import { parseDuration } from './duration.ts';
+import {
+  DEFAULT_RESOURCES,
+  DEFAULT_RETRY,
+  type BlockKind,
+  type BlockSpec,
+  type PipelineSpec,
+  type Project,
+  type RetryPolicy,
+  type Trigger,
+} from './model.ts';
+import { pipelineSchema, type RawBlock, type RawPipeline, type RawRetry } from './pipeline-schema.ts';
+
+export const PIPELINE_FILE = 'pipeline.yaml';
+export const IO_CONFIG_FILE = 'io_config.yaml';
+
+/**
+ * Reads and validates every `<root>/<name>/pipeline.yaml`. Synchronous and
+ * free of side effects (block modules are not imported), so that infra/ can
+ * call it while building the Pulumi program.
+ *
+ * Every problem is a ConfigError naming the file and the key: unknown keys,
+ * missing block files, unknown upstreams, duplicate uuids, cycles, invalid
+ * schedules and time zones.
+ */
+export function loadProject(root: string): Project {
+  const absRoot = resolve(root);
+  if (!existsSync(absRoot) || !statSync(absRoot).isDirectory()) {
+    throw new ConfigError({ file: absRoot, message: 'the project folder does not exist', hint: 'pass --project <folder holding io_config.yaml>' });
+  }
+  const pipelines = new Map<string, PipelineSpec>();
+  for (const entry of readdirSync(absRoot, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
+    if (!entry.isDirectory()) continue;
+    const file = join(absRoot, entry.name, PIPELINE_FILE);
+    if (!existsSync(file)) continue;
+    pipelines.set(entry.name, loadPipeline(absRoot, entry.name, file));
+  }
+  return { root: absRoot, ioConfigFile: join(absRoot, IO_CONFIG_FILE), pipelines };
+}
+
+/** Reads one pipeline.yaml; `name` is its folder name. */
+export function loadPipeline(root: string, name: string, file: string): PipelineSpec {
+  const raw = parsePipelineYaml(file);
+  if (raw.name !== undefined && raw.name !== name) {
+    throw new ConfigError({
+      file,
+      key: 'name',
+      message: `says "${raw.name}" but the folder is "${name}"`,
+      hint: 'a pipeline is named after its folder: rename the folder or drop the name key',
+    });
+  }
+  const pipelineRetry = toRetry(raw.retry, DEFAULT_RETRY);
+  const defaultTimeout = raw.timeout === undefined ? undefined : duration(file, 'timeout', raw.timeout);
+
+  const seen = new Set<string>();
+  const blocks = raw.blocks.map((block, i) => {
+    const key = `blocks[${i}]`;
+    if (seen.has(block.uuid)) {
+      throw new ConfigError({ file, key: `${key}.uuid`, message: `duplicate block uuid "${block.uuid}"`, hint: 'give every block of a pipeline its own uuid' });
+    }
+    seen.add(block.uuid);
+    return toBlock(root, file, key, block, pipelineRetry, defaultTimeout);
+  });
+
+  blocks.forEach((block, i) => {
+    block.upstream.forEach((up, j) => {
+      if (!seen.has(up)) {
+        throw new ConfigError({
+          file,
+          key: `blocks[${i}].upstream[${j}]`,
+          message: `block "${block.uuid}" names unknown upstream "${up}"`,
+          hint: `upstream must be one of: ${[...seen].join(', ')}`,
+        });
+      }
+      if (up === block.uuid) {
+        throw new ConfigError({ file, key: `blocks[${i}].upstream[${j}]`, message: `block "${block.uuid}" names itself as upstream` });
+      }
+    });
+  });
+  const cycle = findCycle(blocks);
+  if (cycle) {
+    throw new ConfigError({
+      file,
+      key: 'blocks',
+      message: `the blocks form a cycle: ${cycle.join(' → ')}`,
+      hint: 'a pipeline is a DAG: remove one of these upstream links',
+    });
+  }
+
+  const triggers = (raw.triggers ?? []).map((t, i) => toTrigger(file, `triggers[${i}]`, t));
+  const names = new Set<string>();
+  triggers.forEach((t, i) => {
+    if (names.has(t.name)) throw new ConfigError({ file, key: `triggers[${i}].name`, message: `duplicate trigger name "${t.name}"` });
+    names.add(t.name);
+  });
+
+  const r = raw.resources ?? {};
+  return Object.freeze({
+    name,
+    description: raw.description,
+    file,
+    blocks: Object.freeze(blocks),
+    variables: Object.freeze({ ...(raw.variables ?? {}) }),
+    profileVariables: Object.freeze(
+      Object.fromEntries(Object.entries(raw.profiles ?? {}).map(([p, v]) => [p, Object.freeze({ ...(v.variables ?? {}) })])),
+    ),
+    triggers: Object.freeze(triggers),
+    retry: pipelineRetry,
+    concurrency: raw.concurrency ?? 4,
+    resources: Object.freeze({
+      cpu: r.cpu === undefined ? DEFAULT_RESOURCES.cpu : String(r.cpu),
+      memory: r.memory ?? DEFAULT_RESOURCES.memory,
+      taskTimeoutMs: r.task_timeout === undefined ? DEFAULT_RESOURCES.taskTimeoutMs : duration(file, 'resources.task_timeout', r.task_timeout),
+      parallelism: r.parallelism ?? DEFAULT_RESOURCES.parallelism,
+      maxRetries: r.max_retries ?? DEFAULT_RESOURCES.maxRetries,
+    }),
+    tags: Object.freeze([...(raw.tags ?? [])]),
+  });
+}
+
+function parsePipelineYaml(file: string): RawPipeline {
+  const doc = parseDocument(readFileSync(file, 'utf8'), { prettyErrors: true });
+  if (doc.errors.length > 0) {
+    throw new ConfigError({ file, message: `is not valid YAML: ${doc.errors[0]!.message}` });
+  }
+  const result = pipelineSchema.safeParse(doc.toJS());
+  if (!result.success) throw schemaError(file, result.error);
+  return result.data;
+}
+
+function schemaError(file: string, error: z.ZodError): ConfigError {
+  const issue = error.issues[0]!;
+  const key = issue.path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`)).join('').replace(/^\./, '');
+  let message = issue.message;
+  if (issue.code === 'unrecognized_keys') {
+    message = `unknown key${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `"${k}"`).join(', ')}`;
+  }
+  return new ConfigError({
+    file,
+    key: key || undefined,
+    message,
+    hint: 'see "pipeline.yaml" in the README for every key a pipeline accepts',
+  });
+}
+
+function toBlock(
+  root: string,
+  file: string,
+  key: string,
+  raw: RawBlock,
+  pipelineRetry: RetryPolicy,
+  defaultTimeout: number | undefined,
+): BlockSpec {
+  const path = resolve(root, raw.file);
+  if (!existsSync(path)) {
+    throw new ConfigError({
+      file,
+      key: `${key}.file`,
+      message: `block file ${raw.file} does not exist (looked for ${path})`,
+      hint: `block files are relative to the project folder ${root}; create it with: pipekit new block ${raw.uuid} --kind ${raw.kind}`,
+    });
+  }
+  const ext = extname(path).toLowerCase();
+  const language = ext === '.sql' ? 'sql' : ['.ts', '.mts', '.js', '.mjs'].includes(ext) ? 'typescript' : undefined;
+  if (!language) {
+    throw new ConfigError({ file, key: `${key}.file`, message: `${raw.file}: a block file is .ts, .js or .sql` });
+  }
+  if (raw.sql && language !== 'sql') {
+    throw new ConfigError({ file, key: `${key}.sql`, message: 'only .sql blocks take sql settings' });
+  }
+  if (raw.sql?.schema && raw.sql?.dataset && raw.sql.schema !== raw.sql.dataset) {
+    throw new ConfigError({ file, key: `${key}.sql`, message: 'give schema or dataset, not both' });
+  }
+  return Object.freeze({
+    uuid: raw.uuid,
+    kind: raw.kind as BlockKind,
+    file: relative(root, path),
+    path,
+    language,
+    upstream: Object.freeze([...(raw.upstream ?? [])]),
+    retry: toRetry(raw.retry, pipelineRetry, file, `${key}.retry`),
+    timeoutMs: raw.timeout === undefined ? defaultTimeout : duration(file, `${key}.timeout`, raw.timeout),
+    sql:
+      language === 'sql'
+        ? Object.freeze({
+            connection: raw.sql?.connection ?? 'warehouse',
+            schema: raw.sql?.schema ?? raw.sql?.dataset,
+            table: raw.sql?.table,
+            // Mage's default export_write_policy for SQL blocks.
+            write: raw.sql?.write ?? 'append',
+          })
+        : undefined,
+    description: raw.description,
+  });
+}
+
+function toRetry(raw: RawRetry | undefined, base: RetryPolicy, file = '', key = 'retry'): RetryPolicy {
+  if (!raw) return base;
+  return Object.freeze({
+    attempts: raw.attempts ?? base.attempts,
+    delayMs: raw.delay === undefined ? base.delayMs : duration(file, `${key}.delay`, raw.delay),
+    backoff: raw.backoff ?? base.backoff,
+    maxDelayMs: raw.max_delay === undefined ? base.maxDelayMs : duration(file, `${key}.max_delay`, raw.max_delay),
+  });
+}
+
+function toTrigger(file: string, key: string, raw: NonNullable<RawPipeline['triggers']>[number]): Trigger {
+  const common = {
+    name: raw.name,
+    variables: Object.freeze({ ...(raw.variables ?? {}) }),
+    enabled: raw.enabled ?? true,
+    description: raw.description,
+  };
+  if ('schedule' in raw) {
+    const timezone = raw.timezone ?? 'UTC';
+    try {
+      assertValidSchedule(raw.schedule, timezone);
+    } catch (error) {
+      throw new ConfigError({ file, key: `${key}.schedule`, message: (error as Error).message });
+    }
+    return Object.freeze({ type: 'schedule', schedule: raw.schedule, timezone, ...common });
+  }
+  if ('gcs' in raw) {
+    return Object.freeze({ type: 'gcs', bucket: raw.gcs.bucket, prefix: raw.gcs.prefix ?? '', ...common });
+  }
+  return Object.freeze({ type: 'api', ...common });
+}
+
+function duration(file: string, key: string, value: string | number): number {
+  try {
+    return parseDuration(value);
+  } catch (error) {
+    throw new ConfigError({ file, key, message: (error as Error).message });
+  }
+}
