@@ -22,7 +22,7 @@ export const IO_CONFIG_KEYS = {
   WAREHOUSE: 'duckdb | bigquery',
   DUCKDB_PATH: 'DuckDB database file (relative to the project)',
   BIGQUERY_DATASET: 'default BigQuery dataset for SQL blocks',
-  RUN_STORE: 'postgres (default): runs are recorded in the POSTGRES_* database, schema pipekit',
+  RUN_STORE_DBNAME: 'database of the run history (default: POSTGRES_DBNAME), schema pipekit',
   WORKSPACE_URI: 'where block outputs are kept between blocks (local folder)',
   WORKSPACE_RETENTION: 'how long block outputs are kept, e.g. 7d',
   ALERT_WEBHOOK_URL: 'Slack-compatible webhook notified when a run fails',
@@ -94,6 +94,11 @@ export class IoProfile {
   path(key: IoConfigKey | (string & {}), fallback: string): string {
     const raw = this.get(key) ?? fallback;
     return isAbsolute(raw) ? raw : resolve(this.root, raw);
+  }
+
+  /** A copy with some keys replaced (the run store's database, a test's port). */
+  withValues(overrides: Record<string, unknown>): IoProfile {
+    return new IoProfile({ name: this.name, file: this.file, root: this.root, values: { ...this.values, ...overrides } });
   }
 
   /** Plain values, for tests and the console (passwords masked). */

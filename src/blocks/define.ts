@@ -1,0 +1,90 @@
+import type { Table } from 'apache-arrow';
+import type { BlockKind } from '../project/model.ts';
+import type { BlockContext } from './context.ts';
+
+/** A test on a block's output; throw (e.g. `assert`) to fail it. Like Mage's `@test`. */
+export type BlockTest<Out> = (output: Out, ctx: BlockContext) => void | Promise<void>;
+
+export interface BlockOptions {
+  /** Shown in `pipekit list` and the console. */
+  readonly description?: string;
+}
+
+export interface SensorOptions extends BlockOptions {
+  /** How often the sensor is polled (default 30 s). */
+  readonly pollIntervalMs?: number;
+}
+
+/** `(upstream 1, upstream 2, …, ctx) => output` */
+export type BlockHandler<In extends readonly unknown[], Out> = (...args: [...In, BlockContext]) => Out | Promise<Out>;
+
+const BLOCK = Symbol.for('pipekit.block');
+
+/**
+ * A block definition: an immutable value made by `loader`, `transformer`,
+ * `exporter`, `sensor` or `conditional`. `.test()` returns a copy with one
+ * more test; nothing is registered globally.
+ */
+export interface BlockDefinition<In extends readonly unknown[] = readonly unknown[], Out = unknown> {
+  readonly [BLOCK]: true;
+  readonly kind: BlockKind;
+  readonly options: BlockOptions & SensorOptions;
+  readonly run: BlockHandler<In, Out>;
+  readonly tests: readonly { readonly name: string; readonly fn: BlockTest<Out> }[];
+  /** A copy of this block with one more test on its output. */
+  test(name: string, fn: BlockTest<Out>): BlockDefinition<In, Out>;
+}
+
+function define<In extends readonly unknown[], Out>(
+  kind: BlockKind,
+  options: BlockOptions & SensorOptions,
+  run: BlockHandler<In, Out>,
+  tests: BlockDefinition<In, Out>['tests'] = [],
+): BlockDefinition<In, Out> {
+  return Object.freeze({
+    [BLOCK]: true as const,
+    kind,
+    options: Object.freeze({ ...options }),
+    run,
+    tests: Object.freeze([...tests]),
+    test(name: string, fn: BlockTest<Out>) {
+      return define(kind, options, run, [...tests, { name, fn }]);
+    },
+  });
+}
+
+type Overload<K extends BlockKind, O extends BlockOptions> = {
+  <In extends readonly unknown[] = [], Out = Table>(run: BlockHandler<In, Out>): BlockDefinition<In, Out>;
+  <In extends readonly unknown[] = [], Out = Table>(options: O, run: BlockHandler<In, Out>): BlockDefinition<In, Out>;
+  readonly kind: K;
+};
+
+function factory<K extends BlockKind, O extends BlockOptions>(kind: K): Overload<K, O> {
+  const make = (a: unknown, b?: unknown) =>
+    typeof a === 'function'
+      ? define(kind, {}, a as BlockHandler<readonly unknown[], unknown>)
+      : define(kind, (a ?? {}) as O, b as BlockHandler<readonly unknown[], unknown>);
+  return Object.assign(make, { kind }) as Overload<K, O>;
+}
+
+/**
+ * Loads data: `export default loader(async (ctx) => ctx.io.http.load(url))`.
+ * Returns an Arrow table (or any JSON-serialisable value).
+ */
+export const loader = factory<'loader', BlockOptions>('loader');
+
+/** Transforms upstream outputs, passed positionally in `upstream` order, then `ctx`. */
+export const transformer = factory<'transformer', BlockOptions>('transformer');
+
+/** Writes upstream outputs somewhere; may return an `ExportResult` for the run record. */
+export const exporter = factory<'exporter', BlockOptions>('exporter');
+
+/** Polls until it returns true (or its timeout): downstream blocks wait for it. */
+export const sensor = factory<'sensor', SensorOptions>('sensor');
+
+/** Returns false to skip every block downstream of it (status `skipped`), true to go on. */
+export const conditional = factory<'conditional', BlockOptions>('conditional');
+
+export function isBlockDefinition(value: unknown): value is BlockDefinition {
+  return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[BLOCK] === true;
+}

@@ -1,0 +1,347 @@
+import { randomBytes } from 'node:crypto';
+import { Table } from 'apache-arrow';
+import type { BlockDefinition } from '../blocks/define.ts';
+import { CancelledError, ConfigError, describeError, NotFoundError } from '../errors.ts';
+import type { Connectors } from '../io/types.ts';
+import { RunLogger, type LogSink } from '../log/logger.ts';
+import { downstreamOf, topologicalOrder } from '../project/dag.ts';
+import type { BlockSpec, PipelineSpec } from '../project/model.ts';
+import type { BlockRunRecord, BlockStatus, RunRecord, RunStatus } from '../runs/model.ts';
+import type { RunStore } from '../runs/store.ts';
+import { executeAttempt } from './execute-block.ts';
+import { loadBlockModule } from './load-block.ts';
+import { nextRetryDelay, sleep } from './retry.ts';
+import type { RunPlan } from './run-plan.ts';
+import { resolveVariables, runtimeValues } from './variables.ts';
+import type { Workspace } from './workspace.ts';
+
+/** Progress events for the terminal view and the console. */
+export type RunEvent =
+  | { readonly type: 'run'; readonly runId: string; readonly status: RunStatus }
+  | { readonly type: 'block'; readonly runId: string; readonly block: string; readonly status: BlockStatus; readonly attempt?: number; readonly rows?: number | null };
+
+export interface RunPipelineOptions {
+  readonly pipeline: PipelineSpec;
+  readonly profile: string;
+  readonly store: RunStore;
+  readonly workspace: Workspace;
+  readonly connectors: Connectors;
+  readonly plan: RunPlan;
+  /** Run variables (`--var`, the API body); override pipeline and trigger variables. */
+  readonly variables?: Readonly<Record<string, unknown>>;
+  readonly event?: Readonly<Record<string, unknown>>;
+  /** Run only this block, feeding it the latest succeeded outputs of its upstreams. */
+  readonly only?: string;
+  /** Re-run a failed run: blocks that succeeded in it are reused, the rest run again. */
+  readonly resumeFrom?: string;
+  readonly backfillId?: string;
+  readonly runId?: string;
+  readonly signal?: AbortSignal;
+  readonly sinks?: readonly LogSink[];
+  readonly onEvent?: (event: RunEvent) => void;
+  readonly env?: NodeJS.ProcessEnv;
+}
+
+export interface RunResult {
+  /** `duplicate` when a scheduled tick already has a run (nothing was executed). */
+  readonly status: RunStatus | 'duplicate';
+  readonly run: RunRecord | null;
+  readonly blocks: readonly BlockRunRecord[];
+}
+
+/** A readable, sortable run id: `20210101T000000-3f9a1c`. */
+export function newRunId(now = new Date()): string {
+  return `${now.toISOString().replace(/[-:]/g, '').slice(0, 15)}-${randomBytes(3).toString('hex')}`;
+}
+
+/**
+ * Runs a pipeline: blocks in dependency order, independent branches in
+ * parallel up to `pipeline.concurrency`, each block retried by its policy
+ * under its timeout, every status recorded in the run store as it changes.
+ */
+export async function runPipeline(options: RunPipelineOptions): Promise<RunResult> {
+  const { pipeline, store, plan } = options;
+  const runId = options.runId ?? newRunId();
+  const selected = selectBlocks(pipeline, options.only);
+
+  const reused = new Map<string, { runId: string; outputUri: string }>();
+  let runVariables = options.variables ?? {};
+  let effectivePlan = plan;
+  if (options.resumeFrom) {
+    const previous = await store.getRun(options.resumeFrom);
+    if (!previous) throw new NotFoundError(`run ${options.resumeFrom} is not in the run store`, { hint: 'list runs with: pipekit runs ' + pipeline.name });
+    if (previous.pipeline !== pipeline.name) throw new ConfigError({ file: pipeline.file, message: `run ${previous.id} belongs to pipeline ${previous.pipeline}` });
+    effectivePlan = { ...plan, executionDate: previous.executionDate, intervalStart: previous.intervalStart, intervalEnd: previous.intervalEnd, trigger: previous.trigger, dedupeKey: null };
+    runVariables = { ...previous.variables, ...runVariables };
+    for (const b of await store.getBlockRuns(previous.id)) {
+      if (b.status === 'succeeded' && b.outputUri) reused.set(b.block, { runId: b.reusedFrom ?? previous.id, outputUri: b.outputUri });
+    }
+  }
+  if (options.only) {
+    const block = pipeline.blocks.find((b) => b.uuid === options.only)!;
+    for (const up of block.upstream) {
+      const latest = await store.latestOutput(pipeline.name, up);
+      if (!latest) {
+        throw new NotFoundError(`block ${options.only} needs the output of ${up}, and ${up} has never succeeded`, {
+          hint: `run the whole pipeline once: pipekit run ${pipeline.name}`,
+        });
+      }
+      reused.set(up, latest);
+    }
+  }
+
+  const runtime = runtimeValues({ ...effectivePlan, profile: options.profile, pipeline: pipeline.name, runId });
+  const variables = resolveVariables(pipeline, options.profile, effectivePlan.triggerVariables, runVariables, runtime, options.env);
+  const run = await store.createRun(
+    {
+      id: runId,
+      pipeline: pipeline.name,
+      trigger: effectivePlan.trigger,
+      executionDate: effectivePlan.executionDate,
+      intervalStart: effectivePlan.intervalStart,
+      intervalEnd: effectivePlan.intervalEnd,
+      profile: options.profile,
+      variables: runVariables,
+      backfillId: options.backfillId ?? null,
+      resumedFrom: options.resumeFrom ?? null,
+      dedupeKey: effectivePlan.dedupeKey,
+    },
+    selected.map((b) => b.uuid),
+  );
+  if (!run) return { status: 'duplicate', run: null, blocks: [] };
+
+  const logger = new RunLogger(runId, pipeline.name, options.sinks ?? []);
+  const emit = (event: RunEvent) => options.onEvent?.(event);
+  const execution = new Execution(options, runId, selected, reused, variables, runtime, logger, emit);
+  await store.updateRun(runId, { status: 'running', startedAt: new Date() });
+  emit({ type: 'run', runId, status: 'running' });
+  logger.info(`run ${runId} of ${pipeline.name} for ${effectivePlan.executionDate.toISOString()} (${effectivePlan.trigger}, profile ${options.profile})`);
+
+  let status: RunStatus;
+  let error: string | null = null;
+  try {
+    const outcome = await execution.run();
+    status = outcome.status;
+    error = outcome.error;
+  } catch (e) {
+    status = 'failed';
+    error = describeError(e);
+    logger.error(error);
+  }
+  const finishedAt = new Date();
+  await store.updateRun(runId, { status, finishedAt, error });
+  logger.log(status === 'succeeded' ? 'INFO' : 'ERROR', `run ${status} in ${((finishedAt.getTime() - run.createdAt.getTime()) / 1000).toFixed(1)}s`);
+  await logger.flush();
+  emit({ type: 'run', runId, status });
+  return { status, run: await store.getRun(runId), blocks: await store.getBlockRuns(runId) };
+}
+
+function selectBlocks(pipeline: PipelineSpec, only: string | undefined): BlockSpec[] {
+  const order = topologicalOrder(pipeline.blocks);
+  const byId = new Map(pipeline.blocks.map((b) => [b.uuid, b]));
+  if (only === undefined) return order.map((id) => byId.get(id)!);
+  const block = byId.get(only);
+  if (!block) {
+    throw new NotFoundError(`pipeline ${pipeline.name} has no block "${only}"`, { hint: `its blocks: ${order.join(', ')}` });
+  }
+  return [block];
+}
+
+/** The state of one run while it executes. */
+class Execution {
+  private readonly status = new Map<string, BlockStatus>();
+  private readonly outputs = new Map<string, unknown>();
+  /** Downstream blocks still to read each output: memory is released when it reaches 0. */
+  private readonly readers = new Map<string, number>();
+  private readonly definitions = new Map<string, BlockDefinition>();
+  private firstError: string | null = null;
+
+  constructor(
+    private readonly options: RunPipelineOptions,
+    private readonly runId: string,
+    private readonly blocks: readonly BlockSpec[],
+    private readonly reused: ReadonlyMap<string, { runId: string; outputUri: string }>,
+    private readonly variables: Readonly<Record<string, unknown>>,
+    private readonly runtime: ReturnType<typeof runtimeValues>,
+    private readonly logger: RunLogger,
+    private readonly emit: (event: RunEvent) => void,
+  ) {
+    for (const b of blocks) this.status.set(b.uuid, 'queued');
+    for (const b of blocks) for (const up of b.upstream) this.readers.set(up, (this.readers.get(up) ?? 0) + 1);
+  }
+
+  async run(): Promise<{ status: RunStatus; error: string | null }> {
+    const signal = this.options.signal ?? new AbortController().signal;
+    // Load every TypeScript block first: a broken file fails the run before any data moves.
+    for (const b of this.blocks) {
+      if (b.language === 'typescript' && !this.reused.has(b.uuid)) {
+        this.definitions.set(b.uuid, await loadBlockModule(this.options.pipeline.file, b));
+      }
+    }
+    for (const b of this.blocks) {
+      const previous = this.reused.get(b.uuid);
+      if (previous) await this.markReused(b, previous);
+    }
+
+    const limit = Math.max(1, this.options.pipeline.concurrency);
+    const running = new Map<string, Promise<void>>();
+    for (;;) {
+      if (signal.aborted) break;
+      for (const block of this.ready()) {
+        if (running.size >= limit) break;
+        this.status.set(block.uuid, 'running');
+        running.set(block.uuid, this.runBlock(block, signal).finally(() => running.delete(block.uuid)));
+      }
+      if (running.size === 0) break;
+      await Promise.race(running.values());
+    }
+    await Promise.allSettled(running.values());
+    if (signal.aborted) await this.cancelRemaining();
+
+    const statuses = [...this.status.values()];
+    if (statuses.includes('cancelled')) return { status: 'cancelled', error: this.firstError ?? 'cancelled' };
+    if (statuses.includes('failed') || statuses.includes('upstream_failed')) return { status: 'failed', error: this.firstError };
+    return { status: 'succeeded', error: null };
+  }
+
+  private ready(): BlockSpec[] {
+    return this.blocks.filter(
+      (b) => this.status.get(b.uuid) === 'queued' && b.upstream.every((up) => this.status.get(up) === 'succeeded' || (!this.status.has(up) && this.outputs.has(up))),
+    );
+  }
+
+  private async markReused(block: BlockSpec, previous: { runId: string; outputUri: string }): Promise<void> {
+    const inRun = this.status.has(block.uuid);
+    // Only outputs a block still to run will read are loaded back into memory.
+    const needed = this.blocks.some((b) => !this.reused.has(b.uuid) && b.upstream.includes(block.uuid));
+    const value = needed || !inRun ? await this.options.workspace.load(previous.outputUri) : undefined;
+    if (value !== undefined) this.outputs.set(block.uuid, value);
+    if (inRun) this.status.set(block.uuid, 'succeeded');
+    if (inRun) {
+      await this.options.store.updateBlockRun(this.runId, block.uuid, {
+        status: 'succeeded',
+        outputUri: previous.outputUri,
+        reusedFrom: previous.runId,
+        rowsOut: value instanceof Table ? value.numRows : null,
+      });
+      this.emit({ type: 'block', runId: this.runId, block: block.uuid, status: 'succeeded' });
+    }
+    this.logger.info(`reusing the output of ${block.uuid} from run ${previous.runId}`);
+  }
+
+  private async runBlock(block: BlockSpec, signal: AbortSignal): Promise<void> {
+    const { store, workspace, pipeline } = this.options;
+    const startedAt = new Date();
+    const log = this.logger.forBlock(block.uuid);
+    const inputs = block.upstream.map((up) => this.outputs.get(up));
+    let attempt = 0;
+    for (;;) {
+      attempt++;
+      await store.updateBlockRun(this.runId, block.uuid, { status: 'running', attempts: attempt, startedAt });
+      this.emit({ type: 'block', runId: this.runId, block: block.uuid, status: 'running', attempt });
+      log.info(attempt === 1 ? 'started' : `attempt ${attempt} of ${block.retry.attempts}`);
+      try {
+        const output = await executeAttempt({
+          spec: block,
+          definition: this.definitions.get(block.uuid),
+          inputs,
+          runtime: this.runtime,
+          signal,
+          ctx: {
+            executionDate: this.runtime.execution_date,
+            ds: this.runtime.ds,
+            hr: this.runtime.hr,
+            intervalStart: this.runtime.interval_start,
+            intervalEnd: this.runtime.interval_end,
+            env: this.options.profile,
+            pipeline: pipeline.name,
+            block: block.uuid,
+            runId: this.runId,
+            trigger: this.runtime.trigger,
+            variables: this.variables,
+            event: this.options.event,
+            attempt,
+            log,
+            io: this.options.connectors,
+          },
+        });
+        const saved = await workspace.save(pipeline.name, this.runId, block.uuid, output);
+        const rows = rowsOf(output) ?? saved.rows;
+        this.outputs.set(block.uuid, output);
+        this.status.set(block.uuid, 'succeeded');
+        await store.updateBlockRun(this.runId, block.uuid, { status: 'succeeded', finishedAt: new Date(), rowsOut: rows, outputUri: saved.uri, error: null });
+        log.info(`succeeded in ${seconds(startedAt)}s${rows !== null ? `, ${rows.toLocaleString('en-US')} rows` : ''}`);
+        this.emit({ type: 'block', runId: this.runId, block: block.uuid, status: 'succeeded', rows });
+        if (block.kind === 'conditional' && output === false) await this.skipDownstream(block);
+        this.release(block);
+        return;
+      } catch (error) {
+        const message = describeError(error);
+        const cancelled = signal.aborted || error instanceof CancelledError;
+        const delay = cancelled ? null : nextRetryDelay(block.retry, attempt, error);
+        if (delay !== null) {
+          log.warn(`attempt ${attempt} failed: ${message}; retrying in ${(delay / 1000).toFixed(1)}s`);
+          try {
+            await sleep(delay, signal);
+            continue;
+          } catch {
+            // Cancelled while waiting: fall through to record it.
+          }
+        }
+        const status: BlockStatus = cancelled || signal.aborted ? 'cancelled' : 'failed';
+        this.status.set(block.uuid, status);
+        this.firstError ??= `${block.uuid}: ${message}`;
+        await store.updateBlockRun(this.runId, block.uuid, { status, finishedAt: new Date(), error: message });
+        log.error(`${status} after ${attempt} attempt${attempt === 1 ? '' : 's'}: ${message}`);
+        this.emit({ type: 'block', runId: this.runId, block: block.uuid, status });
+        if (status === 'failed') await this.markDownstream(block, 'upstream_failed');
+        this.release(block);
+        return;
+      }
+    }
+  }
+
+  private async skipDownstream(block: BlockSpec): Promise<void> {
+    this.logger.forBlock(block.uuid).info('condition is false: skipping what depends on it');
+    await this.markDownstream(block, 'skipped');
+  }
+
+  private async markDownstream(block: BlockSpec, status: 'upstream_failed' | 'skipped'): Promise<void> {
+    for (const id of downstreamOf(this.blocks, block.uuid)) {
+      if (this.status.get(id) !== 'queued') continue;
+      this.status.set(id, status);
+      await this.options.store.updateBlockRun(this.runId, id, { status, finishedAt: new Date() });
+      this.emit({ type: 'block', runId: this.runId, block: id, status });
+    }
+  }
+
+  private async cancelRemaining(): Promise<void> {
+    for (const [id, status] of this.status) {
+      if (status !== 'queued' && status !== 'running') continue;
+      this.status.set(id, 'cancelled');
+      await this.options.store.updateBlockRun(this.runId, id, { status: 'cancelled', finishedAt: new Date() });
+      this.emit({ type: 'block', runId: this.runId, block: id, status: 'cancelled' });
+    }
+  }
+
+  /** Drops upstream outputs nobody else will read, so a month of taxi data is not held twice. */
+  private release(block: BlockSpec): void {
+    for (const up of block.upstream) {
+      const left = (this.readers.get(up) ?? 1) - 1;
+      this.readers.set(up, left);
+      if (left <= 0) this.outputs.delete(up);
+    }
+  }
+}
+
+function rowsOf(output: unknown): number | null {
+  if (output instanceof Table) return output.numRows;
+  if (output && typeof output === 'object' && typeof (output as { rows?: unknown }).rows === 'number') {
+    return (output as { rows: number }).rows;
+  }
+  return null;
+}
+
+function seconds(since: Date): string {
+  return ((Date.now() - since.getTime()) / 1000).toFixed(2);
+}

@@ -1,0 +1,114 @@
+import type { IoProfile } from '../config/io-profile.ts';
+import { ConfigError } from '../errors.ts';
+import type { Connectors, HttpLoader, Lake, PostgresConnector, Warehouse } from './types.ts';
+
+/** Connectors plus the means to close whatever a run opened. */
+export interface OpenConnectors extends Connectors {
+  close(): Promise<void>;
+}
+
+/**
+ * Builds `ctx.io` from an io_config profile. Each connector is created on
+ * first use (a run that never touches BigQuery never loads its client) and
+ * closed once at the end of the run. Which implementation answers is decided
+ * here and only here:
+ *
+ * | key                 | laptop (local)            | cloud                      |
+ * |---------------------|---------------------------|----------------------------|
+ * | POSTGRES_*          | embedded server           | Cloud SQL over private IP  |
+ * | LAKE_URI            | `.pipekit/lake` folder    | `gs://bucket/prefix`       |
+ * | WAREHOUSE           | `duckdb` (DUCKDB_PATH)    | `bigquery`                 |
+ */
+export function openConnectors(profile: IoProfile, options: { log?: (message: string) => void } = {}): OpenConnectors {
+  const closers: (() => Promise<void>)[] = [];
+  let postgres: Promise<PostgresConnector> | undefined;
+  let lake: Promise<Lake> | undefined;
+  let warehouse: Promise<Warehouse> | undefined;
+  let http: HttpLoader | undefined;
+
+  const remember = <T extends { close(): Promise<void> }>(value: T): T => {
+    closers.push(() => value.close());
+    return value;
+  };
+
+  return {
+    profile: profile.name,
+    postgres: () => (postgres ??= openPostgres(profile).then(remember)),
+    lake: () => (lake ??= openLake(profile)),
+    warehouse: () => (warehouse ??= openWarehouse(profile).then(remember)),
+    get http() {
+      return (http ??= createHttp(options.log));
+    },
+    async close() {
+      const results = await Promise.allSettled(closers.splice(0).map((close) => close()));
+      const failed = results.find((r) => r.status === 'rejected');
+      if (failed && failed.status === 'rejected') options.log?.(`closing a connector failed: ${String(failed.reason)}`);
+    },
+  };
+}
+
+/** Starts the embedded server when the profile asks for one; a no-op otherwise. */
+export async function ensureProfilePostgres(profile: IoProfile, database?: string): Promise<void> {
+  if (!profile.bool('POSTGRES_EMBEDDED', false)) return;
+  const { ensurePostgresRunning } = await import('../services/postgres-server.ts');
+  await ensurePostgresRunning({
+    root: profile.root,
+    port: profile.int('POSTGRES_PORT', 5433),
+    user: profile.get('POSTGRES_USER') ?? 'postgres',
+    password: profile.get('POSTGRES_PASSWORD') ?? 'postgres',
+    database: database ?? profile.get('POSTGRES_DBNAME') ?? 'postgres',
+  });
+}
+
+async function openPostgres(profile: IoProfile): Promise<PostgresConnector> {
+  await ensureProfilePostgres(profile);
+  const { createPostgresConnector } = await import('./postgres/connector.ts');
+  return createPostgresConnector(profile);
+}
+
+async function openLake(profile: IoProfile): Promise<Lake> {
+  const uri = profile.get('LAKE_URI') ?? '.pipekit/lake';
+  const { createLake } = await import('./lake/lake.ts');
+  if (uri.startsWith('gs://')) {
+    const { createGcsStore } = await import('./gcs/store.ts');
+    return createLake(createGcsStore({ uri, profile }));
+  }
+  if (/^[a-z]+:\/\//.test(uri) && !uri.startsWith('file://')) {
+    throw new ConfigError({
+      file: profile.file,
+      key: `${profile.name}.LAKE_URI`,
+      message: `${uri} is not a lake pipekit can use`,
+      hint: 'use a local folder (relative to the project) or gs://bucket/prefix',
+    });
+  }
+  const { createLocalStore } = await import('./lake/local-store.ts');
+  return createLake(createLocalStore(profile.path('LAKE_URI', uri.replace(/^file:\/\//, ''))));
+}
+
+async function openWarehouse(profile: IoProfile): Promise<Warehouse> {
+  const kind = profile.get('WAREHOUSE') ?? 'duckdb';
+  if (kind === 'duckdb') {
+    const { createDuckDbWarehouse } = await import('./duckdb/warehouse.ts');
+    return createDuckDbWarehouse({ path: profile.path('DUCKDB_PATH', '.pipekit/warehouse.duckdb') });
+  }
+  if (kind === 'bigquery') {
+    const { createBigQueryWarehouse } = await import('./bigquery/warehouse.ts');
+    return createBigQueryWarehouse({ profile });
+  }
+  throw new ConfigError({
+    file: profile.file,
+    key: `${profile.name}.WAREHOUSE`,
+    message: `unknown warehouse "${kind}"`,
+    hint: 'use duckdb (a file on this machine) or bigquery',
+  });
+}
+
+function createHttp(log?: (message: string) => void): HttpLoader {
+  // The loader module is small and always local, but imported lazily like the rest.
+  let loader: Promise<HttpLoader> | undefined;
+  const get = () => (loader ??= import('./http/index.ts').then((m) => m.createHttpLoader({ log })));
+  return {
+    load: async (url, options) => (await get()).load(url, options),
+    loadWithReport: async (url, options) => (await get()).loadWithReport(url, options),
+  };
+}

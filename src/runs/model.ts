@@ -1,0 +1,77 @@
+/** Statuses of a run and of each block in it (a superset of Mage's). */
+export type RunStatus = 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled';
+export type BlockStatus = 'queued' | 'running' | 'succeeded' | 'failed' | 'upstream_failed' | 'skipped' | 'cancelled';
+
+export const FINISHED_RUN: readonly RunStatus[] = ['succeeded', 'failed', 'cancelled'];
+export const FINISHED_BLOCK: readonly BlockStatus[] = ['succeeded', 'failed', 'upstream_failed', 'skipped', 'cancelled'];
+
+export interface RunRecord {
+  readonly id: string;
+  readonly pipeline: string;
+  /** `manual`, `backfill`, `api`, `event`, or a schedule trigger's name. */
+  readonly trigger: string;
+  readonly executionDate: Date;
+  readonly intervalStart: Date;
+  readonly intervalEnd: Date;
+  readonly profile: string;
+  readonly variables: Readonly<Record<string, unknown>>;
+  readonly status: RunStatus;
+  readonly createdAt: Date;
+  readonly startedAt: Date | null;
+  readonly finishedAt: Date | null;
+  readonly error: string | null;
+  readonly backfillId: string | null;
+  readonly resumedFrom: string | null;
+  /** Set for scheduled runs: the same tick delivered twice maps to one run. */
+  readonly dedupeKey: string | null;
+}
+
+export interface BlockRunRecord {
+  readonly runId: string;
+  readonly block: string;
+  readonly status: BlockStatus;
+  readonly attempts: number;
+  readonly startedAt: Date | null;
+  readonly finishedAt: Date | null;
+  readonly rowsOut: number | null;
+  readonly error: string | null;
+  /** Where the block's output was persisted in the run workspace. */
+  readonly outputUri: string | null;
+  /** The run whose output was reused instead of executing (resume, single-block rerun). */
+  readonly reusedFrom: string | null;
+}
+
+export type LogSeverity = 'DEBUG' | 'INFO' | 'WARNING' | 'ERROR';
+
+export interface LogRecord {
+  readonly runId: string;
+  readonly block: string | null;
+  readonly time: Date;
+  readonly severity: LogSeverity;
+  readonly message: string;
+  readonly fields?: Readonly<Record<string, unknown>>;
+}
+
+export type BackfillStatus = 'running' | 'succeeded' | 'failed' | 'cancelled';
+
+export interface BackfillRecord {
+  readonly id: string;
+  readonly pipeline: string;
+  readonly start: Date;
+  readonly end: Date;
+  /** `day`, `hour`, `week`, `month` or a cron expression. */
+  readonly every: string;
+  readonly variables: Readonly<Record<string, unknown>>;
+  readonly status: BackfillStatus;
+  readonly createdAt: Date;
+  readonly finishedAt: Date | null;
+  /** Planned execution dates, in order. */
+  readonly executionDates: readonly Date[];
+}
+
+export interface RunFilter {
+  readonly pipeline?: string;
+  readonly status?: RunStatus;
+  readonly backfillId?: string;
+  readonly limit?: number;
+}
