@@ -12,7 +12,8 @@
 import { createWriteStream } from 'node:fs';
 import { once } from 'node:events';
 import { finished, pipeline } from 'node:stream/promises';
-import { createGzip } from 'node:zlib';
+import type { Writable } from 'node:stream';
+import { createGzip, type ZlibOptions } from 'node:zlib';
 import { SeededRandom, cumulative } from './random.ts';
 import { TimestampFormatter, formatDistance, formatMoney } from './tlc-format.ts';
 
@@ -100,8 +101,13 @@ export async function writeYellowTaxiSample(path: string, options: YellowTaxiSam
   const file = createWriteStream(path);
   // Level 1: a quarter of level 6's time for a somewhat bigger file; this is sample data. The large
   // buffer lets the zlib thread compress while the main thread generates the next rows.
-  const sink = path.endsWith('.gz') ? createGzip({ level: 1, highWaterMark: 8 << 20 }) : file;
-  const done = sink === file ? finished(file) : pipeline(sink, file);
+  let sink: Writable = file;
+  let done = finished(file);
+  if (path.endsWith('.gz')) {
+    const gzip = createGzip({ level: 1, highWaterMark: 8 << 20 } as ZlibOptions);
+    done = pipeline(gzip, file);
+    sink = gzip;
+  }
   for (const chunk of yellowTaxiCsv(options)) {
     if (!sink.write(chunk, 'latin1')) await once(sink, 'drain');
   }
