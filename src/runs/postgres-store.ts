@@ -182,12 +182,13 @@ class PostgresRunStore implements RunStore {
   }
 
   async createBackfill(b: Omit<BackfillRecord, 'status' | 'createdAt' | 'finishedAt'>): Promise<BackfillRecord> {
-    const { rows } = await this.pool.query(
+    await this.pool.query(
       `INSERT INTO pipekit.backfills (id, pipeline, start_date, end_date, every, variables, status, execution_dates)
-       VALUES ($1,$2,$3,$4,$5,$6,'running',$7) RETURNING *`,
+       VALUES ($1,$2,$3,$4,$5,$6,'running',$7) ON CONFLICT (id) DO NOTHING`,
       [b.id, b.pipeline, b.start, b.end, b.every, JSON.stringify(b.variables), b.executionDates],
     );
-    return toBackfill(rows[0]);
+    // Idempotent: the tasks of one Cloud Run execution all "create" the same backfill.
+    return (await this.getBackfill(b.id))!;
   }
 
   async updateBackfill(id: string, patch: { status?: BackfillRecord['status']; finishedAt?: Date | null }): Promise<void> {

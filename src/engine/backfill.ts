@@ -1,0 +1,152 @@
+import { randomBytes } from 'node:crypto';
+import type { LogSink } from '../log/logger.ts';
+import type { PipelineSpec } from '../project/model.ts';
+import type { BackfillRecord, BackfillStatus, RunRecord } from '../runs/model.ts';
+import { backfillSlots, type BackfillEvery, type BackfillSlot } from '../time/backfill-range.ts';
+import { runPipeline, type RunEvent, type RunResult } from './runner.ts';
+import type { Session } from './session.ts';
+
+export interface BackfillOptions {
+  readonly pipeline: PipelineSpec;
+  readonly start: Date;
+  readonly end: Date;
+  readonly every: BackfillEvery;
+  readonly variables?: Readonly<Record<string, unknown>>;
+  /** Runs at once in this process (default 1). */
+  readonly parallel?: number;
+  /** Reuse an id (all tasks of one Cloud Run execution share it). */
+  readonly id?: string;
+  /** Cloud Run fan-out: this task runs slots i where i % taskCount === taskIndex. */
+  readonly taskIndex?: number;
+  readonly taskCount?: number;
+  readonly signal?: AbortSignal;
+  readonly sinks?: readonly LogSink[];
+  readonly onEvent?: (event: RunEvent) => void;
+}
+
+export interface BackfillResult {
+  readonly backfill: BackfillRecord;
+  readonly runs: readonly RunResult[];
+}
+
+/** `bf-20210101-3f9a1c` */
+export function newBackfillId(now = new Date()): string {
+  return `bf-${now.toISOString().replace(/[-:]/g, '').slice(0, 15)}-${randomBytes(3).toString('hex')}`;
+}
+
+/** Text form of `every` for the run store and the console. */
+export function describeEvery(every: BackfillEvery): string {
+  return typeof every === 'string' ? every : `${every.cron}${every.timezone !== 'UTC' ? ` (${every.timezone})` : ''}`;
+}
+
+/**
+ * A backfill: one run per execution date from start to end (inclusive),
+ * recorded as one object in the run store with every run linked to it, so it
+ * can be watched, cancelled and retried (Mage has no retry for backfills).
+ */
+export async function runBackfill(session: Session, options: BackfillOptions): Promise<BackfillResult> {
+  const slots = backfillSlots(options.start, options.end, options.every);
+  const backfill = await session.store.createBackfill({
+    id: options.id ?? newBackfillId(),
+    pipeline: options.pipeline.name,
+    start: options.start,
+    end: options.end,
+    every: describeEvery(options.every),
+    variables: options.variables ?? {},
+    executionDates: slots.map((s) => s.executionDate),
+  });
+  const count = Math.max(1, options.taskCount ?? 1);
+  const index = options.taskIndex ?? 0;
+  const mine = slots.filter((_, i) => i % count === index);
+  const runs = await runSlots(session, backfill, mine, options);
+  return { backfill: await finishBackfill(session, backfill.id), runs };
+}
+
+/** Runs again the dates whose latest run did not succeed. */
+export async function retryBackfill(session: Session, id: string, options: Omit<BackfillOptions, 'start' | 'end' | 'every' | 'pipeline' | 'id'> & { pipeline: PipelineSpec }): Promise<BackfillResult> {
+  const backfill = await session.store.getBackfill(id);
+  if (!backfill) throw new Error(`backfill ${id} is not in the run store`);
+  const latest = await latestRunPerDate(session, id);
+  const slots: BackfillSlot[] = [];
+  backfill.executionDates.forEach((date, i) => {
+    const run = latest.get(date.getTime());
+    if (run?.status === 'succeeded') return;
+    const next = backfill.executionDates[i + 1];
+    slots.push({ executionDate: date, intervalStart: date, intervalEnd: run?.intervalEnd ?? next ?? new Date(date.getTime() + 86_400_000) });
+  });
+  await session.store.updateBackfill(id, { status: 'running', finishedAt: null });
+  const runs = await runSlots(session, backfill, slots, options);
+  return { backfill: await finishBackfill(session, id), runs };
+}
+
+/** Marks a backfill cancelled; runners stop starting its runs (running ones are cancelled by their process). */
+export async function cancelBackfill(session: Session, id: string): Promise<void> {
+  await session.store.updateBackfill(id, { status: 'cancelled', finishedAt: new Date() });
+}
+
+async function runSlots(
+  session: Session,
+  backfill: BackfillRecord,
+  slots: readonly BackfillSlot[],
+  options: Pick<BackfillOptions, 'pipeline' | 'variables' | 'parallel' | 'signal' | 'sinks' | 'onEvent'>,
+): Promise<RunResult[]> {
+  const results: RunResult[] = [];
+  let next = 0;
+  const cancelled = async () => options.signal?.aborted || (await session.store.getBackfill(backfill.id))?.status === 'cancelled';
+  const worker = async () => {
+    while (next < slots.length) {
+      if (await cancelled()) return;
+      const slot = slots[next++]!;
+      const connectors = session.connectors();
+      try {
+        results.push(
+          await runPipeline({
+            pipeline: options.pipeline,
+            profile: session.profile.name,
+            store: session.store,
+            workspace: session.workspace,
+            connectors,
+            plan: { ...slot, trigger: 'backfill', triggerVariables: {}, dedupeKey: null },
+            variables: { ...backfill.variables, ...(options.variables ?? {}) },
+            backfillId: backfill.id,
+            signal: options.signal,
+            sinks: options.sinks,
+            onEvent: options.onEvent,
+          }),
+        );
+      } finally {
+        await connectors.close();
+      }
+    }
+  };
+  const parallel = Math.max(1, Math.min(options.parallel ?? 1, slots.length || 1));
+  await Promise.all(Array.from({ length: parallel }, worker));
+  return results.sort((a, b) => (a.run?.executionDate.getTime() ?? 0) - (b.run?.executionDate.getTime() ?? 0));
+}
+
+async function latestRunPerDate(session: Session, id: string): Promise<Map<number, RunRecord>> {
+  const runs = await session.store.listRuns({ backfillId: id, limit: 10_000 });
+  const latest = new Map<number, RunRecord>();
+  // listRuns is newest first: the first run seen for a date is its latest.
+  for (const run of runs) if (!latest.has(run.executionDate.getTime())) latest.set(run.executionDate.getTime(), run);
+  return latest;
+}
+
+/**
+ * The backfill's status from the latest run of each date: succeeded when all
+ * succeeded, failed when any failed, running while some dates have no finished
+ * run yet (other Cloud Run tasks may still be working on them).
+ */
+export async function finishBackfill(session: Session, id: string): Promise<BackfillRecord> {
+  const backfill = (await session.store.getBackfill(id))!;
+  if (backfill.status === 'cancelled') return backfill;
+  const latest = await latestRunPerDate(session, id);
+  const statuses = backfill.executionDates.map((d) => latest.get(d.getTime())?.status);
+  let status: BackfillStatus = 'running';
+  if (statuses.every((s) => s === 'succeeded')) status = 'succeeded';
+  else if (statuses.every((s) => s === 'succeeded' || s === 'failed' || s === 'cancelled')) {
+    status = statuses.includes('failed') ? 'failed' : 'cancelled';
+  }
+  await session.store.updateBackfill(id, { status, finishedAt: status === 'running' ? null : new Date() });
+  return (await session.store.getBackfill(id))!;
+}
