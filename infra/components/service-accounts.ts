@@ -1,0 +1,88 @@
+import * as gcp from '@pulumi/gcp';
+import * as pulumi from '@pulumi/pulumi';
+import { childOptions } from './child-options.ts';
+
+/**
+ * Permissions of the custom "run this job" role: what Cloud Scheduler and the
+ * console need to start a job with overrides (`roles/run.invoker` lacks
+ * `runWithOverrides`; `roles/run.developer` could also edit or delete jobs),
+ * plus reading executions so the console can follow the runs it starts.
+ */
+export const JOB_RUNNER_PERMISSIONS = [
+  'run.jobs.run',
+  'run.jobs.runWithOverrides',
+  'run.jobs.get',
+  'run.executions.get',
+  'run.executions.list',
+] as const;
+
+export interface ServiceAccountsArgs {
+  project: pulumi.Input<string>;
+  /** Account ids start with it: `<prefix>-jobs`, `<prefix>-console`, `<prefix>-scheduler`. */
+  prefix: string;
+}
+
+/**
+ * One service account per workload, no keys (Cloud Run and Cloud Scheduler
+ * get tokens from the metadata server), and only the project-wide roles that
+ * cannot be scoped to a resource. Everything else is granted on the resource
+ * by the component that owns it: secrets per secret, the bucket and dataset
+ * on themselves, the job-runner role on each job.
+ */
+export class ServiceAccounts extends pulumi.ComponentResource {
+  /** Runs the pipeline jobs. */
+  readonly jobs: gcp.serviceaccount.Account;
+  /** Runs the console service. */
+  readonly console: gcp.serviceaccount.Account;
+  /** Cloud Scheduler calls the Cloud Run Admin API as this account. */
+  readonly scheduler: gcp.serviceaccount.Account;
+  /** Custom role with JOB_RUNNER_PERMISSIONS, bound per job. */
+  readonly jobRunnerRole: gcp.projects.IAMCustomRole;
+  readonly jobsMember: pulumi.Output<string>;
+  readonly consoleMember: pulumi.Output<string>;
+  readonly schedulerMember: pulumi.Output<string>;
+
+  constructor(name: string, args: ServiceAccountsArgs, opts?: pulumi.ComponentResourceOptions) {
+    super('pipekit:gcp:ServiceAccounts', name, {}, opts);
+    const child = childOptions(this, opts);
+    const account = (id: string, displayName: string) =>
+      new gcp.serviceaccount.Account(`${name}-${id}`, { project: args.project, accountId: `${args.prefix}-${id}`, displayName }, child);
+
+    this.jobs = account('jobs', 'pipekit pipeline jobs');
+    this.console = account('console', 'pipekit console');
+    this.scheduler = account('scheduler', 'pipekit Cloud Scheduler caller');
+    this.jobsMember = pulumi.interpolate`serviceAccount:${this.jobs.email}`;
+    this.consoleMember = pulumi.interpolate`serviceAccount:${this.console.email}`;
+    this.schedulerMember = pulumi.interpolate`serviceAccount:${this.scheduler.email}`;
+
+    // Project-wide only where Google offers no narrower scope.
+    const projectRoles: [string, pulumi.Output<string>, string][] = [
+      ['jobs-sql', this.jobsMember, 'roles/cloudsql.client'],
+      // Running a query or load job is a project permission; table access comes from the dataset grant.
+      ['jobs-bq-jobs', this.jobsMember, 'roles/bigquery.jobUser'],
+      ['console-sql', this.consoleMember, 'roles/cloudsql.client'],
+    ];
+    for (const [id, member, role] of projectRoles) {
+      new gcp.projects.IAMMember(`${name}-${id}`, { project: args.project, member, role }, child);
+    }
+
+    this.jobRunnerRole = new gcp.projects.IAMCustomRole(
+      `${name}-job-runner`,
+      {
+        project: args.project,
+        roleId: `${args.prefix.replace(/-/g, '_')}_job_runner`,
+        title: 'pipekit job runner',
+        description: 'Start a pipekit Cloud Run job with overrides and read its executions',
+        permissions: [...JOB_RUNNER_PERMISSIONS],
+      },
+      child,
+    );
+
+    this.registerOutputs({
+      jobsEmail: this.jobs.email,
+      consoleEmail: this.console.email,
+      schedulerEmail: this.scheduler.email,
+      jobRunnerRole: this.jobRunnerRole.name,
+    });
+  }
+}

@@ -1,0 +1,34 @@
+/**
+ * The Pulumi program (`main: infra/` in Pulumi.yaml). Reads and validates
+ * the stack config and every pipelines/<name>/pipeline.yaml first, then
+ * declares the stack; a new pipeline folder becomes a new Cloud Run job on
+ * the next `pulumi up` without any change here.
+ */
+import { readInfraConfig } from './config.ts';
+import { loadDeployedPipelines } from './pipelines-source.ts';
+import { deployPipekit } from './program.ts';
+
+const config = readInfraConfig();
+const pipelines = loadDeployedPipelines(config.pipelinesDir, config.prefix);
+const stack = deployPipekit(config, pipelines);
+
+/** `https://<domain>` or `http://<ip>`; unset without an image or with `pipekit:console false`. */
+export const consoleUrl = stack.consoleUrl;
+/** Point the domain's A record here. */
+export const consoleIp = stack.consoleIp;
+/** pipeline → Cloud Run job, for `gcloud run jobs execute <job>`. */
+export const jobNames = stack.jobNames;
+export const schedulerJobs = stack.schedulerJobs;
+export const lakeBucket = stack.lakeBucket;
+export const bigqueryDataset = stack.bigqueryDataset;
+/** For `gcloud sql connect` and the Cloud SQL Auth Proxy. */
+export const sqlConnectionName = stack.sqlConnectionName;
+export const sqlPrivateIp = stack.sqlPrivateIp;
+export const filestoreIp = stack.filestoreIp;
+/** Push images here. */
+export const imageRepository = stack.imageRepository;
+export const image = stack.image;
+export const dbPasswordSecret = stack.dbPasswordSecret;
+export const apiTokenSecret = stack.apiTokenSecret;
+export const nextStep = stack.nextStep;
+export const region = config.region;

@@ -1,0 +1,208 @@
+import * as pulumi from '@pulumi/pulumi';
+import type { PipelineSpec } from '../src/project/model.ts';
+import { CloudArmorPolicy } from './components/cloud-armor.ts';
+import { ConsoleService } from './components/console-service.ts';
+import { ContainerImage } from './components/container-image.ts';
+import { DataStores } from './components/data-stores.ts';
+import { Database } from './components/database.ts';
+import { Filestore } from './components/filestore.ts';
+import { ConsoleLoadBalancer } from './components/load-balancer.ts';
+import { Network } from './components/network.ts';
+import { PipelineJob } from './components/pipeline-job.ts';
+import { ProjectServices } from './components/project-services.ts';
+import type { RuntimeContractArgs } from './components/runtime-contract.ts';
+import { Secrets } from './components/secrets.ts';
+import { ServiceAccounts } from './components/service-accounts.ts';
+import type { InfraConfig } from './config.ts';
+import { jobNameFor } from './naming.ts';
+
+/** What the stack exports (see infra/index.ts). */
+export interface PipekitStackOutputs {
+  consoleUrl?: pulumi.Output<string>;
+  consoleIp?: pulumi.Output<string>;
+  /** pipeline name → Cloud Run job name. */
+  jobNames: Record<string, string>;
+  /** Cloud Scheduler job names, one per scheduled trigger. */
+  schedulerJobs: pulumi.Output<string>[];
+  lakeBucket: pulumi.Output<string>;
+  bigqueryDataset: pulumi.Output<string>;
+  sqlConnectionName: pulumi.Output<string>;
+  sqlPrivateIp: pulumi.Output<string>;
+  filestoreIp: pulumi.Output<string>;
+  imageRepository: pulumi.Output<string>;
+  image?: string;
+  dbPasswordSecret: pulumi.Output<string>;
+  apiTokenSecret: pulumi.Output<string>;
+  /** Set while no image is configured: what to do before the jobs can be deployed. */
+  nextStep?: string;
+}
+
+/**
+ * Builds the whole kit from validated config and the pipelines read from
+ * pipeline.yaml. Everything that can be wrong in config was checked before
+ * this runs, so no resource is created for a stack that cannot work.
+ */
+export function deployPipekit(config: InfraConfig, pipelines: readonly PipelineSpec[]): PipekitStackOutputs {
+  const { project, region, prefix } = config;
+
+  const services = new ProjectServices(`${prefix}-services`, { project });
+  const afterApis = { dependsOn: [services] };
+
+  const accounts = new ServiceAccounts(`${prefix}-accounts`, { project, prefix }, afterApis);
+  const network = new Network(`${prefix}-network`, { project, region, subnetCidr: config.subnetCidr }, afterApis);
+  const secrets = new Secrets(
+    `${prefix}-secrets`,
+    {
+      project,
+      prefix,
+      userSecrets: config.userSecrets,
+      dbPasswordReaders: [accounts.jobsMember, accounts.consoleMember],
+      apiTokenReaders: [accounts.consoleMember],
+      userSecretReaders: [accounts.jobsMember, accounts.consoleMember],
+    },
+    afterApis,
+  );
+  const afterPeering = { dependsOn: [services, network.privateServicesConnection] };
+  const database = new Database(
+    `${prefix}-db`,
+    {
+      project,
+      region,
+      networkId: network.networkId,
+      tier: config.dbTier,
+      databaseVersion: config.dbVersion,
+      backups: config.dbBackups,
+      deletionProtection: config.deletionProtection,
+      user: config.dbUser,
+      password: secrets.dbPassword,
+      databases: [config.taxiDatabase, config.runsDatabase],
+    },
+    afterPeering,
+  );
+  const filestore = new Filestore(
+    `${prefix}-workspace`,
+    {
+      project,
+      location: config.filestoreTier === 'REGIONAL' ? region : config.zone,
+      networkName: network.networkName,
+      tier: config.filestoreTier,
+      capacityGb: config.filestoreCapacityGb,
+      deletionProtection: config.deletionProtection,
+    },
+    afterPeering,
+  );
+  const data = new DataStores(
+    `${prefix}-data`,
+    {
+      project,
+      region,
+      bucketName: config.lakeBucket,
+      datasetId: config.bigqueryDataset,
+      datasetLocation: config.bigqueryLocation,
+      workspaceRetentionDays: config.workspaceRetentionDays,
+      deletionProtection: config.deletionProtection,
+      writers: [accounts.jobsMember],
+      readers: [accounts.consoleMember],
+    },
+    afterApis,
+  );
+  const image = new ContainerImage(`${prefix}-image`, { project, region, repositoryId: prefix, image: config.image }, afterApis);
+
+  const outputs: PipekitStackOutputs = {
+    jobNames: Object.fromEntries(pipelines.map((p) => [p.name, jobNameFor(prefix, p.name)])),
+    schedulerJobs: [],
+    lakeBucket: data.bucketName,
+    bigqueryDataset: data.datasetId,
+    sqlConnectionName: database.connectionName,
+    sqlPrivateIp: database.privateIp,
+    filestoreIp: filestore.ipAddress,
+    imageRepository: image.repositoryUrl,
+    image: config.image,
+    dbPasswordSecret: secrets.dbPasswordSecretId,
+    apiTokenSecret: secrets.apiTokenSecretId,
+  };
+
+  if (!image.imageRef) {
+    // First deployment: the repository exists now; the jobs need an image in it.
+    pulumi.log.warn('pipekit:image is not set: deployed the foundation only (no pipeline jobs, no console). See the nextStep output.');
+    outputs.nextStep =
+      `build and push the image, then set it by digest and run \`pulumi up\` again: ` +
+      `gcloud builds submit --tag ${region}-docker.pkg.dev/${project}/${prefix}/pipekit:v1 . && ` +
+      `pulumi config set pipekit:image "$(gcloud artifacts docker images describe ${region}-docker.pkg.dev/${project}/${prefix}/pipekit:v1 --format='value(image_summary.fully_qualified_digest)')"`;
+    return outputs;
+  }
+
+  const runtime: RuntimeContractArgs = {
+    project,
+    region,
+    dbHost: database.privateIp,
+    dbUser: config.dbUser,
+    dbPasswordSecret: secrets.dbPasswordSecretId,
+    taxiDatabase: config.taxiDatabase,
+    runsDatabase: config.runsDatabase,
+    lakeBucket: data.bucketName,
+    bigqueryDataset: data.datasetId,
+    bigqueryLocation: config.bigqueryLocation,
+    jobPrefix: prefix,
+    userSecrets: secrets.userSecretEnv,
+    nfsServer: filestore.ipAddress,
+    nfsPath: filestore.exportPath,
+    networkId: network.networkId,
+    subnetId: network.subnetId,
+  };
+  // Workloads start only once their secrets have a version and the databases exist.
+  const afterData = { dependsOn: [services, database, filestore, ...secrets.versions] };
+
+  for (const pipeline of pipelines) {
+    const job = new PipelineJob(
+      jobNameFor(prefix, pipeline.name),
+      {
+        pipeline,
+        project,
+        region,
+        schedulerRegion: config.schedulerRegion,
+        image: image.imageRef,
+        jobPrefix: prefix,
+        serviceAccountEmail: accounts.jobs.email,
+        schedulerServiceAccountEmail: accounts.scheduler.email,
+        jobRunnerRole: accounts.jobRunnerRole.name,
+        extraRunners: config.console ? [accounts.consoleMember] : [],
+        deletionProtection: config.deletionProtection,
+        runtime,
+      },
+      afterData,
+    );
+    outputs.schedulerJobs.push(...job.schedulers.map((s) => s.name));
+  }
+
+  if (config.console) {
+    const consoleService = new ConsoleService(
+      `${prefix}-console`,
+      {
+        project,
+        region,
+        image: image.imageRef,
+        prefix,
+        serviceAccountEmail: accounts.console.email,
+        apiTokenSecret: secrets.apiTokenSecretId,
+        deletionProtection: config.deletionProtection,
+        runtime,
+      },
+      afterData,
+    );
+    const armor = config.cloudArmor
+      ? new CloudArmorPolicy(`${prefix}-armor`, { project, allowedCidrs: config.allowedCidrs, rateLimitPerMinute: config.rateLimitPerMinute }, afterApis)
+      : undefined;
+    if (!armor) {
+      pulumi.log.warn('pipekit:cloudArmor is false: the console has no IP allowlist, WAF or rate limit in front of it; only its own sign-in protects it.');
+    }
+    const lb = new ConsoleLoadBalancer(
+      `${prefix}-lb`,
+      { project, region, serviceName: consoleService.serviceName, domain: config.domain, securityPolicy: armor?.selfLink },
+      afterApis,
+    );
+    outputs.consoleUrl = lb.url;
+    outputs.consoleIp = lb.ipAddress;
+  }
+  return outputs;
+}
