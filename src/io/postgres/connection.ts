@@ -1,0 +1,111 @@
+import pg from 'pg';
+import type { IoProfile } from '../../config/io-profile.ts';
+import { ConnectionError, isPipekitError } from '../../errors.ts';
+
+/** Where a profile's Postgres is, for messages: `user@host:port/db` (never the password). */
+export interface PostgresTarget {
+  readonly host: string;
+  readonly port: number;
+  readonly user: string;
+  readonly database: string;
+  /** `user@host:port/db`; a socket folder shows as `user@/cloudsql/p:r:i/db`. */
+  readonly label: string;
+  /** Profile name and io_config file, for hints. */
+  readonly profile: string;
+  readonly file: string;
+  readonly embedded: boolean;
+}
+
+/** Reads the POSTGRES_* keys of a profile. Defaults follow Mage's io_config template. */
+export function postgresTarget(profile: IoProfile): PostgresTarget {
+  const host = profile.get('POSTGRES_HOST') ?? '127.0.0.1';
+  const port = profile.int('POSTGRES_PORT', 5432);
+  const user = profile.get('POSTGRES_USER') ?? 'postgres';
+  const database = profile.get('POSTGRES_DBNAME') ?? 'postgres';
+  const label = host.startsWith('/') ? `${user}@${host}/${database}` : `${user}@${host}:${port}/${database}`;
+  return { host, port, user, database, label, profile: profile.name, file: profile.file, embedded: profile.bool('POSTGRES_EMBEDDED', false) };
+}
+
+/**
+ * A `pg` pool for a profile. A host starting with `/` is a Unix socket folder
+ * (Cloud SQL mounts `/cloudsql/project:region:instance` in Cloud Run).
+ * POSTGRES_SSLMODE: `disable` (default), `require` (encrypted, certificate not
+ * checked — what libpq's `require` means), `verify-ca`/`verify-full`.
+ */
+export function createPool(profile: IoProfile, options: { max?: number } = {}): pg.Pool {
+  const target = postgresTarget(profile);
+  const sslmode = (profile.get('POSTGRES_SSLMODE') ?? 'disable').toLowerCase();
+  const pool = new pg.Pool({
+    host: target.host,
+    port: target.port,
+    user: target.user,
+    password: profile.get('POSTGRES_PASSWORD') ?? '',
+    database: target.database,
+    connectionTimeoutMillis: profile.int('POSTGRES_CONNECT_TIMEOUT', 10) * 1000,
+    ssl: sslmode === 'disable' || sslmode === 'allow' || sslmode === 'prefer' ? false : { rejectUnauthorized: sslmode.startsWith('verify') },
+    max: options.max ?? 4,
+    keepAlive: true,
+    application_name: 'pipekit',
+  });
+  // An idle client losing its server (restart, failover) must not crash the
+  // process; the next checkout reconnects and reports any lasting problem.
+  pool.on('error', () => {});
+  return pool;
+}
+
+/** Checks a client out of the pool, turning connection failures into an actionable ConnectionError. */
+export async function connect(pool: pg.Pool, target: PostgresTarget): Promise<pg.PoolClient> {
+  try {
+    return await pool.connect();
+  } catch (error) {
+    throw connectionError(error, target);
+  }
+}
+
+/** Explains why connecting failed and what to do; passes PipekitErrors through. */
+export function connectionError(error: unknown, target: PostgresTarget): Error {
+  if (isPipekitError(error)) return error;
+  const e = error as { code?: string; message?: string };
+  const where = `${target.profile} profile in ${target.file}`;
+  const base = { target: `postgres://${target.label}`, cause: error };
+  switch (e.code) {
+    case 'ECONNREFUSED':
+      return new ConnectionError({
+        ...base,
+        message: `connection refused at ${target.host}:${target.port}`,
+        hint: target.embedded || /^(localhost|127\.0\.0\.1|::1)$/.test(target.host)
+          ? 'is PostgreSQL running? For the local profile run `pipekit dev start`.'
+          : `is PostgreSQL running there and reachable? Check POSTGRES_HOST/POSTGRES_PORT in the ${where}.`,
+      });
+    case 'ENOTFOUND':
+    case 'EAI_AGAIN':
+      return new ConnectionError({ ...base, message: `unknown host ${target.host}`, hint: `check POSTGRES_HOST in the ${where}` });
+    case 'ENOENT':
+      return new ConnectionError({
+        ...base,
+        message: `no PostgreSQL socket in ${target.host}`,
+        hint: 'for Cloud SQL, mount the instance on the Cloud Run service/job (--add-cloudsql-instances) and use /cloudsql/PROJECT:REGION:INSTANCE',
+      });
+    case '28P01':
+    case '28000':
+      return new ConnectionError({
+        ...base,
+        message: `authentication failed for user ${target.user}: ${e.message}`,
+        hint: `check POSTGRES_USER and POSTGRES_PASSWORD in the ${where}`,
+      });
+    case '3D000':
+      return new ConnectionError({
+        ...base,
+        message: `database ${target.database} does not exist`,
+        hint: `create it (CREATE DATABASE "${target.database}") or fix POSTGRES_DBNAME in the ${where}`,
+      });
+  }
+  if (/timeout/i.test(e.message ?? '') || e.code === 'ETIMEDOUT') {
+    return new ConnectionError({
+      ...base,
+      message: `timed out connecting to ${target.host}:${target.port}`,
+      hint: `is the host reachable (firewall, VPC, authorized networks)? Raise POSTGRES_CONNECT_TIMEOUT in the ${where} if the server is just slow.`,
+    });
+  }
+  return new ConnectionError({ ...base, message: e.message ?? String(error), hint: `check the POSTGRES_* keys of the ${where}` });
+}

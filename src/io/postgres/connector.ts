@@ -1,0 +1,71 @@
+import type { Table } from 'apache-arrow';
+import type pg from 'pg';
+import type { IoProfile } from '../../config/io-profile.ts';
+import type { ExportResult, PostgresConnector, PostgresExportOptions } from '../types.ts';
+import { connect, createPool, postgresTarget } from './connection.ts';
+import { exportTable } from './export.ts';
+import { qualified } from './identifiers.ts';
+import { queryToTable } from './load.ts';
+
+export interface PostgresConnectorOptions {
+  /**
+   * Called once before the first connection. The local profile passes
+   * `ensurePostgresRunning` here so the embedded server starts on first use.
+   */
+  readonly beforeConnect?: () => Promise<void>;
+}
+
+/**
+ * The Postgres connector for a profile's POSTGRES_* keys. Connections are
+ * pooled and opened on first use; `close()` ends them.
+ *
+ * @example
+ * ```ts
+ * const pg = createPostgresConnector(profile);
+ * await pg.export(trips, { schema: 'ny_taxi', table: 'yellow_taxi_data' });
+ * const counts = await pg.query('SELECT count(*) AS n FROM ny_taxi.yellow_taxi_data');
+ * await pg.close();
+ * ```
+ */
+export function createPostgresConnector(profile: IoProfile, options: PostgresConnectorOptions = {}): PostgresConnector {
+  const target = postgresTarget(profile);
+  const pool = createPool(profile);
+  const defaultSchema = profile.get('POSTGRES_SCHEMA') ?? 'public';
+  let ready: Promise<void> | undefined;
+
+  const withClient = async <T>(work: (client: pg.PoolClient) => Promise<T>): Promise<T> => {
+    if (options.beforeConnect) {
+      ready ??= options.beforeConnect();
+      await ready;
+    }
+    const client = await connect(pool, target);
+    let broken: Error | undefined;
+    try {
+      return await work(client);
+    } catch (error) {
+      // A dropped connection must not go back to the pool.
+      if ((error as { code?: string }).code === 'ECONNRESET') broken = error as Error;
+      throw error;
+    } finally {
+      client.release(broken);
+    }
+  };
+
+  return {
+    query: (sql: string, params: readonly unknown[] = []): Promise<Table> => withClient((client) => queryToTable(client, sql, params)),
+
+    async execute(sql: string, params: readonly unknown[] = []): Promise<void> {
+      await withClient((client) => client.query(sql, params as unknown[]));
+    },
+
+    async export(table: Table, exportOptions: PostgresExportOptions): Promise<ExportResult> {
+      const schema = exportOptions.schema ?? defaultSchema;
+      const result = await withClient((client) =>
+        exportTable(client, table, { schema, table: exportOptions.table, ifExists: exportOptions.ifExists ?? 'replace' }),
+      );
+      return { rows: result.rows, target: `postgres://${target.label} ${qualified(schema, exportOptions.table)}` };
+    },
+
+    close: () => pool.end(),
+  };
+}
