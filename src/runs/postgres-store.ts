@@ -211,6 +211,22 @@ class PostgresRunStore implements RunStore {
     return rows.map(toBackfill);
   }
 
+  async setTriggerEnabled(pipeline: string, trigger: string, enabled: boolean): Promise<void> {
+    await this.pool.query(
+      `INSERT INTO pipekit.trigger_overrides (pipeline, trigger, enabled) VALUES ($1,$2,$3)
+       ON CONFLICT (pipeline, trigger) DO UPDATE SET enabled = EXCLUDED.enabled, updated_at = now()`,
+      [pipeline, trigger, enabled],
+    );
+  }
+
+  async triggerOverrides(pipeline?: string): Promise<{ pipeline: string; trigger: string; enabled: boolean; updatedAt: Date }[]> {
+    const { rows } = await this.pool.query(
+      `SELECT * FROM pipekit.trigger_overrides ${pipeline ? 'WHERE pipeline = $1' : ''} ORDER BY pipeline, trigger`,
+      pipeline ? [pipeline] : [],
+    );
+    return rows.map((r) => ({ pipeline: r.pipeline, trigger: r.trigger, enabled: r.enabled, updatedAt: r.updated_at }));
+  }
+
   async close(): Promise<void> {
     await this.pool.end();
   }

@@ -65,4 +65,12 @@ CREATE TABLE IF NOT EXISTS pipekit.logs (
   fields   jsonb
 );
 CREATE INDEX IF NOT EXISTS logs_run ON pipekit.logs (run_id, time);
+
+CREATE TABLE IF NOT EXISTS pipekit.trigger_overrides (
+  pipeline   text NOT NULL,
+  trigger    text NOT NULL,
+  enabled    boolean NOT NULL,
+  updated_at timestamptz NOT NULL DEFAULT now(),
+  PRIMARY KEY (pipeline, trigger)
+);
 `;

@@ -39,5 +39,9 @@ export interface RunStore {
   getBackfill(id: string): Promise<BackfillRecord | null>;
   listBackfills(filter?: { pipeline?: string; limit?: number }): Promise<BackfillRecord[]>;
 
+  /** Console overrides of pipeline.yaml's `enabled` per trigger (absent = as declared). */
+  setTriggerEnabled(pipeline: string, trigger: string, enabled: boolean): Promise<void>;
+  triggerOverrides(pipeline?: string): Promise<{ pipeline: string; trigger: string; enabled: boolean; updatedAt: Date }[]>;
+
   close(): Promise<void>;
 }
