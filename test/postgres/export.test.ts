@@ -181,7 +181,7 @@ describe('round trip', () => {
       ts: raw(new TimestampMicrosecond(), [...micros, null]),
       tstz: raw(new TimestampMicrosecond('UTC'), [1609459200123456n, null, -1n, 0n, 1n, 2n]),
       d: raw(new DateDay(), [18628, -1, 10957, null, 0, -719162]),
-    } as never).slice(0, n);
+    } as never).slice(0, n) as unknown as Table;
   }
 
   it('writes every column type exactly and reads it back with the same types', async () => {
@@ -220,7 +220,7 @@ describe('round trip', () => {
       ms: raw(new TimestampMillisecond(), [1609459200123n, null]),
       ns: raw(new TimestampNanosecond(), [1609459200123456789n, -1n]),
       n: vectorFromArray([1, 2], new Int32()),
-    } as never);
+    } as never) as unknown as Table;
     await connector.export(t, { table: 'units' });
     expect(await rows('SELECT ms::text, ns::text FROM units ORDER BY n')).toEqual([
       { ms: '2021-01-01 00:00:00.123', ns: '2021-01-01 00:00:00.123456' },
