@@ -1,0 +1,65 @@
+/** Column-level reshaping: rename, select, add or replace. No row data is copied. */
+import { Field, RecordBatch, Schema, Struct, Table, makeData, type Vector } from 'apache-arrow';
+
+/**
+ * Renames every column through `rename(name)`; the data is shared.
+ * @throws TypeError when two columns end up with the same name.
+ */
+export function renameColumns(table: Table, rename: (name: string) => string): Table {
+  const fields = table.schema.fields.map((f) => new Field(rename(f.name), f.type, f.nullable, f.metadata));
+  const seen = new Set<string>();
+  for (const [i, f] of fields.entries()) {
+    if (seen.has(f.name)) throw new TypeError(`renameColumns: "${table.schema.fields[i].name}" becomes "${f.name}", which another column already has`);
+    seen.add(f.name);
+  }
+  const schema = new Schema(fields, table.schema.metadata);
+  const batches = table.batches.map(
+    (b) => new RecordBatch(schema, makeData({ type: new Struct(fields), length: b.numRows, nullCount: 0, children: b.data.children })),
+  );
+  return new Table(schema, batches);
+}
+
+/**
+ * snake_case as the Zoomcamp homework wants it: `VendorID` → `vendor_id`,
+ * `PULocationID` → `pu_location_id`, `RatecodeID` → `ratecode_id`,
+ * `tpep_pickup_datetime` unchanged, `Trip Distance` → `trip_distance`.
+ *
+ * The rule, in order: runs of spaces and hyphens become one `_`; an `_` goes
+ * between a lower-case letter or digit and an upper-case letter (`rI` →
+ * `r_I`), and between an upper-case run and an upper-case letter followed by
+ * lower case (`PULocation` → `PU_Location`); then everything is lower-cased
+ * and repeated `_` collapse into one.
+ */
+export function snakeCase(name: string): string {
+  return name
+    .trim()
+    .replace(/[\s-]+/g, '_')
+    .replace(/([a-z0-9])([A-Z])/g, '$1_$2')
+    .replace(/([A-Z]+)([A-Z][a-z])/g, '$1_$2')
+    .toLowerCase()
+    .replace(/_+/g, '_');
+}
+
+/** Keeps the named columns, in the order given. @throws TypeError naming a missing column. */
+export function selectColumns(table: Table, names: readonly string[]): Table {
+  const have = table.schema.fields.map((f) => f.name);
+  const missing = names.filter((n) => !have.includes(n));
+  if (missing.length > 0) throw new TypeError(`selectColumns: no column ${missing.map((m) => JSON.stringify(m)).join(', ')}; the table has ${have.join(', ')}`);
+  return table.select(names as string[]);
+}
+
+/**
+ * Adds `vector` as column `name`, or replaces the column of that name in
+ * place. Its length must equal the table's; chunking may differ.
+ */
+export function withColumn(table: Table, name: string, vector: Vector): Table {
+  if (vector.length !== table.numRows) throw new RangeError(`withColumn: "${name}" has ${vector.length} values for ${table.numRows} rows`);
+  if (table.numCols === 0) return new Table({ [name]: vector });
+  const index = table.schema.fields.findIndex((f) => f.name === name);
+  if (index >= 0) return table.setChildAt(index, vector);
+  // The Table constructor re-aligns chunk boundaries when the new vector is chunked differently.
+  const columns: Record<string, Vector> = {};
+  for (const [i, f] of table.schema.fields.entries()) columns[f.name] = table.getChildAt(i)!;
+  columns[name] = vector;
+  return new Table(columns);
+}

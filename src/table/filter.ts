@@ -1,0 +1,57 @@
+/** Row filters: masks, predicates, counts. */
+import { Table, Type } from 'apache-arrow';
+import { take } from './take.ts';
+import { columnOf, isNumeric, isValid, numericValues } from './values.ts';
+
+/** Indices of the rows whose mask byte is non-zero. */
+export function maskToIndices(mask: Uint8Array): Int32Array {
+  let count = 0;
+  for (let i = 0; i < mask.length; i++) if (mask[i] !== 0) count++;
+  const indices = new Int32Array(count);
+  for (let i = 0, j = 0; i < mask.length; i++) if (mask[i] !== 0) indices[j++] = i;
+  return indices;
+}
+
+/** Keeps the rows whose `mask[row]` is non-zero (one byte per row). */
+export function filterRows(table: Table, mask: Uint8Array): Table {
+  if (mask.length !== table.numRows) throw new RangeError(`filterRows: mask has ${mask.length} entries for ${table.numRows} rows`);
+  return take(table, maskToIndices(mask));
+}
+
+/**
+ * A mask of the rows where `predicate(value)` holds. Nulls never match, as
+ * in pandas (`df[df.passenger_count > 0]` drops rows with no count).
+ * Values: numbers for numeric columns (Int64 as doubles, timestamps and
+ * dates as epoch milliseconds), strings for Utf8, booleans for Bool.
+ */
+export function maskWhere(table: Table, column: string, predicate: (value: any) => boolean): Uint8Array {
+  const vector = columnOf(table, column);
+  const mask = new Uint8Array(table.numRows);
+  if (isNumeric(vector.type) && vector.type.typeId !== Type.Bool) {
+    const { values, valid } = numericValues(table, column);
+    for (let i = 0; i < values.length; i++) {
+      if ((!valid || (valid[i >> 3] & (1 << (i & 7))) !== 0) && predicate(values[i])) mask[i] = 1;
+    }
+    return mask;
+  }
+  let at = 0;
+  for (const data of vector.data) {
+    const chunk = vector.data.length === 1 ? vector : vector.slice(at, at + data.length);
+    for (let i = 0; i < data.length; i++) if (isValid(data, i) && predicate(chunk.get(i))) mask[at + i] = 1;
+    at += data.length;
+  }
+  return mask;
+}
+
+/** The rows where `predicate(value)` holds (see `maskWhere` for values and nulls). */
+export function where(table: Table, column: string, predicate: (value: any) => boolean): Table {
+  return filterRows(table, maskWhere(table, column, predicate));
+}
+
+/** How many rows `predicate(value)` holds for, without building a table. */
+export function countWhere(table: Table, column: string, predicate: (value: any) => boolean): number {
+  const mask = maskWhere(table, column, predicate);
+  let n = 0;
+  for (let i = 0; i < mask.length; i++) n += mask[i];
+  return n;
+}
