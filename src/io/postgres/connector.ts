@@ -6,11 +6,13 @@ import { connect, createPool, postgresTarget } from './connection.ts';
 import { exportTable } from './export.ts';
 import { qualified } from './identifiers.ts';
 import { queryToTable } from './load.ts';
+import { ensurePostgresRunning } from '../../services/postgres-server.ts';
 
 export interface PostgresConnectorOptions {
   /**
-   * Called once before the first connection. The local profile passes
-   * `ensurePostgresRunning` here so the embedded server starts on first use.
+   * Called once before the first connection. Defaults, for a profile with
+   * `POSTGRES_EMBEDDED: true`, to starting the project's own server
+   * (`ensurePostgresRunning`) so the local profile needs no setup.
    */
   readonly beforeConnect?: () => Promise<void>;
 }
@@ -32,10 +34,23 @@ export function createPostgresConnector(profile: IoProfile, options: PostgresCon
   const pool = createPool(profile);
   const defaultSchema = profile.get('POSTGRES_SCHEMA') ?? 'public';
   let ready: Promise<void> | undefined;
+  const beforeConnect =
+    options.beforeConnect ??
+    (target.embedded
+      ? async () => {
+          await ensurePostgresRunning({
+            root: profile.root,
+            port: target.port,
+            user: target.user,
+            password: profile.get('POSTGRES_PASSWORD') ?? '',
+            database: target.database,
+          });
+        }
+      : undefined);
 
   const withClient = async <T>(work: (client: pg.PoolClient) => Promise<T>): Promise<T> => {
-    if (options.beforeConnect) {
-      ready ??= options.beforeConnect();
+    if (beforeConnect) {
+      ready ??= beforeConnect();
       await ready;
     }
     const client = await connect(pool, target);
