@@ -1,0 +1,56 @@
+/**
+ * The `HttpLoader` of `ctx.io.http`: CSV (plain or gzipped) and Parquet from
+ * a URL or a path, decoded into Arrow while the bytes arrive.
+ */
+import { tableFromIPC, type Table } from 'apache-arrow';
+import { readParquet } from 'parquet-wasm';
+import { DataError } from '../../errors.ts';
+import type { CsvReadOptions, HttpLoader, ReadReport } from '../types.ts';
+import { decodeCsv } from '../csv/decode.ts';
+import { maybeGunzip } from './decompress.ts';
+import { openSource } from './open-source.ts';
+
+export interface HttpLoaderOptions {
+  /** Progress lines: what was fetched, how big, how many rows, bad rows. */
+  readonly log?: (message: string) => void;
+}
+
+/** Creates the loader. Stateless: one instance can serve every block. */
+export function createHttpLoader(options: HttpLoaderOptions = {}): HttpLoader {
+  const log = options.log ?? (() => {});
+  const loadWithReport = async (url: string, csv: CsvReadOptions = {}): Promise<{ table: Table; report: ReadReport }> => {
+    const started = performance.now();
+    const source = await openSource(url);
+    log(`reading ${url}${source.size ? ` (${(source.size / 1e6).toFixed(1)} MB)` : ''}`);
+    const result = /\.parquet($|\?)/i.test(url) ? await readParquetSource(source.bytes, url) : await decodeCsv(maybeGunzip(source.bytes, url), { ...csv, sourceName: url });
+    const { rows, badRows, badRowSamples } = result.report;
+    log(`${rows.toLocaleString('en-US')} rows from ${url} in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+    if (badRows > 0) {
+      log(`skipped ${badRows} bad row${badRows > 1 ? 's' : ''}: ${badRowSamples.map((s) => `line ${s.line}: ${s.reason}`).join('; ')}`);
+    }
+    return result;
+  };
+  return {
+    loadWithReport,
+    load: async (url, csv) => (await loadWithReport(url, csv)).table,
+  };
+}
+
+/** Parquet needs the whole file (the footer is at the end), so it is gathered first. */
+async function readParquetSource(bytes: AsyncIterable<Uint8Array>, url: string): Promise<{ table: Table; report: ReadReport }> {
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  for await (const chunk of bytes) {
+    chunks.push(chunk);
+    total += chunk.length;
+  }
+  if (total === 0) throw new DataError({ source: url, message: 'the file is empty (0 bytes)', hint: 'Check the URL or path.' });
+  const whole = Buffer.concat(chunks, total);
+  let table: Table;
+  try {
+    table = tableFromIPC(readParquet(whole).intoIPCStream());
+  } catch (error) {
+    throw new DataError({ source: url, message: `not a readable Parquet file: ${error instanceof Error ? error.message : String(error)}`, hint: 'The download may be cut short; check the file, or load it as CSV if it is one.' });
+  }
+  return { table, report: { rows: table.numRows, badRows: 0, badRowSamples: [] } };
+}
