@@ -128,7 +128,9 @@ export async function deployStack(pipelinesDir: string, config: Record<string, u
   }
   pulumi.runtime.setAllConfig(all, ['pipekit:userSecrets']);
 
-  process.env.PIPEKIT_PIPELINES_DIR = pipelinesDir;
+  // An empty dir means "not set", to exercise pipekit:pipelinesDir.
+  if (pipelinesDir) process.env.PIPEKIT_PIPELINES_DIR = pipelinesDir;
+  else delete process.env.PIPEKIT_PIPELINES_DIR;
   vi.resetModules();
   const outputs = (await import('../../infra/index.ts')) as Record<string, any>;
   await settle(resources);
