@@ -35,7 +35,7 @@ export interface CopyBinaryOptions {
 
 /** The binary COPY stream of a table; pull-based, so it follows the socket's backpressure. */
 export function encodeCopyBinary(table: Table, options: CopyBinaryOptions = {}): Readable {
-  return Readable.from(copyBinaryChunks(table, options), { objectMode: false, highWaterMark: 1 });
+  return Readable.from(copyBinaryChunks(table, options), { objectMode: false, highWaterMark: 8 * 1024 * 1024 });
 }
 
 /**
