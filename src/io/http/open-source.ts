@@ -55,7 +55,7 @@ async function openHttp(url: string): Promise<OpenedSource> {
   }
   const length = Number(response.headers.get('content-length'));
   const body = response.body;
-  return { bytes: body ? guard(body, url) : (async function* () {})(), size: Number.isFinite(length) && length > 0 ? length : undefined };
+  return { bytes: body ? guard(body as unknown as AsyncIterable<Uint8Array>, url) : (async function* () {})(), size: Number.isFinite(length) && length > 0 ? length : undefined };
 }
 
 async function openFile(path: string, url: string): Promise<OpenedSource> {
