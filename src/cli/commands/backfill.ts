@@ -1,0 +1,136 @@
+import type { Command } from 'commander';
+import { cancelBackfill, retryBackfill, runBackfill, type BackfillResult } from '../../engine/backfill.ts';
+import { parseVarArgs } from '../../engine/variables.ts';
+import type { Session } from '../../engine/session.ts';
+import { ConfigError } from '../../errors.ts';
+import type { PipelineSpec } from '../../project/model.ts';
+import { assertValidSchedule } from '../../time/schedule.ts';
+import { parseDateArg, type BackfillEvery } from '../../time/backfill-range.ts';
+import { formatDate, formatRows, formatSeconds, statusText, table } from '../format.ts';
+import { cancelOnSignals, runOutput } from '../run-output.ts';
+import { collect, withSession, type GlobalOptions } from '../session-command.ts';
+
+interface BackfillFlags extends GlobalOptions {
+  start?: string;
+  end?: string;
+  every: string;
+  timezone: string;
+  parallel: string;
+  var: string[];
+  backfillId?: string;
+  retry?: string;
+  cancel?: string;
+  quiet?: boolean;
+}
+
+export function registerBackfill(program: Command): void {
+  program
+    .command('backfill')
+    .description('run a pipeline once per date from --start to --end (end included, like Mage)')
+    .argument('<pipeline>', 'pipeline name')
+    .option('-s, --start <date>', 'first execution date (YYYY-MM-DD or ISO)')
+    .option('-e, --end <date>', 'last execution date, included')
+    .option('--every <step>', 'day | hour | week | month | a cron expression', 'day')
+    .option('--timezone <tz>', 'time zone a cron step is evaluated in', 'UTC')
+    .option('-p, --parallel <n>', 'runs at once in this process', '1')
+    .option('--var <name=value>', 'a variable for every run (repeatable)', collect, [])
+    .option('--backfill-id <id>', 'the backfill record to use (Cloud Run tasks of one execution share it)')
+    .option('--retry <backfill-id>', 'run again the dates of a backfill whose latest run did not succeed')
+    .option('--cancel <backfill-id>', 'cancel a backfill: no more of its runs start')
+    .option('-q, --quiet', 'no log lines, only the summary')
+    .addHelpText(
+      'after',
+      '\nOn Cloud Run, a job executed with --tasks=N splits the dates: task i runs every N-th date from i\n' +
+        '(CLOUD_RUN_TASK_INDEX / CLOUD_RUN_TASK_COUNT), all recorded under one backfill id.',
+    )
+    .action(async (name: string, flags: BackfillFlags, command: Command) =>
+      withSession(command, async (session) => {
+        const pipeline = session.pipeline(name);
+        if (flags.cancel) {
+          await cancelBackfill(session, flags.cancel);
+          process.stdout.write(`backfill ${flags.cancel} cancelled\n`);
+          return 0;
+        }
+        const result = await (flags.retry ? retry(session, pipeline, flags) : start(session, pipeline, flags));
+        printSummary(result);
+        // A Cloud Run task answers for its own runs: the others may still be running.
+        return result.runs.every((r) => r.status === 'succeeded' || r.status === 'duplicate') ? 0 : 1;
+      }),
+    );
+}
+
+async function start(session: Session, pipeline: PipelineSpec, flags: BackfillFlags): Promise<BackfillResult> {
+  if (!flags.start || !flags.end) {
+    throw new ConfigError({ file: pipeline.file, message: 'a backfill needs --start and --end', hint: `e.g. pipekit backfill ${pipeline.name} --start 2021-01-01 --end 2021-01-07 --every day` });
+  }
+  const taskCount = Number(process.env.CLOUD_RUN_TASK_COUNT ?? 1);
+  const taskIndex = Number(process.env.CLOUD_RUN_TASK_INDEX ?? 0);
+  // Tasks of one Cloud Run execution must share one backfill record.
+  const id = flags.backfillId ?? (taskCount > 1 && process.env.CLOUD_RUN_EXECUTION ? `bf-${process.env.CLOUD_RUN_EXECUTION}` : undefined);
+  return withOutput(session, pipeline, flags, (extra) =>
+    runBackfill(session, {
+      pipeline,
+      start: parseDateArg(flags.start!),
+      end: parseDateArg(flags.end!),
+      every: parseEvery(flags.every, flags.timezone, pipeline),
+      variables: parseVarArgs(flags.var),
+      parallel: Number(flags.parallel),
+      id,
+      taskCount,
+      taskIndex,
+      ...extra,
+    }),
+  );
+}
+
+async function retry(session: Session, pipeline: PipelineSpec, flags: BackfillFlags): Promise<BackfillResult> {
+  return withOutput(session, pipeline, flags, (extra) =>
+    retryBackfill(session, flags.retry!, { pipeline, variables: parseVarArgs(flags.var), parallel: Number(flags.parallel), ...extra }),
+  );
+}
+
+async function withOutput(
+  session: Session,
+  pipeline: PipelineSpec,
+  flags: BackfillFlags,
+  fn: (extra: { signal: AbortSignal; sinks: ReturnType<typeof runOutput>['sinks'] }) => Promise<BackfillResult>,
+): Promise<BackfillResult> {
+  // Several runs at once: plain log lines, no live DAG view.
+  const output = runOutput(session.store, pipeline, { quiet: flags.quiet, live: false });
+  const cancel = cancelOnSignals();
+  try {
+    return await fn({ signal: cancel.signal, sinks: output.sinks });
+  } finally {
+    output.stop();
+    cancel.dispose();
+  }
+}
+
+export function parseEvery(every: string, timezone: string, pipeline: PipelineSpec): BackfillEvery {
+  if (every === 'day' || every === 'hour' || every === 'week' || every === 'month') return every;
+  try {
+    assertValidSchedule(every, timezone);
+  } catch (error) {
+    throw new ConfigError({ file: pipeline.file, key: '--every', message: `${every}: ${(error as Error).message}`, hint: 'use day, hour, week, month or a cron expression such as "0 5 * * *"' });
+  }
+  return { cron: every, timezone };
+}
+
+function printSummary(result: BackfillResult): void {
+  const { backfill } = result;
+  process.stdout.write(
+    `\nbackfill ${backfill.id} of ${backfill.pipeline}: ${statusText(backfill.status === 'running' ? 'running' : backfill.status)}  ` +
+      `${backfill.executionDates.length} dates, ${result.runs.length} run here\n` +
+      table(
+        ['execution date', 'run', 'status', 'rows', 'time'],
+        result.runs.map((r) => [
+          r.run ? formatDate(r.run.executionDate) : '',
+          r.run?.id ?? '',
+          statusText(r.status),
+          formatRows(r.blocks.at(-1)?.rowsOut),
+          r.run ? formatSeconds(r.run.startedAt, r.run.finishedAt) : '',
+        ]),
+      ) +
+      '\n',
+  );
+}

@@ -1,0 +1,71 @@
+import type { Command } from 'commander';
+import pc from 'picocolors';
+import { NotFoundError } from '../../errors.ts';
+import type { RunStatus } from '../../runs/model.ts';
+import { formatDate, formatRows, formatSeconds, statusText, table } from '../format.ts';
+import { withSession } from '../session-command.ts';
+
+export function registerRuns(program: Command): void {
+  program
+    .command('runs')
+    .description('list recorded runs, newest first')
+    .argument('[pipeline]', 'only this pipeline')
+    .option('--status <status>', 'queued | running | succeeded | failed | cancelled')
+    .option('-n, --limit <n>', 'how many', '20')
+    .option('--json', 'print JSON')
+    .action(async (pipeline: string | undefined, flags: { status?: RunStatus; limit: string; json?: boolean }, command: Command) =>
+      withSession(command, async (session) => {
+        if (pipeline) session.pipeline(pipeline);
+        const runs = await session.store.listRuns({ pipeline, status: flags.status, limit: Number(flags.limit) });
+        const rows = await session.store.rowsOut(runs.map((r) => r.id));
+        if (flags.json) {
+          process.stdout.write(`${JSON.stringify(runs.map((r) => ({ ...r, rows: rows.get(r.id) ?? null })), null, 2)}\n`);
+          return 0;
+        }
+        if (runs.length === 0) {
+          process.stdout.write('no runs yet: start one with pipekit run <pipeline>\n');
+          return 0;
+        }
+        process.stdout.write(
+          `${table(
+            ['run', 'pipeline', 'trigger', 'execution date', 'status', 'time', 'rows'],
+            runs.map((r) => [r.id, r.pipeline, r.trigger, formatDate(r.executionDate), statusText(r.status), formatSeconds(r.startedAt, r.finishedAt), formatRows(rows.get(r.id))]),
+          )}\n`,
+        );
+        return 0;
+      }),
+    );
+}
+
+export function registerLogs(program: Command): void {
+  program
+    .command('logs')
+    .description("show a run's blocks and log lines")
+    .argument('<run>', 'run id (see pipekit runs)')
+    .option('-b, --block <uuid>', 'only this block')
+    .option('--json', 'print JSON lines')
+    .action(async (runId: string, flags: { block?: string; json?: boolean }, command: Command) =>
+      withSession(command, async (session) => {
+        const run = await session.store.getRun(runId);
+        if (!run) throw new NotFoundError(`run ${runId} is not in the run store`, { hint: 'list runs with: pipekit runs' });
+        const logs = await session.store.getLogs(runId, { block: flags.block });
+        if (flags.json) {
+          for (const l of logs) process.stdout.write(`${JSON.stringify(l)}\n`);
+          return 0;
+        }
+        const blocks = await session.store.getBlockRuns(runId);
+        process.stdout.write(`${run.pipeline} ${run.id}  ${statusText(run.status)}  ${formatDate(run.executionDate)}  (${run.trigger}, ${run.profile})\n`);
+        process.stdout.write(
+          `${table(
+            ['block', 'status', 'attempts', 'rows', 'time', 'error'],
+            blocks.map((b) => [b.block, statusText(b.status), String(b.attempts || ''), formatRows(b.rowsOut), formatSeconds(b.startedAt, b.finishedAt), b.error?.split('\n')[0] ?? '']),
+          )}\n\n`,
+        );
+        for (const l of logs) {
+          const color = l.severity === 'ERROR' ? pc.red : l.severity === 'WARNING' ? pc.yellow : (s: string) => s;
+          process.stdout.write(`${pc.dim(l.time.toISOString().slice(11, 23))} ${color(l.severity.padEnd(7))} ${l.block ?? run.pipeline}: ${l.message}\n`);
+        }
+        return 0;
+      }),
+    );
+}

@@ -1,0 +1,31 @@
+import type { Command } from 'commander';
+import { openSession, type Session } from '../engine/session.ts';
+import { findProjectRoot } from './project-root.ts';
+
+/** Options every command takes (declared on the root program). */
+export interface GlobalOptions {
+  project?: string;
+  profile?: string;
+}
+
+export function globalOptions(command: Command): GlobalOptions {
+  return command.optsWithGlobals() as GlobalOptions;
+}
+
+/** Opens the project's session, runs `fn`, closes it, and exits with the code `fn` returns. */
+export async function withSession(command: Command, fn: (session: Session) => Promise<number>): Promise<void> {
+  const options = globalOptions(command);
+  const session = await openSession({ projectRoot: findProjectRoot(options.project), profile: options.profile });
+  let code: number;
+  try {
+    code = await fn(session);
+  } finally {
+    await session.close();
+  }
+  process.exitCode = code;
+}
+
+/** commander's collector for repeatable options. */
+export function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
+}

@@ -1,0 +1,33 @@
+/**
+ * pipekit's public API: what block files and tests import from 'pipekit'.
+ *
+ * ```ts
+ * import { transformer, where } from 'pipekit';
+ * export default transformer(async (trips, ctx) => where(trips, 'passenger_count', (n) => n > 0));
+ * ```
+ */
+export { loader, transformer, exporter, sensor, conditional, isBlockDefinition } from './blocks/define.ts';
+export type { BlockDefinition, BlockHandler, BlockOptions, BlockTest, SensorOptions } from './blocks/define.ts';
+export type { BlockContext, BlockLogger } from './blocks/context.ts';
+export type {
+  ColumnType,
+  Connectors,
+  CsvReadOptions,
+  ExportResult,
+  IfExists,
+  Lake,
+  PartitionedWriteResult,
+  PostgresConnector,
+  Warehouse,
+} from './io/types.ts';
+export {
+  BlockTestError,
+  ConfigError,
+  ConnectionError,
+  DataError,
+  NonRetriableError,
+  PipekitError,
+  RetryAfterError,
+} from './errors.ts';
+export * from './table/index.ts';
+export { runBlockForTest } from './testing/harness.ts';
