@@ -49,6 +49,9 @@ export function* yellowTaxiCsv(options: YellowTaxiSampleOptions): Generator<stri
   const monthStart = Date.UTC(year, month - 1, 1) / 1000;
   const monthSeconds = Date.UTC(year, month, 1) / 1000 - monthStart;
   const knownRows = rows - Math.round(rows * UNKNOWN_VENDOR_SHARE);
+  // The real month has ~16 pickups from the previous evening among its first 23k rows; small
+  // samples get a higher rate so they still show a few.
+  const straggle = Math.min(0.05, Math.max(0.0007, 8 / (0.02 * Math.max(1, knownRows))));
   const pickupFormat = new TimestampFormatter();
   const dropoffFormat = new TimestampFormatter();
   let lines: string[] = [YELLOW_TAXI_HEADER];
@@ -58,7 +61,7 @@ export function* yellowTaxiCsv(options: YellowTaxiSampleOptions): Generator<stri
     // Pickups advance through the month (in each block), with some jitter so the order is rough.
     const progress = known ? i / Math.max(1, knownRows) : (i - knownRows) / Math.max(1, rows - knownRows);
     let pickup = monthStart + Math.floor(progress * (monthSeconds - 1800) + random.next() * 1800);
-    if (known && progress < 0.02 && random.next() < 0.0007) pickup = monthStart - 3600 + random.int(0, 3599);
+    if (known && progress < 0.02 && random.next() < straggle) pickup = monthStart - 3600 + random.int(0, 3599);
     const minutes = 3 + random.exponential(11);
     const dropoff = pickup + Math.round(minutes * 60);
     const distance = random.next() < 0.015 ? 0 : Math.min(60, 0.3 + random.exponential(2.6));
