@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { dirname } from 'node:path';
 import { Table } from 'apache-arrow';
 import type { BlockDefinition } from '../blocks/define.ts';
 import { CancelledError, ConfigError, describeError, NotFoundError } from '../errors.ts';
@@ -91,7 +92,7 @@ export async function runPipeline(options: RunPipelineOptions): Promise<RunResul
   }
 
   const runtime = runtimeValues({ ...effectivePlan, profile: options.profile, pipeline: pipeline.name, runId });
-  const variables = resolveVariables(pipeline, options.profile, effectivePlan.triggerVariables, runVariables, runtime, options.env);
+  const variables = resolveVariables(pipeline, options.profile, effectivePlan.triggerVariables, runVariables, runtime, options.env, dirname(dirname(pipeline.file)));
   const run = await store.createRun(
     {
       id: runId,

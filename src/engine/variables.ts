@@ -58,6 +58,7 @@ export function resolveVariables(
   runVariables: Readonly<Record<string, unknown>>,
   runtime: RuntimeValues,
   env: NodeJS.ProcessEnv = process.env,
+  projectRoot?: string,
 ): Record<string, unknown> {
   const merged: Record<string, unknown> = {
     ...pipeline.variables,
@@ -73,7 +74,8 @@ export function resolveVariables(
     }
     try {
       out[key] = renderTemplate(value, {
-        values: { ...runtime },
+        // project_root lets a local profile point at files the project generated.
+        values: { ...runtime, project_root: projectRoot ?? process.cwd() },
         filters: TEMPLATE_FILTERS,
         functions: {
           env_var: (name, fallback) => {
@@ -89,7 +91,7 @@ export function resolveVariables(
         file: pipeline.file,
         key: `variables.${key}`,
         message: (error as Error).message,
-        hint: 'variables may use execution_date, ds, hr, interval_start, interval_end, env, pipeline, run_id, trigger and env_var()',
+        hint: 'variables may use execution_date, ds, hr, interval_start, interval_end, env, pipeline, run_id, trigger, project_root and env_var()',
       });
     }
   }

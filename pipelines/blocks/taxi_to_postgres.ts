@@ -1,0 +1,7 @@
+import { exporter, type Table } from 'pipekit';
+
+/** The Zoomcamp's `taxi_data_to_postgres`: replace `ny_taxi.yellow_taxi_data` with COPY, atomically. */
+export default exporter(async (trips: Table, ctx) => {
+  const postgres = await ctx.io.postgres();
+  return postgres.export(trips, { schema: 'ny_taxi', table: 'yellow_taxi_data', ifExists: 'replace' });
+});
