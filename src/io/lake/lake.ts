@@ -1,0 +1,47 @@
+/**
+ * The lake: single objects and Hive-partitioned Parquet datasets on any
+ * ObjectStore (a local folder on a laptop, a GCS bucket prefix in the cloud).
+ * Everything here talks to the store interface only, so the GCS store reuses it.
+ */
+import type { Table } from 'apache-arrow';
+import type { Lake, ObjectStore } from '../types.ts';
+import { CONTENT_TYPES, decodeObject, encodeTable, formatOf } from './formats.ts';
+import { createLocalStore } from './local-store.ts';
+import { checkKey } from './object-keys.ts';
+import { readPartitioned } from './partitioned-read.ts';
+import { writePartitioned } from './partitioned-write.ts';
+import type { PartitionedWriteTuning } from './partitioned-write.ts';
+
+export interface LakeOptions {
+  /** Tuning of partitioned writes (parallelism, Parquet compression). */
+  readonly partitioned?: PartitionedWriteTuning;
+}
+
+/** A Lake over `store`. */
+export function createLake(store: ObjectStore, options: LakeOptions = {}): Lake {
+  return {
+    uri: store.uri,
+    store,
+
+    async write(table: Table, key: string) {
+      checkKey(key, store.uri);
+      const format = formatOf(key, store.uri);
+      await store.write(key, encodeTable(table, format), { contentType: CONTENT_TYPES[format] });
+      return { rows: table.numRows, target: store.url(key) };
+    },
+
+    async read(key, readOptions) {
+      checkKey(key, store.uri);
+      return decodeObject(store, key, formatOf(key, store.uri), readOptions?.columns);
+    },
+
+    writePartitioned: (table, prefix, writeOptions) => writePartitioned(store, table, prefix, writeOptions, options.partitioned),
+
+    readPartitioned: (prefix, readOptions) => readPartitioned(store, prefix, readOptions),
+  };
+}
+
+/** A Lake over a local folder (created on first write). */
+export function createLocalLake(folder: string, options: LakeOptions = {}): Lake {
+  return createLake(createLocalStore(folder), options);
+}
