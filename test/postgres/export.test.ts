@@ -263,5 +263,7 @@ describe('round trip', () => {
     await connector.execute('CREATE TABLE returning_rows (a int)');
     const inserted = await connector.query('INSERT INTO returning_rows VALUES (1), (2) RETURNING a');
     expect([...inserted.getChild('a')!]).toEqual([1, 2]);
+    const viaWith = await connector.query('WITH ins AS (INSERT INTO returning_rows VALUES (3) RETURNING a) SELECT a FROM ins');
+    expect([...viaWith.getChild('a')!]).toEqual([3]);
   });
 });

@@ -1,6 +1,7 @@
 import { type Field as ArrowField, RecordBatch, Schema, Struct, Table, makeData, Field } from 'apache-arrow';
 import type pg from 'pg';
 import { DataError } from '../../errors.ts';
+import { exactMicros, parseDate, parseTimestamp, parseTimestamptz } from './text-values.ts';
 import { type LoadKind, arrowTypeOfLoadKind, loadKindOf } from './types.ts';
 
 /** Rows fetched per round trip and per Arrow record batch for SELECT-like queries. */
@@ -26,17 +27,21 @@ export async function queryToTable(
   params: readonly unknown[] = [],
   options: { batchRows?: number } = {},
 ): Promise<Table> {
-  if (!/^\s*(select|with|values|table)\b/i.test(sql)) {
-    const result = await client.query({ text: sql, values: params as unknown[], rowMode: 'array', types: RAW_TEXT });
-    const last = Array.isArray(result) ? (result as pg.QueryResult[]).at(-1)! : result;
-    return new Table(toBatch(last.fields ?? [], last.rows as unknown as (string | null)[][], sql));
-  }
+  if (!/^\s*(select|with|values|table)\b/i.test(sql)) return plainQuery(client, sql, params);
   const batchRows = options.batchRows ?? DEFAULT_BATCH_ROWS;
   await client.query('BEGIN');
   try {
     // Our parsers read ISO dates, whatever the database's default DateStyle is.
     await client.query(`SET LOCAL DateStyle = 'ISO, YMD'`);
-    await client.query({ text: `DECLARE pipekit_load NO SCROLL CURSOR FOR ${sql}`, values: params as unknown[] });
+    try {
+      await client.query({ text: `DECLARE pipekit_load NO SCROLL CURSOR FOR ${sql}`, values: params as unknown[] });
+    } catch (error) {
+      // Not cursor-able (a data-modifying WITH, SELECT INTO): run it as it is.
+      const code = (error as { code?: string }).code;
+      if (code !== '0A000' && code !== '42601') throw error;
+      await client.query('ROLLBACK');
+      return plainQuery(client, sql, params);
+    }
     const batches: RecordBatch[] = [];
     for (;;) {
       const page = await client.query({ text: `FETCH FORWARD ${batchRows} FROM pipekit_load`, rowMode: 'array', types: RAW_TEXT });
@@ -50,6 +55,12 @@ export async function queryToTable(
     await client.query('ROLLBACK').catch(() => {});
     throw error;
   }
+}
+
+async function plainQuery(client: pg.ClientBase, sql: string, params: readonly unknown[]): Promise<Table> {
+  const result = await client.query({ text: sql, values: params as unknown[], rowMode: 'array', types: RAW_TEXT });
+  const last = Array.isArray(result) ? (result as pg.QueryResult[]).at(-1)! : result;
+  return new Table(toBatch(last.fields ?? [], last.rows as unknown as (string | null)[][], sql));
 }
 
 function toBatch(fields: readonly pg.FieldDef[], rows: (string | null)[][], sql: string): RecordBatch {
@@ -156,56 +167,4 @@ function column(kind: LoadKind, type: ReturnType<typeof arrowTypeOfLoadKind>, ro
       return finish({ valueOffsets: offsets, data: new Uint8Array(bytes.buffer, bytes.byteOffset, total) });
     }
   }
-}
-
-const TIMESTAMP = /^(\d{4,})-(\d\d)-(\d\d)[ T](\d\d):(\d\d):(\d\d)(?:\.(\d{1,6}))?/;
-const TZ = /([+-])(\d\d)(?::?(\d\d))?(?::?(\d\d))?$/;
-
-/** Milliseconds since 1970 and the extra microseconds of a timestamp's text; undefined for `infinity` or BC. */
-function timestampParts(text: string, withZone: boolean): { ms: number; us: number } | undefined {
-  const m = TIMESTAMP.exec(text);
-  if (!m || text.endsWith(' BC')) return undefined;
-  let ms = daysFromCivil(+m[1], +m[2], +m[3]) * 86_400_000 + ((+m[4] * 60 + +m[5]) * 60 + +m[6]) * 1000;
-  const frac = m[7] ? Number(m[7].padEnd(6, '0')) : 0;
-  const tz = withZone ? TZ.exec(text.slice(19)) : null;
-  if (tz) ms -= (tz[1] === '-' ? -1 : 1) * (Number(tz[2]) * 3600 + Number(tz[3] ?? 0) * 60 + Number(tz[4] ?? 0)) * 1000;
-  return { ms: ms + Math.floor(frac / 1000), us: frac % 1000 };
-}
-
-/** `2021-01-01 00:15:56.123456` → µs since 1970 (NaN for `infinity`/BC; inexact beyond ±2^53, see `exactMicros`). */
-function parseTimestamp(text: string): number {
-  const parts = timestampParts(text, false);
-  return parts ? parts.ms * 1000 + parts.us : NaN;
-}
-
-/** `2021-01-01 00:15:56.5+05:30` → µs since 1970 UTC. */
-function parseTimestamptz(text: string): number {
-  const parts = timestampParts(text, true);
-  return parts ? parts.ms * 1000 + parts.us : NaN;
-}
-
-/** The exact value for the rare timestamps beyond ±2^53 µs (before 1685 or after 2255). */
-function exactMicros(text: string, withZone: boolean): bigint | undefined {
-  const parts = timestampParts(text, withZone);
-  return parts ? BigInt(parts.ms) * 1000n + BigInt(parts.us) : undefined;
-}
-
-/** `2021-01-01` → days since 1970. */
-function parseDate(text: string): number {
-  const m = /^(\d{4,})-(\d\d)-(\d\d)$/.exec(text);
-  if (!m) return NaN;
-  return daysFromCivil(+m[1], +m[2], +m[3]);
-}
-
-/**
- * Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's
- * algorithm). Not Date.UTC: it maps years 0–99 to 1900–1999.
- */
-function daysFromCivil(y: number, m: number, d: number): number {
-  y -= m <= 2 ? 1 : 0;
-  const era = Math.floor(y / 400);
-  const yoe = y - era * 400;
-  const doy = Math.floor((153 * (m + (m > 2 ? -3 : 9)) + 2) / 5) + d - 1;
-  const doe = yoe * 365 + Math.floor(yoe / 4) - Math.floor(yoe / 100) + doy;
-  return era * 146_097 + doe - 719_468;
 }
