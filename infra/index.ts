@@ -25,6 +25,8 @@ export const bigqueryDataset = stack.bigqueryDataset;
 export const sqlConnectionName = stack.sqlConnectionName;
 export const sqlPrivateIp = stack.sqlPrivateIp;
 export const filestoreIp = stack.filestoreIp;
+export const networkName = stack.networkName;
+export const subnetName = stack.subnetName;
 /** Push images here. */
 export const imageRepository = stack.imageRepository;
 export const image = stack.image;

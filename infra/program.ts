@@ -29,6 +29,9 @@ export interface PipekitStackOutputs {
   sqlConnectionName: pulumi.Output<string>;
   sqlPrivateIp: pulumi.Output<string>;
   filestoreIp: pulumi.Output<string>;
+  /** VPC and subnet names, for one-off `gcloud run jobs` that need the same network (docs/deploy.md). */
+  networkName: pulumi.Output<string>;
+  subnetName: pulumi.Output<string>;
   imageRepository: pulumi.Output<string>;
   image?: string;
   dbPasswordSecret: pulumi.Output<string>;
@@ -116,6 +119,8 @@ export function deployPipekit(config: InfraConfig, pipelines: readonly PipelineS
     sqlConnectionName: database.connectionName,
     sqlPrivateIp: database.privateIp,
     filestoreIp: filestore.ipAddress,
+    networkName: network.networkName,
+    subnetName: network.subnet.name,
     imageRepository: image.repositoryUrl,
     image: config.image,
     dbPasswordSecret: secrets.dbPasswordSecretId,
