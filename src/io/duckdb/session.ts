@@ -1,0 +1,104 @@
+/**
+ * One use of a DuckDB database file: open, work, close. A DuckDB file can be
+ * open for writing in one process only, so pipekit never holds it between
+ * operations: the CLI, a notebook or the DuckDB shell can use it in between.
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
+import { ConnectionError, NonRetriableError, PipekitError } from '../../errors.ts';
+
+export interface DuckDbSession {
+  readonly connection: DuckDBConnection;
+  /** A fresh folder for staging files, removed when the session ends. */
+  readonly tempDir: string;
+  /** The database file, for messages. */
+  readonly path: string;
+  /** Runs SQL, mapping DuckDB errors to a ConnectionError that names the file and quotes the SQL. */
+  run(sql: string, values?: Record<string, string | number | boolean | null>): Promise<void>;
+  /** The first column of the first row, or undefined. */
+  scalar(sql: string, values?: Record<string, string | number | boolean | null>): Promise<unknown>;
+}
+
+export interface SessionConfig {
+  /** Database file, or `:memory:`. */
+  readonly path: string;
+  /** Parent folder of the staging folders; default the OS temp folder. */
+  readonly tempDir?: string;
+}
+
+/** Opens the database, runs `work`, and closes everything, also on failure. */
+export async function withSession<T>(config: SessionConfig, instance: DuckDBInstance | undefined, work: (session: DuckDbSession) => Promise<T>): Promise<T> {
+  const db = instance ?? (await openInstance(config.path));
+  const connection = await db.connect().catch((error) => {
+    if (!instance) db.closeSync();
+    throw error;
+  });
+  const tempDir = await mkdtemp(join(config.tempDir ?? tmpdir(), 'pipekit-duckdb-'));
+  const session: DuckDbSession = {
+    connection,
+    tempDir,
+    path: config.path,
+    async run(sql, values) {
+      try {
+        await connection.run(sql, values);
+      } catch (error) {
+        throw sqlError(config.path, sql, error);
+      }
+    },
+    async scalar(sql, values) {
+      try {
+        const reader = await connection.runAndReadAll(sql, values);
+        return reader.getRows()[0]?.[0];
+      } catch (error) {
+        throw sqlError(config.path, sql, error);
+      }
+    },
+  };
+  try {
+    return await work(session);
+  } finally {
+    connection.closeSync();
+    if (!instance) db.closeSync();
+    await rm(tempDir, { recursive: true, force: true });
+  }
+}
+
+/** Opens a database file; a file locked by another process gets an actionable error. */
+export async function openInstance(path: string): Promise<DuckDBInstance> {
+  try {
+    return await DuckDBInstance.create(path);
+  } catch (error) {
+    const message = (error as Error).message ?? String(error);
+    const pid = /PID (\d+)/.exec(message)?.[1];
+    throw new ConnectionError({
+      target: path,
+      message: /lock/i.test(message)
+        ? `the DuckDB file is in use by another process${pid ? ` (PID ${pid})` : ''}`
+        : `could not open the DuckDB database: ${message}`,
+      hint: /lock/i.test(message)
+        ? 'DuckDB allows one writing process per file: close the DuckDB shell, notebook or other pipekit run that has it open, then retry'
+        : 'check DUCKDB_PATH in io_config.yaml and that its folder exists and is writable',
+      cause: error,
+    });
+  }
+}
+
+/** DuckDB error classes that a retry cannot fix: the SQL or the data is wrong. */
+const DETERMINISTIC = /^(Parser|Binder|Catalog|Conversion|Constraint|Invalid Input|Not implemented|Dependency) Error/i;
+
+function sqlError(path: string, sql: string, error: unknown): PipekitError {
+  if (error instanceof PipekitError) return error;
+  const message = (error as Error).message ?? String(error);
+  const shown = sql.length > 300 ? `${sql.slice(0, 300)}…` : sql;
+  if (DETERMINISTIC.test(message)) {
+    return new NonRetriableError(`${path}: ${message}\n  in: ${shown}`, {
+      hint: /Catalog Error/i.test(message)
+        ? 'check the table and column names (quoted identifiers are case-sensitive)'
+        : 'fix the SQL of the block',
+      cause: error,
+    });
+  }
+  return new ConnectionError({ target: path, message: `${message}\n  in: ${shown}`, cause: error });
+}

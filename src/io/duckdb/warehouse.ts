@@ -1,0 +1,112 @@
+/**
+ * The local warehouse: DuckDB in a file, standing in for BigQuery on a
+ * laptop. SQL blocks run here with their upstream outputs staged as views.
+ */
+import { Table } from 'apache-arrow';
+import { StatementType } from '@duckdb/node-api';
+import type { DuckDBInstance } from '@duckdb/node-api';
+import { resolve } from 'node:path';
+import type { Warehouse, WarehouseTarget } from '../types.ts';
+import { fetchArrow, stageAsView, stageTable } from './arrow-io.ts';
+import { quoteIdent } from './identifiers.ts';
+import { openInstance, withSession } from './session.ts';
+import type { DuckDbSession, SessionConfig } from './session.ts';
+import { placeholdersIn, replacePlaceholders, splitStatements } from './sql-text.ts';
+import { qualifiedName, writeRelation } from './write-policy.ts';
+
+export interface DuckDbWarehouseOptions {
+  /** Database file (created when missing), or `:memory:` (kept open until `close()`). */
+  readonly path: string;
+  /** Parent folder for staging Parquet files; default the OS temp folder. Put it on the same disk for big tables. */
+  readonly tempDir?: string;
+}
+
+/** Mage's default write policy of SQL blocks, kept so migrated blocks behave the same. */
+const SQL_BLOCK_DEFAULT = 'append';
+
+/**
+ * A Warehouse on a DuckDB file. The file is opened for each call and closed
+ * right after (DuckDB allows one writing process per file), and calls from
+ * this process are serialized.
+ */
+export async function createDuckDbWarehouse(options: DuckDbWarehouseOptions): Promise<Warehouse> {
+  const inMemory = options.path === ':memory:';
+  const config: SessionConfig = { path: inMemory ? ':memory:' : resolve(options.path), tempDir: options.tempDir };
+  // Opening once up front fails fast on a locked file or a bad path.
+  let shared: DuckDBInstance | undefined = await openInstance(config.path);
+  if (!inMemory) {
+    shared.closeSync();
+    shared = undefined;
+  }
+  let queue: Promise<unknown> = Promise.resolve();
+  let closed = false;
+
+  const use = <T>(work: (session: DuckDbSession) => Promise<T>): Promise<T> => {
+    if (closed) return Promise.reject(new Error(`${config.path}: the warehouse is closed`));
+    const run = queue.then(() => withSession(config, shared, work));
+    queue = run.catch(() => undefined);
+    return run;
+  };
+
+  return {
+    kind: 'duckdb',
+
+    query: (sql) => use((session) => runScript(session, sql)),
+
+    export: (table, target) =>
+      use(async (session) => {
+        const rows = await writeRelation(session, await stageTable(session, table), target, 'replace');
+        return { rows, target: describeTarget(config.path, target) };
+      }),
+
+    runSql: (sql, inputs, target) =>
+      use(async (session) => {
+        // Stage only the inputs the SQL names, as Mage does.
+        const names: Record<string, string> = {};
+        for (const key of Object.keys(inputs)) names[key] = quoteIdent(`pipekit_input_${key}`);
+        const used = placeholdersIn(sql);
+        const text = replacePlaceholders(sql, names, target ? describeTarget(config.path, target) : 'SQL block');
+        for (const key of used) await stageAsView(session, inputs[key], `pipekit_input_${key}`);
+        if (!target) return runScript(session, text);
+
+        const statements = splitStatements(text);
+        const last = statements.pop();
+        if (last === undefined) return new Table();
+        for (const statement of statements) await session.run(statement);
+        // Run the query once: into a temp table, then to the target and back as Arrow.
+        await session.run(`CREATE OR REPLACE TEMP TABLE pipekit_result AS ${last}`);
+        await writeRelation(session, 'pipekit_result', target, SQL_BLOCK_DEFAULT);
+        return fetchArrow(session, 'SELECT * FROM pipekit_result');
+      }),
+
+    async close() {
+      closed = true;
+      await queue;
+      shared?.closeSync();
+      shared = undefined;
+    },
+  };
+}
+
+/**
+ * Runs a script: every statement but the last as is; the last returns its
+ * rows when it is a query, else an empty table.
+ */
+async function runScript(session: DuckDbSession, sql: string): Promise<Table> {
+  const statements = splitStatements(sql);
+  const last = statements.pop();
+  if (last === undefined) return new Table();
+  for (const statement of statements) await session.run(statement);
+  const prepared = await session.connection.prepare(last).catch(async () => {
+    await session.run(last); // let DuckDB's error (with the SQL) surface through the session
+    return undefined;
+  });
+  if (!prepared) return new Table();
+  if (prepared.statementType === StatementType.SELECT) return fetchArrow(session, last);
+  await session.run(last);
+  return new Table();
+}
+
+function describeTarget(path: string, target: WarehouseTarget): string {
+  return `duckdb://${path} ${qualifiedName(target, path)}`;
+}

@@ -1,0 +1,145 @@
+import { spawn } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { Type, tableFromArrays } from 'apache-arrow';
+import type { Table } from 'apache-arrow';
+import { createDuckDbWarehouse } from '../../src/io/duckdb/warehouse.ts';
+import { ConfigError, ConnectionError, NonRetriableError } from '../../src/errors.ts';
+import type { Warehouse } from '../../src/io/types.ts';
+import { taxiLikeTable } from '../parquet/taxi-like.ts';
+
+let folder: string;
+let path: string;
+let warehouse: Warehouse;
+beforeEach(async () => {
+  folder = await mkdtemp(join(tmpdir(), 'pipekit-duck-'));
+  path = join(folder, 'warehouse.duckdb');
+  warehouse = await createDuckDbWarehouse({ path, tempDir: folder });
+});
+afterEach(async () => {
+  await warehouse.close();
+  await rm(folder, { recursive: true, force: true });
+});
+
+const rows = (t: Table) => t.toArray().map((r) => r.toJSON());
+const count = async (sql: string) => Number((await warehouse.query(sql)).getChildAt(0)!.get(0));
+
+describe('createDuckDbWarehouse', () => {
+  it('queries into Arrow with typed columns and nulls', async () => {
+    const t = await warehouse.query(`
+      SELECT 1::BIGINT AS i, NULL::INTEGER AS n, 'x' AS s, DATE '2021-01-01' AS d,
+             TIMESTAMP '2021-01-01 00:15:56.123456' AS ts, 1.5::DOUBLE AS f, true AS b`);
+    expect(t.schema.fields.map((f) => [f.name, f.type.typeId])).toEqual([
+      ['i', Type.Int], ['n', Type.Int], ['s', Type.Utf8], ['d', Type.Date], ['ts', Type.Timestamp], ['f', Type.Float], ['b', Type.Bool],
+    ]);
+    const row = t.get(0)!.toJSON();
+    expect(row.i).toBe(1n);
+    expect(row.n).toBeNull();
+    expect(row.d).toBe(Date.UTC(2021, 0, 1));
+    expect((t.getChild('ts')!.data[0].values as BigInt64Array)[0]).toBe(1_609_460_156_123_456n);
+  });
+
+  it('runs scripts: statements before the last, and DDL returns an empty table', async () => {
+    const t = await warehouse.query(`CREATE TABLE a(x INT); INSERT INTO a VALUES (1), (2); -- a comment; with a semicolon
+      SELECT sum(x) AS total FROM a WHERE 'a;b' <> ''`);
+    // sum(INT) is a HUGEINT, which DuckDB's Parquet writer stores as DOUBLE.
+    expect(rows(t).map((r) => Number(r.total))).toEqual([3]);
+    expect((await warehouse.query('DROP TABLE a')).numRows).toBe(0);
+  });
+
+  it('exports with replace (default), append and fail; creates the schema', async () => {
+    const trips = taxiLikeTable({ rows: 1000, stragglers: 3 });
+    const result = await warehouse.export(trips, { dataset: 'ny_taxi', table: 'yellow_taxi_data' });
+    expect(result.rows).toBe(1000);
+    expect(result.target).toContain('"ny_taxi"."yellow_taxi_data"');
+    await warehouse.export(trips.slice(0, 10), { dataset: 'ny_taxi', table: 'yellow_taxi_data', ifExists: 'replace' });
+    expect(await count('SELECT count(*) FROM ny_taxi.yellow_taxi_data')).toBe(10);
+    const appended = await warehouse.export(trips.slice(0, 5), { dataset: 'ny_taxi', table: 'yellow_taxi_data', ifExists: 'append' });
+    expect(appended.rows).toBe(5);
+    expect(await count('SELECT count(*) FROM ny_taxi.yellow_taxi_data')).toBe(15);
+    await expect(warehouse.export(trips, { dataset: 'ny_taxi', table: 'yellow_taxi_data', ifExists: 'fail' })).rejects.toThrow(ConfigError);
+    expect(await count('SELECT count(*) FROM ny_taxi.yellow_taxi_data')).toBe(15);
+    // Timestamps arrive as TIMESTAMP, nulls as NULL.
+    const types = await warehouse.query(`SELECT data_type FROM information_schema.columns WHERE table_name = 'yellow_taxi_data' AND column_name = 'tpep_pickup_datetime'`);
+    expect(types.getChildAt(0)!.get(0)).toBe('TIMESTAMP');
+    expect(await count('SELECT count(*) FROM ny_taxi.yellow_taxi_data WHERE VendorID IS NULL')).toBe(0);
+  });
+
+  it('rejects unsafe dataset and table names before any SQL runs', async () => {
+    const t = tableFromArrays({ a: Int32Array.from([1]) });
+    await expect(warehouse.export(t, { dataset: 'x"; DROP TABLE y; --', table: 't' })).rejects.toThrow(ConfigError);
+    await expect(warehouse.export(t, { dataset: 'ok', table: '1bad' })).rejects.toThrow(/table/);
+  });
+
+  it('runSql stages {{ df_1 }} (any spacing), writes the target with a policy and returns the result', async () => {
+    const trips = taxiLikeTable({ rows: 500 });
+    const sql = 'SELECT * FROM {{ df_1 }} WHERE passenger_count > 0 AND VendorID IN (SELECT VendorID FROM {{df_1}})';
+    const expected = await warehouse.runSql(sql, { df_1: trips });
+    expect(expected.numRows).toBeGreaterThan(0);
+    expect(expected.numRows).toBeLessThan(500);
+
+    const target = { dataset: 'ny_taxi', table: 'clean' };
+    const first = await warehouse.runSql(sql, { df_1: trips }, target);
+    expect(first.numRows).toBe(expected.numRows);
+    // Mage's default for SQL blocks is append.
+    await warehouse.runSql(sql, { df_1: trips }, target);
+    expect(await count('SELECT count(*) FROM ny_taxi.clean')).toBe(2 * expected.numRows);
+    await warehouse.runSql(sql, { df_1: trips }, { ...target, ifExists: 'replace' });
+    expect(await count('SELECT count(*) FROM ny_taxi.clean')).toBe(expected.numRows);
+    await expect(warehouse.runSql(sql, { df_1: trips }, { ...target, ifExists: 'fail' })).rejects.toThrow(ConfigError);
+    expect(await count('SELECT count(*) FROM ny_taxi.clean')).toBe(expected.numRows);
+  });
+
+  it('runSql names an unknown placeholder and lists the inputs', async () => {
+    const t = tableFromArrays({ a: Int32Array.from([1]) });
+    const error = (await warehouse.runSql('SELECT * FROM {{ df_2 }}', { df_1: t, load_taxi: t }).catch((e) => e)) as ConfigError;
+    expect(error).toBeInstanceOf(ConfigError);
+    expect(error.message).toContain('df_2');
+    expect(error.hint).toContain('{{ df_1 }}, {{ load_taxi }}');
+    const byUuid = await warehouse.runSql('SELECT a + 1 AS b FROM {{load_taxi}}', { load_taxi: t });
+    expect(rows(byUuid)).toEqual([{ b: 2 }]);
+  });
+
+  it('SQL errors are non-retriable and quote the statement', async () => {
+    await expect(warehouse.query('SELEC 1')).rejects.toThrow(NonRetriableError);
+    await expect(warehouse.query('SELECT * FROM missing_table')).rejects.toThrow(/missing_table/);
+  });
+
+  it('leaves the file free between calls, and explains a file locked by another process', async () => {
+    await warehouse.export(tableFromArrays({ a: Int32Array.from([1, 2]) }), { dataset: 'main', table: 't' });
+    // Another process can open the file now that the call is over …
+    const holder = spawn(process.execPath, ['--input-type=module', '-e', `
+      import { DuckDBInstance } from '@duckdb/node-api';
+      const db = await DuckDBInstance.create(${JSON.stringify(path)});
+      const c = await db.connect();
+      const r = await c.runAndReadAll('SELECT count(*) FROM main.t');
+      console.log('open', r.getRows()[0][0]);
+      setTimeout(() => process.exit(0), 20000);
+    `], { cwd: process.cwd(), stdio: ['ignore', 'pipe', 'inherit'] });
+    try {
+      await new Promise<void>((ok, fail) => {
+        holder.stdout!.on('data', (d: Buffer) => d.toString().includes('open') && ok());
+        holder.on('exit', (code) => fail(new Error(`holder exited ${code}`)));
+      });
+      // … and while it holds it, our call fails with a clear message.
+      const error = (await warehouse.query('SELECT 1').catch((e) => e)) as ConnectionError;
+      expect(error).toBeInstanceOf(ConnectionError);
+      expect(error.message).toContain(path);
+      expect(error.message).toMatch(/in use by another process \(PID \d+\)/);
+      expect(error.hint).toMatch(/close/);
+    } finally {
+      holder.kill();
+    }
+  });
+});
+
+describe('createDuckDbWarehouse in memory', () => {
+  it('keeps tables between calls until closed', async () => {
+    const memory = await createDuckDbWarehouse({ path: ':memory:' });
+    await memory.export(tableFromArrays({ a: Int32Array.from([1, 2, 3]) }), { dataset: 's', table: 't' });
+    expect(Number((await memory.query('SELECT count(*) FROM s.t')).getChildAt(0)!.get(0))).toBe(3);
+    await memory.close();
+  });
+});
