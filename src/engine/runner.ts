@@ -179,10 +179,8 @@ class Execution {
         this.definitions.set(b.uuid, await loadBlockModule(this.options.pipeline.file, b));
       }
     }
-    for (const b of this.blocks) {
-      const previous = this.reused.get(b.uuid);
-      if (previous) await this.markReused(b, previous);
-    }
+    const specs = new Map(this.options.pipeline.blocks.map((b) => [b.uuid, b]));
+    for (const [uuid, previous] of this.reused) await this.markReused(specs.get(uuid)!, previous);
 
     const limit = Math.max(1, this.options.pipeline.concurrency);
     const running = new Map<string, Promise<void>>();

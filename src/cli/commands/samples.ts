@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { loadProject } from '../../project/load-project.ts';
@@ -20,6 +20,7 @@ export function samplesDir(projectRoot: string): string {
  */
 export async function ensureSamples(projectRoot: string, options: { rows?: number; force?: boolean } = {}): Promise<string[]> {
   const dir = samplesDir(projectRoot);
+  mkdirSync(dir, { recursive: true });
   const written: string[] = [];
   const taxi = join(dir, 'yellow_tripdata_2021-01.csv.gz');
   if (options.force || !existsSync(taxi)) {
