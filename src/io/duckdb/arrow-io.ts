@@ -17,7 +17,8 @@ const nextFile = (session: DuckDbSession, stem: string) => join(session.tempDir,
 /** Writes `table` to a staging Parquet file and returns the `read_parquet(…)` expression over it. */
 export async function stageTable(session: DuckDbSession, table: Table): Promise<string> {
   const file = nextFile(session, 'input');
-  await writeFile(file, writeParquet(table, { compression: 'lz4' }));
+  // A throw-away file on local disk: spend no CPU on making it small.
+  await writeFile(file, writeParquet(table, { compression: 'none', dictionary: false }));
   return `read_parquet(${quoteString(file)})`;
 }
 

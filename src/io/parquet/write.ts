@@ -22,6 +22,12 @@ export interface ParquetWriteOptions {
    * month of taxi data over several workers.
    */
   readonly rowGroupSize?: number;
+  /**
+   * Dictionary-encode columns (default true: taxi ids, flags and amounts
+   * shrink a lot). Turn off for throw-away staging files, where it is ~40% of
+   * the write time.
+   */
+  readonly dictionary?: boolean;
   /** Key/value pairs stored in the file footer. */
   readonly metadata?: Readonly<Record<string, string>>;
 }
@@ -49,7 +55,8 @@ export function writeParquet(table: Table, options: ParquetWriteOptions = {}): U
   let builder = new WriterPropertiesBuilder()
     .setCompression(CODECS[options.compression ?? 'snappy'])
     .setMaxRowGroupSize(options.rowGroupSize ?? DEFAULT_ROW_GROUP_SIZE)
-    .setCreatedBy('pipekit');
+    .setCreatedBy('pipekit')
+    .setDictionaryEnabled(options.dictionary ?? true);
   // Timestamps are nearly unique per row: trying a dictionary first costs
   // ~25% of the write time of a taxi month and makes the file larger.
   for (const field of normalized.schema.fields) {
