@@ -1,0 +1,48 @@
+import type { Request, Response } from '@google-cloud/functions-framework';
+import { z } from 'zod';
+import { runArgs } from '../src/console/cloud/job-args.ts';
+import { checkBearer } from './auth.ts';
+import { functionContext, pipelineOr404 } from './context.ts';
+import { dateField, variablesField } from './dates.ts';
+import { HttpError, parseBody, requirePost, sendError } from './http-error.ts';
+import { logLine } from './log.ts';
+
+const bodySchema = z
+  .object({
+    pipeline: z.string().min(1, 'name the pipeline to run'),
+    variables: variablesField.optional(),
+    execution_date: dateField.optional(),
+    /** An `api: true` trigger of the pipeline whose variables apply; optional. */
+    trigger: z.string().min(1).optional(),
+  })
+  .strict();
+
+/**
+ * `POST { pipeline, variables?, execution_date?, trigger? }` with
+ * `Authorization: Bearer <PIPEKIT_API_TOKEN>` → starts one execution of the
+ * pipeline's Cloud Run job and answers `202 { execution }` without waiting
+ * for the run (poll the console or the run store for its status).
+ */
+export async function apiTrigger(req: Request, res: Response): Promise<void> {
+  try {
+    requirePost(req.method);
+    checkBearer(req.get('authorization'));
+    const body = parseBody(bodySchema, req.body);
+    const { project, launcher } = functionContext();
+    const pipeline = pipelineOr404(project, body.pipeline);
+    if (body.trigger) {
+      const trigger = pipeline.triggers.find((t) => t.name === body.trigger);
+      if (!trigger || trigger.type !== 'api') {
+        const api = pipeline.triggers.filter((t) => t.type === 'api').map((t) => t.name);
+        throw new HttpError(400, `trigger: pipeline ${pipeline.name} has no api trigger "${body.trigger}" (api triggers: ${api.join(', ') || 'none'})`, 'trigger');
+      }
+      if (!trigger.enabled) throw new HttpError(409, `trigger ${trigger.name} of ${pipeline.name} is disabled in pipeline.yaml`, 'trigger');
+    }
+    const args = runArgs({ pipeline: pipeline.name, trigger: body.trigger, executionDate: body.execution_date, variables: body.variables });
+    const launched = await launcher.launch({ pipeline: pipeline.name, args });
+    logLine('INFO', `started ${pipeline.name}: ${launched.execution}`, { function: 'apiTrigger', pipeline: pipeline.name, execution: launched.execution });
+    res.status(202).json({ execution: launched.execution, job: launched.job, pipeline: pipeline.name });
+  } catch (error) {
+    sendError(res, error, 'apiTrigger');
+  }
+}
