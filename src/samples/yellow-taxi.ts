@@ -27,7 +27,8 @@ export const YELLOW_TAXI_HEADER =
 export const YELLOW_TAXI_2021_01_ROWS = 1_369_765;
 
 export interface YellowTaxiSampleOptions {
-  readonly rows: number;
+  /** Default 1,369,765: the real January 2021 file. */
+  readonly rows?: number;
   /** Default 1. */
   readonly seed?: number;
   /** `YYYY-MM`, default `2021-01`. */
@@ -42,8 +43,8 @@ const RATECODES = cumulative([96, 2, 0.5, 0.3, 1.2]); // 1..5
 const PAYMENTS = cumulative([70, 28, 1, 1]); // 1..4
 
 /** The CSV text, header first, in chunks of a few thousand rows (never the whole file). */
-export function* yellowTaxiCsv(options: YellowTaxiSampleOptions): Generator<string> {
-  const rows = Math.max(0, Math.floor(options.rows));
+export function* yellowTaxiCsv(options: YellowTaxiSampleOptions = {}): Generator<string> {
+  const rows = Math.max(0, Math.floor(options.rows ?? YELLOW_TAXI_2021_01_ROWS));
   const random = new SeededRandom(options.seed ?? 1);
   const [year, month] = parseMonth(options.month ?? '2021-01');
   const monthStart = Date.UTC(year, month - 1, 1) / 1000;
@@ -100,7 +101,7 @@ export function* yellowTaxiCsv(options: YellowTaxiSampleOptions): Generator<stri
  * Writes a generated month to `path`, gzipped when it ends in `.gz`.
  * Streams: memory stays small even for the full 1.37M-row month.
  */
-export async function writeYellowTaxiSample(path: string, options: YellowTaxiSampleOptions): Promise<void> {
+export async function writeYellowTaxiSample(path: string, options: YellowTaxiSampleOptions = {}): Promise<void> {
   const file = createWriteStream(path);
   // Level 1: a quarter of level 6's time for a somewhat bigger file; this is sample data. The large
   // buffer lets the zlib thread compress while the main thread generates the next rows.
