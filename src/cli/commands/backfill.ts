@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { cancelBackfill, retryBackfill, runBackfill, type BackfillResult } from '../../engine/backfill.ts';
+import { cleanWorkspace } from '../../engine/retention.ts';
 import { parseVarArgs } from '../../engine/variables.ts';
 import type { Session } from '../../engine/session.ts';
 import { ConfigError } from '../../errors.ts';
@@ -53,6 +54,7 @@ export function registerBackfill(program: Command): void {
         }
         const result = await (flags.retry ? retry(session, pipeline, flags) : start(session, pipeline, flags));
         printSummary(result);
+        await cleanWorkspace(session);
         // A Cloud Run task answers for its own runs: the others may still be running.
         return result.runs.every((r) => r.status === 'succeeded' || r.status === 'duplicate') ? 0 : 1;
       }),

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { parseVarArgs } from '../../engine/variables.ts';
+import { cleanWorkspace } from '../../engine/retention.ts';
 import { planRun } from '../../engine/run-plan.ts';
 import { runPipeline, type RunResult } from '../../engine/runner.ts';
 import type { Session } from '../../engine/session.ts';
@@ -67,7 +68,7 @@ async function runOne(session: Session, name: string, flags: RunFlags): Promise<
     await connectors.close();
   }
   printSummary(result);
-  await session.workspace.clean(session.retentionMs, new Set(result.blocks.map((b) => b.outputUri ?? '').filter(Boolean)));
+  await cleanWorkspace(session);
   return result;
 }
 
