@@ -74,7 +74,7 @@ export async function createTempProject(name: string, pipelines: Record<string, 
 export const TINY_PIPELINE: FixturePipeline = {
   variables: { greeting: 'hello' },
   blocks: [
-    { uuid: 'load_numbers', kind: 'loader', params: 'ctx', body: "ctx.log.info('loading numbers'); return [1, 2, 3].map((n) => ({ n, greeting: String(ctx.variables.greeting) }));" },
+    { uuid: 'load_numbers', kind: 'loader', params: 'ctx', body: "const delay = Number(ctx.variables.delay_ms ?? 0); if (delay) await new Promise((r) => setTimeout(r, delay)); ctx.log.info('loading numbers for ' + ctx.ds); return [1, 2, 3].map((n) => ({ n, greeting: String(ctx.variables.greeting) }));" },
     { uuid: 'double_them', kind: 'transformer', upstream: ['load_numbers'], params: 'rows, ctx', body: "ctx.log.info('doubling ' + rows.length + ' rows'); return rows.map((r) => ({ ...r, doubled: r.n * 2 }));" },
     { uuid: 'export_them', kind: 'exporter', upstream: ['double_them'], params: 'rows, ctx', body: "ctx.log.info('exported ' + rows.length + ' rows'); return { rows: rows.length };" },
   ],
