@@ -79,8 +79,8 @@ describe('console API', () => {
     const detail = await waitFor(async () => (await api(`/api/runs/${runId}`)).json(), (d) => d.run.status === 'succeeded', 'the run');
     expect(detail.run.variables).toEqual({ greeting: 'hi' });
     expect(detail.blocks.map((b: { block: string; status: string }) => `${b.block}:${b.status}`)).toEqual(['load_numbers:succeeded', 'double_them:succeeded', 'export_them:succeeded']);
-    const logs = await waitFor(async () => (await api(`/api/runs/${runId}/logs?block=double_them`)).json(), (l: unknown[]) => l.length >= 2, 'logs');
-    expect(logs.map((l: { message: string }) => l.message)).toContain('doubling 3 rows');
+    const logs: { message: string }[] = await waitFor(async () => (await api(`/api/runs/${runId}/logs?block=double_them`)).json(), (l: { message: string }[]) => l.length >= 2, "logs");
+    expect(logs.map((l) => l.message)).toContain('doubling 3 rows');
     const preview = await (await api(`/api/runs/${runId}/blocks/double_them/preview`)).json();
     expect(preview.columns).toEqual([{ name: 'n', type: 'number' }, { name: 'greeting', type: 'string' }, { name: 'doubled', type: 'number' }]);
     expect(preview.rows[0]).toEqual({ n: 1, greeting: 'hi', doubled: 2 });
