@@ -1,5 +1,6 @@
 /** Row filters: masks, predicates, counts. */
 import { Table, Type } from 'apache-arrow';
+import { keepRuns, maskRuns, runsSupported } from './keep-runs.ts';
 import { take } from './take.ts';
 import { columnOf, isNumeric, isValid, numericValues } from './values.ts';
 
@@ -12,10 +13,15 @@ export function maskToIndices(mask: Uint8Array): Int32Array {
   return indices;
 }
 
-/** Keeps the rows whose `mask[row]` is non-zero (one byte per row). */
+/**
+ * Keeps the rows whose `mask[row]` is non-zero (one byte per row). The result
+ * may keep the input's batches (one per input batch with kept rows).
+ */
 export function filterRows(table: Table, mask: Uint8Array): Table {
   if (mask.length !== table.numRows) throw new RangeError(`filterRows: mask has ${mask.length} entries for ${table.numRows} rows`);
-  return take(table, maskToIndices(mask));
+  // Masks that keep long stretches (most real filters) copy by run, batch by batch; scattered ones gather.
+  const runs = runsSupported(table) ? maskRuns(table, mask) : null;
+  return runs ? keepRuns(table, runs) : take(table, maskToIndices(mask));
 }
 
 /**

@@ -1,0 +1,33 @@
+import { describe, expect, it } from 'vitest';
+import { Float64, Int64, Table, Utf8, vectorFromArray } from 'apache-arrow';
+import { concatTables, filterRows, maskToIndices, take } from '../../src/table/index.ts';
+
+const rows = (t: Table) => t.toArray().map((r) => JSON.parse(JSON.stringify(r.toJSON(), (_, v) => (typeof v === 'bigint' ? Number(v) : v))));
+
+/** Long runs of kept rows (like the taxi filter) go through keepRuns; the result must equal take's. */
+describe('filterRows by runs', () => {
+  const n = 400;
+  const part = (from: number) => {
+    const ids = Array.from({ length: n }, (_, i) => (i % 37 === 0 ? null : BigInt(from + i)));
+    return new Table({
+      id: vectorFromArray(ids, new Int64()),
+      name: vectorFromArray(ids.map((v, i) => (v === null ? null : `row ${from + i}${'x'.repeat(i % 20)}`)), new Utf8()),
+      x: vectorFromArray(ids.map((_, i) => (i % 11 === 0 ? null : i / 4)), new Float64()),
+      flag: vectorFromArray(ids.map((_, i) => (i % 13 === 0 ? null : i % 3 === 0))),
+    });
+  };
+  const table = concatTables([part(0), part(n), part(2 * n).slice(100, 300)]);
+
+  it('equals take for masks dropping a few rows, whole batches, and sliced chunks', () => {
+    const mask = new Uint8Array(table.numRows).map((_, i) => (i % 97 === 5 || (i >= n && i < 2 * n) ? 0 : 1));
+    const kept = filterRows(table, mask);
+    expect(kept.batches.length).toBeGreaterThan(1); // went by runs, batch by batch
+    expect(rows(kept)).toEqual(rows(take(table, maskToIndices(mask))));
+    expect(kept.getChild('id')!.nullCount).toBe(take(table, maskToIndices(mask)).getChild('id')!.nullCount);
+  });
+
+  it('keeps everything and nothing', () => {
+    expect(rows(filterRows(table, new Uint8Array(table.numRows).fill(1)))).toEqual(rows(table));
+    expect(filterRows(table, new Uint8Array(table.numRows)).numRows).toBe(0);
+  });
+});
