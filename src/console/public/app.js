@@ -33,7 +33,7 @@ async function render(first = true) {
     if (mine !== generation) return;
     // Keep focus and form input across polling refreshes: only the live parts are swapped.
     const active = document.activeElement?.id;
-    if (first || !view.live) main.replaceChildren(...view.nodes);
+    if (first || !view.live) main.replaceChildren(...view.nodes.flat());
     else for (const [id, node] of Object.entries(view.live)) document.getElementById(id)?.replaceWith(node);
     if (active && !main.contains(document.activeElement)) document.getElementById(active)?.focus();
     if (first) main.focus({ preventScroll: true });
