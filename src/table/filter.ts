@@ -13,10 +13,7 @@ export function maskToIndices(mask: Uint8Array): Int32Array {
   return indices;
 }
 
-/**
- * Keeps the rows whose `mask[row]` is non-zero (one byte per row). The result
- * may keep the input's batches (one per input batch with kept rows).
- */
+/** Keeps the rows whose `mask[row]` is non-zero (one byte per row), as one record batch. */
 export function filterRows(table: Table, mask: Uint8Array): Table {
   if (mask.length !== table.numRows) throw new RangeError(`filterRows: mask has ${mask.length} entries for ${table.numRows} rows`);
   // Masks that keep long stretches (most real filters) copy by run, batch by batch; scattered ones gather.

@@ -2,8 +2,8 @@
  * Filtering by runs: a mask that keeps most rows (the taxi filter keeps 98%)
  * is a list of long contiguous runs, and copying each run with one
  * `TypedArray.set` per column is several times faster than gathering row by
- * row through `take`. Each input batch gives one output batch, so no row
- * mapping across chunks is needed either.
+ * row through `take`. Runs are found per input batch, so no row mapping
+ * across chunks is needed either.
  */
 import { Data, DataType, RecordBatch, Struct, Table, Type, makeData } from 'apache-arrow';
 import { countZeroBits, getBit, newBitmap } from './bitmap.ts';
@@ -48,65 +48,85 @@ export function maskRuns(table: Table, mask: Uint8Array): Runs[] | null {
   return totalRuns * 16 <= totalKept ? out : null;
 }
 
-/** The rows of `table` covered by `runs` (from `maskRuns`), batch by batch. */
+/**
+ * The rows of `table` covered by `runs` (from `maskRuns`), as one record
+ * batch like `take` returns (downstream helpers such as `withColumn` expect
+ * their inputs' chunks to line up).
+ */
 export function keepRuns(table: Table, runs: readonly Runs[]): Table {
-  const batches: RecordBatch[] = [];
-  table.batches.forEach((batch, b) => {
-    const r = runs[b];
-    if (r.kept === 0) return;
-    if (r.kept === batch.numRows) {
-      batches.push(batch); // nothing dropped: share the buffers
-      return;
-    }
-    const children = batch.data.children.map((child) => keepData(child, r));
-    const struct = makeData({ type: new Struct(table.schema.fields), length: r.kept, nullCount: 0, children });
-    batches.push(new RecordBatch(table.schema, struct));
-  });
-  if (batches.length === 0) return table.slice(0, 0);
-  return new Table(table.schema, batches);
+  const length = runs.reduce((n, r) => n + r.kept, 0);
+  const children = table.schema.fields.map((_, c) => keepData(table.batches.map((b) => b.data.children[c]), runs, length));
+  const struct = makeData({ type: new Struct(table.schema.fields), length, nullCount: 0, children });
+  return new Table([new RecordBatch(table.schema, struct)]);
 }
 
-function keepData(data: Data, runs: Runs): Data {
-  const type = data.type as DataType;
-  const length = runs.kept;
-  const nullBitmap = data.nullCount > 0 && data.nullBitmap ? keepBits(data.nullBitmap, data.offset, runs) : undefined;
+/** One column: the runs of each of its chunks, appended into one Data. */
+function keepData(chunks: readonly Data[], runs: readonly Runs[], length: number): Data {
+  const type = chunks[0].type as DataType;
+  const withNulls = chunks.some((d) => d.nullCount > 0 && d.nullBitmap);
+  const nullBitmap = withNulls ? newBitmap(length) : undefined;
+  if (nullBitmap) {
+    let pos = 0;
+    chunks.forEach((d, b) => {
+      if (d.nullCount > 0 && d.nullBitmap) keepBits(d.nullBitmap, d.offset, runs[b], nullBitmap, pos);
+      else for (let i = pos; i < pos + runs[b].kept; i++) nullBitmap[i >> 3] |= 1 << (i & 7);
+      pos += runs[b].kept;
+    });
+  }
   const nullCount = nullBitmap ? countZeroBits(nullBitmap, length) : 0;
   switch (type.typeId) {
     case Type.Int: case Type.Float: case Type.Date: case Type.Timestamp: case Type.Time:
     case Type.Duration: case Type.Decimal: case Type.Interval: case Type.FixedSizeBinary: {
       // `values` is already sliced to the Data's offset for fixed-width types (see take.ts).
-      const values = data.values as Int32Array;
-      const stride = data.stride;
-      const out = new (values.constructor as Int32ArrayConstructor)(length * stride);
+      const stride = chunks[0].stride;
+      const out = new ((chunks[0].values as Int32Array).constructor as Int32ArrayConstructor)(length * stride);
       let pos = 0;
-      for (let k = 0; k < runs.count; k++) {
-        const s = runs.starts[k] * stride;
-        const e = runs.ends[k] * stride;
-        out.set(values.subarray(s, e), pos);
-        pos += e - s;
-      }
+      chunks.forEach((d, b) => {
+        const values = d.values as Int32Array;
+        const r = runs[b];
+        for (let k = 0; k < r.count; k++) {
+          const s = r.starts[k] * stride;
+          const e = r.ends[k] * stride;
+          out.set(values.subarray(s, e), pos);
+          pos += e - s;
+        }
+      });
       return makeData({ type, length, nullCount, nullBitmap, data: out } as never);
     }
-    case Type.Bool:
-      return makeData({ type, length, nullCount, nullBitmap, data: keepBits(data.values as Uint8Array, data.offset, runs) } as never);
+    case Type.Bool: {
+      const out = newBitmap(length);
+      let pos = 0;
+      chunks.forEach((d, b) => {
+        keepBits(d.values as Uint8Array, d.offset, runs[b], out, pos);
+        pos += runs[b].kept;
+      });
+      return makeData({ type, length, nullCount, nullBitmap, data: out } as never);
+    }
     case Type.Utf8: case Type.Binary: {
       // Offsets are sliced with the Data, the bytes are not.
-      const offsets = data.valueOffsets as Int32Array;
-      const bytes = data.values as Uint8Array;
       let total = 0;
-      for (let k = 0; k < runs.count; k++) total += offsets[runs.ends[k]] - offsets[runs.starts[k]];
+      chunks.forEach((d, b) => {
+        const o = d.valueOffsets as Int32Array;
+        const r = runs[b];
+        for (let k = 0; k < r.count; k++) total += o[r.ends[k]] - o[r.starts[k]];
+      });
       const valueOffsets = new Int32Array(length + 1);
       const out = new Uint8Array(total);
       let row = 0;
       let base = 0;
-      for (let k = 0; k < runs.count; k++) {
-        const s = runs.starts[k];
-        const e = runs.ends[k];
-        const shift = base - offsets[s];
-        for (let i = s + 1; i <= e; i++) valueOffsets[++row] = offsets[i] + shift;
-        out.set(bytes.subarray(offsets[s], offsets[e]), base);
-        base += offsets[e] - offsets[s];
-      }
+      chunks.forEach((d, b) => {
+        const offsets = d.valueOffsets as Int32Array;
+        const bytes = d.values as Uint8Array;
+        const r = runs[b];
+        for (let k = 0; k < r.count; k++) {
+          const s = r.starts[k];
+          const e = r.ends[k];
+          const shift = base - offsets[s];
+          for (let i = s + 1; i <= e; i++) valueOffsets[++row] = offsets[i] + shift;
+          out.set(bytes.subarray(offsets[s], offsets[e]), base);
+          base += offsets[e] - offsets[s];
+        }
+      });
       return makeData({ type, length, nullCount, nullBitmap, valueOffsets, data: out } as never);
     }
     default:
@@ -114,16 +134,13 @@ function keepData(data: Data, runs: Runs): Data {
   }
 }
 
-/** Gathers bits (validity or Bool values) of the runs into a fresh bitmap. */
-function keepBits(bits: Uint8Array, offset: number, runs: Runs): Uint8Array {
-  const out = newBitmap(runs.kept);
-  let pos = 0;
+/** Appends the bits (validity or Bool values) of the runs to `out` from bit `pos`. */
+function keepBits(bits: Uint8Array, offset: number, runs: Runs, out: Uint8Array, pos: number): void {
   for (let k = 0; k < runs.count; k++) {
     for (let i = runs.starts[k] + offset, e = runs.ends[k] + offset; i < e; i++, pos++) {
       if (getBit(bits, i)) out[pos >> 3] |= 1 << (pos & 7);
     }
   }
-  return out;
 }
 
 /** Whether every column of `table` is a type `keepRuns` copies by run. */
