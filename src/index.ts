@@ -30,4 +30,6 @@ export {
   RetryAfterError,
 } from './errors.ts';
 export * from './table/index.ts';
+// Blocks pass Arrow tables around; re-exported so block files need one import.
+export type { Table, Vector } from 'apache-arrow';
 export { runBlockForTest } from './testing/harness.ts';

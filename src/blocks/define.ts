@@ -53,37 +53,58 @@ function define<In extends readonly unknown[], Out>(
   });
 }
 
-type Overload<K extends BlockKind, O extends BlockOptions> = {
-  <In extends readonly unknown[] = [], Out = Table>(run: BlockHandler<In, Out>): BlockDefinition<In, Out>;
-  <In extends readonly unknown[] = [], Out = Table>(options: O, run: BlockHandler<In, Out>): BlockDefinition<In, Out>;
-  readonly kind: K;
-};
+type Awaitable<T> = T | Promise<T>;
 
-function factory<K extends BlockKind, O extends BlockOptions>(kind: K): Overload<K, O> {
+/** Blocks without upstreams: `loader(async (ctx) => …)`. */
+interface SourceFactory<K extends BlockKind, O extends BlockOptions> {
+  <Out>(run: (ctx: BlockContext) => Awaitable<Out>): BlockDefinition<[], Out>;
+  <Out>(options: O, run: (ctx: BlockContext) => Awaitable<Out>): BlockDefinition<[], Out>;
+  readonly kind: K;
+}
+
+/**
+ * Blocks fed by upstreams: one call signature per number of upstreams (1–4),
+ * in ascending order so that in `transformer(async (trips: Table, ctx) => …)`
+ * the context is typed without an annotation and the output type flows into
+ * `.test()`.
+ */
+interface UpstreamFactory<K extends BlockKind, O extends BlockOptions> {
+  <A, Out>(run: (a: A, ctx: BlockContext) => Awaitable<Out>): BlockDefinition<[A], Out>;
+  <A, B, Out>(run: (a: A, b: B, ctx: BlockContext) => Awaitable<Out>): BlockDefinition<[A, B], Out>;
+  <A, B, C, Out>(run: (a: A, b: B, c: C, ctx: BlockContext) => Awaitable<Out>): BlockDefinition<[A, B, C], Out>;
+  <A, B, C, D, Out>(run: (a: A, b: B, c: C, d: D, ctx: BlockContext) => Awaitable<Out>): BlockDefinition<[A, B, C, D], Out>;
+  <A, Out>(options: O, run: (a: A, ctx: BlockContext) => Awaitable<Out>): BlockDefinition<[A], Out>;
+  <A, B, Out>(options: O, run: (a: A, b: B, ctx: BlockContext) => Awaitable<Out>): BlockDefinition<[A, B], Out>;
+  <A, B, C, Out>(options: O, run: (a: A, b: B, c: C, ctx: BlockContext) => Awaitable<Out>): BlockDefinition<[A, B, C], Out>;
+  <A, B, C, D, Out>(options: O, run: (a: A, b: B, c: C, d: D, ctx: BlockContext) => Awaitable<Out>): BlockDefinition<[A, B, C, D], Out>;
+  readonly kind: K;
+}
+
+function factory<F>(kind: BlockKind): F {
   const make = (a: unknown, b?: unknown) =>
     typeof a === 'function'
       ? define(kind, {}, a as BlockHandler<readonly unknown[], unknown>)
-      : define(kind, (a ?? {}) as O, b as BlockHandler<readonly unknown[], unknown>);
-  return Object.assign(make, { kind }) as Overload<K, O>;
+      : define(kind, (a ?? {}) as BlockOptions, b as BlockHandler<readonly unknown[], unknown>);
+  return Object.assign(make, { kind }) as unknown as F;
 }
 
 /**
  * Loads data: `export default loader(async (ctx) => ctx.io.http.load(url))`.
  * Returns an Arrow table (or any JSON-serialisable value).
  */
-export const loader = factory<'loader', BlockOptions>('loader');
+export const loader = factory<SourceFactory<'loader', BlockOptions>>('loader');
 
 /** Transforms upstream outputs, passed positionally in `upstream` order, then `ctx`. */
-export const transformer = factory<'transformer', BlockOptions>('transformer');
+export const transformer = factory<UpstreamFactory<'transformer', BlockOptions>>('transformer');
 
 /** Writes upstream outputs somewhere; may return an `ExportResult` for the run record. */
-export const exporter = factory<'exporter', BlockOptions>('exporter');
+export const exporter = factory<UpstreamFactory<'exporter', BlockOptions>>('exporter');
 
 /** Polls until it returns true (or its timeout): downstream blocks wait for it. */
-export const sensor = factory<'sensor', SensorOptions>('sensor');
+export const sensor = factory<SourceFactory<'sensor', SensorOptions>>('sensor');
 
 /** Returns false to skip every block downstream of it (status `skipped`), true to go on. */
-export const conditional = factory<'conditional', BlockOptions>('conditional');
+export const conditional = factory<UpstreamFactory<'conditional', BlockOptions>>('conditional');
 
 export function isBlockDefinition(value: unknown): value is BlockDefinition {
   return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[BLOCK] === true;

@@ -26,6 +26,7 @@ export const IO_CONFIG_KEYS = {
   WORKSPACE_URI: 'where block outputs are kept between blocks (local folder)',
   WORKSPACE_RETENTION: 'how long block outputs are kept, e.g. 7d',
   ALERT_WEBHOOK_URL: 'Slack-compatible webhook notified when a run fails',
+  ALERT_ON_SUCCESS: 'true: alert on succeeded runs too (default: failed and cancelled only)',
   CONSOLE_URL: 'base URL of the console, for links in alerts',
 } as const;
 

@@ -53,6 +53,7 @@ export function createLocalExecutor(session: Session, log: (message: string) => 
         runId,
         signal: controller.signal,
         sinks,
+        alerts: session.alerts,
       }).finally(() => connectors.close());
       const done = track(runId, controller, work);
       await recorded(() => session.store.getRun(runId), done);

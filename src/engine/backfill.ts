@@ -109,6 +109,7 @@ async function runSlots(
             plan: { ...slot, trigger: 'backfill', triggerVariables: {}, dedupeKey: null },
             variables: { ...backfill.variables, ...(options.variables ?? {}) },
             backfillId: backfill.id,
+            alerts: session.alerts,
             signal: options.signal,
             sinks: options.sinks,
             onEvent: options.onEvent,

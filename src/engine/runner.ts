@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { dirname } from 'node:path';
 import { Table } from 'apache-arrow';
+import { notifyRunFinished, type RunAlertOptions } from '../alerts/slack.ts';
 import type { BlockDefinition } from '../blocks/define.ts';
 import { CancelledError, ConfigError, describeError, NotFoundError } from '../errors.ts';
 import type { Connectors } from '../io/types.ts';
@@ -41,6 +42,8 @@ export interface RunPipelineOptions {
   readonly sinks?: readonly LogSink[];
   readonly onEvent?: (event: RunEvent) => void;
   readonly env?: NodeJS.ProcessEnv;
+  /** Notify a webhook when the run ends (the profile's ALERT_WEBHOOK_URL; see `session.alerts`). */
+  readonly alerts?: RunAlertOptions;
 }
 
 export interface RunResult {
@@ -134,7 +137,11 @@ export async function runPipeline(options: RunPipelineOptions): Promise<RunResul
   logger.log(status === 'succeeded' ? 'INFO' : 'ERROR', `run ${status} in ${((finishedAt.getTime() - run.createdAt.getTime()) / 1000).toFixed(1)}s`);
   await logger.flush();
   emit({ type: 'run', runId, status });
-  return { status, run: await store.getRun(runId), blocks: await store.getBlockRuns(runId) };
+  const finalRun = (await store.getRun(runId))!;
+  const blocks = await store.getBlockRuns(runId);
+  // Never fails the run: a webhook problem is logged by notifyRunFinished itself.
+  if (options.alerts) await notifyRunFinished(finalRun, blocks, options.alerts);
+  return { status, run: finalRun, blocks };
 }
 
 function selectBlocks(pipeline: PipelineSpec, only: string | undefined): BlockSpec[] {

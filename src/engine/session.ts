@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import type { RunAlertOptions } from '../alerts/slack.ts';
 import { loadIoProfile } from '../config/io-config.ts';
 import type { IoProfile } from '../config/io-profile.ts';
 import type { SecretSource } from '../config/secrets/secret-source.ts';
@@ -22,6 +23,8 @@ export interface Session {
   readonly profile: IoProfile;
   readonly store: RunStore;
   readonly workspace: Workspace;
+  /** Failure alerts from ALERT_WEBHOOK_URL / CONSOLE_URL / ALERT_ON_SUCCESS; undefined when no webhook is set. */
+  readonly alerts?: RunAlertOptions;
   /** Workspace retention in milliseconds (WORKSPACE_RETENTION, default 7d). */
   readonly retentionMs: number;
   pipeline(name: string): PipelineSpec;
@@ -49,6 +52,9 @@ export async function openSession(options: OpenSessionOptions): Promise<Session>
     store,
     workspace,
     retentionMs: parseDuration(retention),
+    alerts: profile.has('ALERT_WEBHOOK_URL')
+      ? { webhookUrl: profile.require('ALERT_WEBHOOK_URL'), consoleUrl: profile.get('CONSOLE_URL'), onSuccess: profile.bool('ALERT_ON_SUCCESS', false) }
+      : undefined,
     pipeline(name) {
       const spec = project.pipelines.get(name);
       if (!spec) {

@@ -12,6 +12,7 @@ export function registerConsole(program: Command): void {
         const { startConsole } = await import('../../console/server.ts');
         const consoleServer = await startConsole({ session, host: flags.host, port: Number(flags.port), log: (m: string) => process.stderr.write(`${m}\n`) });
         process.stdout.write(`pipekit console on ${consoleServer.url} (Ctrl-C to stop)\n`);
+        process.stdout.write(`write token: ${consoleServer.token}${consoleServer.tokenFile ? ` (kept in ${consoleServer.tokenFile})` : ''}\n`);
         await new Promise<void>((resolve) => {
           const stop = () => resolve();
           process.once('SIGINT', stop);

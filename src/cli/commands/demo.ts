@@ -53,6 +53,7 @@ async function runDemoPipeline(session: Session, name: string, executionDate: Da
       plan: planRun(pipeline, { executionDate }),
       sinks: output.sinks,
       onEvent: output.onEvent,
+      alerts: session.alerts,
     });
     output.stop();
     const run = result.run!;

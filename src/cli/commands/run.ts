@@ -61,6 +61,7 @@ async function runOne(session: Session, name: string, flags: RunFlags): Promise<
       signal: cancel.signal,
       sinks: output.sinks,
       onEvent: output.onEvent,
+      alerts: session.alerts,
     });
   } finally {
     output.stop();
