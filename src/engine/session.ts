@@ -3,7 +3,7 @@ import type { RunAlertOptions } from '../alerts/slack.ts';
 import { loadIoProfile } from '../config/io-config.ts';
 import type { IoProfile } from '../config/io-profile.ts';
 import type { SecretSource } from '../config/secrets/secret-source.ts';
-import { ensureProfilePostgres, openConnectors, type OpenConnectors } from '../io/connectors.ts';
+import { ensureProfilePostgres, openConnectors, type InjectedClients, type OpenConnectors } from '../io/connectors.ts';
 import { connect, createPool, postgresTarget } from '../io/postgres/connection.ts';
 import { loadProject } from '../project/load-project.ts';
 import type { PipelineSpec, Project } from '../project/model.ts';
@@ -38,6 +38,8 @@ export interface OpenSessionOptions {
   readonly profile?: string;
   readonly env?: NodeJS.ProcessEnv;
   readonly secrets?: SecretSource;
+  /** Google clients for the connectors (tests point them at local fakes). */
+  readonly clients?: InjectedClients;
 }
 
 export async function openSession(options: OpenSessionOptions): Promise<Session> {
@@ -64,7 +66,7 @@ export async function openSession(options: OpenSessionOptions): Promise<Session>
       }
       return spec;
     },
-    connectors: (log) => openConnectors(profile, { log }),
+    connectors: (log) => openConnectors(profile, { log, clients: options.clients }),
     close: () => store.close(),
   };
 }

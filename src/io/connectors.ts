@@ -8,6 +8,18 @@ export interface OpenConnectors extends Connectors {
 }
 
 /**
+ * Google clients to use instead of building them from the profile: tests
+ * point them at local fakes; an embedding application can share its own.
+ * Typed loosely so this module never imports the vendor SDKs.
+ */
+export interface InjectedClients {
+  /** A `@google-cloud/storage` Storage. */
+  readonly storage?: unknown;
+  /** A `@google-cloud/bigquery` BigQuery. */
+  readonly bigquery?: unknown;
+}
+
+/**
  * Builds `ctx.io` from an io_config profile. Each connector is created on
  * first use (a run that never touches BigQuery never loads its client) and
  * closed once at the end of the run. Which implementation answers is decided
@@ -19,7 +31,7 @@ export interface OpenConnectors extends Connectors {
  * | LAKE_URI            | `.pipekit/lake` folder    | `gs://bucket/prefix`       |
  * | WAREHOUSE           | `duckdb` (DUCKDB_PATH)    | `bigquery`                 |
  */
-export function openConnectors(profile: IoProfile, options: { log?: (message: string) => void } = {}): OpenConnectors {
+export function openConnectors(profile: IoProfile, options: { log?: (message: string) => void; clients?: InjectedClients } = {}): OpenConnectors {
   const closers: (() => Promise<void>)[] = [];
   let postgres: Promise<PostgresConnector> | undefined;
   let lake: Promise<Lake> | undefined;
@@ -34,8 +46,8 @@ export function openConnectors(profile: IoProfile, options: { log?: (message: st
   return {
     profile: profile.name,
     postgres: () => (postgres ??= openPostgres(profile).then(remember)),
-    lake: () => (lake ??= openLake(profile)),
-    warehouse: () => (warehouse ??= openWarehouse(profile).then(remember)),
+    lake: () => (lake ??= openLake(profile, options.clients)),
+    warehouse: () => (warehouse ??= openWarehouse(profile, options.clients).then(remember)),
     get http() {
       return (http ??= createHttp(options.log));
     },
@@ -66,13 +78,10 @@ async function openPostgres(profile: IoProfile): Promise<PostgresConnector> {
   return createPostgresConnector(profile);
 }
 
-async function openLake(profile: IoProfile): Promise<Lake> {
+async function openLake(profile: IoProfile, clients?: InjectedClients): Promise<Lake> {
   const uri = profile.get('LAKE_URI') ?? '.pipekit/lake';
   const { createLake } = await import('./lake/lake.ts');
-  if (uri.startsWith('gs://')) {
-    const { createGcsStore } = await import('./gcs/store.ts');
-    return createLake(createGcsStore({ uri, profile }));
-  }
+  if (uri.startsWith('gs://')) return createLake(await gcsStore(profile, uri, clients));
   if (/^[a-z]+:\/\//.test(uri) && !uri.startsWith('file://')) {
     throw new ConfigError({
       file: profile.file,
@@ -85,7 +94,12 @@ async function openLake(profile: IoProfile): Promise<Lake> {
   return createLake(createLocalStore(profile.path('LAKE_URI', uri.replace(/^file:\/\//, ''))));
 }
 
-async function openWarehouse(profile: IoProfile): Promise<Warehouse> {
+async function gcsStore(profile: IoProfile, uri: string, clients?: InjectedClients) {
+  const { createGcsStore } = await import('./gcs/store.ts');
+  return createGcsStore({ uri, profile, storage: clients?.storage as never });
+}
+
+async function openWarehouse(profile: IoProfile, clients?: InjectedClients): Promise<Warehouse> {
   const kind = profile.get('WAREHOUSE') ?? 'duckdb';
   if (kind === 'duckdb') {
     const { createDuckDbWarehouse } = await import('./duckdb/warehouse.ts');
@@ -93,7 +107,11 @@ async function openWarehouse(profile: IoProfile): Promise<Warehouse> {
   }
   if (kind === 'bigquery') {
     const { createBigQueryWarehouse } = await import('./bigquery/warehouse.ts');
-    return createBigQueryWarehouse({ profile });
+    // Load jobs stage their Parquet in the lake bucket when there is one: large
+    // exports then go through a resumable GCS upload instead of the job upload.
+    const lakeUri = profile.get('LAKE_URI');
+    const stagingStore = lakeUri?.startsWith('gs://') ? await gcsStore(profile, `${lakeUri.replace(/\/+$/, '')}/_staging`, clients) : undefined;
+    return createBigQueryWarehouse({ profile, client: clients?.bigquery as never, stagingStore });
   }
   throw new ConfigError({
     file: profile.file,

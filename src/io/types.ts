@@ -109,6 +109,12 @@ export interface Warehouse {
    * name; the result is written to `target` when given, and returned.
    */
   runSql(sql: string, inputs: Readonly<Record<string, Table>>, target?: WarehouseTarget): Promise<Table>;
+  /**
+   * Loads files already in the lake (e.g. a Hive-partitioned Parquet dataset
+   * on GCS) straight into a table, without pulling them through this process.
+   * BigQuery only; absent on DuckDB.
+   */
+  loadFromUri?(uris: string | readonly string[], target: WarehouseTarget, options?: { hivePartitioning?: { sourceUriPrefix: string } }): Promise<ExportResult>;
   close(): Promise<void>;
 }
 
