@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
-import { cancelBackfill, retryBackfill, runBackfill, type BackfillResult } from '../../engine/backfill.ts';
+import { cancelBackfill, finishBackfill, newBackfillId, retryBackfill, runBackfill, type BackfillResult } from '../../engine/backfill.ts';
+import { fanOut, workerArgs } from '../fan-out.ts';
 import { cleanWorkspace } from '../../engine/retention.ts';
 import { parseVarArgs } from '../../engine/variables.ts';
 import type { Session } from '../../engine/session.ts';
@@ -33,7 +34,7 @@ export function registerBackfill(program: Command): void {
     .option('-e, --end <date>', 'last execution date, included')
     .option('--every <step>', 'day | hour | week | month | a cron expression', 'day')
     .option('--timezone <tz>', 'time zone a cron step is evaluated in', 'UTC')
-    .option('-p, --parallel <n>', 'runs at once in this process', '1')
+    .option('-p, --parallel <n>', 'worker processes splitting the dates (one per core is a good start)', '1')
     .option('--var <name=value>', 'a variable for every run (repeatable)', collect, [])
     .option('--backfill-id <id>', 'the backfill record to use (Cloud Run tasks of one execution share it)')
     .option('--retry <backfill-id>', 'run again the dates of a backfill whose latest run did not succeed')
@@ -55,8 +56,11 @@ export function registerBackfill(program: Command): void {
         const result = await (flags.retry ? retry(session, pipeline, flags) : start(session, pipeline, flags));
         printSummary(result);
         await cleanWorkspace(session);
-        // A Cloud Run task answers for its own runs: the others may still be running.
-        return result.runs.every((r) => r.status === 'succeeded' || r.status === 'duplicate') ? 0 : 1;
+        // A task (Cloud Run or local worker) answers for its own runs: the others may
+        // still be running. The process that owns the whole backfill needs all of it done.
+        const isTask = Number(process.env.PIPEKIT_TASK_COUNT ?? process.env.CLOUD_RUN_TASK_COUNT ?? 1) > 1;
+        const mineOk = result.runs.every((r) => r.status === 'succeeded' || r.status === 'duplicate');
+        return mineOk && (isTask || result.backfill.status === 'succeeded') ? 0 : 1;
       }),
     );
 }
@@ -65,10 +69,13 @@ async function start(session: Session, pipeline: PipelineSpec, flags: BackfillFl
   if (!flags.start || !flags.end) {
     throw new ConfigError({ file: pipeline.file, message: 'a backfill needs --start and --end', hint: `e.g. pipekit backfill ${pipeline.name} --start 2021-01-01 --end 2021-01-07 --every day` });
   }
-  const taskCount = Number(process.env.CLOUD_RUN_TASK_COUNT ?? 1);
-  const taskIndex = Number(process.env.CLOUD_RUN_TASK_INDEX ?? 0);
+  const env = process.env;
+  const taskCount = Number(env.PIPEKIT_TASK_COUNT ?? env.CLOUD_RUN_TASK_COUNT ?? 1);
+  const taskIndex = Number(env.PIPEKIT_TASK_INDEX ?? env.CLOUD_RUN_TASK_INDEX ?? 0);
+  const parallel = Number(flags.parallel);
+  if (parallel > 1 && taskCount === 1) return startWorkers(session, pipeline, flags, parallel);
   // Tasks of one Cloud Run execution must share one backfill record.
-  const id = flags.backfillId ?? (taskCount > 1 && process.env.CLOUD_RUN_EXECUTION ? `bf-${process.env.CLOUD_RUN_EXECUTION}` : undefined);
+  const id = flags.backfillId ?? (taskCount > 1 && env.CLOUD_RUN_EXECUTION ? `bf-${env.CLOUD_RUN_EXECUTION}` : undefined);
   return withOutput(session, pipeline, flags, (extra) =>
     runBackfill(session, {
       pipeline,
@@ -76,13 +83,29 @@ async function start(session: Session, pipeline: PipelineSpec, flags: BackfillFl
       end: parseDateArg(flags.end!),
       every: parseEvery(flags.every, flags.timezone, pipeline),
       variables: parseVarArgs(flags.var),
-      parallel: Number(flags.parallel),
       id,
       taskCount,
       taskIndex,
       ...extra,
     }),
   );
+}
+
+/**
+ * `--parallel N` on the command line: N worker processes split the dates
+ * (like Cloud Run tasks) under one backfill id; this process waits and reports.
+ */
+async function startWorkers(session: Session, pipeline: PipelineSpec, flags: BackfillFlags, parallel: number): Promise<BackfillResult> {
+  const id = flags.backfillId ?? newBackfillId();
+  const codes = await fanOut(parallel, workerArgs(process.argv.slice(2), ['--backfill-id', id]));
+  const backfill = await finishBackfill(session, id);
+  const runs = await session.store.listRuns({ backfillId: id, limit: 10_000 });
+  const byDate = runs.sort((a, b) => a.executionDate.getTime() - b.executionDate.getTime());
+  const results = await Promise.all(byDate.map(async (run) => ({ status: run.status, run, blocks: await session.store.getBlockRuns(run.id) })));
+  if (codes.some((c) => c !== 0) && results.every((r) => r.status === 'succeeded')) {
+    process.stderr.write(`a backfill worker exited with ${codes.join(', ')}\n`);
+  }
+  return { backfill, runs: results };
 }
 
 async function retry(session: Session, pipeline: PipelineSpec, flags: BackfillFlags): Promise<BackfillResult> {

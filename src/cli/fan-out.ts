@@ -1,0 +1,41 @@
+import { spawn } from 'node:child_process';
+
+/**
+ * Runs this same CLI command in `count` child processes, each told its share
+ * with PIPEKIT_TASK_INDEX / PIPEKIT_TASK_COUNT — the local twin of a Cloud
+ * Run job executed with `--tasks=N`. Blocks are JavaScript on one thread, so
+ * separate processes are what lets a backfill use every core.
+ * Resolves with the child exit codes.
+ */
+export async function fanOut(count: number, args: readonly string[], env: NodeJS.ProcessEnv = process.env): Promise<number[]> {
+  const script = process.argv[1]!;
+  return Promise.all(
+    Array.from(
+      { length: count },
+      (_, index) =>
+        new Promise<number>((resolve) => {
+          const child = spawn(process.execPath, [...process.execArgv, script, ...args], {
+            stdio: ['ignore', 'ignore', 'inherit'],
+            env: { ...env, PIPEKIT_TASK_INDEX: String(index), PIPEKIT_TASK_COUNT: String(count) },
+          });
+          child.on('exit', (code, signal) => resolve(code ?? (signal ? 130 : 1)));
+          child.on('error', () => resolve(1));
+        }),
+    ),
+  );
+}
+
+/** The current command's arguments with `--parallel`/`-p` replaced and extra options added. */
+export function workerArgs(argv: readonly string[], extra: readonly string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (arg === '--parallel' || arg === '-p') {
+      i++;
+      continue;
+    }
+    if (arg.startsWith('--parallel=')) continue;
+    out.push(arg);
+  }
+  return [...out, '--parallel', '1', ...extra];
+}
