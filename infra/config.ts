@@ -62,6 +62,15 @@ export interface InfraConfig {
   readonly allowedCidrs: readonly string[];
   /** `pipekit:rateLimitPerMinute`, default `600`: requests per client IP per minute before 429. */
   readonly rateLimitPerMinute: number;
+  /** `pipekit:functions`, default `true`: deploy the Cloud Run functions apiTrigger, backfill and gcsTrigger (needs pipekit:image, like the jobs). */
+  readonly functions: boolean;
+  /**
+   * `pipekit:functionsAuth`, default `iam`: callers of the HTTP functions need `roles/run.invoker` and a
+   * Google identity token. `token` makes them public (allUsers invoker) behind the bearer API token: an explicit opt-in, warned about.
+   */
+  readonly functionsAuth: 'iam' | 'token';
+  /** `pipekit:functionsSourceBucket`, default `<project>-<prefix>-fn-source`: private bucket holding the functions' source archive. */
+  readonly functionsSourceBucket: string;
   /** `pipekit:userSecrets` (set with `--secret --path`): env name → value, given to jobs and console by secretKeyRef. */
   readonly userSecrets: Readonly<Record<string, pulumi.Output<string>>>;
 }
@@ -133,8 +142,18 @@ export function parseInfraConfig(source: ConfigSource, env: NodeJS.ProcessEnv = 
     throw configError('pipekit:bigqueryDataset', `${JSON.stringify(bigqueryDataset)} is not a BigQuery dataset id`, 'use letters, digits and underscores only, e.g. `ny_taxi`');
   }
   const lakeBucket = source.get('lakeBucket') ?? `${project}-${prefix}-lake`;
-  if (!/^[a-z0-9][a-z0-9._-]{1,61}[a-z0-9]$/.test(lakeBucket)) {
+  if (!BUCKET.test(lakeBucket)) {
     throw configError('pipekit:lakeBucket', `${JSON.stringify(lakeBucket)} is not a valid bucket name`, 'use 3–63 lower-case letters, digits, `-`, `_` and `.`; set pipekit:lakeBucket explicitly if the default from the project id is too long');
+  }
+
+  const functionsOn = bool(source, 'functions', true);
+  const functionsAuth = oneOf(source, 'functionsAuth', ['iam', 'token'] as const, 'iam');
+  const functionsSourceBucket = source.get('functionsSourceBucket') ?? `${project}-${prefix}-fn-source`;
+  if (!BUCKET.test(functionsSourceBucket)) {
+    throw configError('pipekit:functionsSourceBucket', `${JSON.stringify(functionsSourceBucket)} is not a valid bucket name`, 'use 3–63 lower-case letters, digits, `-`, `_` and `.`; set pipekit:functionsSourceBucket explicitly if the default from the project id is too long');
+  }
+  if (functionsSourceBucket === lakeBucket) {
+    throw configError('pipekit:functionsSourceBucket', 'is the lake bucket', 'the jobs write to the lake bucket, so they could replace the functions\' code: give the source archive its own bucket');
   }
 
   return {
@@ -164,12 +183,17 @@ export function parseInfraConfig(source: ConfigSource, env: NodeJS.ProcessEnv = 
     cloudArmor,
     allowedCidrs,
     rateLimitPerMinute: int(source, 'rateLimitPerMinute', 600),
+    functions: functionsOn,
+    functionsAuth,
+    functionsSourceBucket,
     userSecrets: userSecrets(source),
   };
 }
 
 /** Minimum capacity per Filestore tier, in GB. */
 const FILESTORE_MIN_GB = { BASIC_HDD: 1024, BASIC_SSD: 2560, ZONAL: 1024, REGIONAL: 1024 } as const;
+
+const BUCKET = /^[a-z0-9][a-z0-9._-]{1,61}[a-z0-9]$/;
 
 const CIDR = /^(\d{1,3}\.){3}\d{1,3}\/\d{1,2}$|^[0-9a-f:]+\/\d{1,3}$/i;
 

@@ -32,5 +32,10 @@ export const imageRepository = stack.imageRepository;
 export const image = stack.image;
 export const dbPasswordSecret = stack.dbPasswordSecret;
 export const apiTokenSecret = stack.apiTokenSecret;
+/** The HTTP functions; with the default IAM auth call them with `Authorization: Bearer $(gcloud auth print-identity-token)`. */
+export const apiTriggerUrl = stack.apiTriggerUrl;
+export const backfillUrl = stack.backfillUrl;
+/** The functions' own service account: may only run the pipeline jobs and read the API token. */
+export const functionsServiceAccount = stack.functionsServiceAccount;
 export const nextStep = stack.nextStep;
 export const region = config.region;

@@ -1,4 +1,6 @@
+import { isAbsolute, resolve } from 'node:path';
 import * as pulumi from '@pulumi/pulumi';
+import { ConfigError } from '../src/errors.ts';
 import type { PipelineSpec } from '../src/project/model.ts';
 import { CloudArmorPolicy } from './components/cloud-armor.ts';
 import { ConsoleService } from './components/console-service.ts';
@@ -6,15 +8,18 @@ import { ContainerImage } from './components/container-image.ts';
 import { DataStores } from './components/data-stores.ts';
 import { Database } from './components/database.ts';
 import { Filestore } from './components/filestore.ts';
+import { FunctionSource } from './components/function-source.ts';
+import { Functions } from './components/functions.ts';
 import { ConsoleLoadBalancer } from './components/load-balancer.ts';
 import { Network } from './components/network.ts';
 import { PipelineJob } from './components/pipeline-job.ts';
-import { ProjectServices } from './components/project-services.ts';
+import { FUNCTION_SERVICES, ProjectServices, REQUIRED_SERVICES } from './components/project-services.ts';
 import type { RuntimeContractArgs } from './components/runtime-contract.ts';
 import { Secrets } from './components/secrets.ts';
 import { ServiceAccounts } from './components/service-accounts.ts';
 import type { InfraConfig } from './config.ts';
 import { jobNameFor } from './naming.ts';
+import { REPO_ROOT } from './pipelines-source.ts';
 
 /** What the stack exports (see infra/index.ts). */
 export interface PipekitStackOutputs {
@@ -36,6 +41,11 @@ export interface PipekitStackOutputs {
   image?: string;
   dbPasswordSecret: pulumi.Output<string>;
   apiTokenSecret: pulumi.Output<string>;
+  /** HTTP functions (unset without an image or with `pipekit:functions false`). Under `iam` auth, call with an identity token. */
+  apiTriggerUrl?: pulumi.Output<string>;
+  backfillUrl?: pulumi.Output<string>;
+  /** The functions' own service account (may only run the pipeline jobs). */
+  functionsServiceAccount?: pulumi.Output<string>;
   /** Set while no image is configured: what to do before the jobs can be deployed. */
   nextStep?: string;
 }
@@ -48,10 +58,15 @@ export interface PipekitStackOutputs {
 export function deployPipekit(config: InfraConfig, pipelines: readonly PipelineSpec[]): PipekitStackOutputs {
   const { project, region, prefix } = config;
 
-  const services = new ProjectServices(`${prefix}-services`, { project });
+  const services = new ProjectServices(`${prefix}-services`, {
+    project,
+    services: config.functions && config.image ? [...REQUIRED_SERVICES, ...FUNCTION_SERVICES] : REQUIRED_SERVICES,
+  });
   const afterApis = { dependsOn: [services] };
 
-  const accounts = new ServiceAccounts(`${prefix}-accounts`, { project, prefix }, afterApis);
+  // The console's roles only matter once it can be deployed (it needs the image).
+  const consoleOn = config.console && config.image !== undefined;
+  const accounts = new ServiceAccounts(`${prefix}-accounts`, { project, prefix, console: consoleOn }, afterApis);
   const network = new Network(`${prefix}-network`, { project, region, subnetCidr: config.subnetCidr }, afterApis);
   const secrets = new Secrets(
     `${prefix}-secrets`,
@@ -60,6 +75,7 @@ export function deployPipekit(config: InfraConfig, pipelines: readonly PipelineS
       prefix,
       userSecrets: config.userSecrets,
       dbPasswordReaders: [accounts.jobsMember, accounts.consoleMember],
+      // The functions' account is granted by the Functions component itself (it owns that account).
       apiTokenReaders: [accounts.consoleMember],
       userSecretReaders: [accounts.jobsMember, accounts.consoleMember],
     },
@@ -158,6 +174,7 @@ export function deployPipekit(config: InfraConfig, pipelines: readonly PipelineS
   // Workloads start only once their secrets have a version and the databases exist.
   const afterData = { dependsOn: [services, database, filestore, ...secrets.versions] };
 
+  const jobs: PipelineJob[] = [];
   for (const pipeline of pipelines) {
     const job = new PipelineJob(
       jobNameFor(prefix, pipeline.name),
@@ -171,16 +188,26 @@ export function deployPipekit(config: InfraConfig, pipelines: readonly PipelineS
         serviceAccountEmail: accounts.jobs.email,
         schedulerServiceAccountEmail: accounts.scheduler.email,
         jobRunnerRole: accounts.jobRunnerRole.name,
-        extraRunners: config.console ? [accounts.consoleMember] : [],
+        extraRunners: accounts.consoleRunnerRole ? [{ member: accounts.consoleMember, role: accounts.consoleRunnerRole.name }] : [],
         deletionProtection: config.deletionProtection,
         runtime,
       },
       afterData,
     );
     outputs.schedulerJobs.push(...job.schedulers.map((s) => s.name));
+    jobs.push(job);
+  }
+
+  if (config.functions) {
+    deployFunctions(config, pipelines, { services, jobs, secrets, outputs });
   }
 
   if (config.console) {
+    if (config.schedulerRegion !== region) {
+      pulumi.log.warn(
+        `pipekit:schedulerRegion (${config.schedulerRegion}) differs from gcp:region (${region}): the console pauses and resumes Cloud Scheduler jobs in PIPEKIT_REGION, so its trigger toggles will not find them.`,
+      );
+    }
     const consoleService = new ConsoleService(
       `${prefix}-console`,
       {
@@ -210,4 +237,69 @@ export function deployPipekit(config: InfraConfig, pipelines: readonly PipelineS
     outputs.consoleIp = lb.ipAddress;
   }
   return outputs;
+}
+
+/**
+ * The three Cloud Run functions, built from a source archive uploaded here.
+ * IAM auth unless `pipekit:functionsAuth token` is set, which is the only
+ * thing in the stack that grants `allUsers` anything, and says so.
+ */
+function deployFunctions(
+  config: InfraConfig,
+  pipelines: readonly PipelineSpec[],
+  deps: { services: ProjectServices; jobs: PipelineJob[]; secrets: Secrets; outputs: PipekitStackOutputs },
+): void {
+  const { project, region, prefix } = config;
+  if (pipelines.length === 0) {
+    pulumi.log.warn('pipekit:functions is on but there are no pipelines: the functions would have nothing to start, so none are deployed.');
+    return;
+  }
+  const gcsBuckets = [...new Set(pipelines.flatMap((p) => p.triggers.flatMap((t) => (t.type === 'gcs' ? [t.bucket] : []))))].sort();
+  if (gcsBuckets.includes(config.functionsSourceBucket)) {
+    throw new ConfigError({
+      file: `Pulumi.${pulumi.getStack()}.yaml`,
+      key: 'pipekit:functionsSourceBucket',
+      message: `${config.functionsSourceBucket} is also watched by a gcs trigger: every deployment would start pipelines`,
+      hint: 'set pipekit:functionsSourceBucket to a bucket no pipeline watches',
+    });
+  }
+  const afterApis = { dependsOn: [deps.services] };
+  const source = new FunctionSource(
+    `${prefix}-fn-source`,
+    {
+      project,
+      region,
+      bucketName: config.functionsSourceBucket,
+      repoRoot: REPO_ROOT,
+      pipelinesDir: isAbsolute(config.pipelinesDir) ? config.pipelinesDir : resolve(REPO_ROOT, config.pipelinesDir),
+      deletionProtection: config.deletionProtection,
+    },
+    afterApis,
+  );
+  if (config.functionsAuth === 'token') {
+    pulumi.log.warn(
+      'pipekit:functionsAuth is token: apiTrigger and backfill are public (allUsers may invoke them) and only the bearer API token protects them. ' +
+        'Remove the key to go back to IAM auth (roles/run.invoker and an identity token).',
+    );
+  }
+  const functions = new Functions(
+    `${prefix}-functions`,
+    {
+      project,
+      region,
+      prefix,
+      pipelines: pipelines.map((p) => p.name),
+      gcsBuckets,
+      sourceBucket: source.bucketName,
+      sourceObject: source.objectName,
+      apiTokenSecret: deps.secrets.apiTokenSecretId,
+      auth: config.functionsAuth,
+      projectDir: 'pipelines',
+    },
+    // Job grants name the jobs by string, and the token is mounted by version: both must exist first.
+    { dependsOn: [deps.services, ...deps.jobs, ...deps.secrets.versions] },
+  );
+  deps.outputs.apiTriggerUrl = functions.apiTriggerUrl;
+  deps.outputs.backfillUrl = functions.backfillUrl;
+  deps.outputs.functionsServiceAccount = functions.serviceAccountEmail;
 }

@@ -3,7 +3,7 @@ import * as pulumi from '@pulumi/pulumi';
 import { jobNameFor } from '../naming.ts';
 import { childOptions } from './child-options.ts';
 
-/** What `pipekit:gcp:Functions` needs. The lead wires it from infra/index.ts. */
+/** What `pipekit:gcp:Functions` needs. Wired by `deployPipekit` (infra/program.ts). */
 export interface FunctionsArgs {
   project: string;
   region: string;
@@ -19,8 +19,8 @@ export interface FunctionsArgs {
   /** Secret Manager secret id holding PIPEKIT_API_TOKEN. */
   apiTokenSecret: pulumi.Input<string>;
   /**
-   * `token` (default): HTTP functions are public and check the bearer token.
-   * `iam`: no public invoker; callers need roles/run.invoker and a Google identity token.
+   * `iam` (default): no public invoker; callers need roles/run.invoker and a Google identity token.
+   * `token`: HTTP functions are public (allUsers invoker) and check the bearer token. Opt-in only.
    */
   auth?: 'token' | 'iam';
   /** Project folder inside the source archive (default `pipelines`). */
@@ -36,8 +36,10 @@ const RUNNER_PERMISSIONS = ['run.jobs.run', 'run.jobs.runWithOverrides'];
  * `run.jobs.run` + `run.jobs.runWithOverrides`, granted per job, not on the
  * project) and read the API token secret.
  *
- * The functions run TypeScript through tsx: the source archive's
- * `functions/package.json` names `index.ts`, and `NODE_OPTIONS=--import tsx`.
+ * The functions run TypeScript through tsx: the source archive (see
+ * function-source.ts) has a plain-JS `index.js` at its root, which the
+ * buildpack syntax-checks and the Functions Framework loads, importing
+ * `functions/index.ts` with `NODE_OPTIONS=--import tsx`.
  */
 export class Functions extends pulumi.ComponentResource {
   readonly serviceAccount: gcp.serviceaccount.Account;
@@ -46,12 +48,13 @@ export class Functions extends pulumi.ComponentResource {
   readonly gcsTriggers: gcp.cloudfunctionsv2.Function[];
   readonly apiTriggerUrl: pulumi.Output<string>;
   readonly backfillUrl: pulumi.Output<string>;
+  readonly serviceAccountEmail: pulumi.Output<string>;
 
   constructor(name: string, args: FunctionsArgs, opts?: pulumi.ComponentResourceOptions) {
     super('pipekit:gcp:Functions', name, {}, opts);
     validate(args);
     const child = (extra: pulumi.CustomResourceOptions = {}) => childOptions(this, opts, extra);
-    const auth = args.auth ?? 'token';
+    const auth = args.auth ?? 'iam';
 
     this.serviceAccount = new gcp.serviceaccount.Account(
       `${name}-sa`,
@@ -77,7 +80,8 @@ export class Functions extends pulumi.ComponentResource {
         child(),
       );
     }
-    new gcp.secretmanager.SecretIamMember(
+    // Cloud Run checks the revision's account can read a mounted secret when it deploys: grant first.
+    const tokenAccess = new gcp.secretmanager.SecretIamMember(
       `${name}-token-access`,
       { project: args.project, secretId: args.apiTokenSecret, role: 'roles/secretmanager.secretAccessor', member },
       child(),
@@ -90,9 +94,8 @@ export class Functions extends pulumi.ComponentResource {
       PIPEKIT_PROJECT: args.projectDir ?? 'pipelines',
       PIPEKIT_FUNCTIONS_AUTH: auth,
       NODE_OPTIONS: '--import tsx',
-      FUNCTION_SOURCE: 'functions',
     };
-    const make = (id: string, entryPoint: string, eventTrigger?: gcp.types.input.cloudfunctionsv2.FunctionEventTrigger) =>
+    const make = (id: string, entryPoint: string, eventTrigger?: gcp.types.input.cloudfunctionsv2.FunctionEventTrigger, after: pulumi.Resource[] = []) =>
       new gcp.cloudfunctionsv2.Function(
         `${name}-${id}`,
         {
@@ -112,7 +115,7 @@ export class Functions extends pulumi.ComponentResource {
           eventTrigger,
           labels: { 'managed-by': 'pipekit' },
         },
-        child(),
+        child({ dependsOn: [tokenAccess, ...after] }),
       );
 
     this.apiTrigger = make('api-trigger', 'apiTrigger');
@@ -145,7 +148,7 @@ export class Functions extends pulumi.ComponentResource {
           retryPolicy: 'RETRY_POLICY_DO_NOT_RETRY',
           serviceAccountEmail: this.serviceAccount.email,
           eventFilters: [{ attribute: 'bucket', value: bucket }],
-        });
+        }, [publisher, receiver]);
         // Eventarc delivers as the functions account: it must be allowed to invoke its own function.
         new gcp.cloudrunv2.ServiceIamMember(
           `${name}-gcs-${i}-invoker`,
@@ -158,7 +161,8 @@ export class Functions extends pulumi.ComponentResource {
 
     this.apiTriggerUrl = this.apiTrigger.url;
     this.backfillUrl = this.backfill.url;
-    this.registerOutputs({ apiTriggerUrl: this.apiTriggerUrl, backfillUrl: this.backfillUrl, serviceAccount: this.serviceAccount.email });
+    this.serviceAccountEmail = this.serviceAccount.email;
+    this.registerOutputs({ apiTriggerUrl: this.apiTriggerUrl, backfillUrl: this.backfillUrl, serviceAccount: this.serviceAccountEmail });
   }
 }
 

@@ -21,8 +21,8 @@ export interface PipelineJobArgs {
   schedulerServiceAccountEmail: pulumi.Input<string>;
   /** Full name (`projects/P/roles/R`) of the job-runner custom role. */
   jobRunnerRole: pulumi.Input<string>;
-  /** IAM members that may also start this job with overrides (the console). */
-  extraRunners: pulumi.Input<string>[];
+  /** Other IAM members bound on this job, each with its role (the console: start, follow and cancel executions). */
+  extraRunners: { member: pulumi.Input<string>; role: pulumi.Input<string> }[];
   deletionProtection: boolean;
   runtime: RuntimeContractArgs;
 }
@@ -86,15 +86,15 @@ export class PipelineJob extends pulumi.ComponentResource {
       child,
     );
 
-    const runners: [string, pulumi.Input<string>][] = [
-      ['scheduler', pulumi.interpolate`serviceAccount:${args.schedulerServiceAccountEmail}`],
-      ...args.extraRunners.map((member, i): [string, pulumi.Input<string>] => [`runner-${i}`, member]),
+    const runners: [string, pulumi.Input<string>, pulumi.Input<string>][] = [
+      ['scheduler', pulumi.interpolate`serviceAccount:${args.schedulerServiceAccountEmail}`, args.jobRunnerRole],
+      ...args.extraRunners.map(({ member, role }, i): [string, pulumi.Input<string>, pulumi.Input<string>] => [`runner-${i}`, member, role]),
     ];
     const grants = runners.map(
-      ([id, member]) =>
+      ([id, member, role]) =>
         new gcp.cloudrunv2.JobIamMember(
-        `${name}-${id}`,
-          { project: args.project, location: args.region, name: this.job.name, role: args.jobRunnerRole, member },
+          `${name}-${id}`,
+          { project: args.project, location: args.region, name: this.job.name, role, member },
           child,
         ),
     );

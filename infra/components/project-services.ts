@@ -17,6 +17,9 @@ export const REQUIRED_SERVICES = [
   'storage.googleapis.com',
 ] as const;
 
+/** What Cloud Run functions (gen2) add: the functions API, Cloud Build for their build, Eventarc and Pub/Sub for GCS events. */
+export const FUNCTION_SERVICES = ['cloudbuild.googleapis.com', 'cloudfunctions.googleapis.com', 'eventarc.googleapis.com', 'pubsub.googleapis.com'] as const;
+
 export interface ProjectServicesArgs {
   project: pulumi.Input<string>;
   /** Defaults to REQUIRED_SERVICES. */

@@ -16,10 +16,25 @@ export const JOB_RUNNER_PERMISSIONS = [
   'run.executions.list',
 ] as const;
 
+/**
+ * The console's role on each job: the runner's permissions plus cancelling an
+ * execution. Cloud Scheduler keeps the narrower JOB_RUNNER_PERMISSIONS.
+ */
+export const CONSOLE_RUNNER_PERMISSIONS = [...JOB_RUNNER_PERMISSIONS, 'run.executions.cancel'] as const;
+
+/**
+ * Pausing and resuming the pipelines' Cloud Scheduler jobs from the console.
+ * Scheduler has no per-job IAM, so this is granted on the project (instead
+ * of roles/cloudscheduler.admin, which could also create, edit and delete jobs).
+ */
+export const SCHEDULER_TOGGLE_PERMISSIONS = ['cloudscheduler.jobs.get', 'cloudscheduler.jobs.pause', 'cloudscheduler.jobs.resume'] as const;
+
 export interface ServiceAccountsArgs {
   project: pulumi.Input<string>;
   /** Account ids start with it: `<prefix>-jobs`, `<prefix>-console`, `<prefix>-scheduler`. */
   prefix: string;
+  /** The console is deployed: create its job role and grant it the scheduler pause/resume role. Default false. */
+  console?: boolean;
 }
 
 /**
@@ -38,6 +53,10 @@ export class ServiceAccounts extends pulumi.ComponentResource {
   readonly scheduler: gcp.serviceaccount.Account;
   /** Custom role with JOB_RUNNER_PERMISSIONS, bound per job. */
   readonly jobRunnerRole: gcp.projects.IAMCustomRole;
+  /** Custom role with CONSOLE_RUNNER_PERMISSIONS, bound per job to the console (only with `console`). */
+  readonly consoleRunnerRole?: gcp.projects.IAMCustomRole;
+  /** Custom role with SCHEDULER_TOGGLE_PERMISSIONS, granted to the console on the project (only with `console`). */
+  readonly schedulerToggleRole?: gcp.projects.IAMCustomRole;
   readonly jobsMember: pulumi.Output<string>;
   readonly consoleMember: pulumi.Output<string>;
   readonly schedulerMember: pulumi.Output<string>;
@@ -77,6 +96,37 @@ export class ServiceAccounts extends pulumi.ComponentResource {
       },
       child,
     );
+
+    if (args.console) {
+      const roleId = args.prefix.replace(/-/g, '_');
+      this.consoleRunnerRole = new gcp.projects.IAMCustomRole(
+        `${name}-console-runner`,
+        {
+          project: args.project,
+          roleId: `${roleId}_console_runner`,
+          title: 'pipekit console job runner',
+          description: 'Start a pipekit Cloud Run job with overrides, read and cancel its executions',
+          permissions: [...CONSOLE_RUNNER_PERMISSIONS],
+        },
+        child,
+      );
+      this.schedulerToggleRole = new gcp.projects.IAMCustomRole(
+        `${name}-scheduler-toggle`,
+        {
+          project: args.project,
+          roleId: `${roleId}_scheduler_toggle`,
+          title: 'pipekit scheduler pause/resume',
+          description: 'Pause and resume Cloud Scheduler jobs (the console toggles pipekit triggers)',
+          permissions: [...SCHEDULER_TOGGLE_PERMISSIONS],
+        },
+        child,
+      );
+      new gcp.projects.IAMMember(
+        `${name}-console-scheduler`,
+        { project: args.project, member: this.consoleMember, role: this.schedulerToggleRole.name },
+        child,
+      );
+    }
 
     this.registerOutputs({
       jobsEmail: this.jobs.email,

@@ -58,6 +58,10 @@ function computedState(type: string, name: string, inputs: Record<string, any>):
     case 'gcp:cloudrunv2/service:Service':
       state.uri = `https://${state.name}-xyz.a.run.app`;
       break;
+    case 'gcp:cloudfunctionsv2/function:Function':
+      state.url = `https://${inputs.location}-${PROJECT}.cloudfunctions.net/${state.name}`;
+      state.serviceConfig = { ...inputs.serviceConfig, service: `projects/${PROJECT}/locations/${inputs.location}/services/${state.name}` };
+      break;
     case 'random:index/randomPassword:RandomPassword':
       state.result = `generated-${name}`;
       break;
@@ -113,6 +117,9 @@ export async function deployStack(pipelinesDir: string, config: Record<string, u
         return { id: `${args.name}-id`, state };
       },
       call(args) {
+        if (args.token === 'gcp:storage/getProjectServiceAccount:getProjectServiceAccount') {
+          return { ...args.inputs, emailAddress: `service-123456789@gs-project-accounts.iam.gserviceaccount.com` };
+        }
         return args.inputs;
       },
     },

@@ -61,7 +61,8 @@ describe('Cloud SQL', () => {
 describe('IAM', () => {
   const everyInput = () => JSON.stringify(stack.resources.map((r) => r.inputs));
 
-  it('never grants anything to allUsers or allAuthenticatedUsers', () => {
+  it('never grants anything to allUsers or allAuthenticatedUsers (with the default config, functions included)', () => {
+    expect(stack.ofType('gcp:cloudfunctionsv2/function:Function').length).toBeGreaterThanOrEqual(3);
     expect(everyInput()).not.toMatch(/allUsers|allAuthenticatedUsers/);
   });
 
@@ -79,9 +80,14 @@ describe('IAM', () => {
   it('grants project-wide only what cannot be scoped to a resource', () => {
     const grants = stack.ofType('gcp:projects/iAMMember:IAMMember').map((r) => `${r.inputs.member} ${r.inputs.role}`);
     expect(grants.sort()).toEqual([
+      `serviceAccount:pipekit-console@${PROJECT}.iam.gserviceaccount.com projects/${PROJECT}/roles/pipekit_scheduler_toggle`,
       `serviceAccount:pipekit-console@${PROJECT}.iam.gserviceaccount.com roles/cloudsql.client`,
+      // Eventarc delivers the gcs trigger's events to the functions' account.
+      `serviceAccount:pipekit-functions@${PROJECT}.iam.gserviceaccount.com roles/eventarc.eventReceiver`,
       `serviceAccount:pipekit-jobs@${PROJECT}.iam.gserviceaccount.com roles/bigquery.jobUser`,
       `serviceAccount:pipekit-jobs@${PROJECT}.iam.gserviceaccount.com roles/cloudsql.client`,
+      // Cloud Storage's service agent publishes the object events (only when a gcs trigger exists).
+      'serviceAccount:service-123456789@gs-project-accounts.iam.gserviceaccount.com roles/pubsub.publisher',
     ]);
   });
 
@@ -96,12 +102,14 @@ describe('IAM', () => {
     const readers = stack.ofType('gcp:secretmanager/secretIamMember:SecretIamMember');
     expect(readers.every((r) => r.inputs.role === 'roles/secretmanager.secretAccessor')).toBe(true);
     const apiToken = readers.filter((r) => r.inputs.secretId === 'pipekit-api-token').map((r) => r.inputs.member);
-    expect(apiToken).toEqual([`serviceAccount:pipekit-console@${PROJECT}.iam.gserviceaccount.com`]);
+    // The console, and once (from the Functions component) the functions' account.
+    expect(apiToken.sort()).toEqual([`serviceAccount:pipekit-console@${PROJECT}.iam.gserviceaccount.com`, `serviceAccount:pipekit-functions@${PROJECT}.iam.gserviceaccount.com`]);
   });
 
   it('lets the scheduler start each job with overrides through a custom role bound on that job only', () => {
-    const role = stack.one('gcp:projects/iAMCustomRole:IAMCustomRole');
+    const role = stack.one('gcp:projects/iAMCustomRole:IAMCustomRole', 'pipekit-accounts-job-runner');
     expect(role.inputs.permissions).toEqual(expect.arrayContaining(['run.jobs.run', 'run.jobs.runWithOverrides']));
+    expect(role.inputs.permissions).not.toContain('run.executions.cancel');
     const bindings = stack.ofType('gcp:cloudrunv2/jobIamMember:JobIamMember').filter((b) => b.inputs.member.includes('pipekit-scheduler@'));
     expect(bindings.map((b) => b.inputs.name).sort()).toEqual(['pipekit-green-taxi', 'pipekit-yellow-taxi']);
     expect(bindings.every((b) => b.inputs.role === `projects/${PROJECT}/roles/pipekit_job_runner`)).toBe(true);
@@ -300,7 +308,7 @@ describe('foundation', () => {
   });
 
   it('keeps the lake bucket private and the dataset in the configured location', () => {
-    expect(stack.one('gcp:storage/bucket:Bucket').inputs).toMatchObject({
+    expect(stack.one('gcp:storage/bucket:Bucket', 'pipekit-data-lake').inputs).toMatchObject({
       uniformBucketLevelAccess: true,
       publicAccessPrevention: 'enforced',
       forceDestroy: false,

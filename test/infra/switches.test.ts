@@ -34,7 +34,8 @@ describe('pipekit:deletionProtection', () => {
       expect(r.inputs.deletionProtection).toBe(false);
     }
     expect(stack.one('gcp:filestore/instance:Instance').inputs.deletionProtectionEnabled).toBe(false);
-    expect(stack.one('gcp:storage/bucket:Bucket').inputs.forceDestroy).toBe(true);
+    expect(stack.one('gcp:storage/bucket:Bucket', 'pipekit-data-lake').inputs.forceDestroy).toBe(true);
+    expect(stack.one('gcp:storage/bucket:Bucket', 'pipekit-fn-source-bucket').inputs.forceDestroy).toBe(true);
     expect(stack.one('gcp:bigquery/dataset:Dataset').inputs.deleteContentsOnDestroy).toBe(true);
     // Dropping users/databases one by one fails while they own objects; the instance deletion removes them.
     expect(stack.one('gcp:sql/user:User').inputs.deletionPolicy).toBe('ABANDON');
