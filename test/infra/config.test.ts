@@ -41,6 +41,9 @@ describe('parseInfraConfig', () => {
       console: true,
       cloudArmor: true,
       rateLimitPerMinute: 600,
+      functions: true,
+      functionsAuth: 'iam',
+      functionsSourceBucket: 'p-pipekit-fn-source',
     });
     expect(config.image).toBeUndefined();
   });
@@ -72,6 +75,14 @@ describe('parseInfraConfig', () => {
     expect(errorOf({ domain: 'https://x.example.com/' }).key).toBe('pipekit:domain');
     expect(errorOf({ deletionProtection: 'maybe' }).key).toBe('pipekit:deletionProtection');
     expect(errorOf({ filestoreTier: 'BASIC_SSD', filestoreCapacityGb: 1024 }).message).toMatch(/2560/);
+  });
+
+  it('validates the functions keys: a boolean switch, iam or token auth, a source bucket apart from the lake', () => {
+    expect(errorOf({ functions: 'sometimes' }).key).toBe('pipekit:functions');
+    expect(errorOf({ functionsAuth: 'public' }).message).toMatch(/one of iam, token/);
+    expect(parseInfraConfig(source({ functionsAuth: 'token' })).functionsAuth).toBe('token');
+    expect(errorOf({ functionsSourceBucket: 'Bad_Bucket!' }).key).toBe('pipekit:functionsSourceBucket');
+    expect(errorOf({ functionsSourceBucket: 'p-pipekit-lake' }).hint).toMatch(/own bucket/);
   });
 
   it('requires the project', () => {
