@@ -5,12 +5,12 @@
  * Same helpers as test/setup/global-postgres.ts.
  */
 import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { findPostgresBinaries } from '../../src/services/postgres-binaries.ts';
 import { type ClusterSpec, initCluster, startCluster, stopCluster } from '../../src/services/postgres-cluster.ts';
+import { freePort } from '../../src/services/free-port.ts';
 
 export interface BenchPostgres {
   readonly host: string;
@@ -65,18 +65,4 @@ export async function startBenchPostgres(): Promise<BenchPostgres> {
       }
     },
   };
-}
-
-/** A port nobody listens on right now (the OS picks it). */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.unref();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
 }

@@ -12,11 +12,11 @@
  * suite against a server you already have; nothing is started then.
  */
 import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { findPostgresBinaries } from '../../src/services/postgres-binaries.ts';
 import { type ClusterSpec, initCluster, startCluster, stopCluster } from '../../src/services/postgres-cluster.ts';
+import { freePort } from '../../src/services/free-port.ts';
 
 const USER = 'postgres';
 const PASSWORD = 'pipekit-test';
@@ -64,18 +64,4 @@ export default async function setup(): Promise<() => Promise<void>> {
       rmSync(root, { recursive: true, force: true });
     }
   };
-}
-
-/** A port nobody listens on right now (the OS picks it). */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.unref();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
 }
