@@ -69,10 +69,16 @@ export class DataError extends PipekitError {
 export class ConnectionError extends PipekitError {
   readonly code = 'CONNECTION';
   readonly target: string;
+  /**
+   * False when waiting will not help (missing credentials, a permission, a
+   * bucket or database that does not exist): the block fails without retrying.
+   */
+  readonly retriable: boolean;
 
-  constructor(args: { target: string; message: string; hint?: string; cause?: unknown }) {
+  constructor(args: { target: string; message: string; hint?: string; cause?: unknown; retriable?: boolean }) {
     super(`${args.target}: ${args.message}`, args);
     this.target = args.target;
+    this.retriable = args.retriable ?? true;
   }
 }
 

@@ -1,4 +1,4 @@
-import { CancelledError, ConfigError, DataError, NonRetriableError, NotFoundError, RetryAfterError } from '../errors.ts';
+import { CancelledError, ConfigError, ConnectionError, DataError, NonRetriableError, NotFoundError, RetryAfterError } from '../errors.ts';
 import type { RetryPolicy } from '../project/model.ts';
 
 /**
@@ -12,6 +12,7 @@ export function nextRetryDelay(policy: RetryPolicy, attempt: number, error: unkn
   if (error instanceof NonRetriableError || error instanceof CancelledError) return null;
   // Bad configuration and malformed data fail the same way every time: retrying only delays the message.
   if (error instanceof ConfigError || error instanceof DataError || error instanceof NotFoundError) return null;
+  if (error instanceof ConnectionError && !error.retriable) return null;
   if (error instanceof RetryAfterError) return error.retryAfterMs;
   // Timeouts and failed tests are retried like any other failure (Mage does the same for tests).
   const base = policy.backoff === 'exponential' ? policy.delayMs * 2 ** (attempt - 1) : policy.delayMs;

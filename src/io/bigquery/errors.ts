@@ -27,6 +27,7 @@ export function bigQueryError(error: unknown, target: string, action: string): E
   if (status === 401 || /default credentials|Could not refresh access token|invalid_grant|Anonymous caller/i.test(message)) {
     return new ConnectionError({
       target, cause: error,
+      retriable: false,
       message: `no usable Google credentials to ${action}`,
       hint: 'on a laptop run `gcloud auth application-default login` (or set GOOGLE_SERVICE_ACC_KEY_FILEPATH); on Cloud Run the job\'s service account is used',
     });
@@ -39,7 +40,7 @@ function permissionError(message: string, target: string, action: string, cause:
   const permission = /bigquery\.[a-zA-Z]+\.[a-zA-Z]+/.exec(message)?.[0];
   const role = (permission && ROLE_OF[permission]) ?? 'roles/bigquery.dataEditor on the dataset';
   return new ConnectionError({
-    target, cause,
+    target, cause, retriable: false,
     message: `permission denied to ${action}${permission ? ` (${permission} is missing)` : ''}: ${message}`,
     hint: `grant the service account ${role}; loads and queries also need roles/bigquery.jobUser on the project`,
   });

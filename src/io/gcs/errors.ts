@@ -45,6 +45,7 @@ export function gcsError(error: unknown, ctx: GcsErrorContext): Error {
   if (status === 401 || /Anonymous caller|default credentials|Could not refresh access token|invalid_grant/i.test(message)) {
     return new ConnectionError({
       ...base,
+      retriable: false,
       message: `no usable Google credentials to ${ctx.action} gs://${ctx.bucket}`,
       hint: 'on a laptop run `gcloud auth application-default login` (or set GOOGLE_APPLICATION_CREDENTIALS / GOOGLE_SERVICE_ACC_KEY_FILEPATH to a key file); on Cloud Run the job\'s service account is used',
     });
@@ -53,6 +54,7 @@ export function gcsError(error: unknown, ctx: GcsErrorContext): Error {
     if (/bucket does not exist|bucket.*not found/i.test(message) || !ctx.object) {
       return new ConnectionError({
         ...base,
+        retriable: false,
         message: `bucket gs://${ctx.bucket} does not exist`,
         hint: `check LAKE_URI in io_config.yaml, or create it: gcloud storage buckets create gs://${ctx.bucket} --location=<region>`,
       });
@@ -66,6 +68,7 @@ export function gcsError(error: unknown, ctx: GcsErrorContext): Error {
     const member = principal ? `serviceAccount:${principal}` : '<the service account>';
     return new ConnectionError({
       ...base,
+      retriable: false,
       message: `permission denied to ${ctx.action} (${permission ?? 'a storage permission'} is missing${principal ? ` for ${principal}` : ''})`,
       hint: `grant ${role} on the bucket: gcloud storage buckets add-iam-policy-binding gs://${ctx.bucket} --member=${member} --role=${role}` +
         (role === 'roles/storage.objectAdmin' ? ' (objectCreator is not enough: the lake overwrites and deletes objects)' : ''),

@@ -90,12 +90,14 @@ export function connectionError(error: unknown, target: PostgresTarget): Error {
     case '28000':
       return new ConnectionError({
         ...base,
+        retriable: false,
         message: `authentication failed for user ${target.user}: ${e.message}`,
         hint: `check POSTGRES_USER and POSTGRES_PASSWORD in the ${where}`,
       });
     case '3D000':
       return new ConnectionError({
         ...base,
+        retriable: false,
         message: `database ${target.database} does not exist`,
         hint: `create it (CREATE DATABASE "${target.database}") or fix POSTGRES_DBNAME in the ${where}`,
       });
