@@ -128,8 +128,10 @@ function isValid(data: Data, i: number): boolean {
 function rawReader(data: Data): (i: number) => unknown {
   const { typeId } = data.type;
   if (typeId === Type.Date || typeId === Type.Int || typeId === Type.Timestamp || typeId === Type.Float) {
+    // Arrow JS has already sliced fixed-width value buffers to the offset (bit-packed
+    // Bool values and validity bitmaps are not), so the index is relative.
     const values = data.values as ArrayLike<number | bigint>;
-    return (i) => values[data.offset + i];
+    return (i) => values[i];
   }
   if (typeId === Type.Bool) return (i) => data.values[(data.offset + i) >> 3] & (1 << ((data.offset + i) & 7)) ? 1 : 0;
   // Strings and dictionaries: Arrow's own getter (partitioning by text is rarely the hot path).
