@@ -1,5 +1,6 @@
 import type { Table } from 'apache-arrow';
 import type { BlockContext } from '../blocks/context.ts';
+import type { ExportResult } from '../io/types.ts';
 import type { BlockSpec } from '../project/model.ts';
 
 /**
@@ -12,7 +13,7 @@ export async function runSqlBlock(
   inputs: ReadonlyMap<string, Table>,
   spec: BlockSpec,
   ctx: BlockContext,
-): Promise<Table> {
+): Promise<Table | ExportResult> {
   const config = spec.sql!;
   const referenced = Object.fromEntries([...inputs].filter(([name]) => new RegExp(`\\{\\{\\s*${name}\\s*\\}\\}`).test(sql)));
 
@@ -21,6 +22,8 @@ export async function runSqlBlock(
     const target = config.table
       ? { dataset: config.schema ?? defaultDataset(ctx), table: config.table, ifExists: config.write }
       : undefined;
+    // An exporter's job is the table it writes: report rows, don't read them all back.
+    if (target && spec.kind === 'exporter') return warehouse.writeSql(sql, referenced, target);
     return warehouse.runSql(sql, referenced, target);
   }
 

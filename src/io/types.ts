@@ -110,6 +110,12 @@ export interface Warehouse {
    */
   runSql(sql: string, inputs: Readonly<Record<string, Table>>, target?: WarehouseTarget): Promise<Table>;
   /**
+   * Like `runSql` with a target, but returns only how many rows were written:
+   * an exporter does not read a month of data back into memory (or, on
+   * BigQuery, page it through the REST API) just to report a row count.
+   */
+  writeSql(sql: string, inputs: Readonly<Record<string, Table>>, target: WarehouseTarget): Promise<ExportResult>;
+  /**
    * Loads files already in the lake (e.g. a Hive-partitioned Parquet dataset
    * on GCS) straight into a table, without pulling them through this process.
    * BigQuery only; absent on DuckDB.

@@ -189,6 +189,16 @@ describe('BigQuery query, SQL blocks, loads by URI', () => {
     expect(await bq.sql('SELECT count(*) FROM ny_taxi.trips_by_vendor')).toEqual([['6']]);
   });
 
+  it('writeSql runs the query into the target and reads only the row count (maxResults 0)', async () => {
+    const start = bq.requests.length;
+    const result = await wh.writeSql('SELECT * FROM {{ df_1 }}', { df_1: trips(5) }, { dataset: 'ny_taxi', table: 'written', ifExists: 'replace' });
+    expect(result).toEqual({ rows: 5, target: `bigquery://${PROJECT}/ny_taxi.written` });
+    const reads = since(start).filter((c) => c.method === 'GET' && /\/queries\//.test(c.path));
+    expect(reads.length).toBeGreaterThan(0);
+    expect(reads.every((c) => c.query.maxResults === '0')).toBe(true);
+    expect(await bq.sql('SELECT count(*) FROM ny_taxi.written')).toEqual([['5']]);
+  });
+
   it('a failing query surfaces the job error and still drops the stages', async () => {
     const start = bq.requests.length;
     const error = await wh.runSql('SELECT no_such_column FROM {{ df_1 }}', { df_1: trips(1) }).catch((e) => e);

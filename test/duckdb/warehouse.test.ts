@@ -92,6 +92,16 @@ describe('createDuckDbWarehouse', () => {
     expect(await count('SELECT count(*) FROM ny_taxi.clean')).toBe(expected.numRows);
   });
 
+  it('writeSql writes the target and reports the rows without reading them back', async () => {
+    const trips = taxiLikeTable({ rows: 500 });
+    const sql = 'SELECT * FROM {{ df_1 }} WHERE passenger_count > 0';
+    const expected = (await warehouse.runSql(sql, { df_1: trips })).numRows;
+    const result = await warehouse.writeSql(sql, { df_1: trips }, { dataset: 'ny_taxi', table: 'written', ifExists: 'replace' });
+    expect(result.rows).toBe(expected);
+    expect(result.target).toContain('ny_taxi');
+    expect(await count('SELECT count(*) FROM ny_taxi.written')).toBe(expected);
+  });
+
   it('runSql names an unknown placeholder and lists the inputs', async () => {
     const t = tableFromArrays({ a: Int32Array.from([1]) });
     const error = (await warehouse.runSql('SELECT * FROM {{ df_2 }}', { df_1: t, load_taxi: t }).catch((e) => e)) as ConfigError;

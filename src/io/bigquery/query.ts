@@ -22,17 +22,7 @@ export interface QueryOptions {
 
 /** Runs `sql` as a query job and returns its result as an Arrow table. */
 export async function runQuery(ctx: BigQueryContext, sql: string, options: QueryOptions = {}): Promise<Table> {
-  const where = options.destination ? describeTable(options.destination) : `bigquery://${ctx.projectId}`;
-  const query = {
-    query: sql,
-    useLegacySql: false,
-    ...(ctx.defaultDataset ? { defaultDataset: { projectId: ctx.projectId, datasetId: ctx.defaultDataset } } : {}),
-    ...(options.destination
-      ? { destinationTable: options.destination, writeDisposition: options.writeDisposition ?? 'WRITE_TRUNCATE', createDisposition: 'CREATE_IF_NEEDED' }
-      : {}),
-  };
-  const { job } = await runJob(ctx.bigquery, { configuration: { query }, ...jobOptions(ctx) }, where, ctx.jobs);
-
+  const { job, where } = await startQuery(ctx, sql, options);
   const maxRows = options.maxRows ?? 10_000_000;
   const rows: RawRow[] = [];
   let fields: BigQueryField[] = [];
@@ -49,4 +39,33 @@ export async function runQuery(ctx: BigQueryContext, sql: string, options: Query
     }
   } while (pageToken && rows.length < maxRows);
   return tableFromRows(fields, rows.slice(0, maxRows));
+}
+
+/**
+ * Runs `sql` into `destination` and returns how many rows the query
+ * produced, without paging them back (`maxResults: 0` still reports `totalRows`).
+ */
+export async function runQueryInto(ctx: BigQueryContext, sql: string, destination: TableRef, writeDisposition: string): Promise<number> {
+  const { job, where } = await startQuery(ctx, sql, { destination, writeDisposition });
+  try {
+    const [, , response] = await job.getQueryResults({ autoPaginate: false, skipParsing: true, maxResults: 0 } as never);
+    return Number((response as { totalRows?: string } | undefined)?.totalRows ?? 0);
+  } catch (error) {
+    throw bigQueryError(error, where, `read the row count of job ${job.id}`);
+  }
+}
+
+/** Starts a query job (with a destination when given) and waits for it. */
+async function startQuery(ctx: BigQueryContext, sql: string, options: QueryOptions) {
+  const where = options.destination ? describeTable(options.destination) : `bigquery://${ctx.projectId}`;
+  const query = {
+    query: sql,
+    useLegacySql: false,
+    ...(ctx.defaultDataset ? { defaultDataset: { projectId: ctx.projectId, datasetId: ctx.defaultDataset } } : {}),
+    ...(options.destination
+      ? { destinationTable: options.destination, writeDisposition: options.writeDisposition ?? 'WRITE_TRUNCATE', createDisposition: 'CREATE_IF_NEEDED' }
+      : {}),
+  };
+  const { job } = await runJob(ctx.bigquery, { configuration: { query }, ...jobOptions(ctx) }, where, ctx.jobs);
+  return { job, where };
 }

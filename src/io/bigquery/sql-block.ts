@@ -6,13 +6,13 @@
 import { randomBytes } from 'node:crypto';
 import type { Table } from 'apache-arrow';
 import { ConfigError } from '../../errors.ts';
-import type { WarehouseTarget } from '../types.ts';
+import type { ExportResult, WarehouseTarget } from '../types.ts';
 import type { BigQueryContext } from './context.ts';
 import { ensureDataset } from './dataset.ts';
 import { bigQueryError } from './errors.ts';
 import { quoteTable, tableRef, type TableRef } from './identifiers.ts';
 import { exportTable, WRITE_DISPOSITION } from './load.ts';
-import { runQuery } from './query.ts';
+import { runQuery, runQueryInto } from './query.ts';
 import { bigQuerySchemaOf } from './schema.ts';
 
 /** Staged tables expire by themselves even if the process dies before dropping them. */
@@ -25,6 +25,31 @@ export function placeholder(name: string): RegExp {
 
 /** See the module comment; returns the query's result (the target's new rows when a target is given). */
 export async function runSqlBlock(ctx: BigQueryContext, sql: string, inputs: Readonly<Record<string, Table>>, target?: WarehouseTarget): Promise<Table> {
+  return withStagedInputs(ctx, sql, inputs, target, async (text) => {
+    const destination = target ? tableRef(ctx.projectId, target.dataset, target.table) : undefined;
+    if (destination) await ensureDataset(ctx, destination.datasetId);
+    return runQuery(ctx, text, { destination, writeDisposition: WRITE_DISPOSITION[target?.ifExists ?? 'replace'] });
+  });
+}
+
+/** Like `runSqlBlock` into a target, returning the row count instead of the rows. */
+export async function writeSqlBlock(ctx: BigQueryContext, sql: string, inputs: Readonly<Record<string, Table>>, target: WarehouseTarget): Promise<ExportResult> {
+  return withStagedInputs(ctx, sql, inputs, target, async (text) => {
+    const destination = tableRef(ctx.projectId, target.dataset, target.table);
+    await ensureDataset(ctx, destination.datasetId);
+    const rows = await runQueryInto(ctx, text, destination, WRITE_DISPOSITION[target.ifExists ?? 'replace']);
+    return { rows, target: `bigquery://${ctx.projectId}/${target.dataset}.${target.table}` };
+  });
+}
+
+/** Stages the inputs the SQL names, runs `fn` on the rewritten SQL, and drops the stage tables. */
+async function withStagedInputs<T>(
+  ctx: BigQueryContext,
+  sql: string,
+  inputs: Readonly<Record<string, Table>>,
+  target: WarehouseTarget | undefined,
+  fn: (text: string) => Promise<T>,
+): Promise<T> {
   const dataset = target?.dataset ?? ctx.defaultDataset;
   const used = Object.keys(inputs).filter((name) => placeholder(name).test(sql));
   if (used.length > 0 && !dataset) {
@@ -40,9 +65,7 @@ export async function runSqlBlock(ctx: BigQueryContext, sql: string, inputs: Rea
       staged.push(ref);
       text = text.replace(placeholder(name), quoteTable(ref));
     }
-    const destination = target ? tableRef(ctx.projectId, target.dataset, target.table) : undefined;
-    if (destination) await ensureDataset(ctx, destination.datasetId);
-    return await runQuery(ctx, text, { destination, writeDisposition: WRITE_DISPOSITION[target?.ifExists ?? 'replace'] });
+    return await fn(text);
   } finally {
     await Promise.all(staged.map((ref) => drop(ctx, ref)));
   }

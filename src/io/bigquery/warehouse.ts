@@ -13,7 +13,7 @@ import { checkProject } from './identifiers.ts';
 import type { AwaitJobOptions } from './jobs.ts';
 import { exportTable, loadFromUri, type LoadFromUriOptions } from './load.ts';
 import { runQuery } from './query.ts';
-import { runSqlBlock } from './sql-block.ts';
+import { runSqlBlock, writeSqlBlock } from './sql-block.ts';
 
 export interface BigQueryWarehouseOptions {
   /** GOOGLE_PROJECT_ID, GOOGLE_LOCATION (default US), BIGQUERY_DATASET, GOOGLE_SERVICE_ACC_KEY_FILEPATH. */
@@ -65,6 +65,7 @@ export async function createBigQueryWarehouse(options: BigQueryWarehouseOptions)
     query: (sql) => runQuery(ctx, sql),
     export: (table, target) => exportTable(ctx, table, target),
     runSql: (sql, inputs, target) => runSqlBlock(ctx, sql, inputs, target),
+    writeSql: (sql, inputs, target) => writeSqlBlock(ctx, sql, inputs, target),
     loadFromUri: (uris, target, loadOptions) => loadFromUri(ctx, uris, target, loadOptions),
     // The client holds no sockets or sessions that need closing.
     close: async () => undefined,

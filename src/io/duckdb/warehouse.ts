@@ -61,22 +61,17 @@ export async function createDuckDbWarehouse(options: DuckDbWarehouseOptions): Pr
 
     runSql: (sql, inputs, target) =>
       use(async (session) => {
-        // Stage only the inputs the SQL names, as Mage does.
-        const names: Record<string, string> = {};
-        for (const key of Object.keys(inputs)) names[key] = quoteIdent(`pipekit_input_${key}`);
-        const used = placeholdersIn(sql);
-        const text = replacePlaceholders(sql, names, target ? describeTarget(config.path, target) : 'SQL block');
-        for (const key of used) await stageAsView(session, inputs[key], `pipekit_input_${key}`);
+        const text = await stageInputs(session, sql, inputs, target ? describeTarget(config.path, target) : 'SQL block');
         if (!target) return runScript(session, text);
-
-        const statements = splitStatements(text);
-        const last = statements.pop();
-        if (last === undefined) return new Table();
-        for (const statement of statements) await session.run(statement);
-        // Run the query once: into a temp table, then to the target and back as Arrow.
-        await session.run(`CREATE OR REPLACE TEMP TABLE pipekit_result AS ${last}`);
-        await writeRelation(session, 'pipekit_result', target, SQL_BLOCK_DEFAULT);
+        if (!(await runInto(session, text, target))) return new Table();
         return fetchArrow(session, 'SELECT * FROM pipekit_result');
+      }),
+
+    writeSql: (sql, inputs, target) =>
+      use(async (session) => {
+        const where = describeTarget(config.path, target);
+        const rows = await runInto(session, await stageInputs(session, sql, inputs, where), target);
+        return { rows: rows ?? 0, target: where };
       }),
 
     async close() {
@@ -86,6 +81,29 @@ export async function createDuckDbWarehouse(options: DuckDbWarehouseOptions): Pr
       shared = undefined;
     },
   };
+}
+
+/** Stages only the inputs the SQL names (as Mage does) and returns the SQL with their quoted names. */
+async function stageInputs(session: DuckDbSession, sql: string, inputs: Readonly<Record<string, Table>>, where: string): Promise<string> {
+  const names: Record<string, string> = {};
+  for (const key of Object.keys(inputs)) names[key] = quoteIdent(`pipekit_input_${key}`);
+  const text = replacePlaceholders(sql, names, where);
+  for (const key of placeholdersIn(sql)) await stageAsView(session, inputs[key], `pipekit_input_${key}`);
+  return text;
+}
+
+/**
+ * Runs a script whose last statement is a query once: into the temp table
+ * `pipekit_result`, then to the target. Returns the rows written, or
+ * undefined for an empty script.
+ */
+async function runInto(session: DuckDbSession, text: string, target: WarehouseTarget): Promise<number | undefined> {
+  const statements = splitStatements(text);
+  const last = statements.pop();
+  if (last === undefined) return undefined;
+  for (const statement of statements) await session.run(statement);
+  await session.run(`CREATE OR REPLACE TEMP TABLE pipekit_result AS ${last}`);
+  return writeRelation(session, 'pipekit_result', target, SQL_BLOCK_DEFAULT);
 }
 
 /**
