@@ -1,6 +1,7 @@
 import * as gcp from '@pulumi/gcp';
 import * as pulumi from '@pulumi/pulumi';
 import { childOptions } from './child-options.ts';
+import { privateBucket } from './private-bucket.ts';
 
 export interface DataStoresArgs {
   project: pulumi.Input<string>;
@@ -36,18 +37,15 @@ export class DataStores extends pulumi.ComponentResource {
     super('pipekit:gcp:DataStores', name, {}, opts);
     const child = childOptions(this, opts);
 
-    this.bucket = new gcp.storage.Bucket(
+    this.bucket = privateBucket(
       `${name}-lake`,
       {
         project: args.project,
         name: args.bucketName,
         location: args.region,
-        uniformBucketLevelAccess: true,
-        publicAccessPrevention: 'enforced',
-        forceDestroy: !args.deletionProtection,
+        deletionProtection: args.deletionProtection,
         // Block outputs written to GCS are scratch data of a run, like the Filestore workspace.
         lifecycleRules: [{ action: { type: 'Delete' }, condition: { age: args.workspaceRetentionDays, matchesPrefixes: ['workspace/'] } }],
-        labels: { 'managed-by': 'pipekit' },
       },
       child,
     );

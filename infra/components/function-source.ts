@@ -4,6 +4,7 @@ import { join, relative, resolve, sep } from 'node:path';
 import * as gcp from '@pulumi/gcp';
 import * as pulumi from '@pulumi/pulumi';
 import { childOptions } from './child-options.ts';
+import { privateBucket } from './private-bucket.ts';
 
 /**
  * What the functions load at run time, relative to the repository root. The
@@ -103,17 +104,9 @@ export class FunctionSource extends pulumi.ComponentResource {
     const files = functionSourceFiles(args.repoRoot, args.pipelinesDir);
     this.paths = ['index.js', ...files.keys()];
 
-    this.bucket = new gcp.storage.Bucket(
+    this.bucket = privateBucket(
       `${name}-bucket`,
-      {
-        project: args.project,
-        name: args.bucketName,
-        location: args.region,
-        uniformBucketLevelAccess: true,
-        publicAccessPrevention: 'enforced',
-        forceDestroy: !args.deletionProtection,
-        labels: { 'managed-by': 'pipekit' },
-      },
+      { project: args.project, name: args.bucketName, location: args.region, deletionProtection: args.deletionProtection },
       child,
     );
 
