@@ -17,6 +17,7 @@ import { BigQuery } from '@google-cloud/bigquery';
 import { PassThroughClient } from 'google-auth-library';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import type { GcsFake } from './gcs-fake.ts';
+import { readBody, sendJson as send } from './http-fake.ts';
 
 export interface RecordedCall { method: string; path: string; query: Record<string, string>; body?: any; mediaBytes?: number }
 export interface FakeField { name: string; type: string; mode?: string }
@@ -293,17 +294,7 @@ function apiError(code: number, message: string, reason: string) {
   return { error: { code, message, errors: [{ message, domain: 'global', reason }], status: reason } };
 }
 
-function send(res: ServerResponse, status: number, body: unknown) {
-  const text = JSON.stringify(body);
-  res.writeHead(status, { 'content-type': 'application/json; charset=UTF-8', 'content-length': Buffer.byteLength(text) });
-  res.end(text);
-}
 
-async function readBody(req: IncomingMessage): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  for await (const c of req) chunks.push(c as Buffer);
-  return Buffer.concat(chunks);
-}
 
 function multipart(contentType: string, body: Buffer): Buffer[] {
   const boundary = /boundary="?([^";]+)"?/.exec(contentType)?.[1];

@@ -13,6 +13,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { CRC32C, Storage } from '@google-cloud/storage';
+import { readBody, sendJson as send } from './http-fake.ts';
 
 export interface FakeObject {
   data: Buffer;
@@ -204,17 +205,7 @@ function error(code: number, message: string, reason: string) {
   return { error: { code, message, errors: [{ message, domain: 'global', reason }] } };
 }
 
-function send(res: ServerResponse, status: number, body: unknown): void {
-  const text = JSON.stringify(body);
-  res.writeHead(status, { 'content-type': 'application/json; charset=UTF-8', 'content-length': Buffer.byteLength(text) });
-  res.end(text);
-}
 
-async function readBody(req: IncomingMessage): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of req) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks);
-}
 
 /** `multipart/related`: a JSON metadata part, then the media part. */
 function parseMultipart(contentType: string, body: Buffer): { metadata: Record<string, unknown>; media: Buffer } {
