@@ -5,6 +5,7 @@ import type { BlockDefinition } from '../blocks/define.ts';
 import { BlockTestError, BlockTimeoutError, CancelledError, ConfigError } from '../errors.ts';
 import type { BlockSpec } from '../project/model.ts';
 import { renderTemplate, TemplateError } from '../config/template.ts';
+import { withSignal } from '../io/connectors.ts';
 import { formatDuration } from '../project/duration.ts';
 import { sleep } from './retry.ts';
 import { runSqlBlock } from './sql-block.ts';
@@ -33,7 +34,7 @@ export async function executeAttempt(input: AttemptInput): Promise<unknown> {
   if (input.signal.aborted) onCancel();
   input.signal.addEventListener('abort', onCancel, { once: true });
   let timer: NodeJS.Timeout | undefined;
-  const ctx: BlockContext = { ...input.ctx, signal: controller.signal };
+  const ctx: BlockContext = { ...input.ctx, io: withSignal(input.ctx.io, controller.signal), signal: controller.signal };
 
   const work = (async () => {
     const output = spec.language === 'sql' ? await runSql(input, ctx) : await runDefinition(input, ctx);

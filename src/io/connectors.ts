@@ -130,3 +130,23 @@ function createHttp(log?: (message: string) => void): HttpLoader {
     loadWithReport: async (url, options) => (await get()).loadWithReport(url, options),
   };
 }
+
+/**
+ * `ctx.io` for one block attempt: the run's connectors, with the block's
+ * signal passed to exports, so a cancelled or timed-out block stops its
+ * Postgres COPY (rolled back) instead of finishing it in the background.
+ */
+export function withSignal(io: Connectors, signal: AbortSignal): Connectors {
+  return {
+    profile: io.profile,
+    lake: () => io.lake(),
+    warehouse: () => io.warehouse(),
+    get http() {
+      return io.http;
+    },
+    postgres: async () => {
+      const pg = await io.postgres();
+      return { ...pg, export: (table, options) => pg.export(table, { signal, ...options }) };
+    },
+  };
+}

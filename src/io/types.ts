@@ -32,6 +32,8 @@ export interface PostgresExportOptions {
   readonly table: string;
   /** Default `replace`: the table's rows are swapped atomically; a failed export leaves the old rows. */
   readonly ifExists?: IfExists;
+  /** Stops the export (rolled back). Inside a block, `ctx.io` passes the block's signal for you. */
+  readonly signal?: AbortSignal;
 }
 
 export interface PostgresConnector {

@@ -15,6 +15,8 @@ export interface ExportTableOptions {
   readonly ifExists?: IfExists;
   /** Size of the COPY chunks sent to the server; default 2 MiB. */
   readonly chunkBytes?: number;
+  /** Aborting stops the COPY; the transaction rolls back and the table is left as it was. */
+  readonly signal?: AbortSignal;
 }
 
 export interface ExportTableResult {
@@ -95,7 +97,7 @@ async function exportInTransaction(
   const ifExists = options.ifExists ?? 'replace';
   const existing = await existingColumns(client, options.schema, options.table);
   const columnList = columns.map((c) => quoteIdent(c.name)).join(', ');
-  const copy = (into: string) => copyRows(client, arrow, `COPY ${into} (${columnList}) FROM STDIN (FORMAT binary)`, options.chunkBytes);
+  const copy = (into: string) => copyRows(client, arrow, `COPY ${into} (${columnList}) FROM STDIN (FORMAT binary)`, options.chunkBytes, options.signal);
 
   if (!existing) {
     await client.query(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(options.schema)}`);
@@ -162,9 +164,10 @@ async function existingColumns(client: pg.ClientBase, schema: string, table: str
   return new Map(found.rows.filter((r) => r.attname !== null).map((r) => [r.attname!, r.type!]));
 }
 
-async function copyRows(client: pg.ClientBase, arrow: Table, sql: string, chunkBytes?: number): Promise<number> {
+async function copyRows(client: pg.ClientBase, arrow: Table, sql: string, chunkBytes?: number, signal?: AbortSignal): Promise<number> {
   const sink = client.query(copyFrom(sql));
-  await pipeline(encodeCopyBinary(arrow, { chunkBytes }), sink);
+  // An abort destroys both streams: the server sees the COPY fail and the caller rolls back.
+  await pipeline(encodeCopyBinary(arrow, { chunkBytes }), sink, signal ? { signal } : {});
   return sink.rowCount;
 }
 
