@@ -17,7 +17,7 @@ import { BigQuery } from '@google-cloud/bigquery';
 import { PassThroughClient } from 'google-auth-library';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import type { GcsFake } from './gcs-fake.ts';
-import { readBody, sendJson as send } from './http-fake.ts';
+import { multipartParts, readBody, sendJson as send } from './http-fake.ts';
 
 export interface RecordedCall { method: string; path: string; query: Record<string, string>; body?: any; mediaBytes?: number }
 export interface FakeField { name: string; type: string; mode?: string }
@@ -73,7 +73,7 @@ export async function startBigQueryFake(options: { projectId?: string; gcs?: Gcs
     const call: RecordedCall = { method: req.method ?? 'GET', path: u.pathname, query: Object.fromEntries(u.searchParams) };
     let media: Buffer | undefined;
     if (u.pathname.startsWith('/upload/')) {
-      const parts = multipart(String(req.headers['content-type']), raw);
+      const parts = multipartParts(String(req.headers['content-type']), raw);
       call.body = JSON.parse(parts[0].toString());
       media = parts[1];
       call.mediaBytes = media.length;
@@ -296,21 +296,5 @@ function apiError(code: number, message: string, reason: string) {
 
 
 
-function multipart(contentType: string, body: Buffer): Buffer[] {
-  const boundary = /boundary="?([^";]+)"?/.exec(contentType)?.[1];
-  if (!boundary) throw new Error(`no multipart boundary in ${contentType}`);
-  const delimiter = Buffer.from(`--${boundary}`);
-  const parts: Buffer[] = [];
-  let at = body.indexOf(delimiter);
-  while (at >= 0) {
-    const next = body.indexOf(delimiter, at + delimiter.length);
-    if (next < 0) break;
-    const part = body.subarray(at + delimiter.length, next);
-    const split = part.indexOf('\r\n\r\n');
-    parts.push(part.subarray(split + 4, part.length - 2));
-    at = next;
-  }
-  return parts;
-}
 
 export type { DuckDBConnection };

@@ -13,7 +13,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { CRC32C, Storage } from '@google-cloud/storage';
-import { readBody, sendJson as send } from './http-fake.ts';
+import { multipartParts, readBody, sendJson as send } from './http-fake.ts';
 
 export interface FakeObject {
   data: Buffer;
@@ -209,20 +209,6 @@ function error(code: number, message: string, reason: string) {
 
 /** `multipart/related`: a JSON metadata part, then the media part. */
 function parseMultipart(contentType: string, body: Buffer): { metadata: Record<string, unknown>; media: Buffer } {
-  const boundary = /boundary="?([^";]+)"?/.exec(contentType)?.[1];
-  if (!boundary) throw new Error(`multipart upload without boundary: ${contentType}`);
-  const delimiter = Buffer.from(`--${boundary}`);
-  const parts: Buffer[] = [];
-  let at = body.indexOf(delimiter);
-  while (at >= 0) {
-    const next = body.indexOf(delimiter, at + delimiter.length);
-    if (next < 0) break;
-    parts.push(body.subarray(at + delimiter.length, next));
-    at = next;
-  }
-  const [meta, media] = parts.map((p) => {
-    const split = p.indexOf('\r\n\r\n');
-    return p.subarray(split + 4, p.length - 2); // drop the CRLF before the next delimiter
-  });
-  return { metadata: JSON.parse(meta.toString()), media: Buffer.from(media) };
+  const [meta, media] = multipartParts(contentType, body);
+  return { metadata: JSON.parse(meta!.toString()), media: Buffer.from(media!) };
 }
