@@ -1,7 +1,8 @@
 import {
-  Bool, DataType, DateDay, Float64, Int32, Int64, TimestampMicrosecond, Type, Utf8, type Field,
+  DataType, TimestampMicrosecond, Type, type Field,
 } from 'apache-arrow';
 import { DataError } from '../../errors.ts';
+import { arrowType } from '../../table/make.ts';
 
 /**
  * How each Arrow column is written with binary COPY: the PostgreSQL column
@@ -113,14 +114,5 @@ export function loadKindOf(oid: number): LoadKind {
 
 /** The Arrow type of a loaded column kind. Timestamps are microseconds (PostgreSQL's own precision). */
 export function arrowTypeOfLoadKind(kind: LoadKind): DataType {
-  switch (kind) {
-    case 'int64': return new Int64();
-    case 'int32': return new Int32();
-    case 'float64': return new Float64();
-    case 'bool': return new Bool();
-    case 'date': return new DateDay();
-    case 'timestamp': return new TimestampMicrosecond();
-    case 'timestamptz': return new TimestampMicrosecond('UTC');
-    case 'string': return new Utf8();
-  }
+  return kind === 'timestamptz' ? new TimestampMicrosecond('UTC') : arrowType(kind);
 }
