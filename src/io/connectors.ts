@@ -73,7 +73,7 @@ export async function ensureProfilePostgres(profile: IoProfile, database?: strin
 }
 
 async function openPostgres(profile: IoProfile): Promise<PostgresConnector> {
-  await ensureProfilePostgres(profile);
+  // The connector starts the embedded server itself (POSTGRES_EMBEDDED) before its first connection.
   const { createPostgresConnector } = await import('./postgres/connector.ts');
   return createPostgresConnector(profile);
 }
