@@ -100,10 +100,9 @@ describe.skipIf(!hasChromium)('console in headless Chromium', () => {
     await page.goto(`${server.url}/#/runs`);
     await page.getByLabel('Status').selectOption('cancelled');
     await page.waitForURL(/status=cancelled/);
-    await page.locator('#runs-table tbody tr').first().waitFor();
-    const statuses = await page.locator('#runs-table tbody .status').allTextContents();
-    expect(statuses.length).toBeGreaterThan(0);
-    expect(statuses.every((s) => s.includes('cancelled'))).toBe(true);
+    // The URL changes before the filtered rows replace the old ones: wait for the re-render.
+    const statuses = () => page.locator('#runs-table tbody .status').allTextContents();
+    await expect.poll(async () => { const s = await statuses(); return s.length > 0 && s.every((x) => x.includes('cancelled')); }, { timeout: 10_000 }).toBe(true);
     await shot('runs-filtered');
 
     await page.goto(`${server.url}/#/`);
