@@ -1,6 +1,7 @@
 /** Parquet encoding and decoding of Arrow tables (parquet-wasm). */
-export { writeParquet, DEFAULT_ROW_GROUP_SIZE } from './write.ts';
-export type { ParquetCompression, ParquetWriteOptions } from './write.ts';
-export { readParquet } from './read.ts';
+export { writeParquet, writeParquetStream } from './write.ts';
+export { DEFAULT_ROW_GROUP_SIZE } from './writer-properties.ts';
+export type { ParquetCompression, ParquetWriteOptions } from './writer-properties.ts';
+export { readParquet, readParquetRowGroups } from './read.ts';
 export type { ParquetReadOptions } from './read.ts';
 export { normalizeForParquet } from './normalize.ts';
