@@ -56,6 +56,11 @@ export interface ObjectStore {
   /** The full URI of a key, for messages and for BigQuery load jobs. */
   url(key: string): string;
   read(key: string): Promise<Uint8Array>;
+  /**
+   * The object as a Blob, for readers that seek (Parquet footers, row groups).
+   * A local store reads the file lazily in ranges; GCS downloads it once.
+   */
+  readBlob(key: string): Promise<Blob>;
   createReadStream(key: string): Readable;
   /** Writes an object; readers never see a partially written one. */
   write(key: string, data: Uint8Array | Readable, options?: { contentType?: string }): Promise<void>;

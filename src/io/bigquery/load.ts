@@ -8,7 +8,7 @@ import { Readable } from 'node:stream';
 import type { Job, JobMetadata } from '@google-cloud/bigquery';
 import type { Table } from 'apache-arrow';
 import { ConfigError, DataError } from '../../errors.ts';
-import { writeParquet } from '../parquet/index.ts';
+import { writeParquetStream } from '../parquet/index.ts';
 import type { ExportResult, IfExists, WarehouseTarget } from '../types.ts';
 import type { BigQueryContext } from './context.ts';
 import { ensureDataset } from './dataset.ts';
@@ -40,8 +40,9 @@ export async function exportTable(ctx: BigQueryContext, table: Table, target: Wa
     createDisposition: 'CREATE_IF_NEEDED',
     schema: { fields: schema },
   };
-  const bytes = writeParquet(table);
-  const metadata = ctx.stagingStore ? await loadStaged(ctx, bytes, load, where) : await loadUploaded(ctx, ref, bytes, load, where);
+  // Encoded a row group at a time while it uploads: a month never sits in memory as one Parquet buffer.
+  const parquet = () => Readable.from(writeParquetStream(table), { objectMode: false });
+  const metadata = ctx.stagingStore ? await loadStaged(ctx, parquet(), load, where) : await loadUploaded(ctx, ref, parquet(), load, where);
   const rows = Number(metadata.statistics?.load?.outputRows ?? table.numRows);
   return { rows, target: where };
 }
@@ -97,14 +98,15 @@ async function checkExisting(ctx: BigQueryContext, ref: TableRef, schema: BigQue
 }
 
 /** The Parquet bytes ride along with `jobs.insert` (the API's upload endpoint). */
-async function loadUploaded(ctx: BigQueryContext, ref: TableRef, bytes: Uint8Array, load: Record<string, unknown>, where: string): Promise<JobMetadata> {
+async function loadUploaded(ctx: BigQueryContext, ref: TableRef, parquet: Readable, load: Record<string, unknown>, where: string): Promise<JobMetadata> {
   const table = ctx.bigquery.dataset(ref.datasetId, { projectId: ref.projectId, location: ctx.location }).table(ref.tableId, { location: ctx.location });
   const { destinationTable: _, ...metadata } = load;
   const stream = table.createWriteStream_({ ...metadata, jobId: newJobId() } as never);
   const job = await new Promise<Job>((resolve, reject) => {
     stream.on('job', (j: Job | null) => (j ? resolve(j) : reject(new Error('the upload returned no job reference'))));
     stream.on('error', reject);
-    Readable.from([Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)]).pipe(stream);
+    parquet.on('error', (error) => stream.destroy(error));
+    parquet.pipe(stream);
   }).catch((error) => {
     throw bigQueryError(error, where, `upload a load job for ${ref.tableId}`);
   });
@@ -112,13 +114,13 @@ async function loadUploaded(ctx: BigQueryContext, ref: TableRef, bytes: Uint8Arr
 }
 
 /** The Parquet is written to the staging bucket, loaded by URI, then deleted. */
-async function loadStaged(ctx: BigQueryContext, bytes: Uint8Array, load: Record<string, unknown>, where: string): Promise<JobMetadata> {
+async function loadStaged(ctx: BigQueryContext, parquet: Readable, load: Record<string, unknown>, where: string): Promise<JobMetadata> {
   const store = ctx.stagingStore!;
   const key = `_pipekit_staging/bigquery/${newJobId()}.parquet`;
   if (!store.url(key).startsWith('gs://')) {
     throw new ConfigError({ file: where, key: 'stagingStore', message: `${store.uri} is not a GCS store`, hint: 'stage through the lake only when LAKE_URI is gs://…' });
   }
-  await store.write(key, bytes, { contentType: 'application/vnd.apache.parquet' });
+  await store.write(key, parquet, { contentType: 'application/vnd.apache.parquet' });
   try {
     const body = { configuration: { load: { ...load, sourceUris: [store.url(key)] } }, ...jobOptions(ctx) };
     return (await runJob(ctx.bigquery, body, where, ctx.jobs)).metadata;

@@ -4,10 +4,12 @@
  * parquet-wasm decodes it in one pass, which beats copying result chunks
  * value by value in JavaScript (measured on a taxi month).
  */
-import { readFile, writeFile } from 'node:fs/promises';
+import { createWriteStream, openAsBlob } from 'node:fs';
 import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import type { Table } from 'apache-arrow';
-import { readParquet, writeParquet } from '../parquet/index.ts';
+import { readParquetRowGroups, writeParquetStream } from '../parquet/index.ts';
 import { quoteIdent, quoteString } from './identifiers.ts';
 import type { DuckDbSession } from './session.ts';
 
@@ -18,7 +20,7 @@ const nextFile = (session: DuckDbSession, stem: string) => join(session.tempDir,
 export async function stageTable(session: DuckDbSession, table: Table): Promise<string> {
   const file = nextFile(session, 'input');
   // A throw-away file on local disk: spend no CPU on making it small.
-  await writeFile(file, writeParquet(table, { compression: 'none', dictionary: false }));
+  await pipeline(Readable.from(writeParquetStream(table, { compression: 'none', dictionary: false }), { objectMode: false }), createWriteStream(file));
   return `read_parquet(${quoteString(file)})`;
 }
 
@@ -31,5 +33,5 @@ export async function stageAsView(session: DuckDbSession, table: Table, name: st
 export async function fetchArrow(session: DuckDbSession, query: string): Promise<Table> {
   const file = nextFile(session, 'result');
   await session.run(`COPY (${query}) TO ${quoteString(file)} (FORMAT PARQUET, COMPRESSION UNCOMPRESSED)`);
-  return readParquet(new Uint8Array(await readFile(file)), { source: `${session.path} query result` });
+  return readParquetRowGroups(await openAsBlob(file), { source: `${session.path} query result` });
 }

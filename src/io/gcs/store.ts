@@ -46,17 +46,23 @@ export function createGcsStore(options: GcsStoreOptions): ObjectStore {
     throw gcsError(error, { bucket: bucketName, url: url(key), action, object });
   };
 
+  async function download(key: string): Promise<Uint8Array> {
+    try {
+      const [bytes] = await file(key).download();
+      return new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    } catch (error) {
+      return fail(key, `read ${url(key)}`, error);
+    }
+  }
+
   return {
     uri,
     url,
 
-    async read(key) {
-      try {
-        const [bytes] = await file(key).download();
-        return new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-      } catch (error) {
-        return fail(key, `read ${url(key)}`, error);
-      }
+    read: download,
+
+    async readBlob(key) {
+      return new Blob([(await download(key)) as Uint8Array<ArrayBuffer>]);
     },
 
     createReadStream(key) {

@@ -2,11 +2,11 @@
  * The `HttpLoader` of `ctx.io.http`: CSV (plain or gzipped) and Parquet from
  * a URL or a path, decoded into Arrow while the bytes arrive.
  */
-import { tableFromIPC, type Table } from 'apache-arrow';
-import { readParquet } from 'parquet-wasm';
+import type { Table } from 'apache-arrow';
 import { DataError } from '../../errors.ts';
 import type { CsvReadOptions, HttpLoader, ReadReport } from '../types.ts';
 import { decodeCsv } from '../csv/decode.ts';
+import { readParquetRowGroups } from '../parquet/index.ts';
 import { maybeGunzip } from './decompress.ts';
 import { openSource } from './open-source.ts';
 
@@ -45,12 +45,6 @@ async function readParquetSource(bytes: AsyncIterable<Uint8Array>, url: string):
     total += chunk.length;
   }
   if (total === 0) throw new DataError({ source: url, message: 'the file is empty (0 bytes)', hint: 'Check the URL or path.' });
-  const whole = Buffer.concat(chunks, total);
-  let table: Table;
-  try {
-    table = tableFromIPC(readParquet(whole).intoIPCStream());
-  } catch (error) {
-    throw new DataError({ source: url, message: `not a readable Parquet file: ${error instanceof Error ? error.message : String(error)}`, hint: 'The download may be cut short; check the file, or load it as CSV if it is one.' });
-  }
+  const table = await readParquetRowGroups(new Blob(chunks as Uint8Array<ArrayBuffer>[]), { source: url });
   return { table, report: { rows: table.numRows, badRows: 0, badRowSamples: [] } };
 }

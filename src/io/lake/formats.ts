@@ -8,7 +8,7 @@ import type { Table } from 'apache-arrow';
 import { ConfigError } from '../../errors.ts';
 import { decodeCsv } from '../csv/decode.ts';
 import { encodeCsv } from '../csv/encode.ts';
-import { readParquet, writeParquet } from '../parquet/index.ts';
+import { readParquetRowGroups, writeParquetStream } from '../parquet/index.ts';
 import type { ColumnType, ObjectStore } from '../types.ts';
 import { decodeJsonLines, encodeJsonLines } from './json-lines.ts';
 
@@ -45,13 +45,14 @@ export function formatOf(key: string, storeUri: string): LakeFormat {
 }
 
 /**
- * Encodes a table in a format: Parquet and JSON whole in memory, CSV as a
- * stream of chunks (gzipped on the fly) so a big table never exists twice as text.
+ * Encodes a table in a format: Parquet a row group at a time and CSV in
+ * chunks (gzipped on the fly), so a big table never exists twice in memory;
+ * JSON whole.
  */
 export function encodeTable(table: Table, format: LakeFormat): Uint8Array | Readable {
   switch (format) {
     case 'parquet':
-      return writeParquet(table);
+      return Readable.from(writeParquetStream(table), { objectMode: false });
     case 'csv':
       return Readable.from(encodeCsv(table));
     case 'csv.gz': {
@@ -75,7 +76,7 @@ export async function decodeObject(
   const source = store.url(key);
   switch (format) {
     case 'parquet':
-      return readParquet(await store.read(key), { source });
+      return readParquetRowGroups(await store.readBlob(key), { source });
     case 'json':
       return decodeJsonLines(await store.read(key), source, columns);
     case 'csv':

@@ -4,7 +4,7 @@
  * never see half an object, as with GCS uploads.
  */
 import { randomBytes } from 'node:crypto';
-import { createWriteStream } from 'node:fs';
+import { createWriteStream, openAsBlob } from 'node:fs';
 import { mkdir, open, readdir, readFile, rename, rmdir, stat, unlink, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve, sep } from 'node:path';
 import { Readable } from 'node:stream';
@@ -47,6 +47,16 @@ export function createLocalStore(folder: string): ObjectStore {
     async read(key) {
       try {
         return new Uint8Array(await readFile(pathOf(key)));
+      } catch (error) {
+        return fail(key, 'read the object', error);
+      }
+    },
+
+    async readBlob(key) {
+      try {
+        // openAsBlob reports a missing file as a bad argument; stat names it ENOENT.
+        await stat(pathOf(key));
+        return await openAsBlob(pathOf(key));
       } catch (error) {
         return fail(key, 'read the object', error);
       }
