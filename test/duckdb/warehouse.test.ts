@@ -102,6 +102,16 @@ describe('createDuckDbWarehouse', () => {
     expect(await count('SELECT count(*) FROM ny_taxi.written')).toBe(expected);
   });
 
+  it('writeSql runs a multi-statement script whose query ends in a comment, and a CTE', async () => {
+    const trips = taxiLikeTable({ rows: 200 });
+    const target = { dataset: 'ny_taxi', table: 'scripted', ifExists: 'replace' } as const;
+    const script = 'CREATE OR REPLACE TEMP TABLE vendors AS SELECT DISTINCT VendorID FROM {{ df_1 }};\nSELECT count(*) AS n FROM vendors -- one row';
+    expect((await warehouse.writeSql(script, { df_1: trips }, target)).rows).toBe(1);
+    const cte = 'WITH kept AS (SELECT * FROM {{ df_1 }} WHERE passenger_count > 0) SELECT count(*) AS n FROM kept';
+    expect((await warehouse.writeSql(cte, { df_1: trips }, target)).rows).toBe(1);
+    expect(await count('SELECT count(*) FROM ny_taxi.scripted')).toBe(1);
+  });
+
   it('runSql names an unknown placeholder and lists the inputs', async () => {
     const t = tableFromArrays({ a: Int32Array.from([1]) });
     const error = (await warehouse.runSql('SELECT * FROM {{ df_2 }}', { df_1: t, load_taxi: t }).catch((e) => e)) as ConfigError;

@@ -63,14 +63,14 @@ export async function createDuckDbWarehouse(options: DuckDbWarehouseOptions): Pr
       use(async (session) => {
         const text = await stageInputs(session, sql, inputs, target ? describeTarget(config.path, target) : 'SQL block');
         if (!target) return runScript(session, text);
-        if (!(await runInto(session, text, target))) return new Table();
+        if (!(await runInto(session, text, target, true))) return new Table();
         return fetchArrow(session, 'SELECT * FROM pipekit_result');
       }),
 
     writeSql: (sql, inputs, target) =>
       use(async (session) => {
         const where = describeTarget(config.path, target);
-        const rows = await runInto(session, await stageInputs(session, sql, inputs, where), target);
+        const rows = await runInto(session, await stageInputs(session, sql, inputs, where), target, false);
         return { rows: rows ?? 0, target: where };
       }),
 
@@ -93,15 +93,19 @@ async function stageInputs(session: DuckDbSession, sql: string, inputs: Readonly
 }
 
 /**
- * Runs a script whose last statement is a query once: into the temp table
- * `pipekit_result`, then to the target. Returns the rows written, or
- * undefined for an empty script.
+ * Runs a script whose last statement is a query once, into the target.
+ * With `keepResult` the query's rows also stay in the temp table
+ * `pipekit_result` (for blocks that return them); without, they stream
+ * straight into the target, so DuckDB never holds a second in-memory copy
+ * (a taxi month: ~250 MB). Returns the rows written, or undefined for an
+ * empty script.
  */
-async function runInto(session: DuckDbSession, text: string, target: WarehouseTarget): Promise<number | undefined> {
+async function runInto(session: DuckDbSession, text: string, target: WarehouseTarget, keepResult: boolean): Promise<number | undefined> {
   const statements = splitStatements(text);
   const last = statements.pop();
   if (last === undefined) return undefined;
   for (const statement of statements) await session.run(statement);
+  if (!keepResult) return writeRelation(session, `(\n${last}\n)`, target, SQL_BLOCK_DEFAULT); // newlines: a trailing -- comment must not swallow ")"
   await session.run(`CREATE OR REPLACE TEMP TABLE pipekit_result AS ${last}`);
   return writeRelation(session, 'pipekit_result', target, SQL_BLOCK_DEFAULT);
 }
