@@ -16,6 +16,7 @@ import { nextRetryDelay, sleep } from './retry.ts';
 import type { RunPlan } from './run-plan.ts';
 import { resolveVariables, runtimeValues } from './variables.ts';
 import type { Workspace } from './workspace.ts';
+import { isBigOutput, reclaimMemory } from './reclaim.ts';
 
 /** Progress events for the terminal view and the console. */
 export type RunEvent =
@@ -279,7 +280,8 @@ class Execution {
         log.info(`succeeded in ${seconds(startedAt)}s${rows !== null ? `, ${rows.toLocaleString('en-US')} rows` : ''}`);
         this.emit({ type: 'block', runId: this.runId, block: block.uuid, status: 'succeeded', rows });
         if (block.kind === 'conditional' && output === false) await this.skipDownstream(block);
-        this.release(block);
+        inputs.length = 0; // this frame must not keep released outputs alive
+        await this.release(block);
         return;
       } catch (error) {
         const message = describeError(error);
@@ -301,7 +303,8 @@ class Execution {
         log.error(`${status} after ${attempt} attempt${attempt === 1 ? '' : 's'}: ${message}`);
         this.emit({ type: 'block', runId: this.runId, block: block.uuid, status });
         if (status === 'failed') await this.markDownstream(block, 'upstream_failed');
-        this.release(block);
+        inputs.length = 0;
+        await this.release(block);
         return;
       }
     }
@@ -331,12 +334,17 @@ class Execution {
   }
 
   /** Drops upstream outputs nobody else will read, so a month of taxi data is not held twice. */
-  private release(block: BlockSpec): void {
+  private async release(block: BlockSpec): Promise<void> {
+    let freed = false;
     for (const up of block.upstream) {
       const left = (this.readers.get(up) ?? 1) - 1;
       this.readers.set(up, left);
-      if (left <= 0) this.outputs.delete(up);
+      if (left <= 0) {
+        freed ||= isBigOutput(this.outputs.get(up));
+        this.outputs.delete(up);
+      }
     }
+    if (freed) await reclaimMemory();
   }
 }
 

@@ -33,6 +33,21 @@ export default transformer(async (t: Table) => t)
   .test('small enough', (out, ctx) => { if (ctx.variables.max_rows !== undefined && out.numRows > Number(ctx.variables.max_rows)) throw new Error(out.numRows + ' rows is too many'); });`,
   'blocks/gate.ts': `import { conditional, type Table } from 'pipekit';
 export default conditional(async (_t: Table, ctx) => ctx.variables.go !== false);`,
+  'blocks/big.ts': `import { tableFromArrays } from 'apache-arrow';
+import { loader } from 'pipekit';
+export default loader(async () => {
+  const table = tableFromArrays({ x: new Float64Array(6_000_000).fill(1) }); // 48 MB
+  (globalThis as { bigOutput?: WeakRef<object> }).bigOutput = new WeakRef(table);
+  return table;
+});`,
+  'blocks/shrink.ts': `import { tableFromArrays } from 'apache-arrow';
+import { transformer, type Table } from 'pipekit';
+export default transformer(async (t: Table) => tableFromArrays({ rows: Float64Array.of(t.numRows) }));`,
+  'blocks/check_freed.ts': `import { exporter, type Table } from 'pipekit';
+export default exporter(async (t: Table) => {
+  if ((globalThis as { bigOutput?: WeakRef<object> }).bigOutput?.deref() !== undefined) throw new Error('the loader output is still in memory');
+  return { rows: t.numRows, target: 'nowhere' };
+});`,
   'blocks/sink.ts': `import { exporter, type Table } from 'pipekit';
 export default exporter(async (t: Table) => ({ rows: t.numRows, target: 'nowhere' }));`,
 };
@@ -64,6 +79,11 @@ concurrency: 2
   'fresh/pipeline.yaml': `blocks:
   - { uuid: numbers, kind: loader, file: blocks/numbers.ts }
   - { uuid: sink, kind: exporter, file: blocks/sink.ts, upstream: [numbers] }
+`,
+  'memory/pipeline.yaml': `blocks:
+  - { uuid: big, kind: loader, file: blocks/big.ts }
+  - { uuid: shrink, kind: transformer, file: blocks/shrink.ts, upstream: [big] }
+  - { uuid: check_freed, kind: exporter, file: blocks/check_freed.ts, upstream: [shrink] }
 `,
   'scheduled/pipeline.yaml': `blocks:
   - { uuid: numbers, kind: loader, file: blocks/numbers.ts }
@@ -124,6 +144,14 @@ describe('retries', () => {
     expect(r.run!.status).toBe('failed');
     expect(r.blockStatus).toEqual({ numbers: 'succeeded', flaky: 'failed', sink: 'upstream_failed' });
     expect(r.run!.error).toContain('flaky: flaky failure on attempt 3');
+  });
+});
+
+describe('memory', () => {
+  it('frees a big output once every block that reads it is done, before the next block runs', async () => {
+    const r = await run('memory');
+    expect(r.run!.error ?? null).toBeNull();
+    expect(r.blockStatus).toEqual({ big: 'succeeded', shrink: 'succeeded', check_freed: 'succeeded' });
   });
 });
 
