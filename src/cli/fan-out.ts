@@ -1,6 +1,14 @@
 import { spawn } from 'node:child_process';
 
 /**
+ * glibc keeps freed memory for reuse unless told to hand big blocks back:
+ * a worker that has dropped a month's table then shrinks before the next
+ * month, and N workers need less than N peaks. The container image sets
+ * the same (Dockerfile); an explicit setting in the environment wins.
+ */
+const RETURN_FREED_MEMORY = { MALLOC_MMAP_THRESHOLD_: '131072' };
+
+/**
  * Runs this same CLI command in `count` child processes, each told its share
  * with PIPEKIT_TASK_INDEX / PIPEKIT_TASK_COUNT — the local twin of a Cloud
  * Run job executed with `--tasks=N`. Blocks are JavaScript on one thread, so
@@ -16,7 +24,7 @@ export async function fanOut(count: number, args: readonly string[], env: NodeJS
         new Promise<number>((resolve) => {
           const child = spawn(process.execPath, [...process.execArgv, script, ...args], {
             stdio: ['ignore', 'ignore', 'inherit'],
-            env: { ...env, PIPEKIT_TASK_INDEX: String(index), PIPEKIT_TASK_COUNT: String(count) },
+            env: { ...RETURN_FREED_MEMORY, ...env, PIPEKIT_TASK_INDEX: String(index), PIPEKIT_TASK_COUNT: String(count) },
           });
           child.on('exit', (code, signal) => resolve(code ?? (signal ? 130 : 1)));
           child.on('error', () => resolve(1));
