@@ -2,7 +2,7 @@
  * `npm run bench` (GitHub issue 6): pipekit against the Mage way (pandas),
  * DuckDB and the `psql \copy` floor on a generated taxi month, interleaved and
  * repeated, each path in its own process; then engine overhead (200-block
- * no-op DAG, 12-month backfill at --parallel 1 and 2).
+ * no-op DAG, 12-month backfill at --parallel 1 and one worker per core).
  *
  *   npm run bench                                 # 3 rounds on the full month (1,369,765 rows)
  *   npm run bench -- --rounds 1 --rows 100000     # a quick look
@@ -15,7 +15,7 @@
 import { Command, InvalidArgumentError } from 'commander';
 import { execFileSync } from 'node:child_process';
 import { createReadStream, createWriteStream, existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
-import { cpus, totalmem } from 'node:os';
+import { availableParallelism, cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
@@ -35,7 +35,7 @@ const integer = (value: string) => {
 const opts = new Command('bench')
   .option('--rounds <n>', 'interleaved rounds; medians are reported', integer, 3)
   .option('--rows <n>', 'rows in the generated month', integer, YELLOW_TAXI_2021_01_ROWS)
-  .option('--backfill-rows <n>', 'rows per month in the backfill', integer, 20_000)
+  .option('--backfill-rows <n>', 'rows per month in the backfill (big enough that process start does not dominate)', integer, 200_000)
   .option('--only <ids>', 'comma-separated path ids (pipekit:api_to_postgres, pandas:postgres, floor:psql, duckdb, …)')
   .option('--skip-overhead', 'skip the no-op DAG and backfill measurements')
   .parse()
@@ -108,16 +108,32 @@ async function measureOverhead(): Promise<Overhead> {
     noopWall.push(m.wallS);
     noopRun.push((run.finishedAt!.getTime() - run.startedAt!.getTime()) / 1000);
   }
-  const backfill = { 1: [] as number[], 2: [] as number[] };
+  // Up to the core count: one worker process per core.
+  const parallel = Math.max(2, availableParallelism());
+  const wall: Record<number, number[]> = { 1: [], [parallel]: [] };
+  const cores: Record<number, number[]> = { 1: [], [parallel]: [] };
   for (let i = 0; i < 2; i++) {
-    for (const parallel of [1, 2] as const) {
-      const m = await cli('backfill', 'monthly_taxi', '--start', '2021-01-01', '--end', '2021-12-01', '--every', 'month', '--parallel', String(parallel));
-      backfill[parallel].push(m.wallS);
+    for (const p of [1, parallel]) {
+      const m = await cli('backfill', 'monthly_taxi', '--start', '2021-01-01', '--end', '2021-12-01', '--every', 'month', '--parallel', String(p));
+      wall[p].push(m.wallS);
+      cores[p].push(m.cpuS / m.wallS);
     }
   }
   const { median } = await import('./bench/measure.ts');
-  const result = { noopRunS: median(noopRun), noopWallS: median(noopWall), backfillP1S: median(backfill[1]), backfillP2S: median(backfill[2]) };
-  console.log(`  overhead: noop_200 run ${result.noopRunS.toFixed(2)} s (process ${result.noopWallS.toFixed(2)} s); backfill p1 ${result.backfillP1S.toFixed(2)} s, p2 ${result.backfillP2S.toFixed(2)} s`);
+  const result: Overhead = {
+    noopRunS: median(noopRun),
+    noopWallS: median(noopWall),
+    parallel,
+    backfillRows: opts.backfillRows,
+    backfillP1S: median(wall[1]),
+    backfillPNS: median(wall[parallel]),
+    backfillP1Cores: median(cores[1]),
+    backfillPNCores: median(cores[parallel]),
+  };
+  console.log(
+    `  overhead: noop_200 run ${result.noopRunS.toFixed(2)} s (process ${result.noopWallS.toFixed(2)} s); ` +
+      `backfill p1 ${result.backfillP1S.toFixed(2)} s on ${result.backfillP1Cores.toFixed(2)} cores, p${parallel} ${result.backfillPNS.toFixed(2)} s on ${result.backfillPNCores.toFixed(2)} cores`,
+  );
   return result;
 }
 

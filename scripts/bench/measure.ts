@@ -1,7 +1,8 @@
 /**
  * Runs one benchmark path in its own process under GNU time, so every path —
  * Node, Python, psql — is measured the same way: whole-process wall time and
- * peak RSS (`%M`, the largest resident set of the process). The child's last
+ * peak RSS (`%M`, the largest resident set of the process), and CPU seconds
+ * (`%U + %S`, which include the children it waited for). The child's last
  * JSON line on stdout (phase timings), if any, comes back parsed.
  */
 import { spawn } from 'node:child_process';
@@ -12,13 +13,15 @@ import { join } from 'node:path';
 export interface Measured {
   readonly wallS: number;
   readonly peakRssMB: number;
+  /** User + system CPU seconds of the process and its waited-for children. */
+  readonly cpuS: number;
   readonly json: Record<string, unknown> | null;
 }
 
 export async function measure(command: string, args: readonly string[], options: { env?: Record<string, string>; cwd: string; log: string }): Promise<Measured> {
   const timeFile = join(tmpdir(), `pipekit-bench-time-${process.pid}-${Date.now()}`);
   appendFileSync(options.log, `\n$ ${command} ${args.join(' ')}\n`);
-  const child = spawn('/usr/bin/time', ['-f', '%e %M', '-o', timeFile, command, ...args], {
+  const child = spawn('/usr/bin/time', ['-f', '%e %M %U %S', '-o', timeFile, command, ...args], {
     cwd: options.cwd,
     env: { ...process.env, ...options.env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -36,9 +39,9 @@ export async function measure(command: string, args: readonly string[], options:
   const timeLine = readFileSync(timeFile, 'utf8').trim().split('\n').pop() ?? '';
   rmSync(timeFile, { force: true });
   if (code !== 0) throw new Error(`${command} ${args.join(' ')} exited with ${code} (see ${options.log})`);
-  const [wall, rssKB] = timeLine.split(/\s+/).map(Number);
+  const [wall, rssKB, user, system] = timeLine.split(/\s+/).map(Number);
   const jsonLine = stdout.trim().split('\n').reverse().find((line) => line.startsWith('{'));
-  return { wallS: wall, peakRssMB: rssKB / 1024, json: jsonLine ? (JSON.parse(jsonLine) as Record<string, unknown>) : null };
+  return { wallS: wall, peakRssMB: rssKB / 1024, cpuS: user + system, json: jsonLine ? (JSON.parse(jsonLine) as Record<string, unknown>) : null };
 }
 
 export function median(values: readonly number[]): number {
