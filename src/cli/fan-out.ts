@@ -9,22 +9,21 @@ import { spawn } from 'node:child_process';
 const RETURN_FREED_MEMORY = { MALLOC_MMAP_THRESHOLD_: '131072' };
 
 /**
- * Runs this same CLI command in `count` child processes, each told its share
- * with PIPEKIT_TASK_INDEX / PIPEKIT_TASK_COUNT — the local twin of a Cloud
- * Run job executed with `--tasks=N`. Blocks are JavaScript on one thread, so
- * separate processes are what lets a backfill use every core.
- * Resolves with the child exit codes.
+ * Runs this same CLI command in child processes, one per task index, each
+ * told its share with PIPEKIT_TASK_INDEX / PIPEKIT_TASK_COUNT — the local
+ * twin of a Cloud Run job executed with `--tasks=N`. Blocks are JavaScript
+ * on one thread, so separate processes are what lets a backfill use every
+ * core. Resolves with the child exit codes.
  */
-export async function fanOut(count: number, args: readonly string[], env: NodeJS.ProcessEnv = process.env): Promise<number[]> {
+export async function fanOut(indices: readonly number[], taskCount: number, args: readonly string[], env: NodeJS.ProcessEnv = process.env): Promise<number[]> {
   const script = process.argv[1]!;
   return Promise.all(
-    Array.from(
-      { length: count },
-      (_, index) =>
+    indices.map(
+      (index) =>
         new Promise<number>((resolve) => {
           const child = spawn(process.execPath, [...process.execArgv, script, ...args], {
             stdio: ['ignore', 'ignore', 'inherit'],
-            env: { ...RETURN_FREED_MEMORY, ...env, PIPEKIT_TASK_INDEX: String(index), PIPEKIT_TASK_COUNT: String(count) },
+            env: { ...RETURN_FREED_MEMORY, ...env, PIPEKIT_TASK_INDEX: String(index), PIPEKIT_TASK_COUNT: String(taskCount) },
           });
           child.on('exit', (code, signal) => resolve(code ?? (signal ? 130 : 1)));
           child.on('error', () => resolve(1));

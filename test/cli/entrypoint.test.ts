@@ -99,6 +99,24 @@ describe('the Cloud Run job entrypoint', () => {
   });
 });
 
+describe('pipekit backfill --parallel on a laptop', () => {
+  it('runs its own share and two worker processes the rest, under one backfill id', async () => {
+    const r = await pipekit(['backfill', 'tiny', '--start', '2021-02-01', '--end', '2021-02-06', '--every', 'day', '--parallel', '3', '--quiet']);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    const id = /backfill (bf-\S+) of tiny/.exec(r.stdout)?.[1];
+    expect(id).toBeDefined();
+    const runs = await session.store.listRuns({ backfillId: id! });
+    expect(runs.map((run) => run.executionDate.toISOString().slice(0, 10)).sort()).toEqual([
+      '2021-02-01', '2021-02-02', '2021-02-03', '2021-02-04', '2021-02-05', '2021-02-06',
+    ]);
+    expect(runs.every((run) => run.status === 'succeeded')).toBe(true);
+    expect((await session.store.getBackfill(id!))!.status).toBe('succeeded');
+    // The summary covers the workers' runs, not only this process's share.
+    expect(r.stdout.match(/succeeded/g)!.length).toBeGreaterThanOrEqual(7);
+  });
+});
+
 describe('errors', () => {
   it('an unknown pipeline exits 2 and says which pipelines exist', async () => {
     const r = await pipekit(['run', 'nope']);
