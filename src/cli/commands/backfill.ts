@@ -69,27 +69,26 @@ async function start(session: Session, pipeline: PipelineSpec, flags: BackfillFl
   if (!flags.start || !flags.end) {
     throw new ConfigError({ file: pipeline.file, message: 'a backfill needs --start and --end', hint: `e.g. pipekit backfill ${pipeline.name} --start 2021-01-01 --end 2021-01-07 --every day` });
   }
+  // Parsed before any worker starts, so a bad --every fails once, here.
+  const range: BackfillRange = {
+    pipeline,
+    start: parseDateArg(flags.start),
+    end: parseDateArg(flags.end),
+    every: parseEvery(flags.every, flags.timezone, pipeline),
+    variables: parseVarArgs(flags.var),
+  };
   const env = process.env;
   const taskCount = Number(env.PIPEKIT_TASK_COUNT ?? env.CLOUD_RUN_TASK_COUNT ?? 1);
   const taskIndex = Number(env.PIPEKIT_TASK_INDEX ?? env.CLOUD_RUN_TASK_INDEX ?? 0);
   const parallel = Number(flags.parallel);
-  if (parallel > 1 && taskCount === 1) return startWorkers(session, pipeline, flags, parallel);
+  if (parallel > 1 && taskCount === 1) return startWorkers(session, range, flags, parallel);
   // Tasks of one Cloud Run execution must share one backfill record.
   const id = flags.backfillId ?? (taskCount > 1 && env.CLOUD_RUN_EXECUTION ? `bf-${env.CLOUD_RUN_EXECUTION}` : undefined);
-  return withOutput(session, pipeline, flags, (extra) =>
-    runBackfill(session, {
-      pipeline,
-      start: parseDateArg(flags.start!),
-      end: parseDateArg(flags.end!),
-      every: parseEvery(flags.every, flags.timezone, pipeline),
-      variables: parseVarArgs(flags.var),
-      id,
-      taskCount,
-      taskIndex,
-      ...extra,
-    }),
-  );
+  return withOutput(session, pipeline, flags, (extra) => runBackfill(session, { ...range, id, taskCount, taskIndex, ...extra }));
 }
+
+/** What every task of one backfill agrees on. */
+type BackfillRange = Pick<Parameters<typeof runBackfill>[1], 'pipeline' | 'start' | 'end' | 'every' | 'variables'>;
 
 /**
  * `--parallel N` on the command line: N tasks split the dates (like Cloud
@@ -97,24 +96,12 @@ async function start(session: Session, pipeline: PipelineSpec, flags: BackfillFl
  * processes take the rest: the parent already has its modules loaded and its
  * session open, and a process start (~1 s) was a tenth of a 12-month backfill.
  */
-async function startWorkers(session: Session, pipeline: PipelineSpec, flags: BackfillFlags, parallel: number): Promise<BackfillResult> {
+async function startWorkers(session: Session, range: BackfillRange, flags: BackfillFlags, parallel: number): Promise<BackfillResult> {
   const id = flags.backfillId ?? newBackfillId();
   const others = Array.from({ length: parallel - 1 }, (_, i) => i + 1);
   const workers = fanOut(others, parallel, workerArgs(process.argv.slice(2), ['--backfill-id', id]));
   try {
-    await withOutput(session, pipeline, flags, (extra) =>
-      runBackfill(session, {
-        pipeline,
-        start: parseDateArg(flags.start!),
-        end: parseDateArg(flags.end!),
-        every: parseEvery(flags.every, flags.timezone, pipeline),
-        variables: parseVarArgs(flags.var),
-        id,
-        taskCount: parallel,
-        taskIndex: 0,
-        ...extra,
-      }),
-    );
+    await withOutput(session, range.pipeline, flags, (extra) => runBackfill(session, { ...range, id, taskCount: parallel, taskIndex: 0, ...extra }));
   } finally {
     await workers; // even when this task failed: the report covers every task's runs
   }
