@@ -8,7 +8,7 @@ import { Readable } from 'node:stream';
 import type { Job, JobMetadata } from '@google-cloud/bigquery';
 import type { Table } from 'apache-arrow';
 import { ConfigError, DataError } from '../../errors.ts';
-import { writeParquetStream } from '../parquet/index.ts';
+import { parquetReadable } from '../parquet/index.ts';
 import type { ExportResult, IfExists, WarehouseTarget } from '../types.ts';
 import type { BigQueryContext } from './context.ts';
 import { ensureDataset } from './dataset.ts';
@@ -41,7 +41,7 @@ export async function exportTable(ctx: BigQueryContext, table: Table, target: Wa
     schema: { fields: schema },
   };
   // Encoded a row group at a time while it uploads: a month never sits in memory as one Parquet buffer.
-  const parquet = () => Readable.from(writeParquetStream(table), { objectMode: false });
+  const parquet = () => parquetReadable(table);
   const metadata = ctx.stagingStore ? await loadStaged(ctx, parquet(), load, where) : await loadUploaded(ctx, ref, parquet(), load, where);
   const rows = Number(metadata.statistics?.load?.outputRows ?? table.numRows);
   return { rows, target: where };

@@ -6,10 +6,9 @@
  */
 import { createWriteStream, openAsBlob } from 'node:fs';
 import { join } from 'node:path';
-import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { Table } from 'apache-arrow';
-import { readParquetRowGroups, writeParquetStream } from '../parquet/index.ts';
+import { parquetReadable, readParquetRowGroups } from '../parquet/index.ts';
 import { quoteIdent, quoteString } from './identifiers.ts';
 import type { DuckDbSession } from './session.ts';
 
@@ -20,7 +19,7 @@ const nextFile = (session: DuckDbSession, stem: string) => join(session.tempDir,
 export async function stageTable(session: DuckDbSession, table: Table): Promise<string> {
   const file = nextFile(session, 'input');
   // A throw-away file on local disk: spend no CPU on making it small.
-  await pipeline(Readable.from(writeParquetStream(table, { compression: 'none', dictionary: false }), { objectMode: false }), createWriteStream(file));
+  await pipeline(parquetReadable(table, { compression: 'none', dictionary: false }), createWriteStream(file));
   return `read_parquet(${quoteString(file)})`;
 }
 

@@ -8,7 +8,7 @@ import type { Table } from 'apache-arrow';
 import { ConfigError } from '../../errors.ts';
 import { decodeCsv } from '../csv/decode.ts';
 import { encodeCsv } from '../csv/encode.ts';
-import { readParquetRowGroups, writeParquetStream } from '../parquet/index.ts';
+import { parquetReadable, readParquetRowGroups } from '../parquet/index.ts';
 import type { ColumnType, ObjectStore } from '../types.ts';
 import { decodeJsonLines, encodeJsonLines } from './json-lines.ts';
 
@@ -52,7 +52,7 @@ export function formatOf(key: string, storeUri: string): LakeFormat {
 export function encodeTable(table: Table, format: LakeFormat): Uint8Array | Readable {
   switch (format) {
     case 'parquet':
-      return Readable.from(writeParquetStream(table), { objectMode: false });
+      return parquetReadable(table);
     case 'csv':
       return Readable.from(encodeCsv(table));
     case 'csv.gz': {

@@ -1,5 +1,5 @@
 /** Parquet encoding and decoding of Arrow tables (parquet-wasm). */
-export { writeParquet, writeParquetStream } from './write.ts';
+export { parquetReadable, writeParquet, writeParquetStream } from './write.ts';
 export { DEFAULT_ROW_GROUP_SIZE } from './writer-properties.ts';
 export type { ParquetCompression, ParquetWriteOptions } from './writer-properties.ts';
 export { readParquet, readParquetRowGroups } from './read.ts';

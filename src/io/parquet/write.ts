@@ -9,6 +9,7 @@
  * writer hands over one row group at a time and keeps wasm memory at a few
  * row groups, whatever the table size.
  */
+import { Readable } from 'node:stream';
 import { tableToIPC } from 'apache-arrow';
 import type { Table } from 'apache-arrow';
 import { Table as WasmTable, transformParquetStream, writeParquet as wasmWriteParquet } from 'parquet-wasm';
@@ -102,4 +103,9 @@ export async function* writeParquetStream(table: Table, options: ParquetWriteOpt
     if (!finished) await reader.cancel().catch(() => undefined);
     reader.releaseLock();
   }
+}
+
+/** {@link writeParquetStream} as a byte stream, for uploads and file writes. */
+export function parquetReadable(table: Table, options: ParquetWriteOptions = {}): Readable {
+  return Readable.from(writeParquetStream(table, options), { objectMode: false });
 }
