@@ -1,7 +1,8 @@
 /**
- * Arrow in and out of DuckDB through Parquet files. node-api has no Arrow
- * bridge; DuckDB reads and writes Parquet with all its threads, and
- * parquet-wasm decodes it in one pass, which beats copying result chunks
+ * Arrow in and out of DuckDB. In: through the `pipekit_arrow` table function
+ * (arrow-scan.ts), or a Parquet file for column types it does not copy. Out:
+ * through a Parquet file — DuckDB writes it with all its threads and
+ * parquet-wasm decodes it in one pass, which beats reading result chunks
  * value by value in JavaScript (measured on a taxi month).
  */
 import { createWriteStream, openAsBlob } from 'node:fs';
@@ -9,14 +10,20 @@ import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import type { Table } from 'apache-arrow';
 import { parquetReadable, readParquetRowGroups } from '../parquet/index.ts';
+import { canScan, scanArrow } from './arrow-scan.ts';
 import { quoteIdent, quoteString } from './identifiers.ts';
 import type { DuckDbSession } from './session.ts';
 
 let counter = 0;
 const nextFile = (session: DuckDbSession, stem: string) => join(session.tempDir, `${stem}-${++counter}.parquet`);
 
-/** Writes `table` to a staging Parquet file and returns the `read_parquet(…)` expression over it. */
+/** Makes `table` readable for the rest of the session and returns the SQL expression (a table function call) over it. */
 export async function stageTable(session: DuckDbSession, table: Table): Promise<string> {
+  if (canScan(table)) {
+    const { sql, release } = scanArrow(session.connection, table);
+    session.onClose(release);
+    return sql;
+  }
   const file = nextFile(session, 'input');
   // A throw-away file on local disk: spend no CPU on making it small.
   await pipeline(parquetReadable(table, { compression: 'none', dictionary: false }), createWriteStream(file));

@@ -17,6 +17,8 @@ export interface DuckDbSession {
   readonly path: string;
   /** Runs SQL, mapping DuckDB errors to a ConnectionError that names the file and quotes the SQL. */
   run(sql: string, values?: Record<string, string | number | boolean | null>): Promise<void>;
+  /** Runs `release` when the session ends (after the connection is closed). */
+  onClose(release: () => void): void;
   /** The first column of the first row, or undefined. */
   scalar(sql: string, values?: Record<string, string | number | boolean | null>): Promise<unknown>;
 }
@@ -36,10 +38,12 @@ export async function withSession<T>(config: SessionConfig, instance: DuckDBInst
     throw error;
   });
   const tempDir = await mkdtemp(join(config.tempDir ?? tmpdir(), 'pipekit-duckdb-'));
+  const releases: (() => void)[] = [];
   const session: DuckDbSession = {
     connection,
     tempDir,
     path: config.path,
+    onClose: (release) => void releases.push(release),
     async run(sql, values) {
       try {
         await connection.run(sql, values);
@@ -61,6 +65,7 @@ export async function withSession<T>(config: SessionConfig, instance: DuckDBInst
   } finally {
     connection.closeSync();
     if (!instance) db.closeSync();
+    for (const release of releases) release();
     await rm(tempDir, { recursive: true, force: true });
   }
 }
