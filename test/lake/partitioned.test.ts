@@ -2,7 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { Field, makeData, RecordBatch, Schema, Struct, Table, Type, Utf8, Int32, DateDay, vectorFromArray } from 'apache-arrow';
+import { Decimal, Field, makeData, makeVector, RecordBatch, Schema, Struct, Table, Type, Utf8, Int32, DateDay, vectorFromArray } from 'apache-arrow';
 import type { Data, DataType } from 'apache-arrow';
 import { readPartitioned } from '../../src/io/lake/partitioned-read.ts';
 import { writePartitioned } from '../../src/io/lake/partitioned-write.ts';
@@ -87,6 +87,38 @@ describe('writePartitioned / readPartitioned', () => {
     const result = await writePartitioned(store, sliced, 'sliced', { partitionBy: 'tpep_pickup_date' });
     expect(result.rows).toBe(table.numRows);
     expect(countByDay(await readPartitioned(store, 'sliced'))).toEqual(countByDay(table));
+  });
+
+  it('DuckDB (the default encoder) and parquet-wasm write the same rows, types and nulls; options reach the files', async () => {
+    const table = month();
+    await writePartitioned(store, table, 'by_duckdb', { partitionBy: 'tpep_pickup_date' }, { parquet: { compression: 'zstd', metadata: { source: 'test' } } });
+    await writePartitioned(store, table, 'by_wasm', { partitionBy: 'tpep_pickup_date' }, { encoder: 'wasm' });
+    const duck = await readPartitioned(store, 'by_duckdb');
+    const wasm = await readPartitioned(store, 'by_wasm');
+    expect(duck.schema.fields.map((f) => `${f.name}:${f.type}`)).toEqual(wasm.schema.fields.map((f) => `${f.name}:${f.type}`));
+    const sorted = (t: Table) => t.toArray().map((r) => JSON.stringify(r.toJSON(), (_, v) => (typeof v === 'bigint' ? String(v) : v))).sort();
+    expect(sorted(duck)).toEqual(sorted(wasm));
+    for (const f of table.schema.fields) expect(duck.getChild(f.name)!.nullCount, f.name).toBe(table.getChild(f.name)!.nullCount);
+
+    const file = (await parquetFiles('by_duckdb'))[0];
+    const { Compression, ParquetFile } = await import('parquet-wasm');
+    const meta = (await ParquetFile.fromFile(new Blob([(await store.read(file)) as Uint8Array<ArrayBuffer>]))).metadata();
+    const fileMeta = meta.fileMetadata();
+    expect(fileMeta.keyValueMetadata().get('source')).toBe('test');
+    expect(meta.rowGroup(0).column(0).compression()).toBe(Compression.ZSTD);
+  });
+
+  it('falls back to parquet-wasm for columns DuckDB cannot scan (decimals)', async () => {
+    const table = month();
+    const withDecimal = new Table({
+      amount: makeVector(makeData({ type: new Decimal(2, 10, 128), length: table.numRows, data: new Uint32Array(table.numRows * 4).map((_, i) => (i % 4 === 0 ? i : 0)) })),
+      tpep_pickup_date: table.getChild('tpep_pickup_date')!,
+    });
+    const result = await writePartitioned(store, withDecimal, 'decimals', { partitionBy: 'tpep_pickup_date' });
+    expect(result.rows).toBe(table.numRows);
+    const back = await readPartitioned(store, 'decimals');
+    expect(back.numRows).toBe(table.numRows);
+    expect(back.getChild('amount')!.type.typeId).toBe(Type.Decimal);
   });
 
   it('rerunning the same dates leaves the same files count and rows; a partial rerun replaces only its partitions', async () => {

@@ -40,9 +40,14 @@ import { checkKey, joinKey } from './object-keys.ts';
 import { groupRows } from './partition-keys.ts';
 
 export interface PartitionedWriteTuning {
-  /** Partitions encoded and uploaded at once. Default 4: encoding is CPU-bound, uploads overlap with it. */
+  /** Partitions encoded and uploaded at once. Default 4: DuckDB encodes them on all cores, uploads overlap. */
   readonly concurrency?: number;
   readonly parquet?: ParquetWriteOptions;
+  /**
+   * Who encodes the files: `duckdb` (default; native, in parallel — falls back to
+   * parquet-wasm for column types it cannot scan) or `wasm` (parquet-wasm, one thread).
+   */
+  readonly encoder?: 'duckdb' | 'wasm';
 }
 
 /** Writes `table` as a Hive-partitioned Parquet dataset under `prefix`; see the module comment for the guarantees. */
@@ -73,6 +78,7 @@ export async function writePartitioned(
   const data = table.select(dataColumns);
   const writeId = newWriteId();
   const concurrency = tuning.concurrency ?? 4;
+  const encode = await encoderFor(data, tuning);
 
   const written = await mapBounded(groups.values, concurrency, async (values, g) => {
     const path = values.map((v, i) => hiveSegment(columns[i], v)).join('/');
@@ -80,7 +86,7 @@ export async function writePartitioned(
     // One partition covering the whole table needs no gather.
     const part = indices.length === table.numRows ? data : take(data, indices);
     const name = dataFileName(writeId, 0);
-    await store.write(joinKey(base, path, name), writeParquet(part, tuning.parquet), { contentType: 'application/vnd.apache.parquet' });
+    await store.write(joinKey(base, path, name), await encode(part), { contentType: 'application/vnd.apache.parquet' });
     return { path, values, rows: indices.length, name };
   });
 
@@ -104,6 +110,16 @@ export async function writePartitioned(
       files: [store.url(joinKey(base, c.path, c.name))],
     })),
   };
+}
+
+/** DuckDB's encoder when asked for and able to read the columns, else parquet-wasm's. */
+async function encoderFor(data: Table, tuning: PartitionedWriteTuning): Promise<(part: Table) => Promise<Uint8Array>> {
+  if ((tuning.encoder ?? 'duckdb') === 'duckdb') {
+    // Loaded on first use: DuckDB is a native library that lake reads and single-file writes do not need.
+    const { duckDbCanEncode, encodeParquetWithDuckDb } = await import('../duckdb/parquet-encoder.ts');
+    return async (part) => (duckDbCanEncode(part, tuning.parquet) ? encodeParquetWithDuckDb(part, tuning.parquet) : writeParquet(part, tuning.parquet));
+  }
+  return async (part) => writeParquet(part, tuning.parquet);
 }
 
 /** Deletes what the new manifests no longer name, among the files present before this write. */
