@@ -52,7 +52,7 @@ export function formatOf(key: string, storeUri: string): LakeFormat {
 export function encodeTable(table: Table, format: LakeFormat): Uint8Array | Readable {
   switch (format) {
     case 'parquet':
-      return parquetReadable(table);
+      return parquetFile(table);
     case 'csv':
       return Readable.from(encodeCsv(table));
     case 'csv.gz': {
@@ -90,4 +90,16 @@ export async function decodeObject(
       return table;
     }
   }
+}
+
+/** DuckDB's encoder when it can read the columns (see duckdb/parquet-encoder.ts), else parquet-wasm's stream. */
+function parquetFile(table: Table): Readable {
+  return Readable.from(
+    (async function* () {
+      // Loaded on first use: DuckDB is a native library that reads and other formats do not need.
+      const { duckDbCanEncode, duckDbParquetReadable } = await import('../duckdb/parquet-encoder.ts');
+      yield* duckDbCanEncode(table) ? duckDbParquetReadable(table) : parquetReadable(table);
+    })(),
+    { objectMode: false },
+  );
 }
