@@ -21,6 +21,7 @@ export const IO_CONFIG_KEYS = {
   LAKE_URI: 'the lake: a local folder (relative to the project) or gs://bucket/prefix',
   WAREHOUSE: 'duckdb | bigquery',
   DUCKDB_PATH: 'DuckDB database file (relative to the project)',
+  DUCKDB_MEMORY_LIMIT: "DuckDB's memory_limit for the warehouse, e.g. 2GB (default 256MB; bigger work spills to disk)",
   BIGQUERY_DATASET: 'default BigQuery dataset for SQL blocks',
   RUN_STORE_DBNAME: 'database of the run history (default: POSTGRES_DBNAME), schema pipekit',
   WORKSPACE_URI: 'where block outputs are kept between blocks (local folder)',

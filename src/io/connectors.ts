@@ -103,7 +103,7 @@ async function openWarehouse(profile: IoProfile, clients?: InjectedClients): Pro
   const kind = profile.get('WAREHOUSE') ?? 'duckdb';
   if (kind === 'duckdb') {
     const { createDuckDbWarehouse } = await import('./duckdb/warehouse.ts');
-    return createDuckDbWarehouse({ path: profile.path('DUCKDB_PATH', '.pipekit/warehouse.duckdb') });
+    return createDuckDbWarehouse({ path: profile.path('DUCKDB_PATH', '.pipekit/warehouse.duckdb'), memoryLimit: duckDbMemoryLimit(profile) });
   }
   if (kind === 'bigquery') {
     const { createBigQueryWarehouse } = await import('./bigquery/warehouse.ts');
@@ -118,6 +118,18 @@ async function openWarehouse(profile: IoProfile, clients?: InjectedClients): Pro
     key: `${profile.name}.WAREHOUSE`,
     message: `unknown warehouse "${kind}"`,
     hint: 'use duckdb (a file on this machine) or bigquery',
+  });
+}
+
+/** DUCKDB_MEMORY_LIMIT, checked here so a typo names the key instead of failing inside DuckDB. */
+function duckDbMemoryLimit(profile: IoProfile): string | undefined {
+  const value = profile.get('DUCKDB_MEMORY_LIMIT');
+  if (value === undefined || /^\d+(\.\d+)?\s*(B|[KMGT]i?B)$/i.test(value.trim())) return value?.trim();
+  throw new ConfigError({
+    file: profile.file,
+    key: `${profile.name}.DUCKDB_MEMORY_LIMIT`,
+    message: `"${value}" is not an amount of memory`,
+    hint: 'write it the way DuckDB does, e.g. 512MB or 2GB',
   });
 }
 

@@ -2,6 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { loadIoProfile } from '../../src/config/io-config.ts';
 import { ConfigError } from '../../src/errors.ts';
 import { createTestProject, type TestProject } from '../support/project.ts';
+import { openConnectors } from '../../src/io/connectors.ts';
 
 let project: TestProject | undefined;
 afterEach(() => project?.remove());
@@ -60,5 +61,22 @@ describe('io_config.yaml', () => {
     const file = config(`local:\n  LAKE_URI: "{{ bucket }}/lake"\n`);
     const error = await loadIoProfile(file, { profile: 'local', env: {} }).catch((e) => e);
     expect(error.message).toContain('unknown name "bucket"');
+  });
+
+  it('passes DUCKDB_MEMORY_LIMIT to the warehouse (default 256MB) and names the key when it is not an amount', async () => {
+    const setting = async (yaml: string) => {
+      const io = openConnectors(await loadIoProfile(config(yaml), { profile: 'local', env: {} }));
+      try {
+        const t = await (await io.warehouse()).query("SELECT current_setting('memory_limit') AS m");
+        return String(t.getChild('m')!.get(0));
+      } finally {
+        await io.close();
+      }
+    };
+    expect(await setting('local:\n  DUCKDB_PATH: wh.duckdb\n')).toMatch(/^(256\.0 MiB|244\.1 MiB)$/);
+    expect(await setting('local:\n  DUCKDB_PATH: wh.duckdb\n  DUCKDB_MEMORY_LIMIT: 1GB\n')).toMatch(/^(1\.0 GiB|953\.6 MiB)$/);
+    const error = await setting('local:\n  DUCKDB_PATH: wh.duckdb\n  DUCKDB_MEMORY_LIMIT: lots\n').catch((e) => e);
+    expect(error).toBeInstanceOf(ConfigError);
+    expect(error.message).toMatch(/local\.DUCKDB_MEMORY_LIMIT.*"lots" is not an amount of memory/s);
   });
 });

@@ -28,11 +28,13 @@ export interface SessionConfig {
   readonly path: string;
   /** Parent folder of the staging folders; default the OS temp folder. */
   readonly tempDir?: string;
+  /** DuckDB settings applied when the database is opened, e.g. `memory_limit`. */
+  readonly settings?: Readonly<Record<string, string>>;
 }
 
 /** Opens the database, runs `work`, and closes everything, also on failure. */
 export async function withSession<T>(config: SessionConfig, instance: DuckDBInstance | undefined, work: (session: DuckDbSession) => Promise<T>): Promise<T> {
-  const db = instance ?? (await openInstance(config.path));
+  const db = instance ?? (await openInstance(config.path, config.settings));
   const connection = await db.connect().catch((error) => {
     if (!instance) db.closeSync();
     throw error;
@@ -71,9 +73,9 @@ export async function withSession<T>(config: SessionConfig, instance: DuckDBInst
 }
 
 /** Opens a database file; a file locked by another process gets an actionable error. */
-export async function openInstance(path: string): Promise<DuckDBInstance> {
+export async function openInstance(path: string, settings: Readonly<Record<string, string>> = {}): Promise<DuckDBInstance> {
   try {
-    return await DuckDBInstance.create(path);
+    return await DuckDBInstance.create(path, { ...settings });
   } catch (error) {
     const message = (error as Error).message ?? String(error);
     const pid = /PID (\d+)/.exec(message)?.[1];
