@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { cancelBackfill, finishBackfill, newBackfillId, retryBackfill, runBackfill, type BackfillResult } from '../../engine/backfill.ts';
-import { fanOut, workerArgs } from '../fan-out.ts';
+import { fanOut, shareOfThreads, workerArgs } from '../fan-out.ts';
 import { cleanWorkspace } from '../../engine/retention.ts';
 import { parseVarArgs } from '../../engine/variables.ts';
 import type { Session } from '../../engine/session.ts';
@@ -100,6 +100,8 @@ async function startWorkers(session: Session, range: BackfillRange, flags: Backf
   const id = flags.backfillId ?? newBackfillId();
   const others = Array.from({ length: parallel - 1 }, (_, i) => i + 1);
   const workers = fanOut(others, parallel, workerArgs(process.argv.slice(2), ['--backfill-id', id]));
+  // This process is one of the N too; an explicit setting in the environment wins.
+  for (const [key, value] of Object.entries(shareOfThreads(parallel))) process.env[key] ??= value;
   try {
     await withOutput(session, range.pipeline, flags, (extra) => runBackfill(session, { ...range, id, taskCount: parallel, taskIndex: 0, ...extra }));
   } finally {

@@ -72,10 +72,15 @@ export async function withSession<T>(config: SessionConfig, instance: DuckDBInst
   }
 }
 
+/** DuckDB threads per process (default: one per core). */
+export const DUCKDB_THREADS_ENV = 'PIPEKIT_DUCKDB_THREADS';
+
 /** Opens a database file; a file locked by another process gets an actionable error. */
 export async function openInstance(path: string, settings: Readonly<Record<string, string>> = {}): Promise<DuckDBInstance> {
+  // Set by `backfill --parallel N` for itself and its workers: N processes share the cores.
+  const threads = process.env[DUCKDB_THREADS_ENV];
   try {
-    return await DuckDBInstance.create(path, { ...settings });
+    return await DuckDBInstance.create(path, { ...(threads ? { threads } : {}), ...settings });
   } catch (error) {
     const message = (error as Error).message ?? String(error);
     const pid = /PID (\d+)/.exec(message)?.[1];
