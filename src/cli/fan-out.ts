@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { availableParallelism } from 'node:os';
-import { DUCKDB_THREADS_ENV } from '../io/duckdb/session.ts';
+import { DUCKDB_THREADS_ENV } from '../io/duckdb/threads.ts';
 
 /**
  * glibc keeps freed memory for reuse unless told to hand big blocks back:

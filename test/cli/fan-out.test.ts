@@ -1,7 +1,8 @@
 import { availableParallelism } from 'node:os';
 import { afterEach, describe, expect, it } from 'vitest';
 import { shareOfThreads, workerArgs } from '../../src/cli/fan-out.ts';
-import { DUCKDB_THREADS_ENV, openInstance } from '../../src/io/duckdb/session.ts';
+import { openInstance } from '../../src/io/duckdb/session.ts';
+import { DUCKDB_THREADS_ENV } from '../../src/io/duckdb/threads.ts';
 
 describe('backfill worker arguments', () => {
   it('replaces --parallel and adds the shared backfill id', () => {

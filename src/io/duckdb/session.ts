@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
 import { ConnectionError, NonRetriableError, PipekitError } from '../../errors.ts';
+import { DUCKDB_THREADS_ENV } from './threads.ts';
 
 export interface DuckDbSession {
   readonly connection: DuckDBConnection;
@@ -71,9 +72,6 @@ export async function withSession<T>(config: SessionConfig, instance: DuckDBInst
     await rm(tempDir, { recursive: true, force: true });
   }
 }
-
-/** DuckDB threads per process (default: one per core). */
-export const DUCKDB_THREADS_ENV = 'PIPEKIT_DUCKDB_THREADS';
 
 /** Opens a database file; a file locked by another process gets an actionable error. */
 export async function openInstance(path: string, settings: Readonly<Record<string, string>> = {}): Promise<DuckDBInstance> {
