@@ -38,12 +38,12 @@ interface Encoder {
 }
 
 /**
- * Two databases: partitions are many small COPYs that overlap (one per
- * connection, on libuv's threads), and DuckDB's own worker threads only
- * added CPU to them (the month's 32 partitions: 1.2-1.6 s of CPU with a
- * thread per core, 1.1-1.35 s with one); whole files use DuckDB's default.
+ * One in-memory database for every COPY, with DuckDB's default threads. One
+ * thread looked cheaper for the many small partition COPYs (~0.2 s less CPU
+ * for the month), but then the COPYs run on libuv's threads, whose allocator
+ * caches DuckDB never flushes: +110-120 MB of RSS for the month's partitions.
  */
-const encoders: { partitions?: Promise<Encoder>; files?: Promise<Encoder> } = {};
+let encoder: Promise<Encoder> | undefined;
 let files = 0;
 
 /**
@@ -52,7 +52,7 @@ let files = 0;
  * connection, and DuckDB runs them on its threads.
  */
 export async function encodeParquetWithDuckDb(table: Table, options: ParquetWriteOptions = {}): Promise<Uint8Array> {
-  const file = await copyToFile(await (encoders.partitions ??= openEncoder({ threads: '1' })), table, options);
+  const file = await copyToFile(await (encoder ??= openEncoder()), table, options);
   try {
     return await readFile(file);
   } finally {
@@ -68,7 +68,7 @@ export async function encodeParquetWithDuckDb(table: Table, options: ParquetWrit
 export function duckDbParquetReadable(table: Table, options: ParquetWriteOptions = {}): Readable {
   return Readable.from(
     (async function* () {
-      const file = await copyToFile(await (encoders.files ??= openEncoder()), table, options);
+      const file = await copyToFile(await (encoder ??= openEncoder()), table, options);
       try {
         yield* createReadStream(file);
       } finally {
@@ -107,9 +107,9 @@ function copyOptions(options: ParquetWriteOptions): string {
   return parts.join(', ');
 }
 
-async function openEncoder(settings: Record<string, string> = {}): Promise<Encoder> {
+async function openEncoder(): Promise<Encoder> {
   // An in-memory database that never holds a table: COPY streams from the scan to the file.
-  const instance = await openInstance(':memory:', settings);
+  const instance = await openInstance(':memory:');
   const folder = await mkdtemp(join(tmpdir(), 'pipekit-parquet-'));
   // The folder goes with the process; the files in it are removed as soon as they are read.
   process.once('exit', () => rmSync(folder, { recursive: true, force: true }));
