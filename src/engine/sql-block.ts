@@ -1,6 +1,7 @@
 import type { Table } from 'apache-arrow';
 import type { BlockContext } from '../blocks/context.ts';
-import type { ExportResult } from '../io/types.ts';
+import { ConfigError } from '../errors.ts';
+import type { ExportResult, Warehouse } from '../io/types.ts';
 import type { BlockSpec } from '../project/model.ts';
 
 /**
@@ -20,7 +21,7 @@ export async function runSqlBlock(
   if (config.connection === 'warehouse') {
     const warehouse = await ctx.io.warehouse();
     const target = config.table
-      ? { dataset: config.schema ?? defaultDataset(ctx), table: config.table, ifExists: config.write }
+      ? { dataset: config.schema ?? defaultDataset(warehouse, spec, ctx), table: config.table, ifExists: config.write }
       : undefined;
     // An exporter's job is the table it writes: report rows, don't read them all back.
     if (target && spec.kind === 'exporter') return warehouse.writeSql(sql, referenced, target);
@@ -48,9 +49,15 @@ export async function runSqlBlock(
   }
 }
 
-function defaultDataset(ctx: BlockContext): string {
-  const fromVars = ctx.variables.dataset;
-  return typeof fromVars === 'string' ? fromVars : 'main';
+/** The warehouse's default (DuckDB `main`, BIGQUERY_DATASET); a block without either is told where to set one. */
+function defaultDataset(warehouse: Warehouse, spec: BlockSpec, ctx: BlockContext): string {
+  if (warehouse.defaultDataset) return warehouse.defaultDataset;
+  throw new ConfigError({
+    file: `pipeline ${ctx.pipeline}`,
+    key: `${spec.uuid}.sql.dataset`,
+    message: `writes table ${spec.sql!.table} but names no dataset, and BIGQUERY_DATASET is not set in the ${ctx.env} profile`,
+    hint: `add dataset: <name> under the block's sql:, or set BIGQUERY_DATASET in io_config.yaml`,
+  });
 }
 
 function quote(identifier: string): string {

@@ -108,6 +108,11 @@ export interface WarehouseTarget {
 
 export interface Warehouse {
   readonly kind: 'duckdb' | 'bigquery';
+  /**
+   * Where a SQL block's table goes when the block names none: DuckDB's
+   * `main` schema, BigQuery's BIGQUERY_DATASET (undefined when unset).
+   */
+  readonly defaultDataset: string | undefined;
   query(sql: string): Promise<Table>;
   export(table: Table, target: WarehouseTarget): Promise<ExportResult>;
   /**

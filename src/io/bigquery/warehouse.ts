@@ -60,6 +60,7 @@ export async function createBigQueryWarehouse(options: BigQueryWarehouseOptions)
   };
   return {
     kind: 'bigquery',
+    defaultDataset: ctx.defaultDataset,
     projectId: ctx.projectId,
     location,
     query: (sql) => runQuery(ctx, sql),

@@ -65,6 +65,7 @@ export async function createDuckDbWarehouse(options: DuckDbWarehouseOptions): Pr
 
   return {
     kind: 'duckdb',
+    defaultDataset: 'main',
 
     query: (sql) => use((session) => runScript(session, sql)),
 
