@@ -6,12 +6,6 @@ import type { Session } from './session.ts';
  * `.variables` folder only ever grows.
  */
 export async function cleanWorkspace(session: Session): Promise<number> {
-  const keep = new Set<string>();
-  for (const pipeline of session.project.pipelines.values()) {
-    for (const block of pipeline.blocks) {
-      const latest = await session.store.latestOutput(pipeline.name, block.uuid);
-      if (latest) keep.add(latest.outputUri);
-    }
-  }
-  return session.workspace.clean(session.retentionMs, keep);
+  // One query for every block (it was one per block, after every run).
+  return session.workspace.clean(session.retentionMs, await session.store.latestOutputUris());
 }

@@ -170,6 +170,15 @@ class PostgresRunStore implements RunStore {
     return rows[0] ? { runId: rows[0].run_id, outputUri: rows[0].output_uri } : null;
   }
 
+  async latestOutputUris(): Promise<Set<string>> {
+    const { rows } = await this.pool.query(
+      `SELECT DISTINCT ON (r.pipeline, b.block) b.output_uri FROM pipekit.block_runs b JOIN pipekit.runs r ON r.id = b.run_id
+       WHERE b.status = 'succeeded' AND b.output_uri IS NOT NULL
+       ORDER BY r.pipeline, b.block, b.finished_at DESC NULLS LAST`,
+    );
+    return new Set(rows.map((r) => r.output_uri as string));
+  }
+
   async rowsOut(runIds: readonly string[]): Promise<Map<string, number | null>> {
     if (runIds.length === 0) return new Map();
     // A run's "rows" is what its last block with a row count produced.

@@ -31,6 +31,8 @@ export interface RunStore {
   getLogs(runId: string, options?: { block?: string; limit?: number }): Promise<LogRecord[]>;
   /** The newest succeeded output of a block, for single-block reruns. */
   latestOutput(pipeline: string, block: string): Promise<{ runId: string; outputUri: string } | null>;
+  /** The newest succeeded output URI of every block of every pipeline, in one query (workspace retention keeps them). */
+  latestOutputUris(): Promise<Set<string>>;
   /** Rows out per block of the runs listed, for `pipekit runs`. */
   rowsOut(runIds: readonly string[]): Promise<Map<string, number | null>>;
 

@@ -228,6 +228,18 @@ describe('rerun one block and resume', () => {
     expect((output as Table).numRows).toBe(4);
   });
 
+  it('workspace retention keeps only the newest output of each block, found in one query', async () => {
+    const older = await run('retries');
+    const newest = await run('retries');
+    const uris = await session.store.latestOutputUris();
+    for (const b of newest.blocks) expect(uris.has(b.outputUri!), b.block).toBe(true);
+    for (const b of older.blocks) expect(uris.has(b.outputUri!), b.block).toBe(false);
+    // Retention 0: everything older than now goes, except those outputs.
+    await session.workspace.clean(0, uris);
+    for (const b of newest.blocks) expect(await session.workspace.load(b.outputUri!)).toBeDefined();
+    await expect(session.workspace.load(older.blocks[0]!.outputUri!)).rejects.toThrow(/is gone/);
+  });
+
   it('a single-block rerun of a block whose upstream never ran says what to do', async () => {
     const error = await run('fresh', { only: 'sink' }).catch((e) => e);
     expect(String(error.describe?.() ?? error)).toMatch(/numbers has never succeeded[\s\S]*pipekit run fresh/);

@@ -20,7 +20,7 @@ function recordingWarehouse(kind: Warehouse['kind'], defaultDataset: string | un
   return { warehouse, targets };
 }
 
-const spec = (sql: BlockSpec['sql']) => ({ uuid: 'write_trips', kind: 'exporter', language: 'sql', upstream: ['df_1'], sql }) as unknown as BlockSpec;
+const spec = (sql: Partial<NonNullable<BlockSpec['sql']>>) => ({ uuid: 'write_trips', kind: 'exporter', language: 'sql', upstream: ['df_1'], sql }) as unknown as BlockSpec;
 const ctx = (warehouse: Warehouse) =>
   ({ pipeline: 'gcs_to_bigquery', env: 'cloud', variables: {}, io: { warehouse: async () => warehouse } }) as unknown as BlockContext;
 const inputs = new Map([['df_1', tableFromArrays({ a: Int32Array.from([1]) })]]);
