@@ -66,6 +66,23 @@ describe('decodeCsv', () => {
     expect(table.getChild('v')!.get(299_999)).toBe(299_999 / 4);
   });
 
+  it('gives the last, partial batch buffers of its own size, not a full batch', async () => {
+    const lines = ['id,fare,flag,at', ...Array.from({ length: 140_000 }, (_, i) => `${i},${i / 4},${i % 2 ? 'Y' : ''},2021-01-01 00:00:0${i % 10}`)].join('\n');
+    const { table } = await decodeCsv(Readable.from([Buffer.from(lines)]), {
+      sourceName: 'partial.csv', columns: { id: 'int64', fare: 'float64', flag: 'string', at: 'timestamp' },
+    });
+    const last = table.batches.at(-1)!;
+    expect(table.batches.length).toBeGreaterThan(1);
+    expect(last.numRows).toBeLessThan(table.batches[0].numRows / 2);
+    for (const data of last.data.children) {
+      for (const buffer of [data.values, data.valueOffsets, data.nullBitmap]) {
+        if (buffer) expect(buffer.buffer.byteLength, String(data.type)).toBeLessThanOrEqual(buffer.byteLength + 8);
+      }
+    }
+    expect(last.getChild('fare')!.get(last.numRows - 1)).toBe(139_999 / 4);
+    expect(last.getChild('flag')!.nullCount).toBeGreaterThan(0);
+  });
+
   it('explains empty input, a missing declared column and a bad delimiter', async () => {
     await expect(decodeCsv(chunked(''), { sourceName: 'e.csv' })).rejects.toThrow(/empty/);
     await expect(decodeCsv(chunked('a,b\n1,2\n'), { sourceName: 'm.csv', columns: { VendorId: 'int64' } })).rejects.toThrow(/"VendorId" not in the header/);

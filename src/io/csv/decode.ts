@@ -73,8 +73,8 @@ export async function decodeCsv(
     badRows++;
     if (badRowSamples.length < MAX_SAMPLES) badRowSamples.push({ line: bad.line, reason: what });
   };
-  const flush = () => {
-    batches.push(builders.map((b) => b.finish(parser!.rows)));
+  const flush = (last = false) => {
+    batches.push(builders.map((b) => b.finish(parser!.rows, last)));
     rows += parser!.rows;
     parser!.rows = 0;
   };
@@ -122,7 +122,7 @@ export async function decodeCsv(
     throw new DataError({ source: sourceName, message: 'the file is empty (0 bytes)', hint: 'Check the URL or path; an empty download usually means the source moved or the request was refused.' });
   }
   process(true);
-  if (parser!.rows > 0 || batches.length === 0) flush();
+  if (parser!.rows > 0 || batches.length === 0) flush(true);
 
   const table = assemble(names!, types, batches);
   return { table, report: { rows, badRows, badRowSamples } };
