@@ -3,6 +3,7 @@ import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import {
   Binary, Bool, DateDay, Decimal, Float32, Float64, Int8, Int16, Int32, Int64, List, Field, Table, TimestampMicrosecond,
   TimestampMillisecond, TimestampNanosecond, TimestampSecond, Uint8, Uint64, Utf8, makeData, makeVector, tableFromArrays, vectorFromArray,
+  RecordBatch, Schema, Struct,
 } from 'apache-arrow';
 import { canScan, scanArrow } from '../../src/io/duckdb/arrow-scan.ts';
 import { concatTables } from '../../src/table/index.ts';
@@ -120,10 +121,12 @@ describe('pipekit_arrow: Arrow tables as DuckDB relations', () => {
     expect(await scan(empty, 'SELECT count(*) FROM t')).toEqual([[0n]]);
   });
 
-  it('leaves types it does not copy to Parquet staging', () => {
+  it('leaves types it does not copy, and duplicate column names, to Parquet staging', () => {
     expect(canScan(tableFromArrays({ a: Int32Array.from([1]), s: ['x'] }))).toBe(true); // s is Dictionary<Int32, Utf8>
     expect(canScan(new Table({ d: makeVector(makeData({ type: new Decimal(2, 10, 128), length: 1, data: new Uint32Array(4) })) }))).toBe(false);
     expect(canScan(new Table({ l: vectorFromArray([[1]], new List(new Field('item', new Int32()))) }))).toBe(false);
+    const a = vectorFromArray([1], new Int32());
+    expect(canScan(new Table([new RecordBatch(new Schema([new Field('x', new Int32()), new Field('x', new Int32())]), makeData({ type: new Struct([new Field('x', new Int32()), new Field('x', new Int32())]), length: 1, children: [a.data[0], a.data[0]] }))]))).toBe(false);
   });
 
   it('fails a query over a released table with a message naming the function', async () => {

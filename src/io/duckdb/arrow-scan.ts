@@ -68,7 +68,10 @@ function duckType(type: DataType): DuckDBType | undefined {
 
 /** Whether every column of `table` can be scanned; other tables need Parquet staging. */
 export function canScan(table: Table): boolean {
+  const names = table.schema.fields.map((f) => f.name);
   return (
+    // DuckDB wants distinct, non-empty column names; Arrow (and Parquet) allow any.
+    new Set(names).size === names.length && names.every((n) => n !== '') &&
     table.schema.fields.every((f) => duckType(f.type) !== undefined) &&
     table.batches.every((b) => b.data.children.every((d) => !d.dictionary || d.dictionary.data.length === 1))
   );

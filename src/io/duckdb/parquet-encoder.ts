@@ -19,6 +19,7 @@ import type { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
 import type { Table } from 'apache-arrow';
 import { normalizeForParquet } from '../parquet/normalize.ts';
 import { DEFAULT_ROW_GROUP_SIZE, type ParquetWriteOptions } from '../parquet/writer-properties.ts';
+import { ConnectionError } from '../../errors.ts';
 import { canScan, scanArrow } from './arrow-scan.ts';
 import { quoteString } from './identifiers.ts';
 import { openInstance } from './session.ts';
@@ -89,7 +90,12 @@ async function copyToFile({ idle, instance, folder }: Encoder, table: Table, opt
     return file;
   } catch (error) {
     await rm(file, { force: true });
-    throw error;
+    throw new ConnectionError({
+      target: file,
+      message: `DuckDB could not write the Parquet file: ${(error as Error).message}`,
+      hint: 'Parquet files are written to a temporary folder before they reach the lake: check its free space, or point TMPDIR at a bigger disk',
+      cause: error,
+    });
   } finally {
     release();
     idle.push(connection);
