@@ -3,6 +3,7 @@
  * ratios against pandas, DuckDB and the psql floor, and the issue's targets.
  * Markdown, so the printed table can go into the README as it is.
  */
+import { availableParallelism } from 'node:os';
 import { median } from './measure.ts';
 import type { BenchPath, Sample } from './paths.ts';
 
@@ -104,6 +105,9 @@ export function markdown(summary: readonly PathSummary[], tgts: readonly Target[
     const rows = overhead.backfillRows.toLocaleString('en-US');
     lines.push(`| 12-month backfill (${rows} rows a month), --parallel 1 / ${overhead.parallel}: wall | ${s(overhead.backfillP1S)} / ${s(overhead.backfillPNS)} (${(overhead.backfillP1S / overhead.backfillPNS).toFixed(2)}× faster) |`);
     lines.push(`| same, cores kept busy (CPU s / wall s) | ${overhead.backfillP1Cores.toFixed(2)} / ${overhead.backfillPNCores.toFixed(2)} |`);
+    // A run that already keeps c cores busy can be sped up at most cores/c times by more processes.
+    const ceiling = Math.min(overhead.parallel, availableParallelism() / overhead.backfillP1Cores);
+    lines.push(`| same, the most --parallel ${overhead.parallel} could give on ${availableParallelism()} cores (cores / cores one run keeps busy) | ${ceiling.toFixed(2)}× |`);
   }
   lines.push('', '| target | measured | goal | met |', '|---|---:|---:|:---:|');
   for (const t of tgts) lines.push(`| ${t.name} | ${t.measured} | ${t.goal} | ${t.met === null ? '–' : t.met ? 'yes' : '**no**'} |`);
