@@ -2,7 +2,10 @@
 import { Table, Type } from 'apache-arrow';
 import { keepRuns, maskRuns, runsSupported } from './keep-runs.ts';
 import { take } from './take.ts';
-import { columnOf, isNumeric, isValid, numericValues } from './values.ts';
+import { columnOf, isNumeric, isValid, readNumbers } from './values.ts';
+
+/** Rows read into the predicate's buffer at a time. */
+const SLICE_ROWS = 65_536;
 
 /** Indices of the rows whose mask byte is non-zero. */
 export function maskToIndices(mask: Uint8Array): Int32Array {
@@ -31,9 +34,21 @@ export function maskWhere(table: Table, column: string, predicate: (value: any) 
   const vector = columnOf(table, column);
   const mask = new Uint8Array(table.numRows);
   if (isNumeric(vector.type) && vector.type.typeId !== Type.Bool) {
-    const { values, valid } = numericValues(table, column);
-    for (let i = 0; i < values.length; i++) {
-      if ((!valid || (valid[i >> 3] & (1 << (i & 7))) !== 0) && predicate(values[i])) mask[i] = 1;
+    // Through a small buffer, not a copy of the column: a taxi month's column is 11 MB,
+    // left for the GC while the filter allocates its output (measured +10 MB of peak per call).
+    const values = new Float64Array(Math.min(SLICE_ROWS, table.numRows));
+    let at = 0;
+    for (const data of vector.data) {
+      const bits = data.nullCount > 0 ? data.nullBitmap : null;
+      for (let from = 0; from < data.length; from += values.length) {
+        const count = Math.min(values.length, data.length - from);
+        readNumbers(data, from, count, values);
+        for (let i = 0; i < count; i++) {
+          const bit = data.offset + from + i;
+          if ((!bits || (bits[bit >> 3] & (1 << (bit & 7))) !== 0) && predicate(values[i])) mask[at + from + i] = 1;
+        }
+      }
+      at += data.length;
     }
     return mask;
   }

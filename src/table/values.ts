@@ -46,33 +46,41 @@ export function isValid(data: Data, i: number): boolean {
 }
 
 function readChunk(data: Data, out: Float64Array, at: number): void {
-  const n = data.length;
+  readNumbers(data, 0, data.length, out, at);
+}
+
+/**
+ * Rows `from` .. `from + count` of one chunk as doubles into `out` at `at`
+ * (see `numericValues` for the conversions). For walking a long column
+ * through a small buffer instead of copying all of it.
+ */
+export function readNumbers(data: Data, from: number, count: number, out: Float64Array, at = 0): void {
   const type = data.type as DataType & { bitWidth?: number; unit?: number };
   const values = data.values as ArrayLike<number>;
   switch (type.typeId) {
     case Type.Bool:
-      for (let i = 0; i < n; i++) out[at + i] = getBit(data.values as Uint8Array, data.offset + i) ? 1 : 0;
+      for (let i = 0; i < count; i++) out[at + i] = getBit(data.values as Uint8Array, data.offset + from + i) ? 1 : 0;
       return;
     case Type.Int:
-      if (type.bitWidth === 64) return readWide(data, out, at, 1);
-      for (let i = 0; i < n; i++) out[at + i] = values[i];
+      if (type.bitWidth === 64) return readWide(data, from, count, out, at, 1);
+      for (let i = 0; i < count; i++) out[at + i] = values[from + i];
       return;
     case Type.Float:
       if (type.bitWidth === 16) throw new TypeError('float16 columns are not supported');
-      for (let i = 0; i < n; i++) out[at + i] = values[i];
+      for (let i = 0; i < count; i++) out[at + i] = values[from + i];
       return;
     case Type.Date:
-      if (values instanceof Int32Array) for (let i = 0; i < n; i++) out[at + i] = values[i] * 86_400_000;
-      else readWide(data, out, at, 1);
+      if (values instanceof Int32Array) for (let i = 0; i < count; i++) out[at + i] = values[from + i] * 86_400_000;
+      else readWide(data, from, count, out, at, 1);
       return;
     case Type.Timestamp:
-      return readWide(data, out, at, type.unit === TimeUnit.SECOND ? 1000 : type.unit === TimeUnit.MILLISECOND ? 1 : type.unit === TimeUnit.MICROSECOND ? 1e-3 : 1e-6);
+      return readWide(data, from, count, out, at, type.unit === TimeUnit.SECOND ? 1000 : type.unit === TimeUnit.MILLISECOND ? 1 : type.unit === TimeUnit.MICROSECOND ? 1e-3 : 1e-6);
   }
 }
 
-function readWide(data: Data, out: Float64Array, at: number, scale: number): void {
+function readWide(data: Data, from: number, count: number, out: Float64Array, at: number, scale: number): void {
   const v = data.values as BigInt64Array;
   const words = new Int32Array(v.buffer, v.byteOffset, data.length * 2);
-  if (scale === 1) for (let i = 0; i < data.length; i++) out[at + i] = readInt64(words, i);
-  else for (let i = 0; i < data.length; i++) out[at + i] = readInt64(words, i) * scale;
+  if (scale === 1) for (let i = 0; i < count; i++) out[at + i] = readInt64(words, from + i);
+  else for (let i = 0; i < count; i++) out[at + i] = readInt64(words, from + i) * scale;
 }
