@@ -13,9 +13,11 @@ const RETURN_FREED_MEMORY = { MALLOC_MMAP_THRESHOLD_: '131072' };
 /**
  * DuckDB threads for each of `processes` processes sharing this machine, as
  * an environment entry. DuckDB starts a thread per core in every process;
- * N processes each doing so made a 12-month backfill at --parallel 2 slower
- * than at 1 (threads spinning for cores the other process holds; measured
- * 11.6 s vs 10.6 s, 8.2 s with one thread each).
+ * with N processes doing so they contend for the cores (12 months of 200k
+ * rows at --parallel 2 on 2 cores: 7.0-9.8 s with one thread each, 7.7-10.2 s
+ * with two, measured pairwise). The price: with one thread DuckDB runs its
+ * COPYs on libuv's threads and keeps their allocator caches, ~110 MB more
+ * for a full taxi month's partitions (nothing visible at 200k rows).
  */
 export function shareOfThreads(processes: number): Record<string, string> {
   return { [DUCKDB_THREADS_ENV]: String(Math.max(1, Math.floor(availableParallelism() / processes))) };
