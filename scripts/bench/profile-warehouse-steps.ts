@@ -1,9 +1,10 @@
 /**
  * Where gcs_to_bigquery's time and memory go, step by step, on the month the
  * bench wrote to the lake: the lake read (row group by row group), the
- * column renames, and the DuckDB warehouse's SQL export (staging the input as
- * Parquet, then DuckDB's CREATE TABLE AS). The process's peak RSS so far is printed
- * after each step, so the step that set it shows.
+ * column renames, and the DuckDB warehouse's SQL export (CREATE TABLE AS over
+ * the Arrow input, read in place through the pipekit_arrow table function).
+ * The process's peak RSS so far is printed after each step, so the step that
+ * set it shows.
  *
  *   node bin/run-ts.js scripts/bench/profile-warehouse-steps.ts bench-results/project/.pipekit/lake/nyc_taxi_data.parquet
  */
@@ -29,7 +30,7 @@ const table = await step('read lake parquet by row group', async () => readParqu
 const renamed = await step('rename columns', () => renameColumns(table, snakeCase));
 const db = join(tmpdir(), `pipekit-profile-${process.pid}.duckdb`);
 const warehouse = await createDuckDbWarehouse({ path: db });
-await step('warehouse.writeSql (stage + CTAS)', () =>
+await step('warehouse.writeSql (scan + CTAS)', () =>
   warehouse.writeSql('SELECT * FROM {{ df_1 }}', { df_1: renamed }, { dataset: 'ny_taxi', table: 'yellow_cab_data', ifExists: 'replace' }));
 await warehouse.close();
 rmSync(db, { force: true });
