@@ -66,6 +66,17 @@ describe('decodeCsv', () => {
     expect(table.getChild('v')!.get(299_999)).toBe(299_999 / 4);
   });
 
+  it('rejects text that is not UTF-8 (a Latin-1 file) naming row, column and value; skip counts it', async () => {
+    const bytes = Buffer.concat([Buffer.from('id,name\n1,Caf'), Buffer.from([0xe9]), Buffer.from('\n2,ok\n3,"Zürich, ""Altstadt"""\n')]);
+    const error = await decodeCsv(Readable.from([bytes]), { sourceName: 'zones.csv' }).catch((e) => e);
+    expect(error).toBeInstanceOf(DataError);
+    expect(error.message).toBe('zones.csv (line 2, column name, value "Café"): not UTF-8 text');
+    expect(error.hint).toMatch(/Latin-1.*iconv.*onBadRow: 'skip'/);
+    const { table, report } = await decodeCsv(Readable.from([bytes]), { sourceName: 'zones.csv', onBadRow: 'skip', columns: { name: 'string' } });
+    expect(table.getChild('name')!.toArray()).toEqual(['ok', 'Zürich, "Altstadt"']);
+    expect(report.badRows).toBe(1);
+  });
+
   it('gives the last, partial batch buffers of its own size, not a full batch', async () => {
     const lines = ['id,fare,flag,at', ...Array.from({ length: 140_000 }, (_, i) => `${i},${i / 4},${i % 2 ? 'Y' : ''},2021-01-01 00:00:0${i % 10}`)].join('\n');
     const { table } = await decodeCsv(Readable.from([Buffer.from(lines)]), {

@@ -1,10 +1,10 @@
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { tableFromArrays } from 'apache-arrow';
+import { Table, Utf8, makeData, makeVector, tableFromArrays } from 'apache-arrow';
 import { afterAll, describe, expect, it } from 'vitest';
 import { encodeParquetWithDuckDb } from '../../src/io/duckdb/parquet-encoder.ts';
-import { ConnectionError } from '../../src/errors.ts';
+import { ConnectionError, DataError } from '../../src/errors.ts';
 import { readParquet } from '../../src/io/parquet/index.ts';
 
 // The encoder makes its folder under os.tmpdir() on first use: give this file's process a private one.
@@ -23,11 +23,32 @@ describe('DuckDB Parquet encoder', () => {
 
   it('a file DuckDB cannot write is a ConnectionError naming it, with what to check', async () => {
     await encodeParquetWithDuckDb(tableFromArrays({ a: Int32Array.from([1]) }));
-    // Take the encoder's temporary folder away from under it.
-    for (const name of readdirSync(privateTmp)) rmSync(join(privateTmp, name), { recursive: true, force: true });
+    // Put a file where the encoder's temporary folder was.
+    for (const name of readdirSync(privateTmp)) {
+      rmSync(join(privateTmp, name), { recursive: true, force: true });
+      writeFileSync(join(privateTmp, name), 'not a folder');
+    }
     const error = await encodeParquetWithDuckDb(tableFromArrays({ a: Int32Array.from([1]) })).catch((e) => e);
     expect(error).toBeInstanceOf(ConnectionError);
-    expect(error.message).toMatch(/pipekit-parquet-.*\.parquet: DuckDB could not write the Parquet file/);
+    expect(error.message).toMatch(/pipekit-parquet-.*\.parquet: could not write the Parquet file/);
     expect(error.hint).toMatch(/TMPDIR/);
+    for (const name of readdirSync(privateTmp)) rmSync(join(privateTmp, name), { force: true });
+  });
+
+  it('makes its folder again when a tmp cleaner has removed it', async () => {
+    await encodeParquetWithDuckDb(tableFromArrays({ a: Int32Array.from([1]) }));
+    for (const name of readdirSync(privateTmp)) rmSync(join(privateTmp, name), { recursive: true, force: true });
+    expect(readParquet(await encodeParquetWithDuckDb(tableFromArrays({ a: Int32Array.from([7]) }))).getChild('a')!.get(0)).toBe(7);
+  });
+});
+
+describe('DuckDB Parquet encoder and bad text', () => {
+  it('a Utf8 column that is not UTF-8 is a DataError naming the column and row, and nothing is written', async () => {
+    const bytes = Uint8Array.from([...Buffer.from('okCaf'), 0xe9]);
+    const name = makeVector(makeData({ type: new Utf8(), length: 2, valueOffsets: Int32Array.from([0, 2, 6]), data: bytes }));
+    const error = await encodeParquetWithDuckDb(new Table({ name })).catch((e) => e);
+    expect(error).toBeInstanceOf(DataError);
+    expect(error.message).toMatch(/column "name", row 1 of its batch: the text is not valid UTF-8/);
+    expect(error.hint).toMatch(/UTF-8/);
   });
 });

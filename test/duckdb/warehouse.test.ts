@@ -3,7 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { Type, tableFromArrays } from 'apache-arrow';
+import { Table as ArrowTable, Type, Utf8, makeData, makeVector, tableFromArrays } from 'apache-arrow';
 import type { Table } from 'apache-arrow';
 import { createDuckDbWarehouse } from '../../src/io/duckdb/warehouse.ts';
 import { ConfigError, ConnectionError, NonRetriableError } from '../../src/errors.ts';
@@ -120,6 +120,14 @@ describe('createDuckDbWarehouse', () => {
     expect(error.hint).toContain('{{ df_1 }}, {{ load_taxi }}');
     const byUuid = await warehouse.runSql('SELECT a + 1 AS b FROM {{load_taxi}}', { load_taxi: t });
     expect(rows(byUuid)).toEqual([{ b: 2 }]);
+  });
+
+  it('an input column that is not UTF-8 fails the SQL block with a message that blames the data, not the SQL', async () => {
+    const name = makeVector(makeData({ type: new Utf8(), length: 2, valueOffsets: Int32Array.from([0, 2, 6]), data: Uint8Array.from([...Buffer.from('okCaf'), 0xe9]) }));
+    const error = await warehouse.runSql('SELECT * FROM {{ df_1 }}', { df_1: new ArrowTable({ name }) }).catch((e) => e);
+    expect(error).toBeInstanceOf(NonRetriableError);
+    expect(error.message).toMatch(/column "name", row 1 of its batch: the text is not valid UTF-8/);
+    expect(error.hint).toMatch(/input table .* not the SQL/);
   });
 
   it('SQL errors are non-retriable and quote the statement', async () => {

@@ -138,7 +138,27 @@ class NumberBuilder extends Base implements ColumnBuilder {
   }
 }
 
-/** Utf8: bytes appended as they come, offsets per row. An empty cell is null. */
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
+
+/**
+ * Arrow's Utf8 must be valid UTF-8, and readers downstream trust it (a
+ * Latin-1 "é" written to Parquet made parquet-wasm abort the process when the
+ * file was read back). ASCII cells, the usual case, cost one byte scan.
+ */
+function isUtf8(buf: Uint8Array, s: number, e: number): boolean {
+  for (let i = s; i < e; i++) {
+    if (buf[i] < 0x80) continue;
+    try {
+      strictUtf8.decode(buf.subarray(i, e));
+      return true;
+    } catch {
+      return false;
+    }
+  }
+  return true;
+}
+
+/** Utf8: bytes appended as they come, offsets per row. An empty cell is null. A cell that is not UTF-8 is a bad value. */
 export class StringBuilder extends Base implements ColumnBuilder {
   private offsets: Int32Array;
   private bytes: Uint8Array;
@@ -149,6 +169,7 @@ export class StringBuilder extends Base implements ColumnBuilder {
   }
   parse(buf: Uint8Array, s: number, e: number, row: number): boolean {
     const n = e - s;
+    if (!isUtf8(buf, s, e)) return false;
     let at = this.offsets[row];
     if (at + n > this.bytes.length) this.growBytes(at + n);
     const bytes = this.bytes;

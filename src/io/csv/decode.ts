@@ -59,15 +59,20 @@ export async function decodeCsv(
 
   const onBad = (bad: BadRow) => {
     const column = bad.column === undefined ? undefined : names![bad.column];
-    const what = column === undefined ? bad.reason : `column ${column}: ${JSON.stringify(bad.value)} is ${bad.reason} (${types[bad.column!]})`;
+    // Text columns (declared string, or not declared) only reject bytes that are not UTF-8.
+    const text = column !== undefined && (types[bad.column!] ?? 'string') === 'string';
+    const reason = text ? 'not UTF-8 text' : column === undefined ? bad.reason : `not a valid ${types[bad.column!]}`;
+    const what = column === undefined ? bad.reason : `column ${column}: ${JSON.stringify(bad.value)} is ${reason}`;
     if (onBadRow === 'fail') {
       throw new DataError({
         source: sourceName,
         row: bad.line,
         column,
         value: bad.value,
-        message: column === undefined ? bad.reason : `not a valid ${types[bad.column!]}`,
-        hint: "Fix the file or its declared column types, or pass onBadRow: 'skip' to skip malformed rows (they are counted in the report).",
+        message: column === undefined ? bad.reason : reason,
+        hint: text
+          ? "The file is probably Latin-1 or Windows-1252: convert it to UTF-8 (iconv -f latin1 -t utf-8), or pass onBadRow: 'skip' to skip such rows (they are counted in the report)."
+          : "Fix the file or its declared column types, or pass onBadRow: 'skip' to skip malformed rows (they are counted in the report).",
       });
     }
     badRows++;

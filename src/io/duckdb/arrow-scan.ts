@@ -157,7 +157,11 @@ function fillChunk(state: ScanState, chunk: duckdb.DataChunk): void {
   state.columns.forEach((column, v) => {
     const data = batch.data.children[column];
     const vector = duckdb.data_chunk_get_vector(chunk, v);
-    copyValues(state, data, vector, state.row, rows);
+    try {
+      copyValues(state, data, vector, state.row, rows);
+    } catch (error) {
+      throw new Error(`column ${JSON.stringify(state.table.schema.fields[column].name)}, ${(error as Error).message}`);
+    }
     // Bitmaps are not sliced with the Data: their bits start at data.offset.
     if (data.nullCount > 0 && data.nullBitmap) copyValidity(state, data.nullBitmap, vector, data.offset + state.row, rows);
   });
@@ -169,10 +173,16 @@ function fillChunk(state: ScanState, chunk: duckdb.DataChunk): void {
 function copyValues(state: ScanState, data: Data, vector: duckdb.Vector, first: number, rows: number): void {
   switch (data.type.typeId) {
     case Type.Utf8:
+      checkUtf8(data.valueOffsets as Int32Array, data.values as Uint8Array, first, rows);
+      return copyStrings(state, data.valueOffsets as Int32Array, data.values as Uint8Array, null, vector, first, rows);
     case Type.Binary:
       return copyStrings(state, data.valueOffsets as Int32Array, data.values as Uint8Array, null, vector, first, rows);
     case Type.Dictionary: {
       const strings = data.dictionary!.data[0];
+      if (!checkedDictionaries.has(strings)) {
+        checkUtf8(strings.valueOffsets as Int32Array, strings.values as Uint8Array, 0, strings.length);
+        checkedDictionaries.add(strings);
+      }
       return copyStrings(state, strings.valueOffsets as Int32Array, strings.values as Uint8Array, data.values as ArrayLike<number>, vector, first, rows);
     }
     case Type.Bool: {
@@ -187,6 +197,28 @@ function copyValues(state: ScanState, data: Data, vector: duckdb.Vector, first: 
       const values = data.values as unknown as { buffer: ArrayBuffer; byteOffset: number; BYTES_PER_ELEMENT: number };
       const width = values.BYTES_PER_ELEMENT * data.stride;
       return duckdb.copy_data_to_vector(vector, 0, values.buffer, values.byteOffset + first * width, rows * width);
+    }
+  }
+}
+
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
+const checkedDictionaries = new WeakSet<Data>();
+
+/**
+ * Arrow's Utf8 must be UTF-8, and DuckDB takes the bytes as they are: a bad
+ * one would travel into Parquet files whose readers then fail (parquet-wasm
+ * aborts the process). ASCII, the usual case, costs one scan of the bytes.
+ */
+function checkUtf8(offsets: Int32Array, bytes: Uint8Array, first: number, rows: number): void {
+  const end = offsets[first + rows];
+  let i = offsets[first];
+  while (i < end && bytes[i] < 0x80) i++;
+  if (i === end) return;
+  for (let r = 0; r < rows; r++) {
+    try {
+      strictUtf8.decode(bytes.subarray(offsets[first + r], offsets[first + r + 1]));
+    } catch {
+      throw new Error(`row ${first + r} of its batch: the text is not valid UTF-8`);
     }
   }
 }

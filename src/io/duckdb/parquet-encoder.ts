@@ -12,15 +12,15 @@
  */
 import { createReadStream, rmSync } from 'node:fs';
 import { Readable } from 'node:stream';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
 import type { Table } from 'apache-arrow';
 import { normalizeForParquet } from '../parquet/normalize.ts';
 import { DEFAULT_ROW_GROUP_SIZE, type ParquetWriteOptions } from '../parquet/writer-properties.ts';
-import { ConnectionError } from '../../errors.ts';
-import { canScan, scanArrow } from './arrow-scan.ts';
+import { ConnectionError, DataError } from '../../errors.ts';
+import { ARROW_SCAN_FUNCTION, canScan, scanArrow } from './arrow-scan.ts';
 import { quoteString } from './identifiers.ts';
 import { openInstance } from './session.ts';
 
@@ -86,13 +86,24 @@ async function copyToFile({ idle, instance, folder }: Encoder, table: Table, opt
   const file = join(folder, `part-${++files}.parquet`);
   const { sql, release } = scanArrow(connection, normalizeForParquet(table));
   try {
+    // Again each time: a long-running process (the console) can outlive a tmp cleaner's sweep.
+    await mkdir(folder, { recursive: true });
     await connection.run(`COPY (SELECT * FROM ${sql}) TO ${quoteString(file)} (${copyOptions(options)})`);
     return file;
   } catch (error) {
-    await rm(file, { force: true });
+    await rm(file, { force: true }).catch(() => undefined); // the folder itself may be what is wrong
+    const message = (error as Error).message;
+    if (message.includes(`${ARROW_SCAN_FUNCTION}:`)) {
+      // The table itself is at fault, not the disk.
+      throw new DataError({
+        source: 'Parquet write',
+        message: message.slice(message.indexOf(`${ARROW_SCAN_FUNCTION}:`) + ARROW_SCAN_FUNCTION.length + 2),
+        hint: 'fix the column upstream: Arrow text columns must be UTF-8',
+      });
+    }
     throw new ConnectionError({
       target: file,
-      message: `DuckDB could not write the Parquet file: ${(error as Error).message}`,
+      message: `could not write the Parquet file: ${message}`,
       hint: 'Parquet files are written to a temporary folder before they reach the lake: check its free space, or point TMPDIR at a bigger disk',
       cause: error,
     });
