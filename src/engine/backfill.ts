@@ -16,7 +16,11 @@ export interface BackfillOptions {
   readonly parallel?: number;
   /** Reuse an id (all tasks of one Cloud Run execution share it). */
   readonly id?: string;
-  /** Cloud Run fan-out: this task runs slots i where i % taskCount === taskIndex. */
+  /**
+   * Cloud Run fan-out (and `--parallel`): this task runs slots i where
+   * i % taskCount === taskIndex first, then helps with the others' from the
+   * end; each date runs once whichever task gets there first.
+   */
   readonly taskIndex?: number;
   readonly taskCount?: number;
   readonly signal?: AbortSignal;
@@ -55,11 +59,24 @@ export async function runBackfill(session: Session, options: BackfillOptions): P
     variables: options.variables ?? {},
     executionDates: slots.map((s) => s.executionDate),
   });
-  const count = Math.max(1, options.taskCount ?? 1);
-  const index = options.taskIndex ?? 0;
-  const mine = slots.filter((_, i) => i % count === index);
-  const runs = await runSlots(session, backfill, mine, options);
+  const order = taskOrder(slots, options.taskIndex ?? 0, Math.max(1, options.taskCount ?? 1));
+  const runs = await runSlots(session, backfill, order, { ...options, claim: true });
   return { backfill: await finishBackfill(session, backfill.id), runs };
+}
+
+/**
+ * The slots a task tries, in order: its own share, then everyone else's from
+ * the last one back. Tasks rarely finish together (a process starts later,
+ * months differ in size): with a fixed split the early ones sat idle while
+ * the last kept going. Taking work from the end meets the owner's own order
+ * in the middle, so they seldom reach for the same date at once (and then
+ * the run store lets one of them have it).
+ */
+export function taskOrder<T>(slots: readonly T[], index: number, count: number): T[] {
+  if (count <= 1) return [...slots];
+  const own = slots.filter((_, i) => i % count === index);
+  const others = slots.filter((_, i) => i % count !== index).reverse();
+  return [...own, ...others];
 }
 
 /** Runs again the dates whose latest run did not succeed. */
@@ -88,7 +105,10 @@ async function runSlots(
   session: Session,
   backfill: BackfillRecord,
   slots: readonly BackfillSlot[],
-  options: Pick<BackfillOptions, 'pipeline' | 'variables' | 'parallel' | 'signal' | 'sinks' | 'onEvent'>,
+  options: Pick<BackfillOptions, 'pipeline' | 'variables' | 'parallel' | 'signal' | 'sinks' | 'onEvent'> & {
+    /** Claim each date in the run store, so that tasks sharing the backfill run it once. */
+    readonly claim?: boolean;
+  },
 ): Promise<RunResult[]> {
   const results: RunResult[] = [];
   let next = 0;
@@ -99,22 +119,21 @@ async function runSlots(
       const slot = slots[next++]!;
       const connectors = session.connectors();
       try {
-        results.push(
-          await runPipeline({
-            pipeline: options.pipeline,
-            profile: session.profile.name,
-            store: session.store,
-            workspace: session.workspace,
-            connectors,
-            plan: { ...slot, trigger: 'backfill', triggerVariables: {}, dedupeKey: null },
-            variables: { ...backfill.variables, ...(options.variables ?? {}) },
-            backfillId: backfill.id,
-            alerts: session.alerts,
-            signal: options.signal,
-            sinks: options.sinks,
-            onEvent: options.onEvent,
-          }),
-        );
+        const result = await runPipeline({
+          pipeline: options.pipeline,
+          profile: session.profile.name,
+          store: session.store,
+          workspace: session.workspace,
+          connectors,
+          plan: { ...slot, trigger: 'backfill', triggerVariables: {}, dedupeKey: options.claim ? `backfill:${backfill.id}:${slot.executionDate.toISOString()}` : null },
+          variables: { ...backfill.variables, ...(options.variables ?? {}) },
+          backfillId: backfill.id,
+          alerts: session.alerts,
+          signal: options.signal,
+          sinks: options.sinks,
+          onEvent: options.onEvent,
+        });
+        if (result.status !== 'duplicate') results.push(result); // another task had this date
       } finally {
         await connectors.close();
       }

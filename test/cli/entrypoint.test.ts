@@ -97,6 +97,16 @@ describe('the Cloud Run job entrypoint', () => {
     // Whichever task finished last saw every date done and closed the backfill.
     expect((await session.store.getBackfill(backfill!.id))!.status).toBe('succeeded');
   });
+
+  it('a task whose siblings never start runs their dates too, each once', async () => {
+    const args = ['backfill', 'tiny', '--start', '2021-03-01', '--end', '2021-03-05', '--every', 'day'];
+    expect((await pipekit(args, cloudRun(0, 3, 'pipekit-tiny-bf002'))).code).toBe(0);
+    // A late sibling finds every date taken and runs none.
+    expect((await pipekit(args, cloudRun(2, 3, 'pipekit-tiny-bf002'))).code).toBe(0);
+    const runs = await session.store.listRuns({ backfillId: 'bf-pipekit-tiny-bf002' });
+    expect(runs.map((r) => r.executionDate.toISOString().slice(0, 10)).sort()).toEqual(['2021-03-01', '2021-03-02', '2021-03-03', '2021-03-04', '2021-03-05']);
+    expect((await session.store.getBackfill('bf-pipekit-tiny-bf002'))!.status).toBe('succeeded');
+  });
 });
 
 describe('pipekit backfill --parallel on a laptop', () => {
