@@ -10,6 +10,7 @@ import {
 } from '../../table/make.ts';
 import { writeInt64 } from '../../table/int64.ts';
 import { bitmapBytes } from '../../table/bitmap.ts';
+import { isUtf8 } from '../../table/utf8.ts';
 import type { ColumnType } from '../types.ts';
 import { parseBoolBytes, parseFloatBytes, parseIntBytes, parseTimestampBytes, scalar } from './scalars.ts';
 
@@ -136,26 +137,6 @@ class NumberBuilder extends Base implements ColumnBuilder {
     for (let i = 0; i < length; i++) if (values[i] === 1) bits[i >> 3] |= 1 << (i & 7);
     return boolVector(bits, length, valid);
   }
-}
-
-const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
-
-/**
- * Arrow's Utf8 must be valid UTF-8, and readers downstream trust it (a
- * Latin-1 "é" written to Parquet made parquet-wasm abort the process when the
- * file was read back). ASCII cells, the usual case, cost one byte scan.
- */
-function isUtf8(buf: Uint8Array, s: number, e: number): boolean {
-  for (let i = s; i < e; i++) {
-    if (buf[i] < 0x80) continue;
-    try {
-      strictUtf8.decode(buf.subarray(i, e));
-      return true;
-    } catch {
-      return false;
-    }
-  }
-  return true;
 }
 
 /** Utf8: bytes appended as they come, offsets per row. An empty cell is null. A cell that is not UTF-8 is a bad value. */

@@ -20,6 +20,7 @@ import {
   DuckDBTableFunction, type DuckDBConnection, type DuckDBType,
 } from '@duckdb/node-api';
 import { DateUnit, Precision, TimeUnit, Type, type Data, type DataType, type Table } from 'apache-arrow';
+import { firstNonAscii, isUtf8 } from '../../table/utf8.ts';
 
 /** The SQL name of the table function. */
 export const ARROW_SCAN_FUNCTION = 'pipekit_arrow';
@@ -201,26 +202,22 @@ function copyValues(state: ScanState, data: Data, vector: duckdb.Vector, first: 
   }
 }
 
-const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
 const checkedDictionaries = new WeakSet<Data>();
 
-/**
- * Arrow's Utf8 must be UTF-8, and DuckDB takes the bytes as they are: a bad
- * one would travel into Parquet files whose readers then fail (parquet-wasm
- * aborts the process). ASCII, the usual case, costs one scan of the bytes.
- */
+/** Throws, naming the row, when a Utf8 cell is not UTF-8 (DuckDB takes bytes as they are; see table/utf8.ts). */
 function checkUtf8(offsets: Int32Array, bytes: Uint8Array, first: number, rows: number): void {
+  // All ASCII (the usual case): one scan. Otherwise cell by cell, so a character split across two cells is caught.
   const end = offsets[first + rows];
-  let i = offsets[first];
-  while (i < end && bytes[i] < 0x80) i++;
-  if (i === end) return;
+  if (firstNonAscii(bytes, offsets[first], end) === end) return;
   for (let r = 0; r < rows; r++) {
-    try {
-      strictUtf8.decode(bytes.subarray(offsets[first + r], offsets[first + r + 1]));
-    } catch {
-      throw new Error(`row ${first + r} of its batch: the text is not valid UTF-8`);
-    }
+    if (!isUtf8(bytes, offsets[first + r], offsets[first + r + 1])) throw new Error(`row ${first + r} of its batch: the text is not valid UTF-8`);
   }
+}
+
+/** What a failed query says after the scan's own prefix, when the scan is what failed. */
+export function scanFailure(message: string): string | undefined {
+  const at = message.indexOf(`${ARROW_SCAN_FUNCTION}: `);
+  return at < 0 ? undefined : message.slice(at + ARROW_SCAN_FUNCTION.length + 2);
 }
 
 /**

@@ -20,7 +20,7 @@ import type { Table } from 'apache-arrow';
 import { normalizeForParquet } from '../parquet/normalize.ts';
 import { DEFAULT_ROW_GROUP_SIZE, type ParquetWriteOptions } from '../parquet/writer-properties.ts';
 import { ConnectionError, DataError } from '../../errors.ts';
-import { ARROW_SCAN_FUNCTION, canScan, scanArrow } from './arrow-scan.ts';
+import { canScan, scanArrow, scanFailure } from './arrow-scan.ts';
 import { quoteString } from './identifiers.ts';
 import { openInstance } from './session.ts';
 
@@ -93,14 +93,9 @@ async function copyToFile({ idle, instance, folder }: Encoder, table: Table, opt
   } catch (error) {
     await rm(file, { force: true }).catch(() => undefined); // the folder itself may be what is wrong
     const message = (error as Error).message;
-    if (message.includes(`${ARROW_SCAN_FUNCTION}:`)) {
-      // The table itself is at fault, not the disk.
-      throw new DataError({
-        source: 'Parquet write',
-        message: message.slice(message.indexOf(`${ARROW_SCAN_FUNCTION}:`) + ARROW_SCAN_FUNCTION.length + 2),
-        hint: 'fix the column upstream: Arrow text columns must be UTF-8',
-      });
-    }
+    const badData = scanFailure(message);
+    // The table itself is at fault, not the disk.
+    if (badData) throw new DataError({ source: 'Parquet write', message: badData, hint: 'fix the column upstream: Arrow text columns must be UTF-8' });
     throw new ConnectionError({
       target: file,
       message: `could not write the Parquet file: ${message}`,

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
 import { ConnectionError, NonRetriableError, PipekitError } from '../../errors.ts';
 import { DUCKDB_THREADS_ENV } from './threads.ts';
-import { ARROW_SCAN_FUNCTION } from './arrow-scan.ts';
+import { scanFailure } from './arrow-scan.ts';
 
 export interface DuckDbSession {
   readonly connection: DuckDBConnection;
@@ -107,7 +107,7 @@ function sqlError(path: string, sql: string, error: unknown): PipekitError {
     return new NonRetriableError(`${path}: ${message}\n  in: ${shown}`, {
       hint: /Catalog Error/i.test(message)
         ? 'check the table and column names (quoted identifiers are case-sensitive)'
-        : message.includes(`${ARROW_SCAN_FUNCTION}:`)
+        : scanFailure(message)
           ? 'an input table of the block is at fault, not the SQL: fix the column upstream (text columns must be UTF-8)'
           : 'fix the SQL of the block',
       cause: error,
