@@ -52,3 +52,13 @@ describe('DuckDB Parquet encoder and bad text', () => {
     expect(error.hint).toMatch(/UTF-8/);
   });
 });
+
+describe('DuckDB Parquet encoder options', () => {
+  it('only whole row group sizes and known codecs reach the COPY statement', async () => {
+    const t = tableFromArrays({ a: Int32Array.from([1]) });
+    const error = await encodeParquetWithDuckDb(t, { rowGroupSize: 1.5 }).catch((e) => e);
+    expect(error).toBeInstanceOf(RangeError);
+    expect(error.message).toMatch(/^rowGroupSize must be a positive whole number, not 1.5$/);
+    await expect(encodeParquetWithDuckDb(t, { compression: 'snappy); DROP TABLE x; --' as never })).rejects.toThrow(/compression must be one of/);
+  });
+});

@@ -82,13 +82,14 @@ export function duckDbParquetReadable(table: Table, options: ParquetWriteOptions
 
 /** Has DuckDB write `table` to a new file in the encoder's folder; returns its path. */
 async function copyToFile({ idle, instance, folder }: Encoder, table: Table, options: ParquetWriteOptions): Promise<string> {
+  const settings = copyOptions(options); // bad options are the caller's error, not the disk's
   const connection = idle.pop() ?? (await instance.connect());
   const file = join(folder, `part-${++files}.parquet`);
   const { sql, release } = scanArrow(connection, normalizeForParquet(table));
   try {
     // Again each time: a long-running process (the console) can outlive a tmp cleaner's sweep.
     await mkdir(folder, { recursive: true });
-    await connection.run(`COPY (SELECT * FROM ${sql}) TO ${quoteString(file)} (${copyOptions(options)})`);
+    await connection.run(`COPY (SELECT * FROM ${sql}) TO ${quoteString(file)} (${settings})`);
     return file;
   } catch (error) {
     await rm(file, { force: true }).catch(() => undefined); // the folder itself may be what is wrong
@@ -109,11 +110,12 @@ async function copyToFile({ idle, instance, folder }: Encoder, table: Table, opt
 }
 
 function copyOptions(options: ParquetWriteOptions): string {
-  const parts = [
-    'FORMAT PARQUET',
-    `COMPRESSION ${CODECS[options.compression ?? 'snappy']}`,
-    `ROW_GROUP_SIZE ${options.rowGroupSize ?? DEFAULT_ROW_GROUP_SIZE}`,
-  ];
+  const rowGroupSize = options.rowGroupSize ?? DEFAULT_ROW_GROUP_SIZE;
+  // Goes into the SQL text: only a positive whole number may.
+  if (!Number.isSafeInteger(rowGroupSize) || rowGroupSize < 1) throw new RangeError(`rowGroupSize must be a positive whole number, not ${rowGroupSize}`);
+  const codec = CODECS[options.compression ?? 'snappy'];
+  if (!codec) throw new RangeError(`compression must be one of ${Object.keys(CODECS).join(', ')}, not ${options.compression}`);
+  const parts = ['FORMAT PARQUET', `COMPRESSION ${codec}`, `ROW_GROUP_SIZE ${rowGroupSize}`];
   const metadata = Object.entries(options.metadata ?? {});
   if (metadata.length) parts.push(`KV_METADATA {${metadata.map(([k, v]) => `${quoteString(k)}: ${quoteString(v)}`).join(', ')}}`);
   return parts.join(', ');
