@@ -145,14 +145,18 @@ function createHttp(log?: (message: string) => void): HttpLoader {
 
 /**
  * `ctx.io` for one block attempt: the run's connectors, with the block's
- * signal passed to exports, so a cancelled or timed-out block stops its
- * Postgres COPY (rolled back) instead of finishing it in the background.
+ * signal passed on, so a cancelled or timed-out block stops its Postgres
+ * COPY and its DuckDB statement (both rolled back) instead of finishing
+ * them in the background.
  */
 export function withSignal(io: Connectors, signal: AbortSignal): Connectors {
   return {
     profile: io.profile,
     lake: () => io.lake(),
-    warehouse: () => io.warehouse(),
+    warehouse: async () => {
+      const warehouse = await io.warehouse();
+      return warehouse.withSignal?.(signal) ?? warehouse;
+    },
     get http() {
       return io.http;
     },

@@ -133,6 +133,12 @@ export interface Warehouse {
    * BigQuery only; absent on DuckDB.
    */
   loadFromUri?(uris: string | readonly string[], target: WarehouseTarget, options?: { hivePartitioning?: { sourceUriPrefix: string } }): Promise<ExportResult>;
+  /**
+   * This warehouse, with statements interrupted when `signal` aborts (a
+   * cancelled or timed-out block); the interrupted statement's transaction
+   * rolls back. DuckDB only; BigQuery jobs run to their end.
+   */
+  withSignal?(signal: AbortSignal): Warehouse;
   close(): Promise<void>;
 }
 

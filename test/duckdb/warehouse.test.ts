@@ -6,8 +6,9 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Table as ArrowTable, Type, Utf8, makeData, makeVector, tableFromArrays } from 'apache-arrow';
 import type { Table } from 'apache-arrow';
 import { createDuckDbWarehouse } from '../../src/io/duckdb/warehouse.ts';
-import { ConfigError, ConnectionError, NonRetriableError } from '../../src/errors.ts';
-import type { Warehouse } from '../../src/io/types.ts';
+import { CancelledError, ConfigError, ConnectionError, NonRetriableError } from '../../src/errors.ts';
+import type { Connectors, Warehouse } from '../../src/io/types.ts';
+import { withSignal } from '../../src/io/connectors.ts';
 import { taxiLikeTable } from '../parquet/taxi-like.ts';
 
 let folder: string;
@@ -128,6 +129,29 @@ describe('createDuckDbWarehouse', () => {
     expect(error).toBeInstanceOf(NonRetriableError);
     expect(error.message).toMatch(/column "name", row 1 of its batch: the text is not valid UTF-8/);
     expect(error.hint).toMatch(/input table .* not the SQL/);
+  });
+
+  it('a cancelled block interrupts its DuckDB statement: CancelledError, and the table it was replacing is unchanged', async () => {
+    await warehouse.export(tableFromArrays({ n: Int32Array.from([1, 2, 3]) }), { dataset: 'main', table: 'kept' });
+    const controller = new AbortController();
+    const started = Date.now();
+    const slow = warehouse.withSignal!(controller.signal).writeSql(
+      'SELECT sum(a.range) AS n FROM range(100000000) a, range(100) b',
+      {},
+      { dataset: 'main', table: 'kept', ifExists: 'replace' },
+    );
+    setTimeout(() => controller.abort(), 300);
+    const error = await slow.catch((e) => e);
+    expect(error).toBeInstanceOf(CancelledError);
+    expect(error.message).toMatch(/interrupted .* rolled back/);
+    expect(Date.now() - started).toBeLessThan(5_000);
+    expect(await count('SELECT count(*) FROM main.kept')).toBe(3);
+    // The warehouse itself stays usable, and an already-aborted signal stops work before it starts.
+    expect(await count('SELECT 41 + 1')).toBe(42);
+    await expect(warehouse.withSignal!(controller.signal).query('SELECT 1')).rejects.toBeInstanceOf(CancelledError);
+    // What a block gets as ctx.io.warehouse() is that view, bound to the block's signal.
+    const io = withSignal({ warehouse: async () => warehouse } as unknown as Connectors, controller.signal);
+    await expect((await io.warehouse()).query('SELECT 1')).rejects.toBeInstanceOf(CancelledError);
   });
 
   it('SQL errors are non-retriable and quote the statement', async () => {

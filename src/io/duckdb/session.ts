@@ -7,7 +7,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
-import { ConnectionError, NonRetriableError, PipekitError } from '../../errors.ts';
+import { CancelledError, ConnectionError, NonRetriableError, PipekitError } from '../../errors.ts';
 import { DUCKDB_THREADS_ENV } from './threads.ts';
 import { scanFailure } from './arrow-scan.ts';
 
@@ -34,8 +34,18 @@ export interface SessionConfig {
   readonly settings?: Readonly<Record<string, string>>;
 }
 
-/** Opens the database, runs `work`, and closes everything, also on failure. */
-export async function withSession<T>(config: SessionConfig, instance: DuckDBInstance | undefined, work: (session: DuckDbSession) => Promise<T>): Promise<T> {
+/**
+ * Opens the database, runs `work`, and closes everything, also on failure.
+ * When `signal` aborts, the statement running is interrupted (DuckDB rolls
+ * its transaction back) and the session ends with a CancelledError.
+ */
+export async function withSession<T>(
+  config: SessionConfig,
+  instance: DuckDBInstance | undefined,
+  work: (session: DuckDbSession) => Promise<T>,
+  signal?: AbortSignal,
+): Promise<T> {
+  if (signal?.aborted) throw cancelled(config.path);
   const db = instance ?? (await openInstance(config.path, config.settings));
   const connection = await db.connect().catch((error) => {
     if (!instance) db.closeSync();
@@ -64,9 +74,14 @@ export async function withSession<T>(config: SessionConfig, instance: DuckDBInst
       }
     },
   };
+  const interrupt = () => connection.interrupt();
+  signal?.addEventListener('abort', interrupt, { once: true });
   try {
     return await work(session);
+  } catch (error) {
+    throw signal?.aborted ? cancelled(config.path, error) : error;
   } finally {
+    signal?.removeEventListener('abort', interrupt);
     connection.closeSync();
     if (!instance) db.closeSync();
     for (const release of releases) release();
@@ -94,6 +109,10 @@ export async function openInstance(path: string, settings: Readonly<Record<strin
       cause: error,
     });
   }
+}
+
+function cancelled(path: string, cause?: unknown): CancelledError {
+  return new CancelledError(`${path}: the statement was interrupted (block cancelled or timed out); its transaction rolled back`, { cause });
 }
 
 /** DuckDB error classes that a retry cannot fix: the SQL or the data is wrong. */

@@ -56,24 +56,24 @@ export async function createDuckDbWarehouse(options: DuckDbWarehouseOptions): Pr
   let queue: Promise<unknown> = Promise.resolve();
   let closed = false;
 
-  const use = <T>(work: (session: DuckDbSession) => Promise<T>): Promise<T> => {
+  const use = <T>(work: (session: DuckDbSession) => Promise<T>, signal?: AbortSignal): Promise<T> => {
     if (closed) return Promise.reject(new Error(`${config.path}: the warehouse is closed`));
-    const run = queue.then(() => withSession(config, shared, work));
+    const run = queue.then(() => withSession(config, shared, work, signal));
     queue = run.catch(() => undefined);
     return run;
   };
 
-  return {
+  const view = (signal?: AbortSignal): Warehouse => ({
     kind: 'duckdb',
     defaultDataset: 'main',
 
-    query: (sql) => use((session) => runScript(session, sql)),
+    query: (sql) => use((session) => runScript(session, sql), signal),
 
     export: (table, target) =>
       use(async (session) => {
         const rows = await writeRelation(session, await stageTable(session, table), target, 'replace');
         return { rows, target: describeTarget(config.path, target) };
-      }),
+      }, signal),
 
     runSql: (sql, inputs, target) =>
       use(async (session) => {
@@ -81,22 +81,28 @@ export async function createDuckDbWarehouse(options: DuckDbWarehouseOptions): Pr
         if (!target) return runScript(session, text);
         if (!(await runInto(session, text, target, true))) return new Table();
         return fetchArrow(session, 'SELECT * FROM pipekit_result');
-      }),
+      }, signal),
 
     writeSql: (sql, inputs, target) =>
       use(async (session) => {
         const where = describeTarget(config.path, target);
         const rows = await runInto(session, await stageInputs(session, sql, inputs, where), target, false);
         return { rows: rows ?? 0, target: where };
-      }),
+      }, signal),
 
-    async close() {
-      closed = true;
-      await queue;
-      shared?.closeSync();
-      shared = undefined;
-    },
-  };
+    withSignal: (next) => view(next),
+
+    // A view made for one block attempt leaves the warehouse open for the rest of the run.
+    close: signal
+      ? async () => undefined
+      : async () => {
+          closed = true;
+          await queue;
+          shared?.closeSync();
+          shared = undefined;
+        },
+  });
+  return view();
 }
 
 /** Stages only the inputs the SQL names (as Mage does) and returns the SQL with their quoted names. */
