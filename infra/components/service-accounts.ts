@@ -85,41 +85,28 @@ export class ServiceAccounts extends pulumi.ComponentResource {
       new gcp.projects.IAMMember(`${name}-${id}`, { project: args.project, member, role }, child);
     }
 
-    this.jobRunnerRole = new gcp.projects.IAMCustomRole(
-      `${name}-job-runner`,
-      {
-        project: args.project,
-        roleId: `${args.prefix.replace(/-/g, '_')}_job_runner`,
-        title: 'pipekit job runner',
-        description: 'Start a pipekit Cloud Run job with overrides and read its executions',
-        permissions: [...JOB_RUNNER_PERMISSIONS],
-      },
-      child,
-    );
-
-    if (args.console) {
-      const roleId = args.prefix.replace(/-/g, '_');
-      this.consoleRunnerRole = new gcp.projects.IAMCustomRole(
-        `${name}-console-runner`,
-        {
-          project: args.project,
-          roleId: `${roleId}_console_runner`,
-          title: 'pipekit console job runner',
-          description: 'Start a pipekit Cloud Run job with overrides, read and cancel its executions',
-          permissions: [...CONSOLE_RUNNER_PERMISSIONS],
-        },
+    // Custom roles carry exactly the permissions a caller needs; `id` names both the resource and the role.
+    const customRole = (id: string, title: string, description: string, permissions: readonly string[]) =>
+      new gcp.projects.IAMCustomRole(
+        `${name}-${id}`,
+        { project: args.project, roleId: `${args.prefix}-${id}`.replace(/-/g, '_'), title, description, permissions: [...permissions] },
         child,
       );
-      this.schedulerToggleRole = new gcp.projects.IAMCustomRole(
-        `${name}-scheduler-toggle`,
-        {
-          project: args.project,
-          roleId: `${roleId}_scheduler_toggle`,
-          title: 'pipekit scheduler pause/resume',
-          description: 'Pause and resume Cloud Scheduler jobs (the console toggles pipekit triggers)',
-          permissions: [...SCHEDULER_TOGGLE_PERMISSIONS],
-        },
-        child,
+
+    this.jobRunnerRole = customRole('job-runner', 'pipekit job runner', 'Start a pipekit Cloud Run job with overrides and read its executions', JOB_RUNNER_PERMISSIONS);
+
+    if (args.console) {
+      this.consoleRunnerRole = customRole(
+        'console-runner',
+        'pipekit console job runner',
+        'Start a pipekit Cloud Run job with overrides, read and cancel its executions',
+        CONSOLE_RUNNER_PERMISSIONS,
+      );
+      this.schedulerToggleRole = customRole(
+        'scheduler-toggle',
+        'pipekit scheduler pause/resume',
+        'Pause and resume Cloud Scheduler jobs (the console toggles pipekit triggers)',
+        SCHEDULER_TOGGLE_PERMISSIONS,
       );
       new gcp.projects.IAMMember(
         `${name}-console-scheduler`,
