@@ -17,7 +17,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
 import type { Table } from 'apache-arrow';
-import { normalizeForParquet } from '../parquet/normalize.ts';
+import { normalizeForParquet, parquetReadable, writeParquet } from '../parquet/index.ts';
 import { DEFAULT_ROW_GROUP_SIZE, type ParquetWriteOptions } from '../parquet/writer-properties.ts';
 import { ConnectionError, DataError } from '../../errors.ts';
 import { canScan, scanArrow, scanFailure } from './arrow-scan.ts';
@@ -26,10 +26,10 @@ import { openInstance } from './session.ts';
 
 const CODECS = { snappy: 'snappy', zstd: 'zstd', lz4: 'lz4_raw', gzip: 'gzip', none: 'uncompressed' } as const;
 
-/** Whether DuckDB can encode `table` with `options`; if not, use parquet-wasm's writeParquet. */
-export function duckDbCanEncode(table: Table, options: ParquetWriteOptions = {}): boolean {
+/** Whether DuckDB can encode the (normalized) table with `options`; parquet-wasm writes the rest. */
+function duckDbCanEncode(normalized: Table, options: ParquetWriteOptions): boolean {
   // Turning dictionaries off is a parquet-wasm setting (throw-away staging files); DuckDB decides per column.
-  return options.dictionary !== false && canScan(normalizeForParquet(table));
+  return options.dictionary !== false && canScan(normalized);
 }
 
 interface Encoder {
@@ -50,10 +50,13 @@ let files = 0;
 /**
  * Encodes `table` as one Parquet file and returns its bytes: for files of a
  * few row groups (partitions). Calls may overlap: each gets its own
- * connection, and DuckDB runs them on its threads.
+ * connection, and DuckDB runs them on its threads. Tables DuckDB cannot
+ * take go to parquet-wasm's writeParquet.
  */
-export async function encodeParquetWithDuckDb(table: Table, options: ParquetWriteOptions = {}): Promise<Uint8Array> {
-  const file = await copyToFile(await (encoder ??= openEncoder()), table, options);
+export async function encodeParquet(table: Table, options: ParquetWriteOptions = {}): Promise<Uint8Array> {
+  const normalized = normalizeForParquet(table);
+  if (!duckDbCanEncode(normalized, options)) return writeParquet(normalized, options);
+  const file = await copyToFile(await (encoder ??= openEncoder()), normalized, options);
   try {
     return await readFile(file);
   } finally {
@@ -65,11 +68,14 @@ export async function encodeParquetWithDuckDb(table: Table, options: ParquetWrit
  * Encodes `table` as one Parquet file and streams its bytes: DuckDB writes
  * the file (row groups on all cores) into a temporary folder, which is read
  * back in chunks and removed, so a month-sized file is never in memory whole.
+ * Tables DuckDB cannot take go through parquet-wasm's streaming writer.
  */
-export function duckDbParquetReadable(table: Table, options: ParquetWriteOptions = {}): Readable {
+export function parquetFileStream(table: Table, options: ParquetWriteOptions = {}): Readable {
+  const normalized = normalizeForParquet(table);
+  if (!duckDbCanEncode(normalized, options)) return parquetReadable(normalized, options);
   return Readable.from(
     (async function* () {
-      const file = await copyToFile(await (encoder ??= openEncoder()), table, options);
+      const file = await copyToFile(await (encoder ??= openEncoder()), normalized, options);
       try {
         yield* createReadStream(file);
       } finally {
@@ -80,12 +86,12 @@ export function duckDbParquetReadable(table: Table, options: ParquetWriteOptions
   );
 }
 
-/** Has DuckDB write `table` to a new file in the encoder's folder; returns its path. */
-async function copyToFile({ idle, instance, folder }: Encoder, table: Table, options: ParquetWriteOptions): Promise<string> {
+/** Has DuckDB write `normalized` (see normalizeForParquet) to a new file in the encoder's folder; returns its path. */
+async function copyToFile({ idle, instance, folder }: Encoder, normalized: Table, options: ParquetWriteOptions): Promise<string> {
   const settings = copyOptions(options); // bad options are the caller's error, not the disk's
   const connection = idle.pop() ?? (await instance.connect());
   const file = join(folder, `part-${++files}.parquet`);
-  const { sql, release } = scanArrow(connection, normalizeForParquet(table));
+  const { sql, release } = scanArrow(connection, normalized);
   try {
     // Again each time: a long-running process (the console) can outlive a tmp cleaner's sweep.
     await mkdir(folder, { recursive: true });

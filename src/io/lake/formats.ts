@@ -8,7 +8,7 @@ import type { Table } from 'apache-arrow';
 import { ConfigError } from '../../errors.ts';
 import { decodeCsv } from '../csv/decode.ts';
 import { encodeCsv } from '../csv/encode.ts';
-import { parquetReadable, readParquetRowGroups } from '../parquet/index.ts';
+import { readParquetRowGroups } from '../parquet/index.ts';
 import type { ColumnType, ObjectStore } from '../types.ts';
 import { decodeJsonLines, encodeJsonLines } from './json-lines.ts';
 
@@ -92,13 +92,13 @@ export async function decodeObject(
   }
 }
 
-/** DuckDB's encoder when it can read the columns (see duckdb/parquet-encoder.ts), else parquet-wasm's stream. */
+/** The file's bytes from duckdb/parquet-encoder.ts (DuckDB, or parquet-wasm for what DuckDB cannot take). */
 function parquetFile(table: Table): Readable {
   return Readable.from(
     (async function* () {
       // Loaded on first use: DuckDB is a native library that reads and other formats do not need.
-      const { duckDbCanEncode, duckDbParquetReadable } = await import('../duckdb/parquet-encoder.ts');
-      yield* duckDbCanEncode(table) ? duckDbParquetReadable(table) : parquetReadable(table);
+      const { parquetFileStream } = await import('../duckdb/parquet-encoder.ts');
+      yield* parquetFileStream(table);
     })(),
     { objectMode: false },
   );

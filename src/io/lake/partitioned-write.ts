@@ -78,7 +78,7 @@ export async function writePartitioned(
   const data = table.select(dataColumns);
   const writeId = newWriteId();
   const concurrency = tuning.concurrency ?? 4;
-  const encode = await encoderFor(data, tuning);
+  const encode = await encoderFor(tuning);
 
   const written = await mapBounded(groups.values, concurrency, async (values, g) => {
     const path = values.map((v, i) => hiveSegment(columns[i], v)).join('/');
@@ -112,14 +112,12 @@ export async function writePartitioned(
   };
 }
 
-/** DuckDB's encoder when asked for and able to read the columns, else parquet-wasm's. */
-async function encoderFor(data: Table, tuning: PartitionedWriteTuning): Promise<(part: Table) => Promise<Uint8Array>> {
-  if ((tuning.encoder ?? 'duckdb') === 'duckdb') {
-    // Loaded on first use: DuckDB is a native library that lake reads and single-file writes do not need.
-    const { duckDbCanEncode, encodeParquetWithDuckDb } = await import('../duckdb/parquet-encoder.ts');
-    return async (part) => (duckDbCanEncode(part, tuning.parquet) ? encodeParquetWithDuckDb(part, tuning.parquet) : writeParquet(part, tuning.parquet));
-  }
-  return async (part) => writeParquet(part, tuning.parquet);
+/** DuckDB's encoder (which hands what it cannot take to parquet-wasm), or parquet-wasm alone when asked. */
+async function encoderFor(tuning: PartitionedWriteTuning): Promise<(part: Table) => Promise<Uint8Array>> {
+  if ((tuning.encoder ?? 'duckdb') === 'wasm') return async (part) => writeParquet(part, tuning.parquet);
+  // Loaded on first use: DuckDB is a native library that lake reads do not need.
+  const { encodeParquet } = await import('../duckdb/parquet-encoder.ts');
+  return (part) => encodeParquet(part, tuning.parquet);
 }
 
 /** Deletes what the new manifests no longer name, among the files present before this write. */
