@@ -129,6 +129,7 @@ async function runSlots(
           variables: { ...backfill.variables, ...(options.variables ?? {}) },
           backfillId: backfill.id,
           alerts: session.alerts,
+          reconcile: (holder) => session.reconciler.reconcileRun(holder),
           signal: options.signal,
           sinks: options.sinks,
           onEvent: options.onEvent,

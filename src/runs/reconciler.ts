@@ -36,6 +36,8 @@ export interface ReconcileReport {
 export class Reconciler {
   private readonly host: string;
   private executions: CloudExecutions | undefined;
+  private pass: Promise<void> | undefined;
+  private lastPass = 0;
 
   constructor(private readonly options: ReconcilerOptions) {
     this.host = options.host ?? hostname();
@@ -52,21 +54,50 @@ export class Reconciler {
       } catch (error) {
         const why = describeError(error);
         unknown.push({ run, why });
-        (this.options.log ?? ((m: string) => process.stderr.write(`${m}\n`)))(`pipekit: could not check run ${run.id}: ${why}`);
+        this.report(`pipekit: could not check run ${run.id}: ${why}`);
       }
     }
     return { ended, unknown };
   }
 
+  /**
+   * A pass, unless one ended less than `ms` ago or is under way (then that
+   * one is awaited): the console's pages poll runs every few seconds.
+   * Never throws: a failed pass is reported and the reader goes on.
+   */
+  async reconcileAtMostEvery(ms: number): Promise<void> {
+    if (this.pass) return this.pass;
+    if (Date.now() - this.lastPass < ms) return;
+    this.pass = this.reconcile()
+      .then(() => undefined)
+      .catch((error) => this.report(`pipekit: reconciling runs failed: ${describeError(error)}`))
+      .finally(() => {
+        this.lastPass = Date.now();
+        this.pass = undefined;
+      });
+    return this.pass;
+  }
+
   /** Checks one run (the one holding a tick a new run wants); true when it was dead and is now ended. */
   async reconcileRun(run: RunRecord): Promise<boolean> {
     if (run.status !== 'queued' && run.status !== 'running') return false;
-    const dead = await this.verdict(run, new Map());
-    return dead !== null && (await this.end(run, dead));
+    try {
+      const dead = await this.verdict(run, new Map());
+      return dead !== null && (await this.end(run, dead));
+    } catch (error) {
+      // Unknown is not dead: the run keeps its tick.
+      this.report(`pipekit: could not check run ${run.id}: ${describeError(error)}`);
+      return false;
+    }
   }
 
   async close(): Promise<void> {
+    await this.pass;
     await this.executions?.close();
+  }
+
+  private report(message: string): void {
+    (this.options.log ?? ((m: string) => process.stderr.write(`${m}\n`)))(message);
   }
 
   /** Why the run is dead, or null while its owner lives (or cannot be judged from here). */
@@ -74,6 +105,8 @@ export class Reconciler {
     const owner = run.owner;
     if (!owner) return null;
     if (owner.cloudExecution !== null) {
+      // A bare execution id (CLOUD_RUN_JOB or the project unknown) cannot be looked up.
+      if (!owner.cloudExecution.startsWith('projects/')) return null;
       const executions = this.cloud();
       if (!executions) return null;
       const key = `${owner.cloudExecution}#${owner.cloudTaskIndex ?? 0}`;

@@ -7,7 +7,7 @@ import type { Session } from '../../engine/session.ts';
 import { parseDateArg } from '../../time/backfill-range.ts';
 import { formatRows, formatSeconds, statusText, table } from '../format.ts';
 import { cancelOnSignals, runOutput } from '../run-output.ts';
-import { collect, withSession, type GlobalOptions } from '../session-command.ts';
+import { collect, reconcileBeforeReading, withSession, type GlobalOptions } from '../session-command.ts';
 
 interface RunFlags extends GlobalOptions {
   block?: string;
@@ -43,6 +43,7 @@ async function runOne(session: Session, name: string, flags: RunFlags): Promise<
     trigger: flags.trigger,
     executionDate: flags.executionDate ? parseDateArg(flags.executionDate) : undefined,
   });
+  await reconcileBeforeReading(session);
   const output = runOutput(session.store, pipeline, { blocks: flags.block ? [flags.block] : undefined, quiet: flags.quiet });
   const cancel = cancelOnSignals();
   const connectors = session.connectors();
@@ -62,6 +63,7 @@ async function runOne(session: Session, name: string, flags: RunFlags): Promise<
       sinks: output.sinks,
       onEvent: output.onEvent,
       alerts: session.alerts,
+      reconcile: (holder) => session.reconciler.reconcileRun(holder),
     });
   } finally {
     output.stop();
@@ -75,7 +77,7 @@ async function runOne(session: Session, name: string, flags: RunFlags): Promise<
 
 function printSummary(result: RunResult): void {
   if (result.status === 'duplicate') {
-    process.stdout.write('this trigger tick already has a run: nothing to do\n');
+    process.stdout.write('this trigger tick already has a run that is running or succeeded: nothing to do\n');
     return;
   }
   const run = result.run!;
