@@ -11,7 +11,7 @@ import { parseDuration } from '../project/duration.ts';
 import { NotFoundError } from '../errors.ts';
 import { createPostgresRunStore } from '../runs/postgres-store.ts';
 import type { RunStore } from '../runs/store.ts';
-import { createCloudExecutions } from '../runs/cloud-executions.ts';
+import { createCloudExecutions } from '../cloud/executions.ts';
 import { Reconciler } from '../runs/reconciler.ts';
 import { Workspace } from './workspace.ts';
 

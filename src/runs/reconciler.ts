@@ -1,7 +1,7 @@
 import { hostname } from 'node:os';
 import { notifyRunFinished, type RunAlertOptions } from '../alerts/slack.ts';
 import { describeError } from '../errors.ts';
-import type { CloudExecutions, AttemptEnd, TaskState } from './cloud-executions.ts';
+import type { CloudExecutions, AttemptEnd, TaskState } from '../cloud/executions.ts';
 import type { RunRecord } from './model.ts';
 import { isProcessAlive } from './process-identity.ts';
 import type { DeadRun, RunStore } from './store.ts';
