@@ -100,7 +100,16 @@ export class Reconciler {
     (this.options.log ?? ((m: string) => process.stderr.write(`${m}\n`)))(message);
   }
 
-  /** Why the run is dead, or null while its owner lives (or cannot be judged from here). */
+  /** Why the run is dead, or null while its owner lives (or cannot be judged from here); throws when the Run API cannot be asked. */
+  deadReason(run: RunRecord): Promise<DeadRun | null> {
+    return this.verdict(run, new Map());
+  }
+
+  /** Ends the run as `dead` if it is still at its attempt and unfinished, and sends its alert; true for exactly one caller. */
+  endRun(run: RunRecord, dead: DeadRun): Promise<boolean> {
+    return this.end(run, dead);
+  }
+
   private async verdict(run: RunRecord, tasks: Map<string, Promise<TaskState>>): Promise<DeadRun | null> {
     const owner = run.owner;
     if (!owner) return null;

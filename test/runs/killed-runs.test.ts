@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { existsSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -7,9 +7,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runArgs } from '../../src/cloud/job-args.ts';
 import { createCloudRunLauncher } from '../../src/cloud/job-launcher.ts';
 import { openSession, type Session } from '../../src/engine/session.ts';
-import type { RunRecord } from '../../src/runs/model.ts';
 import { createTestDatabase, type TestDatabase } from '../support/postgres.ts';
-import { createTestProject, REPO_ROOT, type TestProject } from '../support/project.ts';
+import { spawnPipekit, runWithBlockRunning } from '../support/cli-process.ts';
+import { createTestProject, type TestProject } from '../support/project.ts';
 import { startRunApiFake, type RunApiFake, type TaskAttemptStart } from '../support/run-api-fake.ts';
 
 /**
@@ -78,30 +78,10 @@ afterAll(async () => {
 const hold = () => writeFileSync(join(project.root, 'hold'), '');
 const release = () => rmSync(join(project.root, 'hold'), { force: true });
 
-function pipekit(args: string[], env: Record<string, string> = {}): { child: ChildProcess; done: Promise<{ code: number | null; stdout: string; stderr: string }> } {
-  const child = spawn(process.execPath, ['bin/pipekit.js', ...args], {
-    cwd: REPO_ROOT,
-    env: { ...process.env, PIPEKIT_PROJECT: project.root, PIPEKIT_PROFILE: 'test', PIPEKIT_RUN_API_ENDPOINT: fake.url, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  children.push(child);
-  let stdout = '';
-  let stderr = '';
-  child.stdout!.on('data', (c) => (stdout += c));
-  child.stderr!.on('data', (c) => (stderr += c));
-  const done = new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => child.on('close', (code) => resolve({ code, stdout, stderr })));
-  return { child, done };
-}
+const pipekit = (args: string[], env: Record<string, string> = {}) =>
+  spawnPipekit(args, { PIPEKIT_PROJECT: project.root, PIPEKIT_PROFILE: 'test', PIPEKIT_RUN_API_ENDPOINT: fake.url, ...env }, children);
 
-/** Waits until the run for `date` has its `hold` block running. */
-async function runHolding(date: string): Promise<RunRecord> {
-  for (let i = 0; i < 600; i++) {
-    const run = (await session.store.listRuns({ pipeline: 'held', limit: 50 })).find((r) => r.executionDate.toISOString().startsWith(date));
-    if (run?.status === 'running' && (await session.store.getBlockRuns(run.id)).some((b) => b.block === 'hold' && b.status === 'running')) return run;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`no run for ${date} reached the hold block`);
-}
+const runHolding = (date: string) => runWithBlockRunning(session.store, 'held', date, 'hold');
 
 describe('a run killed with SIGKILL on a laptop', () => {
   it('is failed with the reason by one reconcile pass, alerted once, and a rerun of the tick completes it as attempt 2', async () => {
