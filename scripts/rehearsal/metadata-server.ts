@@ -25,6 +25,7 @@ export async function startMetadataServer(project: string, account: string): Pro
     switch (path.replace(/\/$/, '')) {
       case '':
       case '/computeMetadata/v1':
+      case '/computeMetadata/v1/instance':
         return send(200, '');
       case '/computeMetadata/v1/project/project-id':
         return send(200, project);
