@@ -146,13 +146,16 @@ function createHttp(log?: (message: string) => void): HttpLoader {
 /**
  * `ctx.io` for one block attempt: the run's connectors, with the block's
  * signal passed on, so a cancelled or timed-out block stops its Postgres
- * COPY and its DuckDB statement (both rolled back) instead of finishing
- * them in the background.
+ * COPY and its DuckDB statement (both rolled back), its lake writes and its
+ * downloads instead of finishing them in the background.
  */
 export function withSignal(io: Connectors, signal: AbortSignal): Connectors {
   return {
     profile: io.profile,
-    lake: () => io.lake(),
+    lake: async () => {
+      const lake = await io.lake();
+      return lake.withSignal?.(signal) ?? lake;
+    },
     warehouse: async () => {
       const warehouse = await io.warehouse();
       return warehouse.withSignal?.(signal) ?? warehouse;

@@ -13,12 +13,13 @@ import { writePartitioned } from './partitioned-write.ts';
 import type { PartitionedWriteTuning } from './partitioned-write.ts';
 
 export interface LakeOptions {
-  /** Tuning of partitioned writes (parallelism, Parquet compression). */
+  /** Tuning of partitioned writes (parallelism, Parquet compression); its `signal` stops every write. */
   readonly partitioned?: PartitionedWriteTuning;
 }
 
 /** A Lake over `store`. */
 export function createLake(store: ObjectStore, options: LakeOptions = {}): Lake {
+  const signal = options.partitioned?.signal;
   return {
     uri: store.uri,
     store,
@@ -26,7 +27,10 @@ export function createLake(store: ObjectStore, options: LakeOptions = {}): Lake 
     async write(table: Table, key: string) {
       checkKey(key, store.uri);
       const format = formatOf(key, store.uri);
-      await store.write(key, encodeTable(table, format), { contentType: CONTENT_TYPES[format] });
+      // Leftovers of a writer of this folder that was killed.
+      await store.sweep?.(key.includes('/') ? key.slice(0, key.lastIndexOf('/')) : '', { recursive: false });
+      signal?.throwIfAborted();
+      await store.write(key, encodeTable(table, format, signal), { contentType: CONTENT_TYPES[format], signal });
       return { rows: table.numRows, target: store.url(key) };
     },
 
@@ -38,6 +42,8 @@ export function createLake(store: ObjectStore, options: LakeOptions = {}): Lake 
     writePartitioned: (table, prefix, writeOptions) => writePartitioned(store, table, prefix, writeOptions, options.partitioned),
 
     readPartitioned: (prefix, readOptions) => readPartitioned(store, prefix, readOptions),
+
+    withSignal: (next) => createLake(store, { ...options, partitioned: { ...options.partitioned, signal: next } }),
   };
 }
 
