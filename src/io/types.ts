@@ -34,6 +34,12 @@ export interface PostgresExportOptions {
   readonly ifExists?: IfExists;
   /** Stops the export (rolled back). Inside a block, `ctx.io` passes the block's signal for you. */
   readonly signal?: AbortSignal;
+  /**
+   * `clean` (default, as Mage's exporter): names lower-cased and cleaned —
+   * `VendorID` → `vendorid`, `Trip Distance` → `trip_distance`, `Unnamed: 0` →
+   * `unnamed__0`, reserved words prefixed (`order` → `_order`). `keep`: exactly as in the table.
+   */
+  readonly columnNames?: 'clean' | 'keep';
 }
 
 export interface PostgresConnector {
