@@ -32,8 +32,6 @@ export interface PostgresExportOptions {
   readonly table: string;
   /** Default `replace`: the table's rows are swapped atomically; a failed export leaves the old rows. */
   readonly ifExists?: IfExists;
-  /** Stops the export (rolled back). Inside a block, `ctx.io` passes the block's signal for you. */
-  readonly signal?: AbortSignal;
   /**
    * `clean` (default, as Mage's exporter): names lower-cased and cleaned —
    * `VendorID` → `vendorid`, `Trip Distance` → `trip_distance`, `Unnamed: 0` →
@@ -42,7 +40,17 @@ export interface PostgresExportOptions {
   readonly columnNames?: 'clean' | 'keep';
 }
 
-export interface PostgresConnector {
+/**
+ * The one way a cancellation reaches a connector: a view of it whose work
+ * stops when `signal` aborts. Inside a block, `ctx.io` hands out views bound
+ * to the block's signal (cancel or timeout); outside, call it yourself.
+ */
+export interface Cancellable<Self> {
+  withSignal(signal: AbortSignal): Self;
+}
+
+/** `withSignal`: an export stops (rolled back); a query or statement not yet started does not start. */
+export interface PostgresConnector extends Cancellable<PostgresConnector> {
   /** Runs a query and returns its rows as an Arrow table. */
   query(sql: string, params?: readonly unknown[]): Promise<Table>;
   /** Runs a statement that returns nothing useful (DDL, DML). */
@@ -126,7 +134,8 @@ export interface WarehouseTarget {
   readonly ifExists?: IfExists;
 }
 
-export interface Warehouse {
+/** `withSignal`: DuckDB interrupts the running statement (its transaction rolls back); BigQuery jobs run to their end. */
+export interface Warehouse extends Cancellable<Warehouse> {
   readonly kind: 'duckdb' | 'bigquery';
   /**
    * Where a SQL block's table goes when the block names none: DuckDB's
@@ -153,12 +162,6 @@ export interface Warehouse {
    * BigQuery only; absent on DuckDB.
    */
   loadFromUri?(uris: string | readonly string[], target: WarehouseTarget, options?: { hivePartitioning?: { sourceUriPrefix: string } }): Promise<ExportResult>;
-  /**
-   * This warehouse, with statements interrupted when `signal` aborts (a
-   * cancelled or timed-out block); the interrupted statement's transaction
-   * rolls back. DuckDB only; BigQuery jobs run to their end.
-   */
-  withSignal?(signal: AbortSignal): Warehouse;
   close(): Promise<void>;
 }
 
