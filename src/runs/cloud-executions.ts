@@ -1,5 +1,5 @@
 import { ExecutionsClient, TasksClient, protos } from '@google-cloud/run';
-import { gaxClientOptions } from '../console/cloud/job-launcher.ts';
+import { gaxClientOptions } from '../cloud/job-launcher.ts';
 import { ConnectionError } from '../errors.ts';
 
 type ITask = protos.google.cloud.run.v2.ITask;
