@@ -3,7 +3,7 @@ import { dirname } from 'node:path';
 import { Table } from 'apache-arrow';
 import { notifyRunFinished, type RunAlertOptions } from '../alerts/slack.ts';
 import type { BlockDefinition } from '../blocks/define.ts';
-import { CancelledError, ConfigError, describeError, NotFoundError } from '../errors.ts';
+import { CancelledError, describeError, NotFoundError } from '../errors.ts';
 import type { Connectors } from '../io/types.ts';
 import { RunLogger, type LogSink } from '../log/logger.ts';
 import { downstreamOf, topologicalOrder } from '../project/dag.ts';
@@ -13,6 +13,7 @@ import { currentOwner } from '../runs/owner.ts';
 import type { RunStore } from '../runs/store.ts';
 import { executeAttempt } from './execute-block.ts';
 import { loadBlockModule } from './load-block.ts';
+import { resumeSource } from './resume.ts';
 import { nextRetryDelay, sleep } from './retry.ts';
 import type { RunPlan } from './run-plan.ts';
 import { resolveVariables, runtimeValues } from './variables.ts';
@@ -80,10 +81,10 @@ export async function runPipeline(options: RunPipelineOptions): Promise<RunResul
   const reused = new Map<string, { runId: string; outputUri: string }>();
   let runVariables = options.variables ?? {};
   let effectivePlan = plan;
+  let resumedFrom: string | null = null;
   if (options.resumeFrom) {
-    const previous = await store.getRun(options.resumeFrom);
-    if (!previous) throw new NotFoundError(`run ${options.resumeFrom} is not in the run store`, { hint: 'list runs with: pipekit runs ' + pipeline.name });
-    if (previous.pipeline !== pipeline.name) throw new ConfigError({ file: pipeline.file, message: `run ${previous.id} belongs to pipeline ${previous.pipeline}` });
+    const previous = await resumeSource(store, options.resumeFrom, pipeline);
+    resumedFrom = previous.id;
     effectivePlan = { ...plan, executionDate: previous.executionDate, intervalStart: previous.intervalStart, intervalEnd: previous.intervalEnd, trigger: previous.trigger, dedupeKey: null };
     runVariables = { ...previous.variables, ...runVariables };
     for (const b of await store.getBlockRuns(previous.id)) {
@@ -113,7 +114,7 @@ export async function runPipeline(options: RunPipelineOptions): Promise<RunResul
     profile: options.profile,
     variables: runVariables,
     backfillId: options.backfillId ?? null,
-    resumedFrom: options.resumeFrom ?? null,
+    resumedFrom,
     dedupeKey: effectivePlan.dedupeKey,
     owner: options.owner ?? currentOwner(options.env ?? process.env),
   };

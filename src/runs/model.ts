@@ -95,5 +95,7 @@ export interface RunFilter {
   readonly pipeline?: string;
   readonly status?: RunStatus;
   readonly backfillId?: string;
+  /** Runs that resumed this run. */
+  readonly resumedFrom?: string;
   readonly limit?: number;
 }

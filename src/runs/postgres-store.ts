@@ -216,6 +216,7 @@ class PostgresRunStore implements RunStore {
     if (filter.pipeline) where.push(`pipeline = $${values.push(filter.pipeline)}`);
     if (filter.status) where.push(`status = $${values.push(filter.status)}`);
     if (filter.backfillId) where.push(`backfill_id = $${values.push(filter.backfillId)}`);
+    if (filter.resumedFrom) where.push(`resumed_from = $${values.push(filter.resumedFrom)}`);
     const limit = Math.min(Math.max(filter.limit ?? 50, 1), 10_000);
     const { rows } = await this.query(
       `SELECT * FROM pipekit.runs ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
