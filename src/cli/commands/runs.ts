@@ -34,7 +34,7 @@ export function registerRuns(program: Command): void {
         process.stdout.write(
           `${table(
             ['run', 'pipeline', 'trigger', 'execution date', 'status', 'time', 'rows'],
-            runs.map((r) => [r.id, r.pipeline, r.trigger, formatDate(r.executionDate), statusText(r.status), formatSeconds(r.startedAt, r.finishedAt), formatRows(rows.get(r.id))]),
+            runs.map((r) => [r.id, r.pipeline, r.trigger, formatDate(r.executionDate), statusText(r.status) + (r.attempt > 1 ? ` (attempt ${r.attempt})` : ''), formatSeconds(r.startedAt, r.finishedAt), formatRows(rows.get(r.id))]),
           )}\n`,
         );
         return 0;
