@@ -13,6 +13,11 @@ export interface ReconcilerOptions {
   /** The Run API, for runs owned by Cloud Run tasks; made on first need when a factory. */
   readonly executions?: CloudExecutions | (() => CloudExecutions);
   readonly host?: string;
+  /**
+   * Whether processes of this host can be judged (default: not on Cloud Run,
+   * where every container may call itself the same host and pids mean nothing across them).
+   */
+  readonly judgeLocalProcesses?: boolean;
   /** Where a run that could not be checked is reported (default stderr). */
   readonly log?: (message: string) => void;
 }
@@ -39,8 +44,11 @@ export class Reconciler {
   private pass: Promise<void> | undefined;
   private lastPass = 0;
 
+  private readonly judgeLocal: boolean;
+
   constructor(private readonly options: ReconcilerOptions) {
     this.host = options.host ?? hostname();
+    this.judgeLocal = options.judgeLocalProcesses ?? !(process.env.K_SERVICE || process.env.CLOUD_RUN_JOB);
   }
 
   async reconcile(): Promise<ReconcileReport> {
@@ -122,7 +130,7 @@ export class Reconciler {
       if (!tasks.has(key)) tasks.set(key, executions.task(owner.cloudExecution, owner.cloudTaskIndex ?? 0));
       return cloudVerdict(run, await tasks.get(key)!);
     }
-    if (owner.host !== this.host) return null;
+    if (owner.host !== this.host || !this.judgeLocal) return null;
     if (owner.pid === process.pid || isProcessAlive(owner.pid, owner.processStart)) return null;
     return {
       status: 'failed',
