@@ -47,6 +47,11 @@ export function schedulerNameFor(jobName: string, trigger: string): string {
   return `${jobName}-${trigger.replace(/[^A-Za-z0-9_-]+/g, '-')}`;
 }
 
+/** The one-off Cloud Run job that makes the Filestore workspace writable (infra runs it on create). */
+export function workspaceInitJobNameFor(prefix: string): string {
+  return jobNameFor(prefix, 'workspace-init');
+}
+
 /** The Cloud Run console service. */
 export function consoleServiceNameFor(prefix: string): string {
   return jobNameFor(prefix, 'console');
