@@ -161,6 +161,7 @@ export function deployPipekit(config: InfraConfig, pipelines: readonly PipelineS
     project,
     region,
     dbHost: database.privateIp,
+    dbServerCa: database.serverCa,
     dbUser: config.dbUser,
     dbPasswordSecret: secrets.dbPasswordSecretId,
     taxiDatabase: config.taxiDatabase,

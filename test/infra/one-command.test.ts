@@ -6,7 +6,7 @@ import { imageSourcePaths, parseBuildOutput } from '../../infra/components/image
 import { sourceFiles, sourceHash } from '../../infra/components/source-files.ts';
 import { REPO_ROOT } from '../../infra/pipelines-source.ts';
 import { importGraph } from '../structure/import-graph.ts';
-import { BUILT_IMAGE, BUILT_INIT_IMAGE, PROJECT, REGION, deployStack, makePipelinesDir, resolve, taxiPipelineYaml, type DeployedStack, type RecordedResource } from './harness.ts';
+import { BUILT_IMAGE, BUILT_INIT_IMAGE, SERVER_CA_PEM, PROJECT, REGION, deployStack, makePipelinesDir, resolve, taxiPipelineYaml, type DeployedStack, type RecordedResource } from './harness.ts';
 
 /**
  * `pulumi up` with no pipekit:image, on a fresh project: the stack builds the
@@ -154,6 +154,22 @@ describe('defect 5: alerts and links reach the cloud', () => {
     const ioConfig = readFileSync(join(REPO_ROOT, 'pipelines', 'io_config.yaml'), 'utf8');
     expect(ioConfig).toMatch(/ALERT_WEBHOOK_URL: .*env_var\('PIPEKIT_ALERT_WEBHOOK'/);
     expect(ioConfig).toMatch(/CONSOLE_URL: .*env_var\('PIPEKIT_CONSOLE_URL'/);
+  });
+});
+
+describe('defect 7: the Cloud SQL server certificate is verified, and only used grants exist', () => {
+  it('gives jobs and console verify-ca with the instance\'s server CA', () => {
+    for (const workload of [...pipelineJobs(), stack.one('gcp:cloudrunv2/service:Service')]) {
+      expect(envOf(workload)).toMatchObject({ PIPEKIT_DB_SSLMODE: 'verify-ca', PIPEKIT_DB_SERVER_CA: `${SERVER_CA_PEM}\n` });
+    }
+  });
+
+  it('grants roles/cloudsql.client to no one (private IP and a password need no connector)', () => {
+    expect(stack.resources.filter((r) => r.inputs.role === 'roles/cloudsql.client')).toEqual([]);
+  });
+
+  it('the cloud profile passes the CA to the client', () => {
+    expect(readFileSync(join(REPO_ROOT, 'pipelines', 'io_config.yaml'), 'utf8')).toMatch(/POSTGRES_SSL_CA: .*env_var\('PIPEKIT_DB_SERVER_CA'/);
   });
 });
 

@@ -1,6 +1,7 @@
 import pg from 'pg';
 import type { IoProfile } from '../../config/io-profile.ts';
 import { ConnectionError, isPipekitError } from '../../errors.ts';
+import { postgresTls } from './tls.ts';
 
 /** Where a profile's Postgres is, for messages: `user@host:port/db` (never the password). */
 export interface PostgresTarget {
@@ -30,7 +31,8 @@ export function postgresTarget(profile: IoProfile): PostgresTarget {
  * A `pg` pool for a profile. A host starting with `/` is a Unix socket folder
  * (Cloud SQL mounts `/cloudsql/project:region:instance` in Cloud Run).
  * POSTGRES_SSLMODE: `disable` (default), `require` (encrypted, certificate not
- * checked — what libpq's `require` means), `verify-ca`/`verify-full`.
+ * checked — what libpq's `require` means), `verify-ca`/`verify-full` against
+ * POSTGRES_SSL_CA (see tls.ts).
  */
 export function createPool(profile: IoProfile, options: { max?: number } = {}): pg.Pool {
   const target = postgresTarget(profile);
@@ -42,7 +44,7 @@ export function createPool(profile: IoProfile, options: { max?: number } = {}): 
     password: profile.get('POSTGRES_PASSWORD') ?? '',
     database: target.database,
     connectionTimeoutMillis: profile.int('POSTGRES_CONNECT_TIMEOUT', 10) * 1000,
-    ssl: sslmode === 'disable' || sslmode === 'allow' || sslmode === 'prefer' ? false : { rejectUnauthorized: sslmode.startsWith('verify') },
+    ssl: postgresTls(sslmode, profile.get('POSTGRES_SSL_CA'), { file: profile.file, profile: profile.name }),
     max: options.max ?? 4,
     keepAlive: true,
     application_name: 'pipekit',
