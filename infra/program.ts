@@ -83,7 +83,8 @@ export function deployPipekit(config: InfraConfig, pipelines: readonly PipelineS
     },
     afterApis,
   );
-  const afterPeering = { dependsOn: [services, network.privateServicesConnection] };
+  // Cloud SQL and Filestore come after the peering, and go before it (and the subnet) on destroy.
+  const afterPeering = { dependsOn: [services, network.privateServicesConnection, network.teardown] };
   const database = new Database(
     `${prefix}-db`,
     {
@@ -155,8 +156,9 @@ export function deployPipekit(config: InfraConfig, pipelines: readonly PipelineS
     apiTokenSecret: secrets.apiTokenSecretId,
   };
 
-  // Workloads start only once their secrets have a version and the databases exist.
-  const afterData = { dependsOn: [services, database, filestore, ...secrets.versions] };
+  // Workloads start only once their secrets have a version and the databases exist, and on
+  // destroy they go before the network teardown (they egress through the subnet).
+  const afterData = { dependsOn: [services, database, filestore, network.teardown, ...secrets.versions] };
   const runtime: RuntimeContractArgs = {
     project,
     region,

@@ -37,7 +37,7 @@ describe('the image is built inside pulumi up', () => {
   });
 
   it('runs Cloud Build as the build account, tagging by source hash, once the API, repository and grants exist', () => {
-    const build = stack.one('command:local:Command');
+    const build = stack.one('command:local:Command', 'pipekit-image-build-cloud-build');
     const hash = /source-([0-9a-f]{16})/.exec(stack.one('gcp:storage/bucketObject:BucketObject', 'pipekit-image-build-source').inputs.name)![1];
     expect(build.inputs.create).toMatch(/--import tsx infra\/build\/build-image\.ts$/);
     expect(build.inputs.environment).toMatchObject({
