@@ -61,6 +61,7 @@ export interface PipekitStackOutputs {
  */
 export function deployPipekit(config: InfraConfig, pipelines: readonly PipelineSpec[]): PipekitStackOutputs {
   const { project, region, prefix } = config;
+  checkBucketsAgainstTriggers(config, pipelines);
 
   const services = new ProjectServices(`${prefix}-services`, {
     project,
@@ -271,6 +272,28 @@ export function deployPipekit(config: InfraConfig, pipelines: readonly PipelineS
   return outputs;
 }
 
+/**
+ * Config that only the pipelines can prove wrong, checked before any resource
+ * is declared: a bucket the stack uploads code to must not be one a `gcs:`
+ * trigger watches, or every deployment would start pipelines.
+ */
+function checkBucketsAgainstTriggers(config: InfraConfig, pipelines: readonly PipelineSpec[]): void {
+  const watched = watchedBuckets(pipelines);
+  const uploads: [string, string, boolean][] = [
+    ['pipekit:functionsSourceBucket', config.functionsSourceBucket, config.functions],
+    ['pipekit:buildBucket', config.buildBucket, true],
+  ];
+  for (const [key, bucket, used] of uploads) {
+    if (!used || !watched.includes(bucket)) continue;
+    throw new ConfigError({
+      file: `Pulumi.${pulumi.getStack()}.yaml`,
+      key,
+      message: `${bucket} is also watched by a gcs trigger: every deployment would start pipelines`,
+      hint: `set ${key} to a bucket no pipeline watches`,
+    });
+  }
+}
+
 /** Every bucket a `gcs:` trigger watches, sorted, once. */
 function watchedBuckets(pipelines: readonly PipelineSpec[]): string[] {
   return [...new Set(pipelines.flatMap((p) => p.triggers.flatMap((t) => (t.type === 'gcs' ? [t.bucket] : []))))].sort();
@@ -288,14 +311,6 @@ function resolveImages(
 ): { image: pulumi.Output<string>; initImage?: pulumi.Output<string> } {
   if (config.image) {
     return { image: pulumi.output(config.image), initImage: config.workspaceInitImage ? pulumi.output(config.workspaceInitImage) : undefined };
-  }
-  if (watchedBuckets(pipelines).includes(config.buildBucket)) {
-    throw new ConfigError({
-      file: `Pulumi.${pulumi.getStack()}.yaml`,
-      key: 'pipekit:buildBucket',
-      message: `${config.buildBucket} is also watched by a gcs trigger: every build would start pipelines`,
-      hint: 'set pipekit:buildBucket to a bucket no pipeline watches',
-    });
   }
   const build = new ImageBuild(
     `${config.prefix}-image-build`,
@@ -338,14 +353,6 @@ function deployFunctions(
     return;
   }
   const { gcsBuckets } = deps;
-  if (gcsBuckets.includes(config.functionsSourceBucket)) {
-    throw new ConfigError({
-      file: `Pulumi.${pulumi.getStack()}.yaml`,
-      key: 'pipekit:functionsSourceBucket',
-      message: `${config.functionsSourceBucket} is also watched by a gcs trigger: every deployment would start pipelines`,
-      hint: 'set pipekit:functionsSourceBucket to a bucket no pipeline watches',
-    });
-  }
   const afterApis = { dependsOn: [deps.services] };
   const source = new FunctionSource(
     `${prefix}-fn-source`,

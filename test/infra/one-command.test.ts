@@ -186,3 +186,14 @@ describe('APIs are enabled before first use', () => {
     expect(late.map((r) => `${r.type} ${r.name}`)).toEqual([]);
   });
 });
+
+describe('bad config fails before any resource is created, naming the key and the fix', () => {
+  it.each([
+    ['buildBucket', { buildBucket: 'raw-drop' }, /pipekit:buildBucket.*raw-drop is also watched by a gcs trigger/],
+    ['functionsSourceBucket', { functionsSourceBucket: 'raw-drop' }, /pipekit:functionsSourceBucket.*watched/],
+    ['image', { image: `us-central1-docker.pkg.dev/p/pipekit/pipekit@sha256:${'0'.repeat(64)}` }, /pipekit:image.*placeholder/],
+  ])('%s', async (_key, config, message) => {
+    const dir = makePipelinesDir({ green_taxi: taxiPipelineYaml('green_taxi', '  - { name: on_upload, gcs: { bucket: raw-drop, prefix: green/ } }') });
+    await expect(deployStack(dir, config)).rejects.toThrow(message);
+  });
+});
