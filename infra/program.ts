@@ -163,6 +163,7 @@ export function deployPipekit(config: InfraConfig, pipelines: readonly PipelineS
   const runtime: RuntimeContractArgs = {
     project,
     region,
+    schedulerRegion: config.schedulerRegion,
     dbHost: database.privateIp,
     dbServerCa: database.serverCa,
     dbUser: config.dbUser,
@@ -207,11 +208,6 @@ export function deployPipekit(config: InfraConfig, pipelines: readonly PipelineS
 
   // The console first: the jobs link their alerts to it.
   if (config.console) {
-    if (config.schedulerRegion !== region) {
-      pulumi.log.warn(
-        `pipekit:schedulerRegion (${config.schedulerRegion}) differs from gcp:region (${region}): the console pauses and resumes Cloud Scheduler jobs in PIPEKIT_REGION, so its trigger toggles will not find them.`,
-      );
-    }
     const consoleService = new ConsoleService(
       `${prefix}-console`,
       {

@@ -15,6 +15,8 @@ export const WORKSPACE_VOLUME = 'workspace';
 export interface RuntimeContractArgs {
   project: pulumi.Input<string>;
   region: pulumi.Input<string>;
+  /** Where the Cloud Scheduler jobs live: the console pauses and resumes them there. */
+  schedulerRegion: pulumi.Input<string>;
   dbHost: pulumi.Input<string>;
   /** The Cloud SQL server CA (PEM): the clients verify the server certificate against it. */
   dbServerCa: pulumi.Input<string>;
@@ -52,6 +54,7 @@ export function plainEnv(args: RuntimeContractArgs): RunEnv[] {
     PIPEKIT_PROFILE: 'cloud',
     GOOGLE_CLOUD_PROJECT: args.project,
     PIPEKIT_REGION: args.region,
+    PIPEKIT_SCHEDULER_REGION: args.schedulerRegion,
     PIPEKIT_DB_HOST: args.dbHost,
     PIPEKIT_DB_USER: args.dbUser,
     // Cloud SQL is set to ENCRYPTED_ONLY: a client without TLS is refused. verify-ca also checks the
