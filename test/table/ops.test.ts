@@ -102,3 +102,13 @@ describe('values, median, fillNull, toDate', () => {
     expect(timestampVector(new BigInt64Array([1n])).type).toBeInstanceOf(TimestampMicrosecond);
   });
 });
+
+describe('median rules', () => {
+  it('averages the two middle values (pandas), or takes the upper one (Mage\'s example block)', async () => {
+    const { tableFromArrays } = await import('apache-arrow');
+    const t = tableFromArrays({ x: Float64Array.of(4, 1, 3, 2, Number.NaN) });
+    expect(median(t, 'x')).toBe(2.5);
+    expect(median(t, 'x', { even: 'upper' })).toBe(3);
+    expect(median(tableFromArrays({ x: Float64Array.of(3, 1, 2) }), 'x', { even: 'upper' })).toBe(2);
+  });
+});
