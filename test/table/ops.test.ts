@@ -112,3 +112,12 @@ describe('median rules', () => {
     expect(median(tableFromArrays({ x: Float64Array.of(3, 1, 2) }), 'x', { even: 'upper' })).toBe(2);
   });
 });
+
+describe('withColumn replacing a column', () => {
+  it('takes the new vector\'s type into the schema (a Float64 column replaced by strings stays strings)', async () => {
+    const { tableFromArrays, vectorFromArray } = await import('apache-arrow');
+    const t = withColumn(tableFromArrays({ a: Float64Array.of(1, 2), b: Int32Array.of(3, 4) }), 'a', vectorFromArray(['x', 'y']));
+    expect(t.schema.fields.map((f) => [f.name, String(f.type)])).toEqual([['a', 'Dictionary<Int32, Utf8>'], ['b', 'Int32']]);
+    expect(t.getChild('a')!.toJSON()).toEqual(['x', 'y']);
+  });
+});
