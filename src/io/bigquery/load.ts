@@ -52,7 +52,7 @@ export async function exportTable(ctx: BigQueryContext, table: Table, target: Wa
 /**
  * Loads files already in GCS into a table, without pulling data through this
  * process. For a pipekit partitioned dataset pass `gs://bucket/prefix/*.parquet`
- * (the `.parquet` keeps the partition manifests out of the load).
+ * (the `.parquet` keeps any other files out of the load).
  */
 export async function loadFromUri(ctx: BigQueryContext, uris: string | readonly string[], target: WarehouseTarget, options: LoadFromUriOptions = {}): Promise<ExportResult> {
   const ref = tableRef(ctx.projectId, target.dataset, target.table);

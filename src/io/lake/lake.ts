@@ -14,12 +14,13 @@ import { writePartitioned } from './partitioned-write.ts';
 import type { PartitionedWriteTuning } from './partitioned-write.ts';
 
 export interface LakeOptions {
-  /** Tuning of partitioned writes (parallelism, Parquet compression). */
+  /** Tuning of partitioned writes (parallelism, Parquet compression); its `signal` stops every write. */
   readonly partitioned?: PartitionedWriteTuning;
 }
 
 /** A Lake over `store`. */
 export function createLake(store: ObjectStore, options: LakeOptions = {}): Lake {
+  const signal = options.partitioned?.signal;
   return {
     uri: store.uri,
     store,
@@ -28,7 +29,10 @@ export function createLake(store: ObjectStore, options: LakeOptions = {}): Lake 
       checkKey(key, store.uri);
       const format = formatOf(key, store.uri);
       checkUniqueColumns(table, store.url(key));
-      await store.write(key, encodeTable(table, format), { contentType: CONTENT_TYPES[format] });
+      // Leftovers of a writer of this folder that was killed.
+      await store.sweep?.(key.includes('/') ? key.slice(0, key.lastIndexOf('/')) : '', { recursive: false });
+      signal?.throwIfAborted();
+      await store.write(key, encodeTable(table, format, signal), { contentType: CONTENT_TYPES[format], signal });
       return { rows: table.numRows, target: store.url(key) };
     },
 
@@ -44,6 +48,8 @@ export function createLake(store: ObjectStore, options: LakeOptions = {}): Lake 
     },
 
     readPartitioned: (prefix, readOptions) => readPartitioned(store, prefix, readOptions),
+
+    withSignal: (next) => createLake(store, { ...options, partitioned: { ...options.partitioned, signal: next } }),
   };
 }
 
