@@ -18,7 +18,7 @@ const BUILD_PATHS = ['scripts/build.mjs', 'tsconfig.build.json'] as const;
  * `pipekit:pipelinesDir`) and always lands at `pipelines/` in the archive,
  * where `PIPEKIT_PROJECT` points.
  */
-export const FUNCTION_SOURCE_PATHS = ['functions', 'src', 'bin', 'infra/naming.ts', 'package.json', 'package-lock.json', 'tsconfig.json', ...BUILD_PATHS] as const;
+export const FUNCTION_SOURCE_PATHS = ['functions', 'src', 'bin', 'package.json', 'package-lock.json', 'tsconfig.json', ...BUILD_PATHS] as const;
 
 /** Never shipped, at any depth: local state, dependencies (the build installs them from the lockfile), artifacts, env files. */
 const EXCLUDED = /^(node_modules|\.pipekit|test-artifacts|bench-results|\.git|\.env(\..*)?|\.DS_Store)$|\.log$/;

@@ -53,7 +53,7 @@ export async function startConsole(options: ConsoleOptions): Promise<ConsoleServ
   const { token, file: tokenFile } = resolveConsoleToken(session.project.root, options.token, env);
   // The Google clients load only in the cloud (PIPEKIT_JOB_PREFIX set, see cloudTargetFromEnv):
   // a laptop's console starts without them.
-  const target = env.PIPEKIT_JOB_PREFIX ? (await import('./cloud/job-launcher.ts')).cloudTargetFromEnv(env) : null;
+  const target = env.PIPEKIT_JOB_PREFIX ? (await import('../cloud/job-launcher.ts')).cloudTargetFromEnv(env) : null;
   const executor =
     options.executor ?? (target ? (await import('./cloud-executor.ts')).createCloudExecutor(session, target, { env }) : createLocalExecutor(session, log));
   const read = createReadApi(session);
@@ -129,6 +129,7 @@ export async function startConsole(options: ConsoleOptions): Promise<ConsoleServ
       if (res.headersSent) return res.destroy();
       if (error instanceof ApiError) return sendError(res, error);
       if (isPipekitError(error) && error.code === 'NOT_FOUND') return sendError(res, new ApiError(404, error.message, error.hint));
+      if (isPipekitError(error) && error.code === 'INVALID_INPUT') return sendError(res, new ApiError(400, error.message, error.hint));
       if (isPipekitError(error) && error.code === 'CONFIG') return sendError(res, new ApiError(400, error.message, error.hint));
       log(`console: ${req.method} ${req.url}: ${describeError(error)}`);
       sendError(res, new ApiError(isPipekitError(error) && error.code === 'CONNECTION' ? 502 : 500, describeError(error)));
