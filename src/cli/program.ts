@@ -20,6 +20,7 @@ export function buildProgram(): Command {
     .option('--project <folder>', 'project folder holding io_config.yaml (default ./pipelines or .)')
     .option('--profile <name>', 'io_config.yaml profile (default $PIPEKIT_PROFILE or local)')
     .showHelpAfterError()
+    .addHelpText('after', '\nExit codes: 0 success, 1 a run failed, 2 bad input or configuration, 130 cancelled.\nStart a project of your own with: pipekit init <folder>')
     .exitOverride();
   for (const register of [registerRun, registerBackfill, registerList, registerValidate, registerRuns, registerLogs, registerNew, registerDev, registerConsole, registerSamples, registerDemo]) {
     register(program);
