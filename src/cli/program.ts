@@ -5,6 +5,7 @@ import { registerBackfill } from './commands/backfill.ts';
 import { registerConsole } from './commands/console.ts';
 import { registerDemo } from './commands/demo.ts';
 import { registerDev } from './commands/dev.ts';
+import { registerInit } from './commands/init.ts';
 import { registerList } from './commands/list.ts';
 import { registerNew } from './commands/new.ts';
 import { registerRun } from './commands/run.ts';
@@ -22,7 +23,7 @@ export function buildProgram(): Command {
     .showHelpAfterError()
     .addHelpText('after', '\nExit codes: 0 success, 1 a run failed, 2 bad input or configuration, 130 cancelled.\nStart a project of your own with: pipekit init <folder>')
     .exitOverride();
-  for (const register of [registerRun, registerBackfill, registerList, registerValidate, registerRuns, registerLogs, registerNew, registerDev, registerConsole, registerSamples, registerDemo]) {
+  for (const register of [registerInit, registerRun, registerBackfill, registerList, registerValidate, registerRuns, registerLogs, registerNew, registerDev, registerConsole, registerSamples, registerDemo]) {
     register(program);
   }
   for (const command of program.commands) command.exitOverride();
