@@ -5,7 +5,7 @@ import type { RunStatus } from '../../runs/model.ts';
 import { positiveIntOption } from '../options.ts';
 import { runsTable } from '../runs-table.ts';
 import { formatDate, formatRows, formatSeconds, statusText, table } from '../format.ts';
-import { withSession } from '../session-command.ts';
+import { reconcileBeforeReading, withSession } from '../session-command.ts';
 
 const RUN_STATUSES: readonly RunStatus[] = ['queued', 'running', 'succeeded', 'failed', 'cancelled'];
 
@@ -20,6 +20,7 @@ export function registerRuns(program: Command): void {
     .action(async (pipeline: string | undefined, flags: { status?: RunStatus; limit: string; json?: boolean }, command: Command) =>
       withSession(command, async (session) => {
         if (pipeline) session.pipeline(pipeline);
+        await reconcileBeforeReading(session);
         const runs = await session.store.listRuns({ pipeline, status: flags.status, limit: Number(flags.limit) });
         const rows = await session.store.rowsOut(runs.map((r) => r.id));
         if (flags.json) {
@@ -46,6 +47,7 @@ export function registerLogs(program: Command): void {
     .option('--json', 'print JSON lines')
     .action(async (runId: string, flags: { block?: string; json?: boolean }, command: Command) =>
       withSession(command, async (session) => {
+        await reconcileBeforeReading(session);
         const run = await session.store.getRun(runId);
         if (!run) throw new NotFoundError(`run ${runId} is not in the run store`, { hint: 'list runs with: pipekit runs' });
         const logs = await session.store.getLogs(runId, { block: flags.block });
