@@ -29,8 +29,8 @@ export const COMMANDS: readonly CommandEntry[] = [
   },
   {
     name: 'list',
-    term: 'list [options]',
-    description: 'list the pipelines, their blocks and triggers (reads files only)',
+    term: 'list [options] [pipeline]',
+    description: "list the pipelines and their triggers, or one pipeline's blocks (reads files only)",
     load: async () => (await import('./commands/list.ts')).registerList,
   },
   {
