@@ -16,6 +16,12 @@ export interface CommandEntry {
 
 export const COMMANDS: readonly CommandEntry[] = [
   {
+    name: 'init',
+    term: 'init [options] <folder>',
+    description: 'start a project of your own: io_config.yaml, an example pipeline, package.json, a Pulumi program',
+    load: async () => (await import('./commands/init.ts')).registerInit,
+  },
+  {
     name: 'run',
     term: 'run [options] <pipeline>',
     description: 'run a pipeline (or one block of it) now',
