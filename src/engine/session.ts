@@ -13,6 +13,8 @@ import { parseDuration } from '../project/duration.ts';
 import { NotFoundError } from '../errors.ts';
 import { createPostgresRunStore } from '../runs/postgres-store.ts';
 import type { RunStore } from '../runs/store.ts';
+import { createCloudExecutions } from '../cloud/executions.ts';
+import { Reconciler } from '../runs/reconciler.ts';
 import { Workspace } from './workspace.ts';
 
 /**
@@ -29,6 +31,8 @@ export interface Session {
   readonly alerts?: RunAlertOptions;
   /** Workspace retention in milliseconds (WORKSPACE_RETENTION, default 7d). */
   readonly retentionMs: number;
+  /** Ends runs whose process or Cloud Run task is gone; `runs`, the console and `run` call it before they read or start runs. */
+  readonly reconciler: Reconciler;
   pipeline(name: string): PipelineSpec;
   /** Fresh connectors for one run; the caller closes them. */
   connectors(log?: (message: string) => void): OpenConnectors;
@@ -50,15 +54,19 @@ export async function openSession(options: OpenSessionOptions): Promise<Session>
   const store = await openRunStore(profile);
   const workspace = new Workspace(profile.path('WORKSPACE_URI', '.pipekit/workspace'));
   const retention = profile.get('WORKSPACE_RETENTION') ?? '7d';
+  const alerts = profile.has('ALERT_WEBHOOK_URL')
+    ? { webhookUrl: profile.require('ALERT_WEBHOOK_URL'), consoleUrl: profile.get('CONSOLE_URL'), onSuccess: profile.bool('ALERT_ON_SUCCESS', false) }
+    : undefined;
+  // The Run API client is made only when a run owned by a Cloud Run task is met.
+  const reconciler = new Reconciler({ store, alerts, executions: () => createCloudExecutions(options.env ?? process.env) });
   return {
     project,
     profile,
     store,
     workspace,
     retentionMs: parseDuration(retention),
-    alerts: profile.has('ALERT_WEBHOOK_URL')
-      ? { webhookUrl: profile.require('ALERT_WEBHOOK_URL'), consoleUrl: profile.get('CONSOLE_URL'), onSuccess: profile.bool('ALERT_ON_SUCCESS', false) }
-      : undefined,
+    alerts,
+    reconciler,
     pipeline(name) {
       const spec = project.pipelines.get(name);
       if (!spec) {
@@ -69,7 +77,10 @@ export async function openSession(options: OpenSessionOptions): Promise<Session>
       return spec;
     },
     connectors: (log) => openConnectors(profile, { log, clients: options.clients }),
-    close: () => store.close(),
+    close: async () => {
+      await reconciler.close();
+      await store.close();
+    },
   };
 }
 
