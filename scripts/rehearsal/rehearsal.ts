@@ -144,7 +144,7 @@ export class Rehearsal {
     const response = await fetch(`${edge.run.url}${target.pathname}${target.search}`, { method: scheduler.method, headers, body: scheduler.body || undefined });
     const text = await response.text();
     await this.settle();
-    const firing = { scheduler: name, method: scheduler.method, url: scheduler.uri, body: scheduler.body, account, status: response.status, response: text, executions: this.executions.slice(before) };
+    const firing = { scheduler: name, method: scheduler.method, url: scheduler.uri, body: scheduler.body, account, status: response.status, response: text, executions: this.startedBy(text, before) };
     this.firings.push(firing);
     return firing;
   }
@@ -169,7 +169,18 @@ export class Rehearsal {
     });
     const text = await response.text();
     await this.settle();
-    return { status: response.status, response: text, executions: this.executions.slice(before) };
+    return { status: response.status, response: text, executions: this.startedBy(text, before) };
+  }
+
+  /** The execution a Run API answer names (an operation whose metadata is the execution). */
+  private startedBy(response: string, before: number): Execution[] {
+    let name: string | undefined;
+    try {
+      name = (JSON.parse(response) as { metadata?: { name?: string } }).metadata?.name;
+    } catch {
+      name = undefined;
+    }
+    return name ? this.executions.filter((e) => e.execution === name) : this.executions.slice(before).filter(() => false);
   }
 
   /** A new object in a bucket: Cloud Storage → Eventarc → each function whose trigger watches the bucket. */
@@ -534,7 +545,6 @@ export async function startRehearsal(options: RehearsalOptions): Promise<Rehears
       ? `containers run in their own mount namespace: the image tree at ${tree.workdir}, the Filestore share at its mount path, as uid ${tree.uid}`
       : `no mount namespaces here: the tree runs from ${tree.root} and env values naming a mount path point at its local folder; uid ${tree.uid}`,
     `Cloud SQL ${SQL_PRIVATE_IP} is ${cloudSql.address}:5432 (TLS required, server certificate from the instance's CA${impostor ? ' — an IMPOSTOR certificate in this rehearsal' : ''})`,
-    `image ${tree.digest.slice(0, 19)}…: ${tree.files} files`,
   );
   return rehearsal;
 }
