@@ -9,10 +9,11 @@
  */
 import { randomBytes } from 'node:crypto';
 import { chmodSync, chownSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync, copyFileSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve as resolvePath } from 'node:path';
 import pg from 'pg';
+import { ARCHIVE_ENTRY, functionSourceFiles } from '../../infra/components/function-source.ts';
 import { REPO_ROOT } from '../../infra/pipelines-source.ts';
 import { startBigQueryFake, type BigQueryFake } from '../../test/support/bigquery-fake.ts';
 import { startGcsFake, type GcsFake } from '../../test/support/gcs-fake.ts';
@@ -50,8 +51,6 @@ export interface RehearsalOptions {
    * share is: root's, mode 755.
    */
   readonly manualChown?: boolean;
-  /** Cloud SQL presents a certificate from a CA the graph does not know (a man in the middle). */
-  readonly impostorSql?: boolean;
   /** Passed to declareStack (a test runner's fresh import). */
   readonly importProgram?: DeclareOptions['importProgram'];
   readonly log?: (line: string) => void;
@@ -104,6 +103,8 @@ export class Rehearsal {
   readonly firings: SchedulerFiring[] = [];
   readonly services: ServiceStart[] = [];
   readonly notes: string[] = [];
+  /** Cloud SQL presents a certificate from a CA the graph does not know (a man in the middle). */
+  sqlImpostor = false;
   private readonly pending = new Set<Promise<void>>();
   private readonly perAccount = new Map<string, Promise<{ gcs: Gateway; bq: Gateway; run: Gateway; metadata: MetadataServer }>>();
   private readonly functionProcs = new Map<string, Promise<{ url: string; container: RunningContainer }>>();
@@ -405,9 +406,12 @@ export class Rehearsal {
   }
 
   private imageExists(image: string | undefined): boolean {
-    const digest = /@(sha256:[0-9a-f]{64})$/.exec(image ?? '')?.[1];
-    // Any digest the stack was configured or built with stands for this tree, except a placeholder that names no image.
-    return digest !== undefined && !/^sha256:0{64}$/.test(digest);
+    return registryHas(image);
+  }
+
+  /** docs/deploy.md's manual step: a job that chowns the Filestore share to the image's user. */
+  chownShares(): void {
+    for (const dir of this.filestore.values()) chownSync(dir, this.tree.uid, this.tree.gid);
   }
 
   /** The endpoints one account's workloads reach Google through. */
@@ -438,8 +442,13 @@ export class Rehearsal {
     let started = this.functionProcs.get(fn.name);
     if (started) return started;
     started = (async () => {
-      const archive = fn.source ? this.deployment.archives.get(`${fn.source.bucket}/${fn.source.object}`) : undefined;
-      if (!archive) throw new Error(`function ${fn.name}: its source ${fn.source?.bucket}/${fn.source?.object} is not an object the graph uploads`);
+      if (!fn.source || !this.deployment.archives.has(`${fn.source.bucket}/${fn.source.object}`)) {
+        throw new Error(`function ${fn.name}: its source ${fn.source?.bucket}/${fn.source?.object} is not an object the graph uploads`);
+      }
+      // Pulumi's mocks do not serialize asset contents: the archive is rebuilt by the function the component uses.
+      const archive: Record<string, { text?: string; path?: string }> = { 'index.js': { text: ARCHIVE_ENTRY } };
+      const pipelinesDir = this.options.pipelinesDir ?? resolvePath(this.options.context ?? REPO_ROOT, 'pipelines');
+      for (const [path, file] of functionSourceFiles(this.options.context ?? REPO_ROOT, pipelinesDir)) archive[path] = { path: file };
       const dir = mkdtempSync(join(this.workDir, `fn-${fn.name}-`));
       chmodSync(dir, 0o755);
       for (const [path, asset] of Object.entries(archive)) {
@@ -473,12 +482,8 @@ export class Rehearsal {
       let exited = false;
       void container.done.then(() => (exited = true));
       for (const deadline = Date.now() + 30_000; Date.now() < deadline && !exited; ) {
-        try {
-          await fetch(url, { method: 'GET', signal: AbortSignal.timeout(1000) });
-          return { url, container };
-        } catch {
-          await new Promise((r) => setTimeout(r, 200));
-        }
+        if (await listening(port)) return { url, container };
+        await new Promise((r) => setTimeout(r, 200));
       }
       throw new Error(`function ${fn.name} did not start: ${container.output().slice(-2000)}`);
     })();
@@ -491,7 +496,6 @@ export class Rehearsal {
 export async function startRehearsal(options: RehearsalOptions): Promise<Rehearsal> {
   const suffix = randomBytes(3).toString('hex');
   const certificate = makeServerCertificate(`rehearsal-project:pipekit-db-instance`);
-  const impostor = options.impostorSql ? makeServerCertificate('rehearsal-project:pipekit-db-instance') : undefined;
   const config: Record<string, unknown> = {
     image: `europe-west1-docker.pkg.dev/pipekit-rehearsal/pipekit/pipekit@sha256:${'5'.repeat(64)}`,
     cloudArmor: 'false',
@@ -513,7 +517,9 @@ export async function startRehearsal(options: RehearsalOptions): Promise<Rehears
   for (const bucket of deployment.buckets) gcs.createBucket(bucket);
   const bigquery = await startBigQueryFake({ projectId: graph.project, gcs });
   for (const dataset of deployment.datasets) bigquery.createDataset(dataset, String(config.bigqueryLocation ?? 'US'));
-  const cloudSql = await startCloudSql({ upstreamHost: options.postgres.host, upstreamPort: options.postgres.port, certificate: impostor ?? certificate });
+  let rehearsal: Rehearsal | undefined;
+  const impostor = makeServerCertificate('rehearsal-project:pipekit-db-instance');
+  const cloudSql = await startCloudSql({ upstreamHost: options.postgres.host, upstreamPort: options.postgres.port, certificate: () => (rehearsal?.sqlImpostor ? impostor : certificate) });
 
   // Cloud SQL's users and databases, as the graph declares them.
   const user = deployment.sqlUsers[0] ?? { name: 'pipekit', password: '' };
@@ -537,16 +543,37 @@ export async function startRehearsal(options: RehearsalOptions): Promise<Rehears
     filestore.set(f.ip, dir);
   }
 
-  let rehearsal: Rehearsal | undefined;
   const runApi = await startRunApiFake({ onRun: (run) => rehearsal?.onRun(run.job, run.body, run.execution) });
   rehearsal = new Rehearsal(graph, deployment, policy, tree, gcs, bigquery, runApi, cloudSql, internet, filestore, workDir, { user: user.name, password: user.password, names: deployment.sqlDatabases }, options);
   rehearsal.notes.push(
     realMounts()
       ? `containers run in their own mount namespace: the image tree at ${tree.workdir}, the Filestore share at its mount path, as uid ${tree.uid}`
       : `no mount namespaces here: the tree runs from ${tree.root} and env values naming a mount path point at its local folder; uid ${tree.uid}`,
-    `Cloud SQL ${SQL_PRIVATE_IP} is ${cloudSql.address}:5432 (TLS required, server certificate from the instance's CA${impostor ? ' — an IMPOSTOR certificate in this rehearsal' : ''})`,
+    `Cloud SQL ${SQL_PRIVATE_IP} is ${cloudSql.address}:5432 (TLS required, server certificate from the instance's CA)`,
   );
   return rehearsal;
+}
+
+/**
+ * The rehearsal's Artifact Registry: any image pinned by digest stands for
+ * the tree assembled from this repository, except a placeholder digest (all
+ * zeros), which names no image anyone pushed.
+ */
+export function registryHas(image: string | undefined): boolean {
+  const digest = /@(sha256:[0-9a-f]{64})$/.exec(image ?? '')?.[1];
+  return digest !== undefined && !/^sha256:0{64}$/.test(digest);
+}
+
+/** True once something accepts connections on the port (a GET would reach the function itself). */
+function listening(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect(port, '127.0.0.1');
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+  });
 }
 
 function freePort(): Promise<number> {
