@@ -33,6 +33,20 @@ export class ConfigError extends PipekitError {
   }
 }
 
+/**
+ * One field of a request is wrong: an HTTP body, a CLI flag. The console and
+ * the functions answer 400 naming `field`; the CLI prints it.
+ */
+export class InvalidInputError extends PipekitError {
+  readonly code = 'INVALID_INPUT';
+  readonly field: string;
+
+  constructor(field: string, message: string, options: { hint?: string } = {}) {
+    super(`${field}: ${message}`, options);
+    this.field = field;
+  }
+}
+
 /** Input data does not match what a block declared (a malformed CSV row, a bad value). */
 export class DataError extends PipekitError {
   readonly code = 'DATA';

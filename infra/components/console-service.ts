@@ -1,6 +1,6 @@
 import * as gcp from '@pulumi/gcp';
 import * as pulumi from '@pulumi/pulumi';
-import { consoleServiceNameFor } from '../naming.ts';
+import { consoleServiceNameFor } from '../../src/cloud/naming.ts';
 import { childOptions } from './child-options.ts';
 import { plainEnv, secretEnv, vpcAccess, workspaceMount, workspaceVolume, type RuntimeContractArgs } from './runtime-contract.ts';
 
@@ -10,7 +10,8 @@ export const CONSOLE_PORT = 8080;
 export interface ConsoleServiceArgs {
   project: string;
   region: string;
-  image: string;
+  /** The runtime image, by digest. */
+  image: pulumi.Input<string>;
   prefix: string;
   serviceAccountEmail: pulumi.Input<string>;
   /** Secret id of the token API triggers present. */

@@ -31,7 +31,15 @@ export interface RuntimeContractArgs {
   nfsPath: string;
   networkId: pulumi.Input<string>;
   subnetId: pulumi.Input<string>;
+  /** The console's URL, for links in alerts (jobs only: the console's own URL depends on the console). */
+  consoleUrl?: pulumi.Input<string>;
 }
+
+/**
+ * The user secret that feeds failure alerts: `pipekit:userSecrets.ALERT_WEBHOOK_URL`
+ * (docs/deploy.md) becomes the `PIPEKIT_ALERT_WEBHOOK` the cloud profile reads.
+ */
+export const ALERT_WEBHOOK_SECRET = 'ALERT_WEBHOOK_URL';
 
 /** One env entry, the shape jobs and services share. */
 export type RunEnv = gcp.types.input.cloudrunv2.JobTemplateTemplateContainerEnv;
@@ -53,6 +61,7 @@ export function plainEnv(args: RuntimeContractArgs): RunEnv[] {
     PIPEKIT_BQ_LOCATION: args.bigqueryLocation,
     PIPEKIT_WORKSPACE: WORKSPACE_MOUNT,
     PIPEKIT_JOB_PREFIX: args.jobPrefix,
+    ...(args.consoleUrl !== undefined ? { PIPEKIT_CONSOLE_URL: args.consoleUrl } : {}),
   };
   return Object.entries(values).map(([name, value]) => ({ name, value }));
 }
@@ -62,11 +71,13 @@ export function secretEnv(name: string, secret: pulumi.Input<string>): RunEnv {
   return { name, valueSource: { secretKeyRef: { secret, version: 'latest' } } };
 }
 
-/** Env of a pipeline job: configuration, the DB password and the user secrets by reference. */
+/** Env of a pipeline job: configuration, the DB password, the alert webhook and the user secrets by reference. */
 export function jobEnv(args: RuntimeContractArgs): RunEnv[] {
+  const webhook = args.userSecrets.find((s) => s.env === ALERT_WEBHOOK_SECRET);
   return [
     ...plainEnv(args),
     secretEnv('PIPEKIT_DB_PASSWORD', args.dbPasswordSecret),
+    ...(webhook ? [secretEnv('PIPEKIT_ALERT_WEBHOOK', webhook.secret)] : []),
     ...args.userSecrets.map((s) => secretEnv(s.env, s.secret)),
   ];
 }

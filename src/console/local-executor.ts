@@ -6,7 +6,8 @@ import { describeError } from '../errors.ts';
 import { runStoreSink } from '../log/store-sink.ts';
 import { FINISHED_RUN } from '../runs/model.ts';
 import { ApiError } from './http.ts';
-import { parseEvery, type Executor } from './executor.ts';
+import type { Executor } from './executor.ts';
+import { parseEvery } from '../time/backfill-range.ts';
 
 /**
  * Runs and backfills inside the console process, each with its own

@@ -129,8 +129,8 @@ describe('functions with the default config', () => {
       'index.js',
       'functions/index.ts',
       'functions/package.json',
-      'src/console/cloud/job-launcher.ts',
-      'infra/naming.ts',
+      'src/cloud/job-launcher.ts',
+      'src/cloud/naming.ts',
       'bin/pipekit.js',
       'package.json',
       'package-lock.json',
@@ -142,8 +142,8 @@ describe('functions with the default config', () => {
       expect(paths).toContain(path);
     }
     expect(paths.filter((p) => /(^|\/)(node_modules|\.pipekit|test-artifacts|bench-results|\.git)(\/|$)|(^|\/)\.env$/.test(p))).toEqual([]);
-    // Nothing else of infra/ (the Pulumi SDK is a devDependency) and no tests.
-    expect(paths.filter((p) => p.startsWith('infra/'))).toEqual(['infra/naming.ts']);
+    // Nothing of infra/ (the Pulumi SDK is a devDependency; src/cloud owns the names) and no tests.
+    expect(paths.filter((p) => p.startsWith('infra/'))).toEqual([]);
     expect(paths.some((p) => p.startsWith('test/') || p.startsWith('docs/'))).toBe(false);
   });
 
@@ -222,16 +222,19 @@ describe('pipekit:functions switch', () => {
     const stack = await deployStack(pipelinesWithGcsTriggers(), { functions: 'false' });
     expect(stack.ofType(FUNCTION)).toEqual([]);
     expect(stack.ofType('gcp:storage/bucketObject:BucketObject')).toEqual([]);
-    expect(stack.ofType('gcp:storage/bucket:Bucket').map((b) => b.name)).toEqual(['pipekit-data-lake']);
+    expect(stack.ofType('gcp:storage/bucket:Bucket').map((b) => b.name).sort()).toEqual(['pipekit-build-bucket', 'pipekit-data-lake']);
     expect(stack.ofType('gcp:serviceaccount/account:Account').map((a) => a.inputs.accountId)).not.toContain('pipekit-functions');
     expect(stack.outputs.apiTriggerUrl).toBeUndefined();
   });
 
-  it('without pipekit:image: no functions yet, like the jobs', async () => {
+  it('build as the stack\'s build account and push to its repository, never with Cloud Build\'s default account', async () => {
     const stack = await deployStack(pipelinesWithGcsTriggers(), { image: undefined });
-    expect(stack.ofType(FUNCTION)).toEqual([]);
-    expect(stack.ofType('gcp:storage/bucketObject:BucketObject')).toEqual([]);
-    expect(stack.ofType('gcp:projects/iAMCustomRole:IAMCustomRole').map((r) => r.name)).toEqual(['pipekit-accounts-job-runner']);
+    for (const fn of stack.ofType(FUNCTION)) {
+      expect(fn.inputs.buildConfig.serviceAccount).toBe(`projects/${PROJECT}/serviceAccounts/pipekit-build@${PROJECT}.iam.gserviceaccount.com`);
+      expect(fn.inputs.buildConfig.dockerRepository).toBe(`projects/${PROJECT}/locations/${REGION}/repositories/pipekit`);
+      // The build account's grants exist before any function build starts.
+      expect(fn.options.dependsOn).toEqual(expect.arrayContaining(['pipekit-build-push', 'pipekit-build-logs', 'pipekit-build-read-function-sources']));
+    }
   });
 
   it('no gcs trigger: no gcsTrigger function and no Eventarc grants', async () => {
@@ -244,7 +247,7 @@ describe('pipekit:functions switch', () => {
 describe('functionSourceFiles on this repository', () => {
   it('holds the functions, their imports and the lockfile, not node_modules or local state', () => {
     const paths = [...functionSourceFiles(REPO_ROOT, join(REPO_ROOT, 'pipelines')).keys()];
-    expect(paths).toEqual(expect.arrayContaining(['functions/index.ts', 'src/project/load-project.ts', 'infra/naming.ts', 'package-lock.json']));
+    expect(paths).toEqual(expect.arrayContaining(['functions/index.ts', 'src/project/load-project.ts', 'src/cloud/naming.ts', 'package-lock.json']));
     expect(paths.some((p) => /(^|\/)(node_modules|\.pipekit)\//.test(p))).toBe(false);
     expect(paths.some((p) => p.endsWith('.log'))).toBe(false);
   });

@@ -4,10 +4,9 @@ import { fanOut, shareOfThreads, workerArgs } from '../fan-out.ts';
 import { cleanWorkspace } from '../../engine/retention.ts';
 import { parseVarArgs } from '../../engine/variables.ts';
 import type { Session } from '../../engine/session.ts';
-import { ConfigError } from '../../errors.ts';
+import { ConfigError, InvalidInputError } from '../../errors.ts';
 import type { PipelineSpec } from '../../project/model.ts';
-import { assertValidSchedule } from '../../time/schedule.ts';
-import { parseDateArg, type BackfillEvery } from '../../time/backfill-range.ts';
+import { parseDateArg, parseEvery, type BackfillEvery } from '../../time/backfill-range.ts';
 import { formatDate, formatRows, formatSeconds, statusText, table } from '../format.ts';
 import { cancelOnSignals, runOutput } from '../run-output.ts';
 import { collect, withSession, type GlobalOptions } from '../session-command.ts';
@@ -74,7 +73,7 @@ async function start(session: Session, pipeline: PipelineSpec, flags: BackfillFl
     pipeline,
     start: parseDateArg(flags.start),
     end: parseDateArg(flags.end),
-    every: parseEvery(flags.every, flags.timezone, pipeline),
+    every: everyFlag(flags.every, flags.timezone, pipeline),
     variables: parseVarArgs(flags.var),
   };
   const env = process.env;
@@ -141,14 +140,14 @@ async function withOutput(
   }
 }
 
-export function parseEvery(every: string, timezone: string, pipeline: PipelineSpec): BackfillEvery {
-  if (every === 'day' || every === 'hour' || every === 'week' || every === 'month') return every;
+/** `--every`/`--timezone` parsed as everywhere else (src/time/backfill-range.ts), as an error naming the flag. */
+function everyFlag(every: string, timezone: string, pipeline: PipelineSpec): BackfillEvery {
   try {
-    assertValidSchedule(every, timezone);
+    return parseEvery(every, timezone);
   } catch (error) {
-    throw new ConfigError({ file: pipeline.file, key: '--every', message: `${every}: ${(error as Error).message}`, hint: 'use day, hour, week, month or a cron expression such as "0 5 * * *"' });
+    if (!(error instanceof InvalidInputError)) throw error;
+    throw new ConfigError({ file: pipeline.file, key: `--${error.field}`, message: error.message.slice(error.field.length + 2), hint: error.hint });
   }
-  return { cron: every, timezone };
 }
 
 function printSummary(result: BackfillResult): void {
