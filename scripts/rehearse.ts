@@ -4,7 +4,7 @@
  * scheduler request, each execution, each IAM decision refused, the checks —
  * and exits 1 when a check fails.
  *
- *   npm run rehearse [-- --taxi-rows N] [--manual-chown] [--config key=value ...]
+ *   npm run rehearse [-- --taxi-rows N] [--config key=value ...] [--verbose]
  *
  * PostgreSQL: PIPEKIT_TEST_PG_HOST/PORT/USER/PASSWORD if set, else a
  * throwaway cluster started here (as the test suite does) and removed after.
@@ -19,7 +19,6 @@ import { runScenario, SCENARIO_CONFIG } from './rehearsal/scenario.ts';
 const { values } = parseArgs({
   options: {
     'taxi-rows': { type: 'string', default: '2000' },
-    'manual-chown': { type: 'boolean', default: false },
     config: { type: 'string', multiple: true, default: [] },
     verbose: { type: 'boolean', default: false },
   },
@@ -48,7 +47,6 @@ try {
     },
     config,
     taxiRows: Number(values['taxi-rows']),
-    manualChown: values['manual-chown'],
     log: values.verbose ? (line) => console.log(line) : undefined,
   });
   try {

@@ -33,10 +33,11 @@ export interface ImageTree {
 const KNOWN_USERS: Record<string, number> = { node: 1000, root: 0 };
 
 /** Builds (or reuses) the tree of the image built from `context`. */
-export function assembleImageTree(context: string, options: { overlay?: Record<string, string>; cacheDir?: string } = {}): ImageTree {
+export function assembleImageTree(context: string, options: { overlay?: Record<string, string>; cacheDir?: string; target?: string } = {}): ImageTree {
   const dockerfile = parseDockerfile(readFileSync(join(context, 'Dockerfile'), 'utf8'), join(context, 'Dockerfile'));
   const ignore = dockerIgnore(context);
-  const stage = dockerfile.runtime;
+  const stage = options.target ? dockerfile.stages.find((st) => st.name === options.target) : dockerfile.runtime;
+  if (!stage) throw new ConfigError({ file: dockerfile.file, message: `has no stage ${options.target}`, hint: 'the build names a --target the Dockerfile does not have' });
   if (!stage.workdir.startsWith('/')) throw new ConfigError({ file: dockerfile.file, message: 'the final stage has no absolute WORKDIR', hint: 'add WORKDIR /app' });
 
   // Plan every file first: its source, its place in the tree, and whether it is a production dependency.
@@ -67,7 +68,7 @@ export function assembleImageTree(context: string, options: { overlay?: Record<s
     }
   }
 
-  const hash = createHash('sha256');
+  const hash = createHash('sha256').update(`${stage.name ?? ''}\n`);
   for (const p of plan) {
     const s = lstatSync(p.from);
     hash.update(`${p.to}\0${s.size}\0${s.mtimeMs}\0${s.mode}\n`);
@@ -77,7 +78,8 @@ export function assembleImageTree(context: string, options: { overlay?: Record<s
   const root = join(cacheDir, `pipekit-rehearsal-image-${digest.slice(7, 23)}`);
   const user = stage.user ?? 'root';
   const uid = KNOWN_USERS[user.split(':')[0]!] ?? Number(user.split(':')[0]);
-  const result = { root, dockerfile, digest, workdir: stage.workdir, uid, gid: uid, ignored: [...ignored].sort(), files: plan.length };
+  // The tree runs with this stage's ENV, ENTRYPOINT and CMD.
+  const result = { root, dockerfile: { ...dockerfile, runtime: stage }, digest, workdir: stage.workdir, uid, gid: uid, ignored: [...ignored].sort(), files: plan.length };
   if (existsSync(join(root, '.rehearsal-complete'))) return result;
 
   const building = `${root}.${process.pid}.tmp`;

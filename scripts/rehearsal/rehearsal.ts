@@ -8,7 +8,7 @@
  * kept for the report (report.ts).
  */
 import { randomBytes } from 'node:crypto';
-import { chmodSync, chownSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync, copyFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync, copyFileSync } from 'node:fs';
 import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve as resolvePath } from 'node:path';
@@ -24,6 +24,7 @@ import { readDeployment, type Deployment, type FunctionDecl, type WorkloadDecl }
 import { bigqueryNeeds, runApiNeeds, startGateway, storageNeeds, TOKEN_PREFIX, type Gateway } from './gateway.ts';
 import { declareStack, SQL_PRIVATE_IP, type DeclareOptions, type Graph } from './graph.ts';
 import { IamPolicy } from './iam.ts';
+import { imageRepository, imageStages } from './build.ts';
 import { assembleImageTree, type ImageTree } from './image-tree.ts';
 import { startInternet, type Internet } from './internet.ts';
 import { startMetadataServer, type MetadataServer } from './metadata-server.ts';
@@ -45,12 +46,6 @@ export interface RehearsalOptions {
   /** A pipelines folder deployed instead of the repository's (the image and the program both get it). */
   readonly pipelinesDir?: string;
   readonly taxiRows?: number;
-  /**
-   * Do the documented manual step of docs/deploy.md: chown the Filestore
-   * share to the image's user. Without it the share is what a new Filestore
-   * share is: root's, mode 755.
-   */
-  readonly manualChown?: boolean;
   /** Passed to declareStack (a test runner's fresh import). */
   readonly importProgram?: DeclareOptions['importProgram'];
   readonly log?: (line: string) => void;
@@ -109,6 +104,7 @@ export class Rehearsal {
   private readonly perAccount = new Map<string, Promise<{ gcs: Gateway; bq: Gateway; run: Gateway; metadata: MetadataServer }>>();
   private readonly functionProcs = new Map<string, Promise<{ url: string; container: RunningContainer }>>();
   private closers: (() => Promise<unknown> | unknown)[] = [];
+  private readonly trees = new Map<string, ImageTree>();
   private executionCounter = 0;
 
   constructor(
@@ -116,6 +112,7 @@ export class Rehearsal {
     readonly deployment: Deployment,
     readonly policy: IamPolicy,
     readonly tree: ImageTree,
+    private readonly stages: Map<string, string>,
     readonly gcs: GcsFake,
     readonly bigquery: BigQueryFake,
     readonly runApi: RunApiFake,
@@ -124,7 +121,7 @@ export class Rehearsal {
     readonly filestore: Map<string, string>,
     readonly workDir: string,
     readonly databases: { user: string; password: string; names: string[] },
-    private readonly options: RehearsalOptions,
+    readonly options: RehearsalOptions,
   ) {}
 
   log(line: string): void {
@@ -239,7 +236,7 @@ export class Rehearsal {
       return start;
     }
     const container = startContainer({
-      tree: this.tree,
+      tree: this.treeFor(decl.container.image),
       command: decl.container.command,
       args,
       env: { ...prepared.env, PORT: String(port), K_SERVICE: name, K_REVISION: `${name}-00001`, K_CONFIGURATION: name },
@@ -345,7 +342,7 @@ export class Rehearsal {
             CLOUD_RUN_TASK_ATTEMPT: String(attempt),
           };
           this.log(`▶ ${name} task ${index}/${taskCount} attempt ${attempt}: ${args.join(' ')}`);
-          const result: ContainerResult = await startContainer({ tree: this.tree, command: decl.container.command, args, env, mounts: prepared.mounts, network: prepared.network, label: `${name}-${index}` }).done;
+          const result: ContainerResult = await startContainer({ tree: this.treeFor(decl.container.image), command: decl.container.command, args, env, mounts: prepared.mounts, network: prepared.network, label: `${name}-${index}` }).done;
           execution.tasks.push({ index, attempt, exitCode: result.exitCode, ms: result.ms, output: result.stdout + result.stderr });
           if (result.exitCode === 0) break;
         }
@@ -409,10 +406,31 @@ export class Rehearsal {
     return registryHas(image);
   }
 
-  /** docs/deploy.md's manual step: a job that chowns the Filestore share to the image's user. */
-  chownShares(): void {
-    for (const dir of this.filestore.values()) chownSync(dir, this.tree.uid, this.tree.gid);
+  /** The tree of the Dockerfile stage an image holds (the build's --target; the runtime stage by default). */
+  treeFor(image: string): ImageTree {
+    const stage = this.stages.get(imageRepository(image));
+    if (!stage || stage === this.tree.dockerfile.runtime.name) return this.tree;
+    let tree = this.trees.get(stage);
+    if (!tree) {
+      tree = assembleImageTree(this.options.context ?? REPO_ROOT, { target: stage, ...(this.options.pipelinesDir ? { overlay: { pipelines: this.options.pipelinesDir } } : {}) });
+      this.trees.set(stage, tree);
+    }
+    return tree;
   }
+
+  /** What Google does on `pulumi up` for jobs deployed with an execution token: run them once, before anything else. */
+  async runOnDeploy(): Promise<Execution[]> {
+    const started: Execution[] = [];
+    for (const job of this.deployment.jobs.values()) {
+      if (!job.runOnDeploy) continue;
+      const execution = `${job.resourceName}/executions/${job.name}-deploy`;
+      this.onRun(job.resourceName, {}, execution);
+      await this.settle();
+      started.push(...this.executions.filter((e) => e.execution === execution));
+    }
+    return started;
+  }
+
 
   /** The endpoints one account's workloads reach Google through. */
   edgeFor(account: string, context: string): Promise<{ gcs: Gateway; bq: Gateway; run: Gateway; metadata: MetadataServer }> {
@@ -497,7 +515,6 @@ export async function startRehearsal(options: RehearsalOptions): Promise<Rehears
   const suffix = randomBytes(3).toString('hex');
   const certificate = makeServerCertificate(`rehearsal-project:pipekit-db-instance`);
   const config: Record<string, unknown> = {
-    image: `europe-west1-docker.pkg.dev/pipekit-rehearsal/pipekit/pipekit@sha256:${'5'.repeat(64)}`,
     cloudArmor: 'false',
     dbUser: `reh_${suffix}`,
     taxiDatabase: `reh_${suffix}_ny_taxi`,
@@ -533,24 +550,25 @@ export async function startRehearsal(options: RehearsalOptions): Promise<Rehears
     await admin.end();
   }
 
-  // A new Filestore share is root's, mode 755.
+  // A new Filestore share is root's, mode 755: whatever makes it writable must be in the graph.
   const filestore = new Map<string, string>();
   for (const f of deployment.filestores) {
     const dir = join(workDir, `filestore-${f.ip}`);
     mkdirSync(dir, { mode: 0o755 });
     chmodSync(dir, 0o755);
-    if (options.manualChown) chownSync(dir, tree.uid, tree.gid);
     filestore.set(f.ip, dir);
   }
 
   const runApi = await startRunApiFake({ onRun: (run) => rehearsal?.onRun(run.job, run.body, run.execution) });
-  rehearsal = new Rehearsal(graph, deployment, policy, tree, gcs, bigquery, runApi, cloudSql, internet, filestore, workDir, { user: user.name, password: user.password, names: deployment.sqlDatabases }, options);
+  rehearsal = new Rehearsal(graph, deployment, policy, tree, imageStages(graph, options.context ?? REPO_ROOT), gcs, bigquery, runApi, cloudSql, internet, filestore, workDir, { user: user.name, password: user.password, names: deployment.sqlDatabases }, options);
   rehearsal.notes.push(
     realMounts()
       ? `containers run in their own mount namespace: the image tree at ${tree.workdir}, the Filestore share at its mount path, as uid ${tree.uid}`
       : `no mount namespaces here: the tree runs from ${tree.root} and env values naming a mount path point at its local folder; uid ${tree.uid}`,
     `Cloud SQL ${SQL_PRIVATE_IP} is ${cloudSql.address}:5432 (TLS required, server certificate from the instance's CA)`,
   );
+  const onDeploy = await rehearsal.runOnDeploy();
+  for (const e of onDeploy) rehearsal.notes.push(`pulumi up ran ${e.job} once (execution token): ${e.status}`);
   return rehearsal;
 }
 

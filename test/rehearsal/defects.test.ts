@@ -18,12 +18,11 @@ import { assembleImageTree, type ImageTree } from '../../scripts/rehearsal/image
 import { registryHas } from '../../scripts/rehearsal/rehearsal.ts';
 import { declare } from './support.ts';
 
-const IMAGE = `europe-west1-docker.pkg.dev/pipekit-rehearsal/pipekit/pipekit@sha256:${'5'.repeat(64)}`;
 let graph: Graph;
 let tree: ImageTree;
 
 beforeAll(async () => {
-  graph = await declare({ config: { image: IMAGE, cloudArmor: 'false', deletionProtection: 'false' } });
+  graph = await declare({ config: { cloudArmor: 'false', deletionProtection: 'false' } });
   tree = assembleImageTree(REPO_ROOT);
 }, 120_000);
 
@@ -41,27 +40,29 @@ describe('the image tree', () => {
 });
 
 describe('defect 2 and 3: the image build', () => {
-  // Dockerfile `RUN --mount=type=cache` needs BuildKit; `gcloud builds submit --tag` runs docker without it; no build runs as a declared account. Fixed on `deploy`.
-  it.fails('builds the Dockerfile with a builder that supports it, as declared build service accounts (defects 2, 3)', () => {
+  // Was: `RUN --mount=type=cache` needs BuildKit, `gcloud builds submit --tag` runs docker without it, and no build ran as a declared account.
+  it('builds the Dockerfile with a builder that supports it, as declared build service accounts (defects 2, 3)', () => {
     const plan = planBuild(graph, readDeployment(graph), tree, REPO_ROOT);
     expect(buildProblems(plan, tree)).toEqual([]);
   });
 });
 
 describe('defect 6: one command', () => {
-  // Without pipekit:image the program deploys the foundation only; the jobs need a second `pulumi up`. Fixed on `deploy` (the program builds the image).
-  it.fails('deploys every pipeline job and its scheduler on the first `pulumi up`, with no pipekit:image', async () => {
+  // Was: without pipekit:image the program deployed the foundation only; the jobs needed a second `pulumi up`.
+  it('deploys every pipeline job and its scheduler on the first `pulumi up`, with no pipekit:image', async () => {
     const first = await declare({ config: { cloudArmor: 'false' } });
     const deployment = readDeployment(first);
-    expect(deployment.jobs.size).toBe(5);
+    const jobNames = Object.values(first.outputs.jobNames as Record<string, string>);
+    expect(jobNames.length).toBe(5);
+    expect(jobNames.filter((j) => !deployment.jobs.has(j))).toEqual([]);
     expect(deployment.schedulers.length).toBe(1);
     expect(first.outputs.nextStep).toBeUndefined();
   });
 });
 
 describe('defect 7: grants only where used', () => {
-  // Private IP and a password never ask for cloudsql.instances.connect: the project-wide roles/cloudsql.client is unused. Fixed on `deploy`.
-  it.fails('grants no project-wide Cloud SQL client role that nothing uses', () => {
+  // Was: private IP and a password never ask for cloudsql.instances.connect, yet roles/cloudsql.client was granted project-wide.
+  it('grants no project-wide Cloud SQL client role that nothing uses', () => {
     const policy = new IamPolicy(graph);
     expect(policy.bindings.filter((b) => b.role === 'roles/cloudsql.client').map((b) => b.member)).toEqual([]);
   });
@@ -84,7 +85,7 @@ describe('defect 8: tear-down', () => {
 });
 
 describe('defect 8: the example stack config', () => {
-  // Pulumi.example.yaml pins an all-zero digest: copied as is, every job and the console point at an image nobody pushed. Fixed on `deploy`.
+  // Pulumi.example.yaml still pins an all-zero digest: copied as is, the program now refuses it by name (pipekit:image), but the first run still stops there.
   it.fails('deploys workloads whose image exists when Pulumi.example.yaml is copied as is', async () => {
     const example = parse(readFileSync(join(REPO_ROOT, 'Pulumi.example.yaml'), 'utf8')) as { config: Record<string, unknown> };
     const deployment = readDeployment(await declare({ config: example.config }));

@@ -7,21 +7,20 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Rehearsal } from '../../scripts/rehearsal/rehearsal.ts';
 import { formatReport } from '../../scripts/rehearsal/report.ts';
-import { alertChecks, backfillChecks, consoleChecks, manualRunChecks, outputChecks, schedulerChecks, secretLeakChecks, SCENARIO_CONFIG, type Check } from '../../scripts/rehearsal/scenario.ts';
+import { alertChecks, backfillChecks, consoleChecks, deployChecks, manualRunChecks, outputChecks, schedulerChecks, secretLeakChecks, SCENARIO_CONFIG, type Check } from '../../scripts/rehearsal/scenario.ts';
 import { failures, rehearse } from './support.ts';
 
 let r: Rehearsal;
 const checks: Record<string, Check[]> = {};
 
 beforeAll(async () => {
-  // manualChown: docs/deploy.md's hand-made chown job, until the program makes the share writable (defect 6, tested in defects.test.ts).
-  r = await rehearse({ config: SCENARIO_CONFIG, manualChown: true, taxiRows: 1_000 });
+  r = await rehearse({ config: SCENARIO_CONFIG, taxiRows: 500 });
+  checks.deploy = deployChecks(r);
   checks.console = await consoleChecks(r);
-  checks.scheduled = await schedulerChecks(r);
-  checks.manual = await manualRunChecks(r);
-  checks.backfill = await backfillChecks(r);
+  // The phases of runScenario: independent runs overlap.
+  [checks.scheduled, checks.manual] = await Promise.all([schedulerChecks(r), manualRunChecks(r)]);
+  [checks.backfill, checks.alerts] = await Promise.all([backfillChecks(r), alertChecks(r)]);
   checks.outputs = await outputChecks(r);
-  checks.alerts = await alertChecks(r);
   checks.secrets = secretLeakChecks(r);
 }, 300_000);
 
@@ -32,6 +31,11 @@ afterAll(async () => {
 });
 
 describe('the rehearsed deployment', () => {
+  it('builds the image in `pulumi up` as the build account and deploys every job with it (defects 2, 3, 6)', () => {
+    expect(failures(checks.deploy!.filter((c) => c.defect !== 8))).toEqual([]);
+    expect(r.notes.some((n) => /pulumi up ran .*workspace-init.*succeeded/.test(n))).toBe(true);
+  });
+
   it('fires every Cloud Scheduler job with exactly its declared request, and each run succeeds', () => {
     expect(checks.scheduled!.length).toBeGreaterThan(0);
     expect(failures(checks.scheduled!)).toEqual([]);
@@ -67,18 +71,15 @@ describe('the rehearsed deployment', () => {
     expect(checks.alerts![0]!.ok).toBe(true);
   });
 
-  // Defect 5: the cloud profile reads PIPEKIT_ALERT_WEBHOOK / PIPEKIT_CONSOLE_URL, which infra never sets. Fixed on `deploy`; flip when merged.
-  it.fails('posts the failed run\'s alert to the webhook, linking to the console (defect 5)', () => {
+  it('posts the failed run\'s alert to the webhook, linking to the console (defect 5)', () => {
     expect(failures(checks.alerts!)).toEqual([]);
   });
 
-  // Defect 1: the image has no infra/, which src/console/cloud imports. Fixed on `deploy` (src/cloud/); flip when merged.
-  it.fails('starts the console service from the image (defect 1)', () => {
+  it('starts the console service from the image (defect 1)', () => {
     expect(failures(checks.console!.filter((c) => c.defect === 1))).toEqual([]);
   });
 
-  // Defect 7: console reads are open and the session cookie is Secure over the HTTP load balancer. Needs defect 1 fixed to be observed.
-  it.fails('guards console reads with sign-in and lets sign-in work over HTTP (defect 7)', () => {
+  it('guards console reads with sign-in and lets sign-in work over HTTP (defect 7)', () => {
     const guarded = checks.console!.filter((c) => c.defect === 7);
     expect(guarded.length).toBe(2);
     expect(failures(guarded)).toEqual([]);
