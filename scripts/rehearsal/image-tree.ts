@@ -249,8 +249,10 @@ function buildStage(dockerfile: Dockerfile, stage: Stage, context: string, ignor
     }
   }
   const key = hash.digest('hex').slice(0, 16);
-  const dir = join(tmpdir(), `pipekit-rehearsal-stage-${stage.name}-${key}`);
-  if (existsSync(join(dir, '.rehearsal-complete'))) return { dir, key };
+  const done = join(tmpdir(), `pipekit-rehearsal-stage-${stage.name}-${key}`);
+  if (existsSync(join(done, '.rehearsal-complete'))) return { dir: done, key };
+  // Built beside its final place and renamed, so two rehearsals building at once never share a half-built stage.
+  const dir = `${done}.${process.pid}.tmp`;
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
   let copyIndex = 0;
@@ -280,7 +282,12 @@ function buildStage(dockerfile: Dockerfile, stage: Stage, context: string, ignor
     }
   }
   writeFileSync(join(dir, '.rehearsal-complete'), key);
-  return { dir, key };
+  try {
+    renameSync(dir, done);
+  } catch {
+    rmSync(dir, { recursive: true, force: true }); // another rehearsal finished first
+  }
+  return { dir: done, key };
 }
 
 /** Every file of the packages `npm ci --omit=dev` installs: lockfile entries not marked `dev`, as installed in node_modules. */
