@@ -61,6 +61,7 @@ export interface PipekitStackOutputs {
  */
 export function deployPipekit(config: InfraConfig, pipelines: readonly PipelineSpec[]): PipekitStackOutputs {
   const { project, region, prefix } = config;
+  checkBucketsAgainstTriggers(config, pipelines);
 
   const services = new ProjectServices(`${prefix}-services`, {
     project,
@@ -83,7 +84,8 @@ export function deployPipekit(config: InfraConfig, pipelines: readonly PipelineS
     },
     afterApis,
   );
-  const afterPeering = { dependsOn: [services, network.privateServicesConnection] };
+  // Cloud SQL and Filestore come after the peering, and go before it (and the subnet) on destroy.
+  const afterPeering = { dependsOn: [services, network.privateServicesConnection, network.teardown] };
   const database = new Database(
     `${prefix}-db`,
     {
@@ -155,12 +157,15 @@ export function deployPipekit(config: InfraConfig, pipelines: readonly PipelineS
     apiTokenSecret: secrets.apiTokenSecretId,
   };
 
-  // Workloads start only once their secrets have a version and the databases exist.
-  const afterData = { dependsOn: [services, database, filestore, ...secrets.versions] };
+  // Workloads start only once their secrets have a version and the databases exist, and on
+  // destroy they go before the network teardown (they egress through the subnet).
+  const afterData = { dependsOn: [services, database, filestore, network.teardown, ...secrets.versions] };
   const runtime: RuntimeContractArgs = {
     project,
     region,
+    schedulerRegion: config.schedulerRegion,
     dbHost: database.privateIp,
+    dbServerCa: database.serverCa,
     dbUser: config.dbUser,
     dbPasswordSecret: secrets.dbPasswordSecretId,
     taxiDatabase: config.taxiDatabase,
@@ -203,11 +208,6 @@ export function deployPipekit(config: InfraConfig, pipelines: readonly PipelineS
 
   // The console first: the jobs link their alerts to it.
   if (config.console) {
-    if (config.schedulerRegion !== region) {
-      pulumi.log.warn(
-        `pipekit:schedulerRegion (${config.schedulerRegion}) differs from gcp:region (${region}): the console pauses and resumes Cloud Scheduler jobs in PIPEKIT_REGION, so its trigger toggles will not find them.`,
-      );
-    }
     const consoleService = new ConsoleService(
       `${prefix}-console`,
       {
@@ -268,6 +268,28 @@ export function deployPipekit(config: InfraConfig, pipelines: readonly PipelineS
   return outputs;
 }
 
+/**
+ * Config that only the pipelines can prove wrong, checked before any resource
+ * is declared: a bucket the stack uploads code to must not be one a `gcs:`
+ * trigger watches, or every deployment would start pipelines.
+ */
+function checkBucketsAgainstTriggers(config: InfraConfig, pipelines: readonly PipelineSpec[]): void {
+  const watched = watchedBuckets(pipelines);
+  const uploads: [string, string, boolean][] = [
+    ['pipekit:functionsSourceBucket', config.functionsSourceBucket, config.functions],
+    ['pipekit:buildBucket', config.buildBucket, true],
+  ];
+  for (const [key, bucket, used] of uploads) {
+    if (!used || !watched.includes(bucket)) continue;
+    throw new ConfigError({
+      file: `Pulumi.${pulumi.getStack()}.yaml`,
+      key,
+      message: `${bucket} is also watched by a gcs trigger: every deployment would start pipelines`,
+      hint: `set ${key} to a bucket no pipeline watches`,
+    });
+  }
+}
+
 /** Every bucket a `gcs:` trigger watches, sorted, once. */
 function watchedBuckets(pipelines: readonly PipelineSpec[]): string[] {
   return [...new Set(pipelines.flatMap((p) => p.triggers.flatMap((t) => (t.type === 'gcs' ? [t.bucket] : []))))].sort();
@@ -285,14 +307,6 @@ function resolveImages(
 ): { image: pulumi.Output<string>; initImage?: pulumi.Output<string> } {
   if (config.image) {
     return { image: pulumi.output(config.image), initImage: config.workspaceInitImage ? pulumi.output(config.workspaceInitImage) : undefined };
-  }
-  if (watchedBuckets(pipelines).includes(config.buildBucket)) {
-    throw new ConfigError({
-      file: `Pulumi.${pulumi.getStack()}.yaml`,
-      key: 'pipekit:buildBucket',
-      message: `${config.buildBucket} is also watched by a gcs trigger: every build would start pipelines`,
-      hint: 'set pipekit:buildBucket to a bucket no pipeline watches',
-    });
   }
   const build = new ImageBuild(
     `${config.prefix}-image-build`,
@@ -335,14 +349,6 @@ function deployFunctions(
     return;
   }
   const { gcsBuckets } = deps;
-  if (gcsBuckets.includes(config.functionsSourceBucket)) {
-    throw new ConfigError({
-      file: `Pulumi.${pulumi.getStack()}.yaml`,
-      key: 'pipekit:functionsSourceBucket',
-      message: `${config.functionsSourceBucket} is also watched by a gcs trigger: every deployment would start pipelines`,
-      hint: 'set pipekit:functionsSourceBucket to a bucket no pipeline watches',
-    });
-  }
   const afterApis = { dependsOn: [deps.services] };
   const source = new FunctionSource(
     `${prefix}-fn-source`,

@@ -102,6 +102,14 @@ export class NotFoundError extends PipekitError {
 }
 
 /**
+ * A command line asks for something that cannot be done: an end before its
+ * start, resuming a run that needs no resuming, cancelling what has finished.
+ */
+export class UsageError extends PipekitError {
+  readonly code = 'USAGE';
+}
+
+/**
  * Throw from a block to fail it without spending its remaining retries
  * (bad credentials, a 404 that will not go away).
  */

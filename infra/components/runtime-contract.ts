@@ -15,7 +15,11 @@ export const WORKSPACE_VOLUME = 'workspace';
 export interface RuntimeContractArgs {
   project: pulumi.Input<string>;
   region: pulumi.Input<string>;
+  /** Where the Cloud Scheduler jobs live: the console pauses and resumes them there. */
+  schedulerRegion: pulumi.Input<string>;
   dbHost: pulumi.Input<string>;
+  /** The Cloud SQL server CA (PEM): the clients verify the server certificate against it. */
+  dbServerCa: pulumi.Input<string>;
   dbUser: pulumi.Input<string>;
   /** Secret Manager secret id of the DB password. */
   dbPasswordSecret: pulumi.Input<string>;
@@ -50,10 +54,13 @@ export function plainEnv(args: RuntimeContractArgs): RunEnv[] {
     PIPEKIT_PROFILE: 'cloud',
     GOOGLE_CLOUD_PROJECT: args.project,
     PIPEKIT_REGION: args.region,
+    PIPEKIT_SCHEDULER_REGION: args.schedulerRegion,
     PIPEKIT_DB_HOST: args.dbHost,
     PIPEKIT_DB_USER: args.dbUser,
-    // Cloud SQL is set to ENCRYPTED_ONLY: a client without TLS is refused.
-    PIPEKIT_DB_SSLMODE: 'require',
+    // Cloud SQL is set to ENCRYPTED_ONLY: a client without TLS is refused. verify-ca also checks the
+    // certificate chains to the instance's CA (its name is `project:instance`, not the private IP).
+    PIPEKIT_DB_SSLMODE: 'verify-ca',
+    PIPEKIT_DB_SERVER_CA: args.dbServerCa,
     PIPEKIT_DB_NAME: args.taxiDatabase,
     PIPEKIT_RUNS_DB_NAME: args.runsDatabase,
     PIPEKIT_LAKE_BUCKET: args.lakeBucket,

@@ -13,7 +13,8 @@ export const IO_CONFIG_KEYS = {
   POSTGRES_HOST: 'host, or a Cloud SQL socket folder such as /cloudsql/project:region:instance',
   POSTGRES_PORT: 'port',
   POSTGRES_CONNECT_TIMEOUT: 'seconds to wait for a connection',
-  POSTGRES_SSLMODE: 'disable | require | verify-full',
+  POSTGRES_SSLMODE: 'disable | require | verify-ca | verify-full',
+  POSTGRES_SSL_CA: 'PEM of the CA the server certificate must chain to (verify-ca, verify-full); the cloud: the Cloud SQL instance CA',
   POSTGRES_EMBEDDED: 'true: pipekit starts its own PostgreSQL in .pipekit/postgres',
   GOOGLE_PROJECT_ID: 'Google Cloud project (defaults to the one of the credentials)',
   GOOGLE_LOCATION: 'BigQuery location for datasets and jobs, e.g. US or europe-west1',
@@ -29,6 +30,8 @@ export const IO_CONFIG_KEYS = {
   ALERT_WEBHOOK_URL: 'Slack-compatible webhook notified when a run fails',
   ALERT_ON_SUCCESS: 'true: alert on succeeded runs too (default: failed and cancelled only)',
   CONSOLE_URL: 'base URL of the console, for links in alerts',
+  SECRETS_SOURCE: "where {{ secret('name') }} reads: file (default) | secret-manager",
+  SECRETS_FILE: 'the secrets file when SECRETS_SOURCE is file (default .pipekit/secrets.env)',
 } as const;
 
 export type IoConfigKey = keyof typeof IO_CONFIG_KEYS;
@@ -49,19 +52,19 @@ export class IoProfile {
     this.values = Object.freeze({ ...args.values });
   }
 
-  has(key: IoConfigKey | (string & {})): boolean {
+  has(key: IoConfigKey): boolean {
     const value = this.values[key];
     return value !== undefined && value !== null && value !== '';
   }
 
-  get(key: IoConfigKey | (string & {})): string | undefined {
+  get(key: IoConfigKey): string | undefined {
     const value = this.values[key];
     if (value === undefined || value === null || value === '') return undefined;
     return typeof value === 'string' ? value : String(value);
   }
 
   /** The value, or a ConfigError naming the file, profile and key. */
-  require(key: IoConfigKey | (string & {}), hint?: string): string {
+  require(key: IoConfigKey, hint?: string): string {
     const value = this.get(key);
     if (value === undefined) {
       throw new ConfigError({
@@ -74,7 +77,7 @@ export class IoProfile {
     return value;
   }
 
-  int(key: IoConfigKey | (string & {}), fallback: number): number {
+  int(key: IoConfigKey, fallback: number): number {
     const raw = this.get(key);
     if (raw === undefined) return fallback;
     const value = Number(raw);
@@ -84,7 +87,7 @@ export class IoProfile {
     return value;
   }
 
-  bool(key: IoConfigKey | (string & {}), fallback: boolean): boolean {
+  bool(key: IoConfigKey, fallback: boolean): boolean {
     const raw = this.get(key);
     if (raw === undefined) return fallback;
     if (/^(true|yes|1|on)$/i.test(raw)) return true;
@@ -93,7 +96,7 @@ export class IoProfile {
   }
 
   /** A local path from the profile, resolved against the project root. */
-  path(key: IoConfigKey | (string & {}), fallback: string): string {
+  path(key: IoConfigKey, fallback: string): string {
     const raw = this.get(key) ?? fallback;
     return isAbsolute(raw) ? raw : resolve(this.root, raw);
   }

@@ -94,6 +94,7 @@ export function createLocalExecutor(session: Session, log: (message: string) => 
     async cancelBackfill(id) {
       const backfill = await session.store.getBackfill(id);
       if (!backfill) throw new ApiError(404, `backfill ${id} is not in the run store`);
+      if (backfill.status !== 'running') throw new ApiError(409, `backfill ${id} has already ${backfill.status}: there is nothing to cancel`);
       await cancelBackfill(session, id);
       const entry = running.get(id);
       if (entry) {

@@ -3,8 +3,10 @@ import type { RunAlertOptions } from '../alerts/slack.ts';
 import { loadIoProfile } from '../config/io-config.ts';
 import type { IoProfile } from '../config/io-profile.ts';
 import type { SecretSource } from '../config/secrets/secret-source.ts';
-import { ensureProfilePostgres, openConnectors, type InjectedClients, type OpenConnectors } from '../io/connectors.ts';
-import { connect, createPool, postgresTarget } from '../io/postgres/connection.ts';
+import { openConnectors, type InjectedClients, type OpenConnectors } from '../io/connectors.ts';
+import { connect, createPool } from '../io/postgres/connection.ts';
+import { ensureEmbeddedServer } from '../io/postgres/embedded.ts';
+import { connectorSettings } from '../io/settings/index.ts';
 import { loadProject } from '../project/load-project.ts';
 import type { PipelineSpec, Project } from '../project/model.ts';
 import { parseDuration } from '../project/duration.ts';
@@ -73,12 +75,11 @@ export async function openSession(options: OpenSessionOptions): Promise<Session>
 
 /** The run store lives in the profile's Postgres, database RUN_STORE_DBNAME (default POSTGRES_DBNAME). */
 export async function openRunStore(profile: IoProfile): Promise<RunStore> {
-  const database = profile.get('RUN_STORE_DBNAME') ?? profile.get('POSTGRES_DBNAME') ?? 'postgres';
-  await ensureProfilePostgres(profile, database);
-  const storeProfile = profile.withValues({ POSTGRES_DBNAME: database });
-  const pool = createPool(storeProfile, { max: 4 });
+  const settings = connectorSettings(profile).runStore;
+  await ensureEmbeddedServer(settings);
+  const pool = createPool(settings, { max: 4 });
   // Fail here, with the connection explained, rather than on the first insert.
-  (await connect(pool, postgresTarget(storeProfile))).release();
+  (await connect(pool, settings)).release();
   return createPostgresRunStore(pool);
 }
 

@@ -35,13 +35,15 @@ export async function runSqlBlock(
   try {
     for (const [name, table] of Object.entries(referenced)) {
       const tableName = `${ctx.runId}_${spec.uuid}_${name}`.replace(/[^\w]/g, '_').slice(0, 63);
-      await pg.export(table, { schema: staging, table: tableName, ifExists: 'replace' });
+      // Staged under their own names: the block's SQL refers to them as its upstream named them.
+      await pg.export(table, { schema: staging, table: tableName, ifExists: 'replace', columnNames: 'keep' });
       staged.push(tableName);
       text = text.replace(new RegExp(`\\{\\{\\s*${name}\\s*\\}\\}`, 'g'), `${quote(staging)}.${quote(tableName)}`);
     }
     const result = await pg.query(text);
     if (config.table) {
-      await pg.export(result, { schema: config.schema, table: config.table, ifExists: config.write });
+      // Mage writes a SQL block's result with CREATE TABLE AS: the query's own column names.
+      await pg.export(result, { schema: config.schema, table: config.table, ifExists: config.write, columnNames: 'keep' });
     }
     return result;
   } finally {

@@ -1,5 +1,8 @@
+import type { BigQuery } from '@google-cloud/bigquery';
+import type { Storage } from '@google-cloud/storage';
 import type { IoProfile } from '../config/io-profile.ts';
-import { ConfigError } from '../errors.ts';
+import { ensureEmbeddedServer } from './postgres/embedded.ts';
+import { connectorSettings, onDatabase, type BigQuerySettings, type ConnectorSettings, type GoogleSettings, type LakeSettings, type WarehouseSettings } from './settings/index.ts';
 import type { Connectors, HttpLoader, Lake, PostgresConnector, Warehouse } from './types.ts';
 
 /** Connectors plus the means to close whatever a run opened. */
@@ -10,20 +13,18 @@ export interface OpenConnectors extends Connectors {
 /**
  * Google clients to use instead of building them from the profile: tests
  * point them at local fakes; an embedding application can share its own.
- * Typed loosely so this module never imports the vendor SDKs.
+ * Type-only imports: this module still never loads the vendor SDKs.
  */
 export interface InjectedClients {
-  /** A `@google-cloud/storage` Storage. */
-  readonly storage?: unknown;
-  /** A `@google-cloud/bigquery` BigQuery. */
-  readonly bigquery?: unknown;
+  readonly storage?: Storage;
+  readonly bigquery?: BigQuery;
 }
 
 /**
  * Builds `ctx.io` from an io_config profile. Each connector is created on
  * first use (a run that never touches BigQuery never loads its client) and
  * closed once at the end of the run. Which implementation answers is decided
- * here and only here:
+ * here and only here, from the profile's parsed settings (settings/):
  *
  * | key                 | laptop (local)            | cloud                      |
  * |---------------------|---------------------------|----------------------------|
@@ -32,6 +33,7 @@ export interface InjectedClients {
  * | WAREHOUSE           | `duckdb` (DUCKDB_PATH)    | `bigquery`                 |
  */
 export function openConnectors(profile: IoProfile, options: { log?: (message: string) => void; clients?: InjectedClients } = {}): OpenConnectors {
+  const settings = connectorSettings(profile);
   const closers: (() => Promise<void>)[] = [];
   let postgres: Promise<PostgresConnector> | undefined;
   let lake: Promise<Lake> | undefined;
@@ -45,9 +47,9 @@ export function openConnectors(profile: IoProfile, options: { log?: (message: st
 
   return {
     profile: profile.name,
-    postgres: () => (postgres ??= openPostgres(profile).then(remember)),
-    lake: () => (lake ??= openLake(profile, options.clients)),
-    warehouse: () => (warehouse ??= openWarehouse(profile, options.clients).then(remember)),
+    postgres: () => (postgres ??= openPostgres(settings).then(remember)),
+    lake: () => (lake ??= openLake(settings, options.clients)),
+    warehouse: () => (warehouse ??= openWarehouse(settings, options.clients).then(remember)),
     get http() {
       return (http ??= createHttp(options.log));
     },
@@ -59,78 +61,42 @@ export function openConnectors(profile: IoProfile, options: { log?: (message: st
   };
 }
 
-/** Starts the embedded server when the profile asks for one; a no-op otherwise. */
+/** Starts the embedded server when the profile asks for one (with `database` created); a no-op otherwise. */
 export async function ensureProfilePostgres(profile: IoProfile, database?: string): Promise<void> {
-  if (!profile.bool('POSTGRES_EMBEDDED', false)) return;
-  const { ensurePostgresRunning } = await import('../services/postgres-server.ts');
-  await ensurePostgresRunning({
-    root: profile.root,
-    port: profile.int('POSTGRES_PORT', 5433),
-    user: profile.get('POSTGRES_USER') ?? 'postgres',
-    password: profile.get('POSTGRES_PASSWORD') ?? 'postgres',
-    database: database ?? profile.get('POSTGRES_DBNAME') ?? 'postgres',
-  });
+  const settings = connectorSettings(profile).postgres;
+  await ensureEmbeddedServer(database ? onDatabase(settings, database) : settings);
 }
 
-async function openPostgres(profile: IoProfile): Promise<PostgresConnector> {
+async function openPostgres(settings: ConnectorSettings): Promise<PostgresConnector> {
   // The connector starts the embedded server itself (POSTGRES_EMBEDDED) before its first connection.
   const { createPostgresConnector } = await import('./postgres/connector.ts');
-  return createPostgresConnector(profile);
+  return createPostgresConnector(settings.postgres);
 }
 
-async function openLake(profile: IoProfile, clients?: InjectedClients): Promise<Lake> {
-  const uri = profile.get('LAKE_URI') ?? '.pipekit/lake';
+async function openLake(settings: ConnectorSettings, clients?: InjectedClients): Promise<Lake> {
+  const lake: LakeSettings = settings.lake;
   const { createLake } = await import('./lake/lake.ts');
-  if (uri.startsWith('gs://')) return createLake(await gcsStore(profile, uri, clients));
-  if (/^[a-z]+:\/\//.test(uri) && !uri.startsWith('file://')) {
-    throw new ConfigError({
-      file: profile.file,
-      key: `${profile.name}.LAKE_URI`,
-      message: `${uri} is not a lake pipekit can use`,
-      hint: 'use a local folder (relative to the project) or gs://bucket/prefix',
-    });
-  }
+  if (lake.kind === 'gcs') return createLake(await gcsStore(settings.google, lake.uri, clients));
   const { createLocalStore } = await import('./lake/local-store.ts');
-  return createLake(createLocalStore(profile.path('LAKE_URI', uri.replace(/^file:\/\//, ''))));
+  return createLake(createLocalStore(lake.path));
 }
 
-async function gcsStore(profile: IoProfile, uri: string, clients?: InjectedClients) {
+async function gcsStore(google: GoogleSettings, uri: string, clients?: InjectedClients) {
   const { createGcsStore } = await import('./gcs/store.ts');
-  return createGcsStore({ uri, profile, storage: clients?.storage as never });
+  return createGcsStore({ uri, profile: google, storage: clients?.storage });
 }
 
-async function openWarehouse(profile: IoProfile, clients?: InjectedClients): Promise<Warehouse> {
-  const kind = profile.get('WAREHOUSE') ?? 'duckdb';
-  if (kind === 'duckdb') {
+async function openWarehouse(settings: ConnectorSettings, clients?: InjectedClients): Promise<Warehouse> {
+  const warehouse: WarehouseSettings = settings.warehouse;
+  if (warehouse.kind === 'duckdb') {
     const { createDuckDbWarehouse } = await import('./duckdb/warehouse.ts');
-    return createDuckDbWarehouse({ path: profile.path('DUCKDB_PATH', '.pipekit/warehouse.duckdb'), memoryLimit: duckDbMemoryLimit(profile) });
+    return createDuckDbWarehouse({ path: warehouse.path, memoryLimit: warehouse.memoryLimit });
   }
-  if (kind === 'bigquery') {
-    const { createBigQueryWarehouse } = await import('./bigquery/warehouse.ts');
-    // Load jobs stage their Parquet in the lake bucket when there is one: large
-    // exports then go through a resumable GCS upload instead of the job upload.
-    const lakeUri = profile.get('LAKE_URI');
-    const stagingStore = lakeUri?.startsWith('gs://') ? await gcsStore(profile, `${lakeUri.replace(/\/+$/, '')}/_staging`, clients) : undefined;
-    return createBigQueryWarehouse({ profile, client: clients?.bigquery as never, stagingStore });
-  }
-  throw new ConfigError({
-    file: profile.file,
-    key: `${profile.name}.WAREHOUSE`,
-    message: `unknown warehouse "${kind}"`,
-    hint: 'use duckdb (a file on this machine) or bigquery',
-  });
-}
-
-/** DUCKDB_MEMORY_LIMIT, checked here so a typo names the key instead of failing inside DuckDB. */
-function duckDbMemoryLimit(profile: IoProfile): string | undefined {
-  const value = profile.get('DUCKDB_MEMORY_LIMIT');
-  if (value === undefined || /^\d+(\.\d+)?\s*(B|[KMGT]i?B)$/i.test(value.trim())) return value?.trim();
-  throw new ConfigError({
-    file: profile.file,
-    key: `${profile.name}.DUCKDB_MEMORY_LIMIT`,
-    message: `"${value}" is not an amount of memory`,
-    hint: 'write it the way DuckDB does, e.g. 512MB or 2GB',
-  });
+  const bigquery: BigQuerySettings = warehouse;
+  const { createBigQueryWarehouse } = await import('./bigquery/warehouse.ts');
+  // Load jobs stage their Parquet in the lake bucket when there is one.
+  const stagingStore = bigquery.stagingUri ? await gcsStore(bigquery, bigquery.stagingUri, clients) : undefined;
+  return createBigQueryWarehouse({ profile: bigquery, client: clients?.bigquery, stagingStore });
 }
 
 function createHttp(log?: (message: string) => void): HttpLoader {
@@ -144,25 +110,23 @@ function createHttp(log?: (message: string) => void): HttpLoader {
 }
 
 /**
- * `ctx.io` for one block attempt: the run's connectors, with the block's
- * signal passed on, so a cancelled or timed-out block stops its Postgres
- * COPY and its DuckDB statement (both rolled back) instead of finishing
- * them in the background.
+ * `ctx.io` for one block attempt: the run's connectors, each bound to the
+ * block's signal with its `withSignal` — the one way a cancellation reaches
+ * a connector — so a cancelled or timed-out block stops its Postgres COPY
+ * and its DuckDB statement (both rolled back) instead of finishing them in
+ * the background.
  */
 export function withSignal(io: Connectors, signal: AbortSignal): Connectors {
   return {
     profile: io.profile,
-    lake: () => io.lake(),
-    warehouse: async () => {
-      const warehouse = await io.warehouse();
-      return warehouse.withSignal?.(signal) ?? warehouse;
+    lake: async () => {
+      const lake = await io.lake();
+      return lake.withSignal?.(signal) ?? lake;
     },
+    warehouse: async () => (await io.warehouse()).withSignal(signal),
     get http() {
       return io.http;
     },
-    postgres: async () => {
-      const pg = await io.postgres();
-      return { ...pg, export: (table, options) => pg.export(table, { signal, ...options }) };
-    },
+    postgres: async () => (await io.postgres()).withSignal(signal),
   };
 }

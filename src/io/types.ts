@@ -32,11 +32,25 @@ export interface PostgresExportOptions {
   readonly table: string;
   /** Default `replace`: the table's rows are swapped atomically; a failed export leaves the old rows. */
   readonly ifExists?: IfExists;
-  /** Stops the export (rolled back). Inside a block, `ctx.io` passes the block's signal for you. */
-  readonly signal?: AbortSignal;
+  /**
+   * `clean` (default, as Mage's exporter): names lower-cased and cleaned —
+   * `VendorID` → `vendorid`, `Trip Distance` → `trip_distance`, `Unnamed: 0` →
+   * `unnamed__0`, reserved words prefixed (`order` → `_order`). `keep`: exactly as in the table.
+   */
+  readonly columnNames?: 'clean' | 'keep';
 }
 
-export interface PostgresConnector {
+/**
+ * The one way a cancellation reaches a connector: a view of it whose work
+ * stops when `signal` aborts. Inside a block, `ctx.io` hands out views bound
+ * to the block's signal (cancel or timeout); outside, call it yourself.
+ */
+export interface Cancellable<Self> {
+  withSignal(signal: AbortSignal): Self;
+}
+
+/** `withSignal`: an export stops (rolled back); a query or statement not yet started does not start. */
+export interface PostgresConnector extends Cancellable<PostgresConnector> {
   /** Runs a query and returns its rows as an Arrow table. */
   query(sql: string, params?: readonly unknown[]): Promise<Table>;
   /** Runs a statement that returns nothing useful (DDL, DML). */
@@ -62,12 +76,20 @@ export interface ObjectStore {
    */
   readBlob(key: string): Promise<Blob>;
   createReadStream(key: string): Readable;
-  /** Writes an object; readers never see a partially written one. */
-  write(key: string, data: Uint8Array | Readable, options?: { contentType?: string }): Promise<void>;
+  /**
+   * Writes an object; readers never see a partially written one. Aborting
+   * `signal` stops the write, leaves the previous object, and rejects with the signal's reason.
+   */
+  write(key: string, data: Uint8Array | Readable, options?: { contentType?: string; signal?: AbortSignal }): Promise<void>;
   exists(key: string): Promise<boolean>;
   /** Keys under a prefix, recursively, sorted. */
   list(prefix: string): Promise<string[]>;
   delete(keys: readonly string[]): Promise<void>;
+  /**
+   * Removes temporary files under a prefix left by writers that died (a
+   * killed process); returns how many. Absent where writes leave none (GCS).
+   */
+  sweep?(prefix: string, options?: { recursive?: boolean }): Promise<number>;
 }
 
 export interface PartitionedWriteOptions {
@@ -94,6 +116,12 @@ export interface Lake {
   read(key: string, options?: { columns?: Readonly<Record<string, ColumnType>> }): Promise<Table>;
   writePartitioned(table: Table, prefix: string, options: PartitionedWriteOptions): Promise<PartitionedWriteResult>;
   readPartitioned(prefix: string, options?: PartitionedReadOptions): Promise<Table>;
+  /**
+   * This lake, with writes stopped when `signal` aborts (a cancelled or
+   * timed-out block): the Parquet encoder is interrupted, the upload or temp
+   * file dropped, and objects keep their previous content.
+   */
+  withSignal?(signal: AbortSignal): Lake;
 }
 
 // ---------------------------------------------------------------------------
@@ -106,7 +134,8 @@ export interface WarehouseTarget {
   readonly ifExists?: IfExists;
 }
 
-export interface Warehouse {
+/** `withSignal`: DuckDB interrupts the running statement (its transaction rolls back); BigQuery jobs run to their end. */
+export interface Warehouse extends Cancellable<Warehouse> {
   readonly kind: 'duckdb' | 'bigquery';
   /**
    * Where a SQL block's table goes when the block names none: DuckDB's
@@ -133,12 +162,6 @@ export interface Warehouse {
    * BigQuery only; absent on DuckDB.
    */
   loadFromUri?(uris: string | readonly string[], target: WarehouseTarget, options?: { hivePartitioning?: { sourceUriPrefix: string } }): Promise<ExportResult>;
-  /**
-   * This warehouse, with statements interrupted when `signal` aborts (a
-   * cancelled or timed-out block); the interrupted statement's transaction
-   * rolls back. DuckDB only; BigQuery jobs run to their end.
-   */
-  withSignal?(signal: AbortSignal): Warehouse;
   close(): Promise<void>;
 }
 

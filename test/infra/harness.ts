@@ -13,6 +13,8 @@ export const PROJECT = 'zoomcamp-test';
 export const REGION = 'europe-west1';
 /** A syntactically valid image pinned by digest. */
 export const IMAGE = `${REGION}-docker.pkg.dev/${PROJECT}/pipekit/pipekit@sha256:${'a'.repeat(64)}`;
+/** The server CA the mocked Cloud SQL instance reports. */
+export const SERVER_CA_PEM = '-----BEGIN CERTIFICATE-----\nMIIDfakeCloudSqlServerCa\n-----END CERTIFICATE-----';
 /** What the mocked image build (pipekit:image unset) reports. */
 export const BUILT_IMAGE = `${REGION}-docker.pkg.dev/${PROJECT}/pipekit/pipekit@sha256:${'b'.repeat(64)}`;
 export const BUILT_INIT_IMAGE = `${REGION}-docker.pkg.dev/${PROJECT}/pipekit/pipekit-workspace-init@sha256:${'b'.repeat(64)}`;
@@ -59,6 +61,7 @@ function computedState(type: string, name: string, inputs: Record<string, any>):
     case 'gcp:sql/databaseInstance:DatabaseInstance':
       state.connectionName = `${PROJECT}:${inputs.region}:${name}`;
       state.privateIpAddress = '10.100.0.3';
+      state.serverCaCerts = [{ cert: SERVER_CA_PEM, commonName: 'C=US,O=Google\\, Inc,CN=Google Cloud SQL Server CA', sha1Fingerprint: 'ab' }];
       break;
     case 'gcp:filestore/instance:Instance':
       state.networks = (inputs.networks ?? []).map((n: any) => ({ ...n, ipAddresses: ['10.100.1.2'] }));

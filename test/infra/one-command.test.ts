@@ -6,7 +6,7 @@ import { imageSourcePaths, parseBuildOutput } from '../../infra/components/image
 import { sourceFiles, sourceHash } from '../../infra/components/source-files.ts';
 import { REPO_ROOT } from '../../infra/pipelines-source.ts';
 import { importGraph } from '../structure/import-graph.ts';
-import { BUILT_IMAGE, BUILT_INIT_IMAGE, PROJECT, REGION, deployStack, makePipelinesDir, resolve, taxiPipelineYaml, type DeployedStack, type RecordedResource } from './harness.ts';
+import { BUILT_IMAGE, BUILT_INIT_IMAGE, SERVER_CA_PEM, PROJECT, REGION, deployStack, makePipelinesDir, resolve, taxiPipelineYaml, type DeployedStack, type RecordedResource } from './harness.ts';
 
 /**
  * `pulumi up` with no pipekit:image, on a fresh project: the stack builds the
@@ -37,7 +37,7 @@ describe('the image is built inside pulumi up', () => {
   });
 
   it('runs Cloud Build as the build account, tagging by source hash, once the API, repository and grants exist', () => {
-    const build = stack.one('command:local:Command');
+    const build = stack.one('command:local:Command', 'pipekit-image-build-cloud-build');
     const hash = /source-([0-9a-f]{16})/.exec(stack.one('gcp:storage/bucketObject:BucketObject', 'pipekit-image-build-source').inputs.name)![1];
     expect(build.inputs.create).toMatch(/--import tsx infra\/build\/build-image\.ts$/);
     expect(build.inputs.environment).toMatchObject({
@@ -157,6 +157,22 @@ describe('defect 5: alerts and links reach the cloud', () => {
   });
 });
 
+describe('defect 7: the Cloud SQL server certificate is verified, and only used grants exist', () => {
+  it('gives jobs and console verify-ca with the instance\'s server CA', () => {
+    for (const workload of [...pipelineJobs(), stack.one('gcp:cloudrunv2/service:Service')]) {
+      expect(envOf(workload)).toMatchObject({ PIPEKIT_DB_SSLMODE: 'verify-ca', PIPEKIT_DB_SERVER_CA: `${SERVER_CA_PEM}\n` });
+    }
+  });
+
+  it('grants roles/cloudsql.client to no one (private IP and a password need no connector)', () => {
+    expect(stack.resources.filter((r) => r.inputs.role === 'roles/cloudsql.client')).toEqual([]);
+  });
+
+  it('the cloud profile passes the CA to the client', () => {
+    expect(readFileSync(join(REPO_ROOT, 'pipelines', 'io_config.yaml'), 'utf8')).toMatch(/POSTGRES_SSL_CA: .*env_var\('PIPEKIT_DB_SERVER_CA'/);
+  });
+});
+
 describe('APIs are enabled before first use', () => {
   it('enables Cloud Build, Artifact Registry and Logging for the build on every stack', () => {
     const services = stack.ofType('gcp:projects/service:Service').map((s) => s.inputs.service);
@@ -168,5 +184,16 @@ describe('APIs are enabled before first use', () => {
       (r) => r.type.startsWith('gcp:') && r.type !== 'gcp:projects/service:Service' && !r.options.dependsOn.some((d) => d.startsWith('pipekit-services-')),
     );
     expect(late.map((r) => `${r.type} ${r.name}`)).toEqual([]);
+  });
+});
+
+describe('bad config fails before any resource is created, naming the key and the fix', () => {
+  it.each([
+    ['buildBucket', { buildBucket: 'raw-drop' }, /pipekit:buildBucket.*raw-drop is also watched by a gcs trigger/],
+    ['functionsSourceBucket', { functionsSourceBucket: 'raw-drop' }, /pipekit:functionsSourceBucket.*watched/],
+    ['image', { image: `us-central1-docker.pkg.dev/p/pipekit/pipekit@sha256:${'0'.repeat(64)}` }, /pipekit:image.*placeholder/],
+  ])('%s', async (_key, config, message) => {
+    const dir = makePipelinesDir({ green_taxi: taxiPipelineYaml('green_taxi', '  - { name: on_upload, gcs: { bucket: raw-drop, prefix: green/ } }') });
+    await expect(deployStack(dir, config)).rejects.toThrow(message);
   });
 });
