@@ -36,7 +36,9 @@ export function createReadApi(session: Session) {
       name: pipeline.name,
       description: pipeline.description ?? null,
       tags: pipeline.tags,
-      variables: pipeline.variables,
+      // What a run from the console gets: the active profile's overrides on top, as the CLI does.
+      variables: { ...pipeline.variables, ...(pipeline.profileVariables[session.profile.name] ?? {}) },
+      profile: session.profile.name,
       blocks: pipeline.blocks.map((b) => ({ uuid: b.uuid, kind: b.kind, upstream: b.upstream, language: b.language, description: b.description ?? null, status: status.get(b.uuid) ?? null })),
       triggers: await triggersOf(pipeline),
       latestRun: latest ?? null,

@@ -3,6 +3,7 @@ import pc from 'picocolors';
 import { NotFoundError } from '../../errors.ts';
 import type { RunStatus } from '../../runs/model.ts';
 import { positiveIntOption } from '../options.ts';
+import { runsTable } from '../runs-table.ts';
 import { formatDate, formatRows, formatSeconds, statusText, table } from '../format.ts';
 import { reconcileBeforeReading, withSession } from '../session-command.ts';
 
@@ -31,12 +32,7 @@ export function registerRuns(program: Command): void {
           process.stdout.write(filtered ? `no ${flags.status ?? ''}${flags.status ? ' ' : ''}runs${pipeline ? ` of ${pipeline}` : ''}\n` : 'no runs yet: start one with pipekit run <pipeline>\n');
           return 0;
         }
-        process.stdout.write(
-          `${table(
-            ['run', 'pipeline', 'trigger', 'execution date', 'status', 'time', 'rows'],
-            runs.map((r) => [r.id, r.pipeline, r.trigger, formatDate(r.executionDate), statusText(r.status) + (r.attempt > 1 ? ` (attempt ${r.attempt})` : ''), formatSeconds(r.startedAt, r.finishedAt), formatRows(rows.get(r.id))]),
-          )}\n`,
-        );
+        process.stdout.write(`${runsTable(runs, rows)}\n`);
         return 0;
       }),
     );
