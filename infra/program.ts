@@ -275,7 +275,7 @@ export function deployPipekit(config: InfraConfig, pipelines: readonly PipelineS
         schedulerServiceAccountEmail: accounts.scheduler.email,
         readers: config.console ? [accounts.jobsMember, accounts.consoleMember] : [accounts.jobsMember],
       },
-      { dependsOn: jobs },
+      { dependsOn: [services, ...jobs] },
     );
   }
 

@@ -16,9 +16,4 @@ describe('the cloud reconciler', () => {
     const jobs = `serviceAccount:pipekit-jobs@${PROJECT}.iam.gserviceaccount.com`;
     expect(viewers.filter((b) => b.inputs.member === jobs).map((b) => b.inputs.name).sort()).toEqual(['pipekit-green-taxi', 'pipekit-yellow-taxi']);
   });
-
-  it('is not deployed before there is a job to run it in (no image yet)', async () => {
-    const stack = await deployStack(makePipelinesDir({ yellow_taxi: taxiPipelineYaml('yellow_taxi') }), { image: undefined });
-    expect(stack.ofType('gcp:cloudscheduler/job:Job').map((s) => s.inputs.name)).not.toContain('pipekit-reconcile');
-  });
 });
