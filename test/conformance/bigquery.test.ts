@@ -32,7 +32,11 @@ describe('BigQuery partition replace, on the wire', () => {
     expect(scripts.at(-1)).toMatch(
       /^BEGIN TRANSACTION;\nDELETE FROM `pipekit-test-123\.conformance\.wire` WHERE `day` >= DATE '2021-01-05' AND `day` < DATE '2021-01-06';\nINSERT INTO `pipekit-test-123\.conformance\.wire` \(`id`, `day`, `amount`\) SELECT `id`, `day`, `amount` FROM `pipekit-test-123\.conformance\._pipekit_stage_[0-9a-f]{8}_wire`;\nCOMMIT TRANSACTION;$/,
     );
-    // The stage table is gone after the write.
+    // The stage table is gone after the write; one a query made got an expiration while it lived.
+    const sqlStart = bq.requests.length;
+    await warehouse.writeSql('SELECT * FROM {{ df_1 }}', { df_1: rowsTable(dayRows('2021-01-05', 1, 7)) }, { dataset: 'conformance', table: 'wire', partition: scope });
+    const patched = bq.requests.slice(sqlStart).find((c) => c.method === 'PATCH' && /_pipekit_stage_[0-9a-f]{8}_wire$/.test(c.path));
+    expect(Number(patched?.body.expirationTime)).toBeGreaterThan(Date.now());
     expect((await bq.sql(`SELECT count(*) FROM information_schema.tables WHERE table_name LIKE '_pipekit_stage%'`))[0][0]).toBe('0');
   });
 

@@ -22,7 +22,7 @@ import { bigQueryError } from './errors.ts';
 import { describeTable, quoteTable, tableRef, type TableRef } from './identifiers.ts';
 import { runQuery, runQueryInto } from './query.ts';
 import { bigQuerySchemaOf, type BigQueryField } from './schema.ts';
-import { dropTable, stageRef, stageTable } from './stage.ts';
+import { dropTable, expireStage, stageRef, stageTable } from './stage.ts';
 
 type PartitionTarget = WarehouseTarget & { readonly partition: PartitionScope };
 
@@ -66,6 +66,7 @@ export async function queryIntoPartition(
   const stage = stageRef(ctx, ref.datasetId, ref.tableId);
   try {
     const rows = await runQueryInto(ctx, sql, stage, 'WRITE_TRUNCATE');
+    await expireStage(ctx, stage);
     const fields = await schemaOf(ctx, stage);
     const kind = columnKind(fields, target.partition, where);
     const column = quoteColumn(target.partition.column);
