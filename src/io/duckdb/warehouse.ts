@@ -11,7 +11,7 @@ import { fetchArrow, stageAsView, stageTable } from './arrow-io.ts';
 import { quoteIdent } from './identifiers.ts';
 import { openInstance, withSession } from './session.ts';
 import type { DuckDbSession, SessionConfig } from './session.ts';
-import { placeholdersIn, replacePlaceholders, splitStatements } from './sql-text.ts';
+import { placeholdersIn, replacePlaceholders, splitStatements } from '../sql-text.ts';
 import { qualifiedName, writeRelation } from './write-policy.ts';
 
 export interface DuckDbWarehouseOptions {

@@ -9,6 +9,7 @@ import { ensureEmbeddedServer } from './embedded.ts';
 import { exportTable } from './export.ts';
 import { qualified } from './identifiers.ts';
 import { queryToTable } from './load.ts';
+import { runSqlOnPostgres, writeSqlOnPostgres } from './sql-block.ts';
 
 export interface PostgresConnectorOptions {
   /**
@@ -60,7 +61,12 @@ export function createPostgresConnector(source: IoProfile | PostgresSettings, op
     if (signal?.aborted) throw new CancelledError(`postgres://${target.label}: cancelled`);
   };
 
-  const view = (signal?: AbortSignal): PostgresConnector => ({
+  const dropTable = async (qualifiedName: string) => {
+    await withClient((client) => client.query(`DROP TABLE IF EXISTS ${qualifiedName}`));
+  };
+
+  const view = (signal?: AbortSignal): PostgresConnector => {
+    const connector: PostgresConnector = {
     async query(sql: string, params: readonly unknown[] = []): Promise<Table> {
       stopIfAborted(signal);
       return withClient((client) => queryToTable(client, sql, params));
@@ -79,10 +85,16 @@ export function createPostgresConnector(source: IoProfile | PostgresSettings, op
       return { rows: result.rows, target: `postgres://${target.label} ${qualified(schema, exportOptions.table)}` };
     },
 
+    defaultDataset: defaultSchema,
+    runSql: (sql, inputs, target) => runSqlOnPostgres({ ...connector, dropTable }, sql, inputs, target),
+    writeSql: (sql, inputs, target) => writeSqlOnPostgres({ ...connector, dropTable }, sql, inputs, target),
+
     withSignal: (next) => view(next),
 
     // A view made for one block attempt leaves the pool open for the rest of the run.
     close: signal ? async () => undefined : () => pool.end(),
-  });
+    };
+    return connector;
+  };
   return view();
 }
