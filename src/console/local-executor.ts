@@ -6,7 +6,8 @@ import { describeError } from '../errors.ts';
 import { runStoreSink } from '../log/store-sink.ts';
 import { FINISHED_RUN } from '../runs/model.ts';
 import { ApiError } from './http.ts';
-import { parseEvery, type Executor } from './executor.ts';
+import type { Executor } from './executor.ts';
+import { parseEvery } from '../time/backfill-range.ts';
 
 /**
  * Runs and backfills inside the console process, each with its own
@@ -88,6 +89,7 @@ export function createLocalExecutor(session: Session, log: (message: string) => 
     async cancelBackfill(id) {
       const backfill = await session.store.getBackfill(id);
       if (!backfill) throw new ApiError(404, `backfill ${id} is not in the run store`);
+      if (backfill.status !== 'running') throw new ApiError(409, `backfill ${id} has already ${backfill.status}: there is nothing to cancel`);
       await cancelBackfill(session, id);
       const entry = running.get(id);
       if (entry) {

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { NotFoundError, UsageError } from '../errors.ts';
 import type { LogSink } from '../log/logger.ts';
 import type { PipelineSpec } from '../project/model.ts';
 import type { BackfillRecord, BackfillStatus, RunRecord } from '../runs/model.ts';
@@ -97,7 +98,15 @@ export async function retryBackfill(session: Session, id: string, options: Omit<
 }
 
 /** Marks a backfill cancelled; runners stop starting its runs (running ones are cancelled by their process). */
+/** Stops a running backfill from starting more runs. Unknown or finished backfills are refused, never overwritten. */
 export async function cancelBackfill(session: Session, id: string): Promise<void> {
+  const backfill = await session.store.getBackfill(id);
+  if (!backfill) throw new NotFoundError(`backfill ${id} is not in the run store`, { hint: 'backfill ids start with bf-: see the console’s Backfills page or pipekit runs --json' });
+  if (backfill.status !== 'running') {
+    throw new UsageError(`backfill ${id} has already ${backfill.status}: there is nothing to cancel`, {
+      hint: backfill.status === 'succeeded' ? undefined : `run its dates again with: pipekit backfill ${backfill.pipeline} --retry ${id}`,
+    });
+  }
   await session.store.updateBackfill(id, { status: 'cancelled', finishedAt: new Date() });
 }
 

@@ -119,7 +119,10 @@ function createHttp(log?: (message: string) => void): HttpLoader {
 export function withSignal(io: Connectors, signal: AbortSignal): Connectors {
   return {
     profile: io.profile,
-    lake: () => io.lake(),
+    lake: async () => {
+      const lake = await io.lake();
+      return lake.withSignal?.(signal) ?? lake;
+    },
     warehouse: async () => (await io.warehouse()).withSignal(signal),
     get http() {
       return io.http;

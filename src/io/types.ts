@@ -67,6 +67,12 @@ export interface PostgresExportOptions {
   readonly table: string;
   /** Default `replace`: the table's rows are swapped atomically; a failed export leaves the old rows. */
   readonly ifExists?: IfExists;
+  /**
+   * `clean` (default, as Mage's exporter): names lower-cased and cleaned —
+   * `VendorID` → `vendorid`, `Trip Distance` → `trip_distance`, `Unnamed: 0` →
+   * `unnamed__0`, reserved words prefixed (`order` → `_order`). `keep`: exactly as in the table.
+   */
+  readonly columnNames?: 'clean' | 'keep';
 }
 
 /**
@@ -105,12 +111,20 @@ export interface ObjectStore {
    */
   readBlob(key: string): Promise<Blob>;
   createReadStream(key: string): Readable;
-  /** Writes an object; readers never see a partially written one. */
-  write(key: string, data: Uint8Array | Readable, options?: { contentType?: string }): Promise<void>;
+  /**
+   * Writes an object; readers never see a partially written one. Aborting
+   * `signal` stops the write, leaves the previous object, and rejects with the signal's reason.
+   */
+  write(key: string, data: Uint8Array | Readable, options?: { contentType?: string; signal?: AbortSignal }): Promise<void>;
   exists(key: string): Promise<boolean>;
   /** Keys under a prefix, recursively, sorted. */
   list(prefix: string): Promise<string[]>;
   delete(keys: readonly string[]): Promise<void>;
+  /**
+   * Removes temporary files under a prefix left by writers that died (a
+   * killed process); returns how many. Absent where writes leave none (GCS).
+   */
+  sweep?(prefix: string, options?: { recursive?: boolean }): Promise<number>;
 }
 
 export interface PartitionedWriteOptions {
@@ -137,6 +151,12 @@ export interface Lake {
   read(key: string, options?: { columns?: Readonly<Record<string, ColumnType>> }): Promise<Table>;
   writePartitioned(table: Table, prefix: string, options: PartitionedWriteOptions): Promise<PartitionedWriteResult>;
   readPartitioned(prefix: string, options?: PartitionedReadOptions): Promise<Table>;
+  /**
+   * This lake, with writes stopped when `signal` aborts (a cancelled or
+   * timed-out block): the Parquet encoder is interrupted, the upload or temp
+   * file dropped, and objects keep their previous content.
+   */
+  withSignal?(signal: AbortSignal): Lake;
 }
 
 // ---------------------------------------------------------------------------

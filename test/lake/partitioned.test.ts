@@ -7,7 +7,7 @@ import type { Data, DataType } from 'apache-arrow';
 import { readPartitioned } from '../../src/io/lake/partitioned-read.ts';
 import { writePartitioned } from '../../src/io/lake/partitioned-write.ts';
 import { createLocalStore } from '../../src/io/lake/local-store.ts';
-import { MANIFEST_NAME } from '../../src/io/lake/manifest.ts';
+import { PARTITION_FILE } from '../../src/io/lake/partitioned-write.ts';
 import { take } from '../../src/table/take.ts';
 import { ConnectionError, DataError, NotFoundError } from '../../src/errors.ts';
 import type { ObjectStore } from '../../src/io/types.ts';
@@ -62,11 +62,12 @@ describe('writePartitioned / readPartitioned', () => {
     expect(result.partitions[0].rows).toBe(16);
     expect(result.partitions.reduce((n, p) => n + p.rows, 0)).toBe(table.numRows);
     expect(result.target).toBe(store.url('nyc_taxi_data/'));
-    expect(result.partitions[1].files[0]).toMatch(/nyc_taxi_data\/tpep_pickup_date=2021-01-01\/part-[0-9a-z]+-00000\.parquet$/);
+    expect(result.partitions[1].files[0]).toMatch(/nyc_taxi_data\/tpep_pickup_date=2021-01-01\/part-00000\.parquet$/);
 
-    const files = await parquetFiles('nyc_taxi_data');
+    // One object per partition, and nothing else: what any glob reader sees is the dataset.
+    const files = await store.list('nyc_taxi_data/');
     expect(files).toHaveLength(32);
-    expect(await store.exists(`nyc_taxi_data/tpep_pickup_date=2021-01-01/${MANIFEST_NAME}`)).toBe(true);
+    expect(files.every((k) => k.endsWith(`/${PARTITION_FILE}`))).toBe(true);
 
     const back = await readPartitioned(store, 'nyc_taxi_data');
     expect(back.numRows).toBe(table.numRows);
@@ -127,8 +128,7 @@ describe('writePartitioned / readPartitioned', () => {
     const first = await parquetFiles('d');
     await writePartitioned(store, table, 'd', { partitionBy: 'tpep_pickup_date' });
     const second = await parquetFiles('d');
-    expect(second).toHaveLength(first.length);
-    expect(second).not.toEqual(first); // new files replaced the old ones
+    expect(second).toEqual(first); // the same objects, replaced
     expect((await readPartitioned(store, 'd')).numRows).toBe(table.numRows);
 
     // Rerun only Jan 5 with fewer rows: that partition shrinks, the others keep their files.
@@ -137,46 +137,62 @@ describe('writePartitioned / readPartitioned', () => {
     const result = await writePartitioned(store, half, 'd', { partitionBy: 'tpep_pickup_date' });
     expect(result.partitions).toEqual([expect.objectContaining({ value: '2021-01-05', rows: 10 })]);
     const third = await parquetFiles('d');
-    expect(third).toHaveLength(first.length);
-    expect(third.filter((k) => !second.includes(k))).toEqual([expect.stringContaining('tpep_pickup_date=2021-01-05/')]);
+    expect(third).toEqual(first);
     const back = countByDay(await readPartitioned(store, 'd'));
     expect(back.get('2021-01-05')).toBe(10);
     expect(back.get('2021-01-06')).toBe(countByDay(table).get('2021-01-06'));
   });
 
-  it('a crash between commit and cleanup leaves readable, non-duplicated data; the next write cleans up', async () => {
+  it('a write that dies part-way leaves every partition whole: the new rows where it got to, the old ones elsewhere', async () => {
     const table = month();
     await writePartitioned(store, table, 'd', { partitionBy: 'tpep_pickup_date' });
-    const crashing: ObjectStore = { ...store, delete: async () => { throw new Error('process killed'); } };
-    await expect(writePartitioned(crashing, table, 'd', { partitionBy: 'tpep_pickup_date' })).rejects.toThrow(ConnectionError);
-    // Old and new files are both on disk ...
-    expect(await parquetFiles('d')).toHaveLength(64);
-    // ... but readers go through the manifests: each row once.
-    const back = await readPartitioned(store, 'd');
-    expect(back.numRows).toBe(table.numRows);
-    expect(countByDay(back)).toEqual(countByDay(table));
-    // The next write removes the leftovers.
-    await writePartitioned(store, table, 'd', { partitionBy: 'tpep_pickup_date' });
-    expect(await parquetFiles('d')).toHaveLength(32);
-    expect((await readPartitioned(store, 'd')).numRows).toBe(table.numRows);
-  });
-
-  it('a crash before the commit leaves the previous data (uncommitted files are ignored, then cleaned)', async () => {
-    const table = month();
-    await writePartitioned(store, table, 'd', { partitionBy: 'tpep_pickup_date' });
+    const doubled = new Table([...table.batches, ...table.batches]);
     let writes = 0;
     const dying: ObjectStore = {
       ...store,
       write: async (key, data, o) => {
-        if (key.endsWith(MANIFEST_NAME) || ++writes > 5) throw new Error('process killed');
+        if (++writes > 5) throw new Error('process killed');
         return store.write(key, data, o);
       },
     };
-    await expect(writePartitioned(dying, take(table, new Int32Array([0, 1, 2, 3, 4, 5, 6, 7])), 'd', { partitionBy: 'tpep_pickup_date' })).rejects.toThrow();
-    expect((await parquetFiles('d')).length).toBeGreaterThan(32);
-    expect(countByDay(await readPartitioned(store, 'd'))).toEqual(countByDay(table));
+    await expect(writePartitioned(dying, doubled, 'd', { partitionBy: 'tpep_pickup_date' }, { concurrency: 1 })).rejects.toThrow();
+    expect(await store.list('d/')).toHaveLength(32);
+    const before = countByDay(table);
+    const after = countByDay(await readPartitioned(store, 'd'));
+    // Each partition holds exactly its old or its new rows: five were rewritten (twice the rows), the rest untouched.
+    expect([...after].filter(([day, n]) => n === 2 * before.get(day)!)).toHaveLength(5);
+    expect([...after].filter(([day, n]) => n === before.get(day)!)).toHaveLength(27);
+  });
+
+  it('rewriting a dataset of an older pipekit (manifests, one file per write) leaves one object per partition', async () => {
+    const table = month();
     await writePartitioned(store, table, 'd', { partitionBy: 'tpep_pickup_date' });
-    expect(await parquetFiles('d')).toHaveLength(32);
+    for (const key of await store.list('d/')) {
+      const folder = key.slice(0, key.lastIndexOf('/'));
+      await store.write(`${folder}/part-lz0abc123456-00000.parquet`, await store.read(key));
+      await store.write(`${folder}/_pipekit_manifest.json`, new TextEncoder().encode('{}'));
+      await store.delete([key]);
+    }
+    await writePartitioned(store, table, 'd', { partitionBy: 'tpep_pickup_date' });
+    const files = await store.list('d/');
+    expect(files).toHaveLength(32);
+    expect(files.every((k) => k.endsWith(`/${PARTITION_FILE}`))).toBe(true);
+    expect((await readPartitioned(store, 'd')).numRows).toBe(table.numRows);
+  });
+
+  it('sweeps temp files of writers that were killed, and only theirs', async () => {
+    const table = month();
+    await writePartitioned(store, table, 'd', { partitionBy: 'tpep_pickup_date' });
+    const { writeFile } = await import('node:fs/promises');
+    const { hostname } = await import('node:os');
+    const host = hostname().replace(/[^A-Za-z0-9]/g, '').slice(0, 24) || 'host';
+    const partition = join(folder, 'd', 'tpep_pickup_date=2021-01-03');
+    // A pid that cannot be alive (above the kernel's pid_max), and this process, still writing.
+    await writeFile(join(partition, `.4999999-${host}-abcdef.pipekit-tmp`), 'half a file');
+    await writeFile(join(partition, `.${process.pid}-${host}-abcdef.pipekit-tmp`), 'in progress');
+    await writePartitioned(store, take(table, new Int32Array([0])), 'd', { partitionBy: 'tpep_pickup_date' });
+    const { readdir } = await import('node:fs/promises');
+    expect((await readdir(partition)).sort()).toEqual([`.${process.pid}-${host}-abcdef.pipekit-tmp`, PARTITION_FILE]);
   });
 
   it('filters by partition value without reading other partitions', async () => {
@@ -194,12 +210,14 @@ describe('writePartitioned / readPartitioned', () => {
     await expect(readPartitioned(store, 'd', { filter: { VendorID: ['1'] } })).rejects.toThrow(DataError);
   });
 
-  it('append mode adds files to partitions', async () => {
+  it('append mode adds the rows to each partition, still as its one object', async () => {
     const table = month();
     await writePartitioned(store, table, 'd', { partitionBy: 'tpep_pickup_date' });
     await writePartitioned(store, table, 'd', { partitionBy: 'tpep_pickup_date', mode: 'append' });
-    expect(await parquetFiles('d')).toHaveLength(64);
+    expect(await parquetFiles('d')).toHaveLength(32);
     expect((await readPartitioned(store, 'd')).numRows).toBe(2 * table.numRows);
+    await writePartitioned(store, table, 'd', { partitionBy: 'tpep_pickup_date', mode: 'append' }, { encoder: 'wasm' });
+    expect((await readPartitioned(store, 'd')).numRows).toBe(3 * table.numRows);
   });
 
   it('escapes string values like Hive, puts nulls in the default partition, and partitions by several columns', async () => {
@@ -231,16 +249,13 @@ describe('writePartitioned / readPartitioned', () => {
     await expect(writePartitioned(store, table, 'd', { partitionBy: 'VendorID' })).rejects.toThrow(/partitioned by tpep_pickup_date/);
   });
 
-  it('reads datasets written by other tools (no manifest): every Parquet file counts', async () => {
+  it('reads datasets written by other tools: every Parquet file counts', async () => {
     const table = month();
     await writePartitioned(store, table, 'd', { partitionBy: 'tpep_pickup_date' });
-    // Simulate pyarrow's uuid-named files: rename ours and drop the manifests.
+    // Simulate pyarrow's uuid-named files.
     for (const key of await store.list('d/')) {
-      if (key.endsWith(MANIFEST_NAME)) await store.delete([key]);
-      else {
-        await store.write(key.replace(/part-[^/]+$/, 'c0ffee.parquet'), await store.read(key));
-        await store.delete([key]);
-      }
+      await store.write(key.replace(/part-[^/]+$/, 'c0ffee.parquet'), await store.read(key));
+      await store.delete([key]);
     }
     expect((await readPartitioned(store, 'd')).numRows).toBe(table.numRows);
   });

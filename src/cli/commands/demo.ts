@@ -4,6 +4,7 @@ import { planRun } from '../../engine/run-plan.ts';
 import type { Session } from '../../engine/session.ts';
 import { parseDateArg } from '../../time/backfill-range.ts';
 import { formatDate, formatRows, formatSeconds, statusText, table } from '../format.ts';
+import { dateOption } from '../options.ts';
 import { runOutput } from '../run-output.ts';
 import { withSession } from '../session-command.ts';
 import { ensureSamples } from './samples.ts';
@@ -15,7 +16,7 @@ export function registerDemo(program: Command): void {
   program
     .command('demo')
     .description('generate the sample data and run every example pipeline end to end (what `npm start` does)')
-    .option('--execution-date <date>', 'execution date for the runs', '2021-01-15')
+    .option('--execution-date <date>', 'execution date for the runs', dateOption, '2021-01-15')
     .action(async (flags: { executionDate: string }, command: Command) =>
       withSession(command, async (session) => {
         const written = await ensureSamples(session.project.root);

@@ -12,15 +12,16 @@
  */
 import { createReadStream, rmSync } from 'node:fs';
 import { Readable } from 'node:stream';
-import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
 import type { Table } from 'apache-arrow';
 import { normalizeForParquet, parquetReadable, writeParquet } from '../parquet/index.ts';
 import { DEFAULT_ROW_GROUP_SIZE, type ParquetWriteOptions } from '../parquet/writer-properties.ts';
-import { ConnectionError, DataError } from '../../errors.ts';
+import { CancelledError, ConnectionError, DataError } from '../../errors.ts';
+import { trackNativeWork } from '../in-flight.ts';
 import { canScan, scanArrow, scanFailure } from './arrow-scan.ts';
+import { makeTempFolder } from './temp-folders.ts';
 import { quoteString } from './identifiers.ts';
 import { openInstance } from './session.ts';
 
@@ -53,10 +54,10 @@ let files = 0;
  * connection, and DuckDB runs them on its threads. Tables DuckDB cannot
  * take go to parquet-wasm's writeParquet.
  */
-export async function encodeParquet(table: Table, options: ParquetWriteOptions = {}): Promise<Uint8Array> {
+export async function encodeParquet(table: Table, options: ParquetWriteOptions = {}, signal?: AbortSignal): Promise<Uint8Array> {
   const normalized = normalizeForParquet(table);
   if (!duckDbCanEncode(normalized, options)) return writeParquet(normalized, options);
-  const file = await copyToFile(await (encoder ??= openEncoder()), normalized, options);
+  const file = await copyToFile(await (encoder ??= openEncoder()), normalized, options, signal);
   try {
     return await readFile(file);
   } finally {
@@ -70,12 +71,12 @@ export async function encodeParquet(table: Table, options: ParquetWriteOptions =
  * back in chunks and removed, so a month-sized file is never in memory whole.
  * Tables DuckDB cannot take go through parquet-wasm's streaming writer.
  */
-export function parquetFileStream(table: Table, options: ParquetWriteOptions = {}): Readable {
+export function parquetFileStream(table: Table, options: ParquetWriteOptions = {}, signal?: AbortSignal): Readable {
   const normalized = normalizeForParquet(table);
   if (!duckDbCanEncode(normalized, options)) return parquetReadable(normalized, options);
   return Readable.from(
     (async function* () {
-      const file = await copyToFile(await (encoder ??= openEncoder()), normalized, options);
+      const file = await copyToFile(await (encoder ??= openEncoder()), normalized, options, signal);
       try {
         yield* createReadStream(file);
       } finally {
@@ -87,18 +88,24 @@ export function parquetFileStream(table: Table, options: ParquetWriteOptions = {
 }
 
 /** Has DuckDB write `normalized` (see normalizeForParquet) to a new file in the encoder's folder; returns its path. */
-async function copyToFile({ idle, instance, folder }: Encoder, normalized: Table, options: ParquetWriteOptions): Promise<string> {
+async function copyToFile({ idle, instance, folder }: Encoder, normalized: Table, options: ParquetWriteOptions, signal?: AbortSignal): Promise<string> {
   const settings = copyOptions(options); // bad options are the caller's error, not the disk's
+  signal?.throwIfAborted();
   const connection = idle.pop() ?? (await instance.connect());
   const file = join(folder, `part-${++files}.parquet`);
   const { sql, release } = scanArrow(connection, normalized);
+  // Interrupted on abort, and before the process exits (see io/in-flight.ts): the scan calls back into JavaScript.
+  const interrupt = () => connection.interrupt();
+  signal?.addEventListener('abort', interrupt, { once: true });
   try {
     // Again each time: a long-running process (the console) can outlive a tmp cleaner's sweep.
     await mkdir(folder, { recursive: true });
-    await connection.run(`COPY (SELECT * FROM ${sql}) TO ${quoteString(file)} (${settings})`);
+    await trackNativeWork(connection.run(`COPY (SELECT * FROM ${sql}) TO ${quoteString(file)} (${settings})`), interrupt);
+    signal?.throwIfAborted();
     return file;
   } catch (error) {
     await rm(file, { force: true }).catch(() => undefined); // the folder itself may be what is wrong
+    if (signal?.aborted) throw signal.reason ?? new CancelledError('Parquet write: cancelled');
     const message = (error as Error).message;
     const badData = scanFailure(message);
     // The table itself is at fault, not the disk.
@@ -110,6 +117,7 @@ async function copyToFile({ idle, instance, folder }: Encoder, normalized: Table
       cause: error,
     });
   } finally {
+    signal?.removeEventListener('abort', interrupt);
     release();
     idle.push(connection);
   }
@@ -130,7 +138,8 @@ function copyOptions(options: ParquetWriteOptions): string {
 async function openEncoder(): Promise<Encoder> {
   // An in-memory database that never holds a table: COPY streams from the scan to the file.
   const instance = await openInstance(':memory:');
-  const folder = await mkdtemp(join(tmpdir(), 'pipekit-parquet-'));
+  // Named after this process: the next encoder sweeps the folders of killed ones.
+  const folder = await makeTempFolder('pipekit-parquet-');
   // The folder goes with the process; the files in it are removed as soon as they are read.
   process.once('exit', () => rmSync(folder, { recursive: true, force: true }));
   return { instance, idle: [], folder };

@@ -3,11 +3,11 @@
  * open for writing in one process only, so pipekit never holds it between
  * operations: the CLI, a notebook or the DuckDB shell can use it in between.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { rm } from 'node:fs/promises';
 import { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
 import { CancelledError, ConnectionError, NonRetriableError, PipekitError } from '../../errors.ts';
+import { trackNativeWork } from '../in-flight.ts';
+import { makeTempFolder } from './temp-folders.ts';
 import { DUCKDB_THREADS_ENV } from './threads.ts';
 import { scanFailure } from './arrow-scan.ts';
 
@@ -51,7 +51,7 @@ export async function withSession<T>(
     if (!instance) db.closeSync();
     throw error;
   });
-  const tempDir = await mkdtemp(join(config.tempDir ?? tmpdir(), 'pipekit-duckdb-'));
+  const tempDir = await makeTempFolder('pipekit-duckdb-', config.tempDir);
   const releases: (() => void)[] = [];
   const session: DuckDbSession = {
     connection,
@@ -77,7 +77,8 @@ export async function withSession<T>(
   const interrupt = () => connection.interrupt();
   signal?.addEventListener('abort', interrupt, { once: true });
   try {
-    return await work(session);
+    // Interrupted before the process exits, too (see io/in-flight.ts): an Arrow scan calls back into JavaScript.
+    return await trackNativeWork(work(session), interrupt);
   } catch (error) {
     throw signal?.aborted ? cancelled(config.path, error) : error;
   } finally {

@@ -4,8 +4,9 @@
  * partitioned datasets as on a laptop.
  *
  * Why it is safe for the lake's overwrite protocol: a GCS object becomes
- * visible only when its upload completes, and replacing one (the partition
- * manifest) is atomic, which is all partitioned-write.ts needs.
+ * visible only when its upload completes, and replacing one (a partition's
+ * one object) is atomic, which is all partitioned-write.ts needs. An upload
+ * that is stopped or broken off leaves no object and no temporary file.
  */
 import { PassThrough, Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -86,16 +87,19 @@ export function createGcsStore(options: GcsStoreOptions): ObjectStore {
     async write(key, data, writeOptions = {}) {
       const target = file(key);
       const contentType = writeOptions.contentType ?? 'application/octet-stream';
+      const { signal } = writeOptions;
       try {
         if (data instanceof Uint8Array && data.byteLength <= threshold) {
+          signal?.throwIfAborted();
           await target.save(Buffer.from(data.buffer, data.byteOffset, data.byteLength), { resumable: false, contentType, validation: 'crc32c' });
         } else {
           // Streamed: the object is never held whole in memory, and a dropped
           // connection resumes from the last committed byte.
           const body = data instanceof Uint8Array ? Readable.from([Buffer.from(data.buffer, data.byteOffset, data.byteLength)]) : data;
-          await pipeline(body, target.createWriteStream({ resumable: true, contentType, validation: 'crc32c' }));
+          await pipeline(body, target.createWriteStream({ resumable: true, contentType, validation: 'crc32c' }), signal ? { signal } : {});
         }
       } catch (error) {
+        if (signal?.aborted) throw signal.reason;
         fail(key, `write ${url(key)}`, error);
       }
     },

@@ -49,10 +49,10 @@ export function formatOf(key: string, storeUri: string): LakeFormat {
  * chunks (gzipped on the fly), so a big table never exists twice in memory;
  * JSON whole.
  */
-export function encodeTable(table: Table, format: LakeFormat): Uint8Array | Readable {
+export function encodeTable(table: Table, format: LakeFormat, signal?: AbortSignal): Uint8Array | Readable {
   switch (format) {
     case 'parquet':
-      return parquetFile(table);
+      return parquetFile(table, signal);
     case 'csv':
       return Readable.from(encodeCsv(table));
     case 'csv.gz': {
@@ -93,12 +93,12 @@ export async function decodeObject(
 }
 
 /** The file's bytes from duckdb/parquet-encoder.ts (DuckDB, or parquet-wasm for what DuckDB cannot take). */
-function parquetFile(table: Table): Readable {
+function parquetFile(table: Table, signal?: AbortSignal): Readable {
   return Readable.from(
     (async function* () {
       // Loaded on first use: DuckDB is a native library that reads and other formats do not need.
       const { parquetFileStream } = await import('../duckdb/parquet-encoder.ts');
-      yield* parquetFileStream(table);
+      yield* parquetFileStream(table, {}, signal);
     })(),
     { objectMode: false },
   );

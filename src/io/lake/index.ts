@@ -9,4 +9,4 @@ export { formatOf } from './formats.ts';
 export type { LakeFormat } from './formats.ts';
 export { escapeHiveValue, unescapeHiveValue, HIVE_DEFAULT_PARTITION } from './hive-path.ts';
 export { checkKey, joinKey, objectNotFound } from './object-keys.ts';
-export { MANIFEST_NAME } from './manifest.ts';
+export { PARTITION_FILE } from './partitioned-write.ts';

@@ -4,6 +4,7 @@
  * Everything here talks to the store interface only, so the GCS store reuses it.
  */
 import type { Table } from 'apache-arrow';
+import { checkUniqueColumns } from '../../table/unique-columns.ts';
 import type { Lake, ObjectStore } from '../types.ts';
 import { CONTENT_TYPES, decodeObject, encodeTable, formatOf } from './formats.ts';
 import { createLocalStore } from './local-store.ts';
@@ -13,12 +14,13 @@ import { writePartitioned } from './partitioned-write.ts';
 import type { PartitionedWriteTuning } from './partitioned-write.ts';
 
 export interface LakeOptions {
-  /** Tuning of partitioned writes (parallelism, Parquet compression). */
+  /** Tuning of partitioned writes (parallelism, Parquet compression); its `signal` stops every write. */
   readonly partitioned?: PartitionedWriteTuning;
 }
 
 /** A Lake over `store`. */
 export function createLake(store: ObjectStore, options: LakeOptions = {}): Lake {
+  const signal = options.partitioned?.signal;
   return {
     uri: store.uri,
     store,
@@ -26,7 +28,11 @@ export function createLake(store: ObjectStore, options: LakeOptions = {}): Lake 
     async write(table: Table, key: string) {
       checkKey(key, store.uri);
       const format = formatOf(key, store.uri);
-      await store.write(key, encodeTable(table, format), { contentType: CONTENT_TYPES[format] });
+      checkUniqueColumns(table, store.url(key));
+      // Leftovers of a writer of this folder that was killed.
+      await store.sweep?.(key.includes('/') ? key.slice(0, key.lastIndexOf('/')) : '', { recursive: false });
+      signal?.throwIfAborted();
+      await store.write(key, encodeTable(table, format, signal), { contentType: CONTENT_TYPES[format], signal });
       return { rows: table.numRows, target: store.url(key) };
     },
 
@@ -35,9 +41,15 @@ export function createLake(store: ObjectStore, options: LakeOptions = {}): Lake 
       return decodeObject(store, key, formatOf(key, store.uri), readOptions?.columns);
     },
 
-    writePartitioned: (table, prefix, writeOptions) => writePartitioned(store, table, prefix, writeOptions, options.partitioned),
+    async writePartitioned(table, prefix, writeOptions) {
+      // Picking columns by name would silently keep one of two same-named columns.
+      checkUniqueColumns(table, store.url(prefix));
+      return writePartitioned(store, table, prefix, writeOptions, options.partitioned);
+    },
 
     readPartitioned: (prefix, readOptions) => readPartitioned(store, prefix, readOptions),
+
+    withSignal: (next) => createLake(store, { ...options, partitioned: { ...options.partitioned, signal: next } }),
   };
 }
 

@@ -1,9 +1,10 @@
 /**
  * An ObjectStore over a local folder: the laptop twin of a GCS bucket prefix.
  * Writes are atomic (a temp file in the same folder, then rename), so readers
- * never see half an object, as with GCS uploads.
+ * never see half an object, as with GCS uploads. Temp files are removed on
+ * every exit path a process lives through, and swept by the next write when
+ * it did not (see temp-files.ts).
  */
-import { randomBytes } from 'node:crypto';
 import { createWriteStream, openAsBlob } from 'node:fs';
 import { mkdir, open, readdir, readFile, rename, rmdir, stat, unlink, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve, sep } from 'node:path';
@@ -13,9 +14,7 @@ import { pathToFileURL } from 'node:url';
 import { ConnectionError } from '../../errors.ts';
 import type { ObjectStore } from '../types.ts';
 import { checkKey, objectNotFound } from './object-keys.ts';
-
-/** Temp files are dot-files ending in this suffix; `list` never returns them. */
-const TEMP_SUFFIX = '.pipekit-tmp';
+import { isTempName, sweepTempFiles, tempName, trackTemp } from './temp-files.ts';
 
 /**
  * Opens a local folder as an ObjectStore. The folder is created on the first
@@ -74,16 +73,25 @@ export function createLocalStore(folder: string): ObjectStore {
       );
     },
 
-    async write(key, data) {
+    async write(key, data, options = {}) {
       const path = pathOf(key);
-      const temp = join(dirname(path), `.${randomBytes(6).toString('hex')}${TEMP_SUFFIX}`);
+      const temp = join(dirname(path), tempName());
+      const untrack = trackTemp(temp);
       try {
-        await writeTemp(temp, data);
+        await writeTemp(temp, data, options.signal);
         await rename(temp, path);
       } catch (error) {
         await unlink(temp).catch(() => undefined);
+        if (options.signal?.aborted) throw options.signal.reason;
         fail(key, 'write the object', error);
+      } finally {
+        untrack();
       }
+    },
+
+    async sweep(prefix, options = {}) {
+      checkKey(prefix, uri, { allowEmpty: true, prefix: true });
+      return sweepTempFiles(join(root, ...prefix.split('/').filter(Boolean)), options.recursive ?? true);
     },
 
     async exists(key) {
@@ -121,13 +129,13 @@ export function createLocalStore(folder: string): ObjectStore {
     },
   };
 
-  async function writeTemp(temp: string, data: Uint8Array | Readable): Promise<void> {
+  async function writeTemp(temp: string, data: Uint8Array | Readable, signal: AbortSignal | undefined): Promise<void> {
     // A concurrent delete may prune the folder between mkdir and open: retry once.
     for (let attempt = 0; ; attempt++) {
       await mkdir(dirname(temp), { recursive: true });
       try {
-        if (data instanceof Uint8Array) await writeFile(temp, data, { flag: 'wx' });
-        else await pipeline(data, createWriteStream(temp, { flags: 'wx' }));
+        if (data instanceof Uint8Array) await writeFile(temp, data, { flag: 'wx', signal });
+        else await pipeline(data, createWriteStream(temp, { flags: 'wx' }), signal ? { signal } : {});
         return;
       } catch (error) {
         if (attempt > 0 || !isCode(error, 'ENOENT') || !(data instanceof Uint8Array)) throw error;
@@ -150,7 +158,7 @@ async function walk(folder: string, keyPrefix: string, prefix: string, out: stri
       // Skip sub-trees that cannot hold a key starting with the prefix.
       if (key.startsWith(prefix) || prefix.startsWith(`${key}/`)) await walk(join(folder, entry.name), key, prefix, out);
     }
-    else if (entry.isFile() && !entry.name.endsWith(TEMP_SUFFIX)) out.push(key);
+    else if (entry.isFile() && !isTempName(entry.name)) out.push(key);
   }
 }
 

@@ -2,6 +2,8 @@
  * Reads a Hive-partitioned Parquet dataset back into one table, with the
  * partition columns restored (as dates when every value is `YYYY-MM-DD`,
  * else as strings) and only the partitions the filter selects downloaded.
+ * Every `*.parquet` file of a partition counts, as for any glob reader
+ * (DuckDB, pyarrow, BigQuery): the files are the one source of truth.
  */
 import type { Table } from 'apache-arrow';
 import { DataError, NotFoundError } from '../../errors.ts';
@@ -14,10 +16,9 @@ import type { ConstantColumn } from './constant-columns.ts';
 import { listDataset } from './dataset-listing.ts';
 import type { PartitionFolder } from './dataset-listing.ts';
 import { HIVE_DEFAULT_PARTITION, parseEpochDay } from './hive-path.ts';
-import { committedFiles } from './manifest.ts';
 import { checkKey, joinKey } from './object-keys.ts';
 
-/** Reads the committed files of the selected partitions; a dataset with no files is an error, not an empty table. */
+/** Reads the Parquet files of the selected partitions; a dataset with no files is an error, not an empty table. */
 export async function readPartitioned(store: ObjectStore, prefix: string, options: PartitionedReadOptions = {}, concurrency = 8): Promise<Table> {
   const base = joinKey(checkKey(prefix.replace(/\/+$/, ''), store.uri));
   const target = store.url(`${base}/`);
@@ -32,7 +33,7 @@ export async function readPartitioned(store: ObjectStore, prefix: string, option
   const selected = all.filter(matches(listing.columns, options.filter ?? {}, target));
 
   const read = async (partition: PartitionFolder): Promise<Table[]> => {
-    const files = await committedFiles(store, partition.key, partition.names);
+    const files = partition.names.filter((n) => n.toLowerCase().endsWith('.parquet'));
     const constants: ConstantColumn[] = listing.columns.map((name, i) => {
       const text = partition.values[i];
       return { name, type: types[i], value: text === null ? null : types[i] === 'date' ? parseEpochDay(text)! : text };
@@ -51,7 +52,7 @@ export async function readPartitioned(store: ObjectStore, prefix: string, option
   if (tables.length === 0) {
     // Nothing selected: return the dataset's columns with no rows, never a schema-less table.
     const sample = await firstNonEmpty(all, read);
-    if (!sample) throw new NotFoundError(`${target}: no committed files in any partition`, { hint: 're-run the pipeline that writes this dataset' });
+    if (!sample) throw new NotFoundError(`${target}: no Parquet files in any partition`, { hint: 're-run the pipeline that writes this dataset' });
     tables = [sample.slice(0, 0)];
   }
   try {

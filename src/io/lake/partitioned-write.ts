@@ -1,43 +1,52 @@
 /**
- * Hive-partitioned Parquet datasets: `prefix/<col>=<value>/part-<writeId>-00000.parquet`,
+ * Hive-partitioned Parquet datasets: `prefix/<col>=<value>/part-00000.parquet`,
  * the partition columns dropped from the files (pyarrow's convention).
  *
- * A write goes in three steps:
- *  1. every partition's new data file is written (bounded parallelism, one
- *     partition's rows in memory per worker);
- *  2. each partition is committed by atomically replacing its
- *     `_pipekit_manifest.json` (see manifest.ts);
- *  3. files the manifest no longer names are deleted: the partition's old
- *     files, and leftovers of earlier writes that crashed.
+ * Layout: every partition pipekit writes is exactly one object with a fixed
+ * name. Rewriting a partition replaces that object, which is atomic on both
+ * stores (GCS publishes an object when its upload completes; the local store
+ * renames a finished temp file into place). So a reader that globs every
+ * `*.parquet` under the prefix — DuckDB with `hive_partitioning`, pyarrow
+ * datasets, BigQuery external tables, Spark, and `readPartitioned` itself —
+ * sees each partition's old rows or its new rows, at every instant and after
+ * a crash at any point: never both, never none.
  *
- * What readers see:
- *  - `readPartitioned` reads only committed files: the old partition until
- *    step 2, the new one after; never an empty or doubled partition, also
- *    after a crash at any step.
- *  - An external reader that globs every file (BigQuery over
- *    `gs://bucket/prefix/*.parquet` with hive partitioning) sees the new and
- *    the old files of a partition together between steps 2 and 3, and keeps
- *    seeing both if the process died there — until the next write of that
- *    partition cleans up. The manifests are `.json` and do not match `*.parquet`.
+ * Why not an open table format (Delta, Iceberg): BigQuery external tables,
+ * pyarrow datasets and DuckDB's `read_parquet` glob plain Hive folders with no
+ * extra setup, and the Zoomcamp's next step is exactly such an external
+ * table. One object per partition keeps every change a single atomic replace.
+ *
+ * Then, per partition, files the new object supersedes are deleted: Parquet
+ * files of other names (an older pipekit's `part-<id>-00000.parquet`, files
+ * written by other tools) and older pipekit's `_pipekit_manifest.json`.
+ * Only for those foreign files is there a moment, between the replace and
+ * the delete, when a glob reader sees both; pipekit never writes them.
+ *
+ * `append` keeps the one-object rule too: the partition's current rows and
+ * the new ones are written together as its next object (partitions are a day
+ * of data, so reading one back is cheap), and readers see the rows before or
+ * after the append, never half of it.
  *
  * One writer per partition at a time: two concurrent writes of the same
- * partition each produce a consistent state, the last commit wins, and files
- * the other writer is still writing are never deleted (cleanup only removes
- * files that existed before the write started).
+ * partition each leave a whole partition; the last one wins.
  */
-import type { Table } from 'apache-arrow';
+import { makeData, RecordBatch, Struct, Table } from 'apache-arrow';
 import { ConnectionError, DataError } from '../../errors.ts';
 import { take } from '../../table/take.ts';
-import { writeParquet } from '../parquet/index.ts';
+import { normalizeForParquet, readParquet, writeParquet } from '../parquet/index.ts';
 import type { ParquetWriteOptions } from '../parquet/index.ts';
 import type { ObjectStore, PartitionedWriteOptions, PartitionedWriteResult } from '../types.ts';
 import { mapBounded } from './bounded.ts';
 import { listDataset } from './dataset-listing.ts';
 import type { PartitionFolder } from './dataset-listing.ts';
 import { HIVE_DEFAULT_PARTITION, hiveSegment } from './hive-path.ts';
-import { committedFiles, dataFileName, isOwnDataFile, MANIFEST_NAME, newWriteId, writeManifest } from './manifest.ts';
 import { checkKey, joinKey } from './object-keys.ts';
 import { groupRows } from './partition-keys.ts';
+
+/** The one object of a partition. */
+export const PARTITION_FILE = 'part-00000.parquet';
+/** The commit record of pipekit before one object per partition; removed when its partition is rewritten. */
+const LEGACY_MANIFEST = '_pipekit_manifest.json';
 
 export interface PartitionedWriteTuning {
   /** Partitions encoded and uploaded at once. Default 4: DuckDB encodes them on all cores, uploads overlap. */
@@ -48,6 +57,8 @@ export interface PartitionedWriteTuning {
    * parquet-wasm for column types it cannot scan) or `wasm` (parquet-wasm, one thread).
    */
   readonly encoder?: 'duckdb' | 'wasm';
+  /** Stops the write (cancel, timeout): partitions already replaced stay replaced, the others keep their old rows. */
+  readonly signal?: AbortSignal;
 }
 
 /** Writes `table` as a Hive-partitioned Parquet dataset under `prefix`; see the module comment for the guarantees. */
@@ -62,8 +73,11 @@ export async function writePartitioned(
   const target = store.url(`${base}/`);
   const columns = typeof options.partitionBy === 'string' ? [options.partitionBy] : [...options.partitionBy];
   const mode = options.mode ?? 'overwrite-partitions';
+  const { signal } = tuning;
   checkPartitionColumns(table, columns, target);
 
+  // Leftovers of writers that were killed: nobody else removes them.
+  await store.sweep?.(base);
   const existing = await listDataset(store, base);
   if (existing.columns.length > 0 && existing.columns.join('/') !== columns.join('/')) {
     throw new DataError({
@@ -76,40 +90,83 @@ export async function writePartitioned(
   const groups = groupRows(table, columns, target);
   const dataColumns = table.schema.fields.map((f) => f.name).filter((name) => !columns.includes(name));
   const data = table.select(dataColumns);
-  const writeId = newWriteId();
   const concurrency = tuning.concurrency ?? 4;
   const encode = await encoderFor(tuning);
 
   const written = await mapBounded(groups.values, concurrency, async (values, g) => {
+    signal?.throwIfAborted();
     const path = values.map((v, i) => hiveSegment(columns[i], v)).join('/');
     const indices = groups.rows.subarray(groups.starts[g], groups.starts[g + 1]);
     // One partition covering the whole table needs no gather.
-    const part = indices.length === table.numRows ? data : take(data, indices);
-    const name = dataFileName(writeId, 0);
-    await store.write(joinKey(base, path, name), await encode(part), { contentType: 'application/vnd.apache.parquet' });
-    return { path, values, rows: indices.length, name };
+    let part = indices.length === table.numRows ? data : take(data, indices);
+    const before = existing.partitions.get(path);
+    if (mode === 'append' && before) part = await withCurrentRows(store, before, part, columns, target);
+    const key = joinKey(base, path, PARTITION_FILE);
+    await store.write(key, await encode(part), { contentType: 'application/vnd.apache.parquet', signal });
+    await removeSuperseded(store, before, target);
+    return { path, values, rows: indices.length, key };
   });
-
-  // Commit: only now does any partition change for readers going through manifests.
-  const commits = await mapBounded(written, concurrency * 4, async (w) => {
-    const before = existing.partitions.get(w.path);
-    const kept = mode === 'append' && before ? await committedFiles(store, before.key, before.names) : [];
-    const files = [...kept, w.name];
-    await writeManifest(store, joinKey(base, w.path), { writeId, files, rows: w.rows });
-    return { ...w, before, files };
-  });
-
-  await cleanUp(store, commits, target);
 
   return {
     rows: table.numRows,
     target,
-    partitions: commits.map((c) => ({
-      value: columns.length === 1 ? (c.values[0] ?? HIVE_DEFAULT_PARTITION) : c.path,
-      rows: c.rows,
-      files: [store.url(joinKey(base, c.path, c.name))],
+    partitions: written.map((w) => ({
+      value: columns.length === 1 ? (w.values[0] ?? HIVE_DEFAULT_PARTITION) : w.path,
+      rows: w.rows,
+      files: [store.url(w.key)],
     })),
   };
+}
+
+/** The rows a partition holds now, followed by `part`'s: the partition's next object in append mode. */
+async function withCurrentRows(store: ObjectStore, partition: PartitionFolder, part: Table, columns: readonly string[], target: string): Promise<Table> {
+  const current = await Promise.all(
+    partition.names
+      .filter(isParquet)
+      .map(async (name) => {
+        const key = joinKey(partition.key, name);
+        const table = readParquet(await store.read(key), { source: store.url(key) });
+        // Files written by other tools may keep the partition columns.
+        return table.select(table.schema.fields.map((f) => f.name).filter((n) => !columns.includes(n)));
+      }),
+  );
+  const tables = [...current, normalizeForParquet(part)];
+  const { schema } = tables[0];
+  const shape = (t: Table) => t.schema.fields.map((f) => `${f.name}: ${f.type}`).join(', ');
+  const other = tables.find((t) => shape(t) !== shape(tables[0]));
+  if (other) {
+    throw new DataError({
+      source: store.url(partition.key),
+      message: `cannot append: the partition has columns ${shape(tables[0])}; the new rows have ${shape(other)}`,
+      hint: 'append rows with the same columns and types, or overwrite the partition (mode overwrite-partitions)',
+    });
+  }
+  // Writers differ in details that do not change the data (nullability, type parameters): one schema for all.
+  const struct = new Struct(schema.fields);
+  return new Table(
+    schema,
+    tables.flatMap((t) => t.batches.map((b) => new RecordBatch(schema, makeData({ type: struct, length: b.numRows, nullCount: 0, children: b.data.children })))),
+  );
+}
+
+/** Deletes what the partition's new object replaces; see the module comment. */
+async function removeSuperseded(store: ObjectStore, before: PartitionFolder | undefined, target: string): Promise<void> {
+  const stale = (before?.names ?? []).filter((n) => n !== PARTITION_FILE && (isParquet(n) || n === LEGACY_MANIFEST)).map((n) => joinKey(before!.key, n));
+  if (stale.length === 0) return;
+  try {
+    await store.delete(stale);
+  } catch (error) {
+    throw new ConnectionError({
+      target,
+      message: `the partition ${before!.path} is rewritten, but ${stale.length} file(s) it replaces could not be deleted: ${(error as Error).message}`,
+      hint: 'readers that glob the folder see those files too until they are gone: re-run the write, or delete them by hand',
+      cause: error,
+    });
+  }
+}
+
+function isParquet(name: string): boolean {
+  return name.toLowerCase().endsWith('.parquet');
 }
 
 /** DuckDB's encoder (which hands what it cannot take to parquet-wasm), or parquet-wasm alone when asked. */
@@ -117,31 +174,7 @@ async function encoderFor(tuning: PartitionedWriteTuning): Promise<(part: Table)
   if ((tuning.encoder ?? 'duckdb') === 'wasm') return async (part) => writeParquet(part, tuning.parquet);
   // Loaded on first use: DuckDB is a native library that lake reads do not need.
   const { encodeParquet } = await import('../duckdb/parquet-encoder.ts');
-  return (part) => encodeParquet(part, tuning.parquet);
-}
-
-/** Deletes what the new manifests no longer name, among the files present before this write. */
-async function cleanUp(
-  store: ObjectStore,
-  commits: readonly { before?: PartitionFolder; files: readonly string[] }[],
-  target: string,
-): Promise<void> {
-  const stale = commits.flatMap(({ before, files }) =>
-    (before?.names ?? [])
-      .filter((n) => n !== MANIFEST_NAME && !files.includes(n) && (n.toLowerCase().endsWith('.parquet') || isOwnDataFile(n)))
-      .map((n) => joinKey(before!.key, n)),
-  );
-  if (stale.length === 0) return;
-  try {
-    await store.delete(stale);
-  } catch (error) {
-    throw new ConnectionError({
-      target,
-      message: `the new data is committed, but ${stale.length} replaced file(s) could not be deleted: ${(error as Error).message}`,
-      hint: 'pipekit readers already ignore them; the next write of these partitions deletes them (external readers such as BigQuery still see them until then)',
-      cause: error,
-    });
-  }
+  return (part) => encodeParquet(part, tuning.parquet, tuning.signal);
 }
 
 function checkPartitionColumns(table: Table, columns: readonly string[], target: string): void {

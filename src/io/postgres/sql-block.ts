@@ -2,7 +2,8 @@
  * SQL blocks on Postgres: the upstream tables the SQL names are copied into
  * the `pipekit_staging` schema for the statement's lifetime, `{{ name }}`
  * becomes their quoted name, and the result goes to the target by the same
- * export as `ctx.io.postgres().export`.
+ * export as `ctx.io.postgres().export`, keeping the query's column names as
+ * Mage's CREATE TABLE AS does.
  */
 import { randomBytes } from 'node:crypto';
 import type { Table } from 'apache-arrow';
@@ -19,14 +20,16 @@ export type StagingConnection = Pick<PostgresConnector, 'query' | 'export'> & { 
 export async function runSqlOnPostgres(pg: StagingConnection, sql: string, inputs: Readonly<Record<string, Table>>, target?: SqlTarget): Promise<Table> {
   return withStagedInputs(pg, sql, inputs, async (text) => {
     const result = await pg.query(text);
-    if (target) await pg.export(result, { schema: target.dataset, table: target.table, ifExists: target.ifExists });
+    if (target) await pg.export(result, { schema: target.dataset, table: target.table, ifExists: target.ifExists, columnNames: 'keep' });
     return result;
   });
 }
 
 /** Like `runSqlOnPostgres` into a target, returning what was written. */
 export async function writeSqlOnPostgres(pg: StagingConnection, sql: string, inputs: Readonly<Record<string, Table>>, target: SqlTarget): Promise<ExportResult> {
-  return withStagedInputs(pg, sql, inputs, async (text) => pg.export(await pg.query(text), { schema: target.dataset, table: target.table, ifExists: target.ifExists }));
+  return withStagedInputs(pg, sql, inputs, async (text) =>
+    pg.export(await pg.query(text), { schema: target.dataset, table: target.table, ifExists: target.ifExists, columnNames: 'keep' }),
+  );
 }
 
 async function withStagedInputs<T>(pg: StagingConnection, sql: string, inputs: Readonly<Record<string, Table>>, fn: (text: string) => Promise<T>): Promise<T> {
@@ -38,7 +41,8 @@ async function withStagedInputs<T>(pg: StagingConnection, sql: string, inputs: R
     for (const key of Object.keys(inputs)) names[key] = qualified(STAGING_SCHEMA, stagingTable(call, key));
     const text = replacePlaceholders(sql, names, 'SQL block');
     for (const key of placeholdersIn(sql)) {
-      await pg.export(inputs[key]!, { schema: STAGING_SCHEMA, table: stagingTable(call, key), ifExists: 'replace' });
+      // Staged under their own column names: the block's SQL refers to them as its upstream named them.
+      await pg.export(inputs[key]!, { schema: STAGING_SCHEMA, table: stagingTable(call, key), ifExists: 'replace', columnNames: 'keep' });
       staged.push(names[key]!);
     }
     return await fn(text);
