@@ -29,6 +29,8 @@ export const IO_CONFIG_KEYS = {
   ALERT_WEBHOOK_URL: 'Slack-compatible webhook notified when a run fails',
   ALERT_ON_SUCCESS: 'true: alert on succeeded runs too (default: failed and cancelled only)',
   CONSOLE_URL: 'base URL of the console, for links in alerts',
+  HTTP_CONNECT_TIMEOUT: 'how long ctx.io.http waits for a server to answer, e.g. 30s (default)',
+  HTTP_IDLE_TIMEOUT: 'how long a download may receive nothing before it fails and is retried, e.g. 60s (default)',
 } as const;
 
 export type IoConfigKey = keyof typeof IO_CONFIG_KEYS;

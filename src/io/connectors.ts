@@ -1,5 +1,6 @@
 import type { IoProfile } from '../config/io-profile.ts';
 import { ConfigError } from '../errors.ts';
+import { parseDuration } from '../project/duration.ts';
 import type { Connectors, HttpLoader, Lake, PostgresConnector, Warehouse } from './types.ts';
 
 /** Connectors plus the means to close whatever a run opened. */
@@ -49,7 +50,7 @@ export function openConnectors(profile: IoProfile, options: { log?: (message: st
     lake: () => (lake ??= openLake(profile, options.clients)),
     warehouse: () => (warehouse ??= openWarehouse(profile, options.clients).then(remember)),
     get http() {
-      return (http ??= createHttp(options.log));
+      return (http ??= createHttp(profile, options.log));
     },
     async close() {
       const results = await Promise.allSettled(closers.splice(0).map((close) => close()));
@@ -133,14 +134,29 @@ function duckDbMemoryLimit(profile: IoProfile): string | undefined {
   });
 }
 
-function createHttp(log?: (message: string) => void): HttpLoader {
+function createHttp(profile: IoProfile, log?: (message: string) => void): HttpLoader {
+  const connectTimeoutMs = durationKey(profile, 'HTTP_CONNECT_TIMEOUT');
+  const idleTimeoutMs = durationKey(profile, 'HTTP_IDLE_TIMEOUT');
   // The loader module is small and always local, but imported lazily like the rest.
   let loader: Promise<HttpLoader> | undefined;
-  const get = () => (loader ??= import('./http/index.ts').then((m) => m.createHttpLoader({ log })));
+  const get = () => (loader ??= import('./http/index.ts').then((m) => m.createHttpLoader({ log, connectTimeoutMs, idleTimeoutMs })));
   return {
     load: async (url, options) => (await get()).load(url, options),
     loadWithReport: async (url, options) => (await get()).loadWithReport(url, options),
   };
+}
+
+/** A duration key (`30s`, `2m`, or seconds), checked here so a typo names the key. */
+function durationKey(profile: IoProfile, key: 'HTTP_CONNECT_TIMEOUT' | 'HTTP_IDLE_TIMEOUT'): number | undefined {
+  const value = profile.get(key);
+  if (value === undefined) return undefined;
+  try {
+    const ms = parseDuration(value);
+    if (ms > 0) return ms;
+  } catch {
+    // reported below
+  }
+  throw new ConfigError({ file: profile.file, key: `${profile.name}.${key}`, message: `"${value}" is not a duration`, hint: 'write e.g. 30s, 2m or a number of seconds' });
 }
 
 /**
@@ -161,7 +177,12 @@ export function withSignal(io: Connectors, signal: AbortSignal): Connectors {
       return warehouse.withSignal?.(signal) ?? warehouse;
     },
     get http() {
-      return io.http;
+      const http = io.http;
+      const withBlockSignal: HttpLoader = {
+        load: (url, options) => http.load(url, { signal, ...options }),
+        loadWithReport: (url, options) => http.loadWithReport(url, { signal, ...options }),
+      };
+      return withBlockSignal;
     },
     postgres: async () => {
       const pg = await io.postgres();
