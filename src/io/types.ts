@@ -199,11 +199,22 @@ export interface ReadReport {
   readonly badRowSamples: readonly { readonly line: number; readonly reason: string }[];
 }
 
+export interface HttpLoadOptions extends CsvReadOptions {
+  /** Stops the download. Inside a block `ctx.io.http` is already bound to the block's signal (`withSignal`). */
+  readonly signal?: AbortSignal;
+}
+
 export interface HttpLoader {
-  /** Fetches a CSV (plain or .gz) or Parquet file and decodes it into Arrow, streaming. */
-  load(url: string, options?: CsvReadOptions): Promise<Table>;
+  /**
+   * Fetches a CSV (plain or .gz) or Parquet file and decodes it into Arrow,
+   * streaming. A server that does not answer within HTTP_CONNECT_TIMEOUT, or
+   * a transfer that stalls for HTTP_IDLE_TIMEOUT, is a (retriable) ConnectionError.
+   */
+  load(url: string, options?: HttpLoadOptions): Promise<Table>;
   /** Same as `load`, with the bad-row report. */
-  loadWithReport(url: string, options?: CsvReadOptions): Promise<{ table: Table; report: ReadReport }>;
+  loadWithReport(url: string, options?: HttpLoadOptions): Promise<{ table: Table; report: ReadReport }>;
+  /** This loader, with downloads stopped when `signal` aborts (see {@link Cancellable}); absent on test doubles. */
+  withSignal?(signal: AbortSignal): HttpLoader;
 }
 
 // ---------------------------------------------------------------------------
