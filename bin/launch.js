@@ -4,7 +4,7 @@
 // through tsx instead, so edited code never runs stale; PIPEKIT_FROM_SOURCE=1 asks for that.
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { register } from 'node:module';
-import { dirname, join, relative } from 'node:path';
+import { dirname, join, relative, sep } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -19,6 +19,9 @@ export function staleReason(root = ROOT) {
   if (!existsSync(stamp)) return 'dist/ is not built';
   // An installed package or the container image ships dist/ without sources: nothing to compare.
   if (!existsSync(join(root, 'src'))) return null;
+  // An installed package also ships src/ (infra/ imports it), but npm extracts every file with
+  // the same 1985 mtime and its folders with the install time: its dist/ is what was packed.
+  if (root.split(sep).includes('node_modules')) return null;
   const builtAt = statSync(stamp).mtimeMs;
   for (const dir of SOURCE_DIRS) {
     const changed = changedSince(join(root, dir), builtAt);
