@@ -7,7 +7,7 @@ import { ConfigError } from '../../src/errors.ts';
 import { openConnectors } from '../../src/io/connectors.ts';
 import { createPool } from '../../src/io/postgres/connection.ts';
 import { createPostgresConnector } from '../../src/io/postgres/connector.ts';
-import { connectorSettings, POSTGRES_DEFAULTS } from '../../src/io/settings/index.ts';
+import { connectorSettings, connectorSettingsProblems, POSTGRES_DEFAULTS } from '../../src/io/settings/index.ts';
 import { openRunStore } from '../../src/engine/session.ts';
 import { createTestProject, REPO_ROOT, type TestProject } from '../support/project.ts';
 
@@ -66,6 +66,12 @@ describe('Postgres settings: one parse, one set of defaults', () => {
     expect(settings.lake).toBe(settings.lake);
     expect(settings.lake).toEqual({ kind: 'local', path: '/p/lake' });
     expect(() => settings.warehouse).toThrow(ConfigError);
+  });
+
+  it('pipekit validate gets every connector\'s problems at once', () => {
+    expect(connectorSettingsProblems(profile({ WAREHOUSE: 'duckdb' }))).toEqual([]);
+    const problems = connectorSettingsProblems(profile({ POSTGRES_SSLMODE: 'on', WAREHOUSE: 'snowflake', HTTP_IDLE_TIMEOUT: 'soon' })) as ConfigError[];
+    expect(problems.map((p) => p.key)).toEqual(['local.POSTGRES_SSLMODE', 'local.WAREHOUSE', 'local.HTTP_IDLE_TIMEOUT']);
   });
 
   it('lake and warehouse: typed values with their defaults', () => {
