@@ -12,6 +12,15 @@ export type ScopeColumnKind = 'date' | 'timestamp' | 'timestamptz' | 'other';
 
 const DAY_MS = 86_400_000;
 
+/**
+ * The scope of a run's interval on `column`, for a daily (hourly, …) export
+ * that backfills and re-runs converge on:
+ * `warehouse.export(trips, { dataset, table, partition: runInterval(ctx, 'pickup_date') })`.
+ */
+export function runInterval(ctx: { readonly intervalStart: Date; readonly intervalEnd: Date }, column: string): PartitionScope {
+  return { column, start: ctx.intervalStart, end: ctx.intervalEnd };
+}
+
 /** Throws a ConfigError unless the scope names a column and exactly one of an interval or values, under a replace policy. */
 export function checkScope(scope: PartitionScope, ifExists: IfExists | undefined, where: string): void {
   const fail = (message: string, hint: string) => {

@@ -22,7 +22,8 @@ const HEAVY: Record<string, RegExp> = {
   'the console server': /\/src\/console\/server\.[jt]s$/,
 };
 const POSTGRES_CLIENT = /\/node_modules\/(pg|pg-copy-streams)\//;
-const ENGINE = /\/src\/(engine|io|runs)\//;
+// io/in-flight is the exit path's bookkeeping of native work (no imports of its own).
+const ENGINE = /\/src\/(engine|runs)\/|\/src\/io\/(?!in-flight\.)/;
 const LIBRARIES = /\/node_modules\/(apache-arrow|zod|yaml|croner|log-update)\//;
 
 let traceDir: string;

@@ -36,6 +36,20 @@ describe('BigQuery partition replace, on the wire', () => {
     expect((await bq.sql(`SELECT count(*) FROM information_schema.tables WHERE table_name LIKE '_pipekit_stage%'`))[0][0]).toBe('0');
   });
 
+  it('tries the transaction again when a concurrent writer of the table made BigQuery cancel it', async () => {
+    const scope = { column: 'day', start: new Date('2021-01-09T00:00:00Z'), end: new Date('2021-01-10T00:00:00Z') };
+    await warehouse.export(rowsTable(dayRows('2021-01-09', 3, 0)), { dataset: 'conformance', table: 'contended', partition: scope });
+    let cancelled = 0;
+    bq.failStatements((s) => (s.startsWith('DELETE') && cancelled++ < 2 ? 'Transaction is aborted due to concurrent update against table pipekit-test-123:conformance.contended' : undefined));
+    try {
+      await warehouse.export(rowsTable(dayRows('2021-01-09', 2, 50)), { dataset: 'conformance', table: 'contended', partition: scope });
+    } finally {
+      bq.failStatements(undefined);
+    }
+    expect(cancelled).toBe(3);
+    expect((await readRows(adapter(), 'contended')).map((r) => r.id)).toEqual([50, 51]);
+  });
+
   it('a statement failing inside the transaction rolls it back: the day keeps its rows', async () => {
     const scope = { column: 'day', start: new Date('2021-01-07T00:00:00Z'), end: new Date('2021-01-08T00:00:00Z') };
     await warehouse.export(rowsTable(dayRows('2021-01-07', 3, 0)), { dataset: 'conformance', table: 'injected', partition: scope });

@@ -20,7 +20,7 @@ export interface PostgresSettings {
   readonly schema: string;
   readonly connectTimeoutMs: number;
   readonly sslmode: SslMode;
-  /** POSTGRES_SSL_CA: PEM of the CA the server's certificate must chain to (verify-ca, verify-full). */
+  /** POSTGRES_SSL_CA: PEM the server certificate must chain to (verify-ca, verify-full). */
   readonly sslCa?: string;
   /** True: pipekit starts its own server in `<root>/.pipekit/postgres` before the first connection. */
   readonly embedded: boolean;
