@@ -41,6 +41,15 @@ describe('pipekit init', () => {
     ]);
     const pkg = JSON.parse(readFileSync(join(result.root, 'package.json'), 'utf8'));
     expect(pkg).toMatchObject({ name: 'my-pipelines', type: 'module', dependencies: { pipekit: '^0.1.0' } });
+    // pulumi up's tools, at the ranges pipekit is tested with.
+    const ours = JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8'));
+    expect(pkg.devDependencies).toEqual({
+      '@pulumi/pulumi': ours.devDependencies['@pulumi/pulumi'],
+      '@pulumi/gcp': ours.devDependencies['@pulumi/gcp'],
+      '@pulumi/random': ours.devDependencies['@pulumi/random'],
+      '@pulumi/command': ours.devDependencies['@pulumi/command'],
+      tsx: ours.dependencies.tsx,
+    });
     // The profiles are the repository's own, key for key: what infra/ deploys and the laptop runs.
     const ioConfig = parse(readFileSync(join(result.root, 'io_config.yaml'), 'utf8'));
     const repoConfig = parse(readFileSync(join(REPO_ROOT, 'pipelines', 'io_config.yaml'), 'utf8'));
@@ -63,12 +72,12 @@ describe('pipekit init', () => {
   it('depends on pipekit the way this pipekit was installed', () => {
     const installer = join(scratch, 'installer');
     mkdirSync(join(installer, 'node_modules', 'pipekit'), { recursive: true });
-    const installed = { root: join(installer, 'node_modules', 'pipekit'), version: '0.1.0' };
+    const installed = { root: join(installer, 'node_modules', 'pipekit'), version: '0.1.0', ranges: {} };
     writeFileSync(join(installer, 'package.json'), JSON.stringify({ dependencies: { pipekit: 'file:pipekit-0.1.0.tgz' } }));
     expect(dependencySpec(installed)).toBe(`file:${join(installer, 'pipekit-0.1.0.tgz')}`);
     writeFileSync(join(installer, 'package.json'), JSON.stringify({ dependencies: { pipekit: '^0.1.0' } }));
     expect(dependencySpec(installed)).toBe('^0.1.0');
-    expect(dependencySpec({ root: REPO_ROOT, version: '0.1.0' })).toBe(`file:${REPO_ROOT}`);
+    expect(dependencySpec({ root: REPO_ROOT, version: '0.1.0', ranges: {} })).toBe(`file:${REPO_ROOT}`);
   });
 
   it('its Pulumi program deploys that project through pipekit\'s components', async () => {
@@ -114,11 +123,14 @@ describe('from npm pack to a run, offline', () => {
     const [info] = JSON.parse(packed.stdout);
     const files = info.files.map((f: { path: string }) => f.path) as string[];
     if (existsSync(join(REPO_ROOT, 'dist', '.build-stamp'))) expect(files).toEqual(expect.arrayContaining(['dist/.build-stamp', 'dist/src/cli/main.js', 'dist/src/console/public/index.html']));
-    for (const needed of ['bin/pipekit.js', 'bin/launch.js', 'src/index.ts', 'src/cli/main.ts', 'src/console/public/index.html', 'infra/project.ts', 'templates/project/gitignore', 'templates/project/infra/index.ts', 'functions/index.ts']) {
+    for (const needed of ['bin/pipekit.js', 'bin/launch.js', 'src/index.ts', 'src/cli/main.ts', 'src/console/public/index.html', 'infra/project.ts', 'templates/project/gitignore', 'templates/project/infra/index.ts', 'functions/index.ts',
+      // What pulumi up's image build uploads from an installed pipekit.
+      '.dockerignore', 'cloudbuild.yaml', 'tsconfig.build.json', 'scripts/build.mjs', 'infra/build/build-image.ts']) {
       expect(files).toContain(needed);
     }
     const tops = new Set(files.map((f) => f.split('/')[0]));
-    for (const unwanted of ['test', 'pipelines', 'scripts', 'docs', 'node_modules', '.pipekit', 'test-artifacts', 'bench-results']) expect(tops).not.toContain(unwanted);
+    expect(files.filter((f) => f.startsWith('scripts/'))).toEqual(['scripts/build.mjs']);
+    for (const unwanted of ['test', 'pipelines', 'docs', 'node_modules', '.pipekit', 'test-artifacts', 'bench-results']) expect(tops).not.toContain(unwanted);
     const tar = await run('tar', ['xzf', info.filename, '-C', work], work);
     expect(tar.code).toBe(0);
     symlinkSync(join(REPO_ROOT, 'node_modules'), join(work, 'package', 'node_modules'), 'dir');
@@ -129,7 +141,11 @@ describe('from npm pack to a run, offline', () => {
     expect(init.stderr).toBe('');
     expect(init.code).toBe(0);
     projectDir = join(work, 'my-pipelines');
-    expect(JSON.parse(readFileSync(join(projectDir, 'package.json'), 'utf8')).dependencies.pipekit).toBe(`file:${join(work, 'package')}`);
+    const manifest = JSON.parse(readFileSync(join(projectDir, 'package.json'), 'utf8'));
+    expect(manifest.dependencies.pipekit).toBe(`file:${join(work, 'package')}`);
+    // The Pulumi SDKs (pulumi up's tools) are not in this machine's npm cache: the laptop needs none of them.
+    delete manifest.devDependencies;
+    writeFileSync(join(projectDir, 'package.json'), JSON.stringify(manifest, null, 2));
 
     // --ignore-scripts: npm runs `prepare` (the build) for a linked folder, never for an installed
     // tarball; this folder came out of the tarball and has its dist/ already.
