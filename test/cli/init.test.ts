@@ -8,7 +8,7 @@ import { ConfigError } from '../../src/errors.ts';
 import { loadProject } from '../../src/project/load-project.ts';
 import { dependencySpec, scaffoldProject } from '../../src/project/scaffold.ts';
 import { freePort } from '../../src/services/free-port.ts';
-import { deployStack } from '../infra/harness.ts';
+import { BUILT_IMAGE, deployStack } from '../infra/harness.ts';
 import { REPO_ROOT } from '../support/project.ts';
 
 const scratch = mkdtempSync(join(tmpdir(), 'pipekit-init-'));
@@ -161,5 +161,19 @@ describe('from npm pack to a run, offline', () => {
     expect(example.code).toBe(0);
     const runs = await run('npx', ['--offline', 'pipekit', 'runs'], projectDir, env);
     expect(runs.stdout).toMatch(/example\s+manual\s+.*✔ succeeded/);
+  });
+
+  it('from the packed pipekit, pulumi up builds the image of the project and deploys its pipelines', async () => {
+    const init = await run(process.execPath, [join(work, 'package', 'bin', 'pipekit.js'), 'init', 'to-deploy'], work);
+    expect(init.code).toBe(0);
+    const root = join(work, 'to-deploy');
+    mkdirSync(join(root, 'node_modules'));
+    symlinkSync(join(work, 'package'), join(root, 'node_modules', 'pipekit'), 'dir');
+    // No pipekit:image: the program builds one from the installed pipekit plus this folder.
+    const stack = await deployStack('', { image: undefined }, join(root, 'infra', 'index.ts'));
+    const sources = stack.ofType('gcp:storage/bucketObject:BucketObject').map((o) => String(o.inputs.name));
+    expect(sources.some((name) => /^image\/source-[0-9a-f]{16}\.zip$/.test(name))).toBe(true);
+    const job = stack.ofType('gcp:cloudrunv2/job:Job').find((j) => j.inputs.name === 'pipekit-example')!;
+    expect(job.inputs.template.template.containers[0].image).toBe(BUILT_IMAGE);
   });
 });
