@@ -60,12 +60,12 @@ interface Result {
   stderr: string;
 }
 
-function pipekit(args: string[], env: Record<string, string> = {}): Promise<Result> {
+function pipekit(args: string[], env: Record<string, string> = {}, cwd = REPO_ROOT): Promise<Result> {
   return new Promise((resolve) => {
     execFile(
       process.execPath,
-      ['bin/pipekit.js', ...args],
-      { cwd: REPO_ROOT, env: { ...process.env, PIPEKIT_PROJECT: project.root, PIPEKIT_PROFILE: 'test', PIPEKIT_LOG_FORMAT: 'text', NO_COLOR: '1', ...env }, timeout: 60_000 },
+      [join(REPO_ROOT, 'bin/pipekit.js'), ...args],
+      { cwd, env: { ...process.env, PIPEKIT_PROJECT: project.root, PIPEKIT_PROFILE: 'test', PIPEKIT_LOG_FORMAT: 'text', NO_COLOR: '1', ...env }, timeout: 60_000 },
       (error, stdout, stderr) => resolve({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr }),
     );
   });
@@ -204,6 +204,18 @@ describe('pipekit list', () => {
 });
 
 describe('a project anywhere', () => {
+  it('an empty folder is no project yet: the error says how to start one (exit 2)', async () => {
+    const empty = mkdtempSync(join(tmpdir(), 'pipekit-empty-'));
+    try {
+      const r = await pipekit(['new', 'pipeline', 'mine'], { PIPEKIT_PROJECT: '' }, empty);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toContain('no pipekit project here');
+      expect(r.stderr).toContain('pipekit init <folder>');
+    } finally {
+      rmSync(empty, { recursive: true, force: true });
+    }
+  });
+
   it('without package.json or node_modules: pipekit new pipeline, then its blocks import pipekit and run', async () => {
     const root = mkdtempSync(join(tmpdir(), 'pipekit-anywhere-'));
     try {

@@ -159,8 +159,10 @@ describe('from npm pack to a run, offline', () => {
     expect(example.stdout).toMatch(/example \S+\s+✔ succeeded/);
     expect(example.stdout).toMatch(/export_titanic_clean\s+✔ succeeded\s+1\s+891/);
     expect(example.code).toBe(0);
-    const runs = await run('npx', ['--offline', 'pipekit', 'runs'], projectDir, env);
+    const [runs, status] = await Promise.all([run('npx', ['--offline', 'pipekit', 'runs'], projectDir, env), run('npx', ['--offline', 'pipekit', 'dev', 'status'], projectDir, env)]);
     expect(runs.stdout).toMatch(/example\s+manual\s+.*✔ succeeded/);
+    expect(status.stdout).toContain(`embedded PostgreSQL running on 127.0.0.1:${port}`);
+    expect(status.stdout).toContain(`postgresql://postgres@127.0.0.1:${port}/pipekit`);
   });
 
   it('from the packed pipekit, pulumi up builds the image of the project and deploys its pipelines', async () => {
