@@ -56,10 +56,9 @@ export async function registerSourceLoader() {
 
 /** Imports `dist/<module>.js` when the build is current, else `<module>.ts` through tsx. */
 export async function launch(module) {
-  const reason = process.env.PIPEKIT_FROM_SOURCE ? null : staleReason();
-  if (!process.env.PIPEKIT_FROM_SOURCE && reason === null) {
-    return import(pathToFileURL(join(ROOT, 'dist', `${module}.js`)).href);
-  }
+  const asked = Boolean(process.env.PIPEKIT_FROM_SOURCE);
+  const reason = asked ? null : staleReason();
+  if (!asked && reason === null) return import(pathToFileURL(join(ROOT, 'dist', `${module}.js`)).href);
   const source = join(ROOT, `${module}.ts`);
   if (!existsSync(source)) {
     process.stderr.write(`pipekit: ${STAMP} is missing and there are no sources to run instead: reinstall pipekit, or run \`npm run build\` in ${ROOT}\n`);

@@ -17,9 +17,13 @@ export type {
   IfExists,
   Lake,
   PartitionedWriteResult,
+  PartitionScope,
   PostgresConnector,
+  PostgresExportOptions,
   Warehouse,
+  WarehouseTarget,
 } from './io/types.ts';
+export { runInterval } from './io/partition-scope.ts';
 export {
   BlockTestError,
   ConfigError,

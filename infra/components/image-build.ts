@@ -104,9 +104,9 @@ export class ImageBuild extends pulumi.ComponentResource {
     this.build = new command.local.Command(
       `${name}-cloud-build`,
       {
-        // The same node that runs `pulumi up`, with the tsx loader the program itself uses.
-        create: `${JSON.stringify(process.execPath)} --import tsx infra/build/build-image.ts`,
-        dir: args.repoRoot,
+        // Run from the Pulumi project directory (the repo root), with the tsx loader the program
+        // itself uses. No absolute paths: the state must work from another checkout or machine.
+        create: 'node --import tsx infra/build/build-image.ts',
         environment,
         // A new archive (a changed source) or another target is a new build; nothing else is.
         triggers: [this.archive.name, environment.PIPEKIT_BUILD_IMAGE, args.serviceAccountEmail],

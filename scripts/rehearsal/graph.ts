@@ -3,6 +3,7 @@
  * `pulumi.runtime.setMocks`: no CLI, no plugins, no network. The rehearsal
  * executes this graph; nothing here knows what the resources are for.
  */
+import { createHash } from 'node:crypto';
 import { pathToFileURL } from 'node:url';
 import { resolve as resolvePath } from 'node:path';
 import * as pulumi from '@pulumi/pulumi';
@@ -151,6 +152,13 @@ function computedState(type: string, name: string, inputs: Record<string, any>, 
       state.url = `https://${inputs.location}-${project}.cloudfunctions.net/${state.name}`;
       state.serviceConfig = { ...inputs.serviceConfig, service: `projects/${project}/locations/${inputs.location}/services/${state.name}` };
       break;
+    case 'command:local:Command': {
+      // The image build (infra/build/build-image.ts) prints the pushed images by digest as one JSON line.
+      const env = inputs.environment ?? {};
+      const pin = (tagged: string, seed: string) => `${tagged.replace(/:[^:/]+$/, '')}@sha256:${createHash('sha256').update(seed).digest('hex')}`;
+      if (env.PIPEKIT_BUILD_IMAGE) state.stdout = `${JSON.stringify({ image: pin(env.PIPEKIT_BUILD_IMAGE, env.PIPEKIT_BUILD_IMAGE), initImage: pin(env.PIPEKIT_BUILD_INIT_IMAGE ?? '', `${env.PIPEKIT_BUILD_INIT_IMAGE}`) })}\n`;
+      break;
+    }
     case 'random:index/randomPassword:RandomPassword':
       state.result = `rehearsal${name.replace(/[^A-Za-z0-9]/g, '')}`.slice(0, inputs.length ?? 32);
       break;

@@ -1,6 +1,7 @@
 import type { Table } from 'apache-arrow';
 import type { BlockContext } from '../blocks/context.ts';
 import { ConfigError } from '../errors.ts';
+import { runInterval } from '../io/partition-scope.ts';
 import type { ExportResult, Warehouse } from '../io/types.ts';
 import type { BlockSpec } from '../project/model.ts';
 
@@ -16,12 +17,14 @@ export async function runSqlBlock(
   ctx: BlockContext,
 ): Promise<Table | ExportResult> {
   const config = spec.sql!;
+  // A partitioned result replaces exactly the rows of this run's interval.
+  const partition = config.partition ? runInterval(ctx, config.partition) : undefined;
   const referenced = Object.fromEntries([...inputs].filter(([name]) => new RegExp(`\\{\\{\\s*${name}\\s*\\}\\}`).test(sql)));
 
   if (config.connection === 'warehouse') {
     const warehouse = await ctx.io.warehouse();
     const target = config.table
-      ? { dataset: config.schema ?? defaultDataset(warehouse, spec, ctx), table: config.table, ifExists: config.write }
+      ? { dataset: config.schema ?? defaultDataset(warehouse, spec, ctx), table: config.table, ifExists: config.write, partition }
       : undefined;
     // An exporter's job is the table it writes: report rows, don't read them all back.
     if (target && spec.kind === 'exporter') return warehouse.writeSql(sql, referenced, target);
@@ -43,7 +46,7 @@ export async function runSqlBlock(
     const result = await pg.query(text);
     if (config.table) {
       // Mage writes a SQL block's result with CREATE TABLE AS: the query's own column names.
-      await pg.export(result, { schema: config.schema, table: config.table, ifExists: config.write, columnNames: 'keep' });
+      await pg.export(result, { schema: config.schema, table: config.table, ifExists: config.write, columnNames: 'keep', partition });
     }
     return result;
   } finally {

@@ -28,6 +28,11 @@ describe('the dependency picture', () => {
     expect(upward.map((e) => `${e.from} → ${e.to}`)).toEqual([]);
   });
 
+  it('the engine and the connectors never reach up into the CLI, the console or src/cloud', () => {
+    const upward = edges.filter((e) => /^src\/(engine|io|project|config|time|table|blocks)\//.test(e.from) && /^src\/(cli|console|cloud)\//.test(e.to));
+    expect(upward.map((e) => `${e.from} → ${e.to}`)).toEqual([]);
+  });
+
   it('has no import cycle among the modules that load at run time', () => {
     expect(cycles(edges.filter((e) => !e.typeOnly))).toEqual([]);
   });
