@@ -38,4 +38,5 @@ export {
 export * from './table/index.ts';
 // Blocks pass Arrow tables around; re-exported so block files need one import.
 export type { Table, Vector } from 'apache-arrow';
+export { tableFromArrays } from 'apache-arrow';
 export { runBlockForTest } from './testing/harness.ts';
