@@ -23,6 +23,7 @@ export const PREDEFINED_ROLES: Readonly<Record<string, readonly string[]>> = {
   'roles/cloudsql.client': ['cloudsql.instances.connect', 'cloudsql.instances.get'],
   'roles/cloudsql.instanceUser': ['cloudsql.instances.login', 'cloudsql.instances.get'],
   'roles/run.invoker': ['run.routes.invoke', 'run.jobs.run'],
+  'roles/run.viewer': ['run.jobs.get', 'run.jobs.list', 'run.executions.get', 'run.executions.list', 'run.tasks.get', 'run.tasks.list'],
   'roles/run.developer': ['run.jobs.run', 'run.jobs.runWithOverrides', 'run.jobs.get', 'run.executions.get', 'run.executions.list', 'run.executions.cancel', 'run.jobs.create', 'run.jobs.update', 'run.jobs.delete'],
   'roles/pubsub.publisher': ['pubsub.topics.publish'],
   'roles/eventarc.eventReceiver': ['eventarc.events.receiveEvent'],

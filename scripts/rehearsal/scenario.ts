@@ -79,7 +79,9 @@ export async function schedulerChecks(r: Rehearsal): Promise<Check[]> {
 /** `gcloud run jobs execute` for every pipeline that no scheduler runs, in data-dependency order. */
 export async function manualRunChecks(r: Rehearsal): Promise<Check[]> {
   const jobNames = r.graph.outputs.jobNames as Record<string, string>;
-  const scheduled = new Set(r.deployment.schedulers.map((s) => new URL(s.uri).pathname.split('/').pop()!.replace(/:run$/, '')));
+  // Only schedulers that run a pipeline (`run …`): the reconciler's (`reconcile`) borrows a pipeline's job without running it.
+  const runsPipeline = (body: string) => (JSON.parse(body || '{}') as { overrides?: { containerOverrides?: { args?: string[] }[] } }).overrides?.containerOverrides?.[0]?.args?.[0] === 'run';
+  const scheduled = new Set(r.deployment.schedulers.filter((s) => runsPipeline(s.body)).map((s) => new URL(s.uri).pathname.split('/').pop()!.replace(/:run$/, '')));
   const pending = Object.keys(jobNames).filter((p) => !scheduled.has(jobNames[p]!)).sort();
   const checks: Check[] = [];
   const done = new Set<string>();

@@ -57,7 +57,9 @@ describe('defect 6: one command', () => {
     const jobNames = Object.values(first.outputs.jobNames as Record<string, string>);
     expect(jobNames.length).toBe(5);
     expect(jobNames.filter((j) => !deployment.jobs.has(j))).toEqual([]);
-    expect(deployment.schedulers.length).toBe(1);
+    // The example's one scheduled trigger, and the reconciler's pass (infra/components/reconcile-schedule.ts).
+    expect(deployment.schedulers).toHaveLength(2);
+    expect(deployment.schedulers.filter((s) => s.name.endsWith('-reconcile'))).toHaveLength(1);
     expect(first.outputs.nextStep).toBeUndefined();
   });
 });
