@@ -6,10 +6,11 @@
  *
  * Mounts are real: every container gets its own mount namespace (`unshare
  * -m`), the tree is bind-mounted at WORKDIR (/app) and each volume's local
- * folder at its mount path (/mnt/workspace), then privileges drop to the
- * image's uid with `setpriv`. Where that is not possible (not root, no
- * unshare), the tree runs from its own folder and env values that name a
- * mount path are rewritten to the local folder — the report says which.
+ * folder at its mount path (/mnt/workspace), the base image's /etc/passwd
+ * over this machine's, then privileges drop to the image's uid with
+ * `setpriv`. Where that is not possible (not root, no unshare), the tree
+ * runs from its own folder as the current user, and env values that name a
+ * mount path are rewritten to the local folder — the report says so.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
@@ -50,6 +51,8 @@ let namespaces: boolean | undefined;
 
 /** True when containers get real mounts (root, unshare and setpriv work here). */
 export function realMounts(): boolean {
+  // PIPEKIT_REHEARSAL_NO_NAMESPACES=1 forces the fallback (machines where unshare is not permitted behave the same).
+  if (namespaces === undefined && process.env.PIPEKIT_REHEARSAL_NO_NAMESPACES === '1') namespaces = false;
   if (namespaces === undefined) {
     const probe = spawnSync('unshare', ['-m', '--propagation', 'private', 'sh', '-c', 'mount -t tmpfs none /mnt && command -v setpriv'], { stdio: 'ignore' });
     namespaces = process.getuid?.() === 0 && probe.status === 0;
@@ -106,7 +109,6 @@ export function startContainer(spec: ContainerSpec): RunningContainer {
     cwd,
     env,
     stdio: ['ignore', 'pipe', 'pipe'],
-    ...(real || process.getuid?.() !== 0 ? {} : { uid: tree.uid, gid: tree.gid }),
   });
   let stdout = '';
   let stderr = '';

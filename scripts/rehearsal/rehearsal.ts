@@ -573,7 +573,7 @@ export async function startRehearsal(options: RehearsalOptions): Promise<Rehears
   rehearsal.notes.push(
     realMounts()
       ? `containers run in their own mount namespace: the image tree at ${tree.workdir}, the Filestore share at its mount path, as uid ${tree.uid}`
-      : `no mount namespaces here: the tree runs from ${tree.root} and env values naming a mount path point at its local folder; uid ${tree.uid}`,
+      : `no mount namespaces here: containers run from ${tree.root} as this user (not uid ${tree.uid}; the image's users do not exist here), env values naming a mount path point at its local folder`,
     `Cloud SQL ${SQL_PRIVATE_IP} is ${cloudSql.address}:5432 (TLS required, server certificate from the instance's CA)`,
   );
   const onDeploy = await rehearsal.runOnDeploy();
