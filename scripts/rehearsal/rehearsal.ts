@@ -23,7 +23,7 @@ import { realMounts, startContainer, type ContainerResult, type RunningContainer
 import { readDeployment, type Deployment, type FunctionDecl, type WorkloadDecl } from './deployment.ts';
 import { bigqueryNeeds, runApiNeeds, startGateway, storageNeeds, TOKEN_PREFIX, type Gateway } from './gateway.ts';
 import { declareStack, SQL_PRIVATE_IP, type DeclareOptions, type Graph } from './graph.ts';
-import { IamPolicy } from './iam.ts';
+import { IamPolicy, permissionDenied } from './iam.ts';
 import { imageRepository, imageStages } from './build.ts';
 import { assembleImageTree, type ImageTree } from './image-tree.ts';
 import { startInternet, type Internet } from './internet.ts';
@@ -225,6 +225,26 @@ export class Rehearsal {
     const executions = this.executions.slice(before);
     for (const e of executions) if (!e.source) e.source = `${delivered.map((d) => d.fn).join(', ')} for gs://${bucket}/${object}`;
     return { delivered, executions };
+  }
+
+  /**
+   * An HTTP function called through Google's front end: Cloud Run checks the
+   * caller may invoke its service (`run.routes.invoke`), then the request
+   * reaches the function with the caller's identity token.
+   */
+  async callFunction(name: string, body: unknown, caller = DEPLOYER): Promise<{ status: number; body: string; executions: Execution[] }> {
+    const fn = this.deployment.functions.find((f) => f.name === name || f.entryPoint === name);
+    if (!fn) throw new Error(`no function ${name} in the graph (there are: ${this.deployment.functions.map((f) => f.name).join(', ')})`);
+    const invoke = this.policy.check(caller, 'run.routes.invoke', fn.serviceName, `HTTP call to ${fn.name}`);
+    if (!invoke.allowed) return { status: 403, body: JSON.stringify(permissionDenied(invoke)), executions: [] };
+    const { url } = await this.startFunction(fn);
+    const before = this.executions.length;
+    const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${TOKEN_PREFIX}${caller}` }, body: JSON.stringify(body) });
+    const text = await response.text();
+    await this.settle();
+    const executions = this.executions.slice(before);
+    for (const e of executions) if (!e.source) e.source = `${fn.name} called by ${caller}`;
+    return { status: response.status, body: text, executions };
   }
 
   /** Starts a Cloud Run service (the console) and waits until it answers on its port, or exits. */

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { realMounts } from '../../scripts/rehearsal/container.ts';
 import type { Rehearsal } from '../../scripts/rehearsal/rehearsal.ts';
 import { formatReport } from '../../scripts/rehearsal/report.ts';
-import { alertChecks, backfillChecks, consoleChecks, deployChecks, manualRunChecks, outputChecks, schedulerChecks, secretLeakChecks, SCENARIO_CONFIG, type Check } from '../../scripts/rehearsal/scenario.ts';
+import { alertChecks, apiTriggerChecks, backfillChecks, consoleChecks, deployChecks, manualRunChecks, outputChecks, schedulerChecks, secretLeakChecks, SCENARIO_CONFIG, type Check } from '../../scripts/rehearsal/scenario.ts';
 import { failures, rehearse } from './support.ts';
 
 let r: Rehearsal;
@@ -20,7 +20,7 @@ beforeAll(async () => {
   checks.console = await consoleChecks(r);
   // The phases of runScenario: independent runs overlap.
   [checks.scheduled, checks.manual] = await Promise.all([schedulerChecks(r), manualRunChecks(r)]);
-  [checks.backfill, checks.alerts] = await Promise.all([backfillChecks(r), alertChecks(r)]);
+  [checks.backfill, checks.alerts, checks.api] = await Promise.all([backfillChecks(r), alertChecks(r), apiTriggerChecks(r)]);
   checks.outputs = await outputChecks(r);
   checks.secrets = secretLeakChecks(r);
 }, 300_000);
@@ -54,6 +54,12 @@ describe('the rehearsed deployment', () => {
 
   it('fans a backfill out over --tasks=2 with CLOUD_RUN_TASK_INDEX/COUNT', () => {
     expect(failures(checks.backfill!)).toEqual([]);
+  });
+
+  it('starts a pipeline from the apiTrigger function, which runs it as its own account', () => {
+    expect(checks.api!.length).toBe(1);
+    expect(failures(checks.api!)).toEqual([]);
+    expect(r.policy.decisions.some((d) => d.account.startsWith('pipekit-functions@') && d.permission === 'run.jobs.runWithOverrides' && d.allowed)).toBe(true);
   });
 
   it('writes the objects and tables to the stand-ins and every run to the run store', () => {
