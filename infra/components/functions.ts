@@ -155,7 +155,9 @@ export class Functions extends pulumi.ComponentResource {
         const fn = make(`gcs-${i}`, 'gcsTrigger', {
           triggerRegion: args.region,
           eventType: 'google.cloud.storage.object.v1.finalized',
-          retryPolicy: 'RETRY_POLICY_DO_NOT_RETRY',
+          // A transient Run API error must not drop the event: Eventarc redelivers (with backoff, up to 24 h),
+          // and the job dedupes on the CloudEvent id (`run --event-id`), so a redelivery starts no second run.
+          retryPolicy: 'RETRY_POLICY_RETRY',
           serviceAccountEmail: this.serviceAccount.email,
           eventFilters: [{ attribute: 'bucket', value: bucket }],
         }, [publisher, receiver]);

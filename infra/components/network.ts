@@ -1,7 +1,6 @@
 import * as command from '@pulumi/command';
 import * as gcp from '@pulumi/gcp';
 import * as pulumi from '@pulumi/pulumi';
-import { REPO_ROOT } from '../pipelines-source.ts';
 import { childOptions } from './child-options.ts';
 
 export interface NetworkArgs {
@@ -82,8 +81,9 @@ export class Network extends pulumi.ComponentResource {
       `${name}-teardown`,
       {
         // Nothing to do on create; on destroy: remove the peering, then delete the subnet once Cloud Run lets go of it.
-        delete: `${JSON.stringify(process.execPath)} --import tsx infra/build/network-teardown.ts`,
-        dir: REPO_ROOT,
+        // Relative to the Pulumi project directory (the repo root): `pulumi destroy` runs the
+        // command stored in the state, perhaps from another checkout or machine.
+        delete: 'node --import tsx infra/build/network-teardown.ts',
         environment: {
           PIPEKIT_TEARDOWN_PROJECT: args.project,
           PIPEKIT_TEARDOWN_REGION: args.region,

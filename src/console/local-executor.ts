@@ -1,10 +1,10 @@
 import { cancelBackfill, newBackfillId, retryBackfill, runBackfill } from '../engine/backfill.ts';
 import { planRun } from '../engine/run-plan.ts';
-import { newRunId, runPipeline } from '../engine/runner.ts';
+import { newRunId } from '../engine/runner.ts';
 import type { Session } from '../engine/session.ts';
 import { describeError } from '../errors.ts';
 import { runStoreSink } from '../log/store-sink.ts';
-import { FINISHED_RUN } from '../runs/model.ts';
+import { cancelRunElsewhere } from './cancel-run.ts';
 import { ApiError } from './http.ts';
 import type { Executor } from './executor.ts';
 import { parseEvery } from '../time/backfill-range.ts';
@@ -42,32 +42,23 @@ export function createLocalExecutor(session: Session, log: (message: string) => 
       const pipeline = session.pipeline(name);
       const runId = newRunId();
       const controller = new AbortController();
-      const connectors = session.connectors(log);
-      const work = runPipeline({
+      const work = session.runPipeline({
         pipeline,
-        profile: session.profile.name,
-        store: session.store,
-        workspace: session.workspace,
-        connectors,
         plan: planRun(pipeline, { executionDate, kind: 'manual' }),
         variables,
         runId,
         signal: controller.signal,
         sinks,
-        alerts: session.alerts,
-      }).finally(() => connectors.close());
+        log,
+      });
       const done = track(runId, controller, work);
       await recorded(() => session.store.getRun(runId), done);
       return { runId };
     },
     async cancelRun(runId) {
       const entry = running.get(runId);
-      if (!entry) {
-        const run = await session.store.getRun(runId);
-        if (!run) throw new ApiError(404, `run ${runId} is not in the run store`);
-        if (FINISHED_RUN.includes(run.status)) throw new ApiError(409, `run ${runId} has already ${run.status}`);
-        throw new ApiError(409, `run ${runId} is not running in this console (started by the CLI or another process): stop it there`);
-      }
+      // Started elsewhere (the CLI) or whose process is gone.
+      if (!entry) return cancelRunElsewhere(session, runId);
       entry.controller.abort();
       await entry.done;
     },

@@ -4,8 +4,6 @@ import { join } from 'node:path';
 import type { Session } from '../engine/session.ts';
 import { describeError, isPipekitError } from '../errors.ts';
 import { hasSession, isAuthorized, isHttps, resolveConsoleToken, sameSecret, sessionCookie, SESSION_COOKIE, type TokenSource } from './auth.ts';
-import { cloudTargetFromEnv } from '../cloud/job-launcher.ts';
-import { createCloudExecutor } from './cloud-executor.ts';
 import type { Executor } from './executor.ts';
 import { ApiError, baseHeaders, readBody, sendError, sendJson } from './http.ts';
 import { createLocalExecutor } from './local-executor.ts';
@@ -56,8 +54,11 @@ export async function startConsole(options: ConsoleOptions): Promise<ConsoleServ
   const env = options.env ?? process.env;
   const log = options.log ?? (() => {});
   const { token, file: tokenFile, source: tokenSource } = resolveConsoleToken(session.project.root, options.token, env);
-  const target = cloudTargetFromEnv(env);
-  const executor = options.executor ?? (target ? createCloudExecutor(session, target, { env }) : createLocalExecutor(session, log));
+  // The Google clients load only in the cloud (PIPEKIT_JOB_PREFIX set, see cloudTargetFromEnv):
+  // a laptop's console starts without them.
+  const target = env.PIPEKIT_JOB_PREFIX ? (await import('../cloud/job-launcher.ts')).cloudTargetFromEnv(env) : null;
+  const executor =
+    options.executor ?? (target ? (await import('./cloud-executor.ts')).createCloudExecutor(session, target, { env }) : createLocalExecutor(session, log));
   const read = createReadApi(session);
   const write = createWriteApi(session, executor);
   const files = loadStaticFiles(join(import.meta.dirname, 'public'));

@@ -133,8 +133,10 @@ resources: { cpu: "2", memory: 4Gi, task_timeout: 1h, parallelism: 4, max_retrie
 /**
  * Declares the stack with mocks: `config` is `pipekit:` keys (plus `gcp:` keys
  * given in full). Resolves once the program stops declaring resources.
+ * `program` is the module to run: this repo's infra/index.ts, or the program
+ * `pipekit init` scaffolds into a project.
  */
-export async function deployStack(pipelinesDir: string, config: Record<string, unknown> = {}): Promise<DeployedStack> {
+export async function deployStack(pipelinesDir: string, config: Record<string, unknown> = {}, program = '../../infra/index.ts'): Promise<DeployedStack> {
   const resources: RecordedResource[] = [];
   const options = new Map<string, RecordedOptions>();
   await pulumi.runtime.setMocks(
@@ -180,7 +182,7 @@ export async function deployStack(pipelinesDir: string, config: Record<string, u
   if (pipelinesDir) process.env.PIPEKIT_PIPELINES_DIR = pipelinesDir;
   else delete process.env.PIPEKIT_PIPELINES_DIR;
   vi.resetModules();
-  const outputs = (await import('../../infra/index.ts')) as Record<string, any>;
+  const outputs = (await import(program)) as Record<string, any>;
   await settle(resources);
   return {
     resources,

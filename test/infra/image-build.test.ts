@@ -1,4 +1,7 @@
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { REPO_ROOT } from '../../infra/pipelines-source.ts';
 import { buildImages, untagged } from '../../infra/build/build-image.ts';
 import { ConnectionError } from '../../src/errors.ts';
 import { fakeDigest, startCloudBuildFake, type CloudBuildFake } from '../support/cloud-build-fake.ts';
@@ -54,6 +57,20 @@ describe('the image build pulumi up runs', () => {
     const { PIPEKIT_BUILD_OBJECT: _, ...rest } = env();
     await expect(buildImages(rest)).rejects.toThrow(/PIPEKIT_BUILD_OBJECT/);
   });
+
+  it('runs as the command resource runs it: one JSON line on stdout, progress on stderr; a failure exits 1 with the reason', async () => {
+    const run = (extra: Record<string, string> = {}) =>
+      promisify(execFile)('node', ['--import', 'tsx', 'infra/build/build-image.ts'], { cwd: REPO_ROOT, env: { ...process.env, ...env(), ...extra } });
+    fake.workingPolls = 0; // the script polls every 5 s
+    const { stdout, stderr } = await run();
+    expect(JSON.parse(stdout)).toMatchObject({ image: expect.stringMatching(/pipekit@sha256:[0-9a-f]{64}$/), initImage: expect.stringMatching(/@sha256:/) });
+    expect(stderr).toMatch(/build build-\d+ started/);
+    fake.failNext('TIMEOUT', 'build timed out');
+    const failed = await run().catch((e: { code: number; stderr: string; stdout: string }) => e);
+    expect(failed).toMatchObject({ code: 1, stdout: '' });
+    expect((failed as { stderr: string }).stderr).toMatch(/pipekit image build failed: .*ended TIMEOUT: build timed out/);
+    fake.workingPolls = 1;
+  }, 30_000);
 
   it('strips tags, not registry ports', () => {
     expect(untagged('localhost:5000/p/pipekit:v1')).toBe('localhost:5000/p/pipekit');

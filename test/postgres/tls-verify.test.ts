@@ -111,3 +111,16 @@ describe.skipIf(!OPENSSL)('PostgreSQL TLS verification (needs the openssl CLI)',
     );
   });
 });
+
+describe('the cloud profile of pipelines/io_config.yaml, with the env infra sets', () => {
+  it('verifies the server against the CA it is given (a multi-line PEM survives the template)', async () => {
+    const { loadIoProfile } = await import('../../src/config/io-config.ts');
+    const { postgresSettings } = await import('../../src/io/settings/postgres.ts');
+    const ca = '-----BEGIN CERTIFICATE-----\nMIIBfake\nline2\n-----END CERTIFICATE-----\n';
+    const profile = await loadIoProfile(join(import.meta.dirname, '../../pipelines/io_config.yaml'), {
+      profile: 'cloud',
+      env: { PIPEKIT_DB_HOST: '10.100.0.3', PIPEKIT_DB_PASSWORD: 'x', PIPEKIT_DB_SSLMODE: 'verify-ca', PIPEKIT_DB_SERVER_CA: ca, GOOGLE_CLOUD_PROJECT: 'p', PIPEKIT_LAKE_BUCKET: 'b' },
+    });
+    expect(postgresSettings(profile)).toMatchObject({ sslmode: 'verify-ca', sslCa: ca });
+  });
+});

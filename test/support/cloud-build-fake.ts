@@ -9,6 +9,8 @@ export interface CloudBuildFake {
   readonly created: Record<string, any>[];
   /** The next build ends with this status instead of SUCCESS. */
   failNext(status: string, detail: string): void;
+  /** How many polls answer WORKING before the end state (default 1; 0 for a caller that polls slowly). */
+  workingPolls: number;
   close(): Promise<void>;
 }
 
@@ -23,6 +25,7 @@ export async function startCloudBuildFake(): Promise<CloudBuildFake> {
   const builds = new Map<string, { body: Record<string, any>; polls: number; end: { status: string; detail?: string } }>();
   let failure: { status: string; detail: string } | undefined;
 
+  let fake: CloudBuildFake;
   const server: Server = createServer(async (req, res) => {
     const body = await readJson(req);
     const path = (req.url ?? '').split('?')[0]!;
@@ -41,7 +44,7 @@ export async function startCloudBuildFake(): Promise<CloudBuildFake> {
     const get = /^\/v1\/projects\/[^/]+\/locations\/[^/]+\/builds\/([^/]+)$/.exec(path);
     const build = get && builds.get(get[1]!);
     if (req.method === 'GET' && build) {
-      if (build.polls++ === 0) return reply(200, { id: get[1], status: 'WORKING' });
+      if (build.polls++ < fake.workingPolls) return reply(200, { id: get[1], status: 'WORKING' });
       if (build.end.status !== 'SUCCESS') return reply(200, { id: get[1], status: build.end.status, failureInfo: { detail: build.end.detail } });
       const images = (build.body.images as string[]).map((name) => substituted(name, build.body.substitutions ?? {}));
       return reply(200, { id: get[1], status: 'SUCCESS', results: { images: images.map((name) => ({ name, digest: fakeDigest(name) })) } });
@@ -50,14 +53,16 @@ export async function startCloudBuildFake(): Promise<CloudBuildFake> {
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
-  return {
+  fake = {
     url: `http://127.0.0.1:${port}`,
     created,
+    workingPolls: 1,
     failNext(status, detail) {
       failure = { status, detail };
     },
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
+  return fake;
 }
 
 /** The digest the fake reports for an image name. */

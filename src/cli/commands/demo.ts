@@ -1,12 +1,12 @@
 import type { Command } from 'commander';
 import pc from 'picocolors';
 import { planRun } from '../../engine/run-plan.ts';
-import { runPipeline } from '../../engine/runner.ts';
 import type { Session } from '../../engine/session.ts';
 import { parseDateArg } from '../../time/backfill-range.ts';
-import { formatDate, formatRows, formatSeconds, statusText, table } from '../format.ts';
+import { formatRows, formatSeconds, statusText } from '../format.ts';
 import { dateOption } from '../options.ts';
 import { runOutput } from '../run-output.ts';
+import { runsTable } from '../runs-table.ts';
 import { withSession } from '../session-command.ts';
 import { ensureSamples } from './samples.ts';
 
@@ -30,10 +30,7 @@ export function registerDemo(program: Command): void {
         const runs = await session.store.listRuns({ limit: DEMO_PIPELINES.length });
         const rows = await session.store.rowsOut(runs.map((r) => r.id));
         process.stdout.write(
-          `\n${pc.bold('pipekit runs')}\n${table(
-            ['run', 'pipeline', 'execution date', 'status', 'time', 'rows'],
-            runs.map((r) => [r.id, r.pipeline, formatDate(r.executionDate), statusText(r.status), formatSeconds(r.startedAt, r.finishedAt), formatRows(rows.get(r.id))]),
-          )}\n\nNext: pipekit runs · pipekit logs <run> · pipekit console · pipekit backfill api_to_gcs_parameterized --start 2021-01-01 --end 2021-01-07\n`,
+          `\n${pc.bold('pipekit runs')}\n${runsTable(runs, rows)}\n\nNext: pipekit runs · pipekit logs <run> · pipekit console · pipekit backfill api_to_gcs_parameterized --start 2021-01-01 --end 2021-01-07\n`,
         );
         return failed === 0 ? 0 : 1;
       }),
@@ -43,25 +40,15 @@ export function registerDemo(program: Command): void {
 async function runDemoPipeline(session: Session, name: string, executionDate: Date): Promise<boolean> {
   const pipeline = session.pipeline(name);
   const output = runOutput(session.store, pipeline, { quiet: true });
-  const connectors = session.connectors();
-  try {
-    const result = await runPipeline({
-      pipeline,
-      profile: session.profile.name,
-      store: session.store,
-      workspace: session.workspace,
-      connectors,
-      plan: planRun(pipeline, { executionDate }),
-      sinks: output.sinks,
-      onEvent: output.onEvent,
-      alerts: session.alerts,
-    });
-    output.stop();
-    const run = result.run!;
-    process.stdout.write(`${statusText(run.status)}  ${pc.bold(name)}  ${formatSeconds(run.startedAt, run.finishedAt)}  ${result.blocks.map((b) => `${b.block}${b.rowsOut !== null ? `=${formatRows(b.rowsOut)}` : ''}`).join(' → ')}\n`);
-    if (run.error) process.stderr.write(`${pc.red(run.error)}\n`);
-    return run.status === 'succeeded';
-  } finally {
-    await connectors.close();
-  }
+  const result = await session.runPipeline({
+    pipeline,
+    plan: planRun(pipeline, { executionDate }),
+    sinks: output.sinks,
+    onEvent: output.onEvent,
+  });
+  output.stop();
+  const run = result.run!;
+  process.stdout.write(`${statusText(run.status)}  ${pc.bold(name)}  ${formatSeconds(run.startedAt, run.finishedAt)}  ${result.blocks.map((b) => `${b.block}${b.rowsOut !== null ? `=${formatRows(b.rowsOut)}` : ''}`).join(' → ')}\n`);
+  if (run.error) process.stderr.write(`${pc.red(run.error)}\n`);
+  return run.status === 'succeeded';
 }

@@ -43,10 +43,27 @@ export function createPool(source: IoProfile | PostgresSettings, options: { max?
 /** Checks a client out of the pool, turning connection failures into an actionable ConnectionError. */
 export async function connect(pool: pg.Pool, target: PostgresTarget): Promise<pg.PoolClient> {
   try {
-    return await pool.connect();
+    return quietOnLoss(await pool.connect());
   } catch (error) {
     throw connectionError(error, target);
   }
+}
+
+const QUIET = Symbol.for('pipekit.pg.quiet');
+
+/**
+ * A checked-out client whose connection drops (server restart, Cloud Run
+ * maintenance) rejects its query *and* emits 'error'; the pool listens only
+ * while the client is idle, so unheard the event would crash the process.
+ * The query's rejection is what reports it.
+ */
+export function quietOnLoss(client: pg.PoolClient): pg.PoolClient {
+  const marked = client as pg.PoolClient & { [QUIET]?: true };
+  if (!marked[QUIET]) {
+    marked[QUIET] = true;
+    client.on('error', () => {});
+  }
+  return client;
 }
 
 /** Explains why connecting failed and what to do; passes PipekitErrors through. */
