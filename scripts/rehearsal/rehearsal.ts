@@ -416,7 +416,7 @@ export class Rehearsal {
         mounts[m.mountPath] = dir;
       }
     }
-    const edge = await this.edgeFor(decl.serviceAccount, context);
+    const edge = await this.edgeFor(decl.serviceAccount, context.replace(/ start \(.*$/, ''));
     const network: Record<string, string> = {
       STORAGE_EMULATOR_HOST: edge.gcs.url,
       BIGQUERY_EMULATOR_HOST: edge.bq.url,
@@ -463,7 +463,9 @@ export class Rehearsal {
 
   /** The endpoints one account's workloads reach Google through. */
   edgeFor(account: string, context: string): Promise<{ gcs: Gateway; bq: Gateway; run: Gateway; metadata: MetadataServer }> {
-    let edge = this.perAccount.get(account);
+    // One set per account and workload, so each decision names the workload that asked.
+    const key = `${account}\0${context}`;
+    let edge = this.perAccount.get(key);
     if (!edge) {
       edge = (async () => ({
         gcs: await startGateway({ policy: this.policy, account, upstream: this.gcs.url, authorize: storageNeeds(this.graph.project), context }),
@@ -479,7 +481,7 @@ export class Rehearsal {
         run: await startGateway({ policy: this.policy, account, upstream: this.runApi.url, authorize: runApiNeeds(), context }),
         metadata: await startMetadataServer(this.graph.project, account),
       }))();
-      this.perAccount.set(account, edge);
+      this.perAccount.set(key, edge);
     }
     return edge;
   }

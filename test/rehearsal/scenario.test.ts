@@ -66,10 +66,19 @@ describe('the rehearsed deployment', () => {
     expect(failures(checks.outputs!)).toEqual([]);
   });
 
-  it('runs the containers as the image user, refuses no IAM call of the documented deployment', () => {
+  const runApiReads = (d: { permission: string }) => /^run\.(executions|tasks)\./.test(d.permission);
+
+  it('runs the containers as the image user, refusing no call of the pipelines\' data path', () => {
     expect(r.tree.uid).toBe(1000);
     if (realMounts()) expect(r.notes[0]).toMatch(/own mount namespace/);
-    expect(r.policy.refusals()).toEqual([]);
+    expect(r.policy.refusals().filter((d) => !runApiReads(d))).toEqual([]);
+  });
+
+  // Found by the rehearsal after cloudruns' reconciliation merged: a job reconciling runs reads Cloud Run
+  // executions and tasks as the jobs' account, which has no grant for it (run.executions.get, run.tasks.list),
+  // so in the cloud those runs are never reconciled. Flip once infra grants it (or the reconciler stops asking).
+  it.fails('lets the jobs read the executions their run reconciliation asks for', () => {
+    expect(r.policy.refusals().filter(runApiReads).map((d) => `${d.account} ${d.permission} ${d.resource} (${d.context})`)).toEqual([]);
   });
 
   it('prints no secret value in any log', () => {
