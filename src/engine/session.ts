@@ -14,7 +14,6 @@ import { NotFoundError } from '../errors.ts';
 import { createPostgresRunStore } from '../runs/postgres-store.ts';
 import type { RunRecord } from '../runs/model.ts';
 import type { RunStore } from '../runs/store.ts';
-import { createCloudExecutions } from '../cloud/executions.ts';
 import { Reconciler } from '../runs/reconciler.ts';
 import { runPipeline, type RunPipelineOptions, type RunResult } from './runner.ts';
 import { Workspace } from './workspace.ts';
@@ -72,7 +71,7 @@ export async function openSession(options: OpenSessionOptions): Promise<Session>
     ? { webhookUrl: profile.require('ALERT_WEBHOOK_URL'), consoleUrl: profile.get('CONSOLE_URL'), onSuccess: profile.bool('ALERT_ON_SUCCESS', false) }
     : undefined;
   // The Run API client is made only when a run owned by a Cloud Run task is met.
-  const reconciler = new Reconciler({ store, alerts, executions: () => createCloudExecutions(options.env ?? process.env) });
+  const reconciler = new Reconciler({ store, alerts, env: options.env ?? process.env });
   return {
     project,
     profile,

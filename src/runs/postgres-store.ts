@@ -149,6 +149,14 @@ class PostgresRunStore implements RunStore {
     return rows.map(toRun);
   }
 
+  async runOfTask(execution: string, taskIndex: number): Promise<RunRecord | null> {
+    const { rows } = await this.query(
+      'SELECT * FROM pipekit.runs WHERE cloud_execution = $1 AND cloud_task_index = $2 ORDER BY created_at DESC LIMIT 1',
+      [execution, taskIndex],
+    );
+    return rows[0] ? toRun(rows[0]) : null;
+  }
+
   /** One statement, again on a fresh connection if the connection broke under it. */
   private query(text: string, values?: unknown[]): Promise<pg.QueryResult> {
     return withReconnect(() => this.pool.query(text, values));
