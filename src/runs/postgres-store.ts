@@ -6,6 +6,7 @@ import type {
   RunFilter,
   RunRecord,
 } from './model.ts';
+import { storableJson, storableText } from './safe-text.ts';
 import { RUN_STORE_SCHEMA_SQL } from './schema.ts';
 import type { BlockRunPatch, NewRun, RunPatch, RunStore } from './store.ts';
 
@@ -62,7 +63,7 @@ class PostgresRunStore implements RunStore {
          RETURNING *`,
         [
           run.id, run.pipeline, run.trigger, run.executionDate, run.intervalStart, run.intervalEnd, run.profile,
-          JSON.stringify(run.variables), run.backfillId, run.resumedFrom, run.dedupeKey,
+          storableJson(run.variables), run.backfillId, run.resumedFrom, run.dedupeKey,
         ],
       );
       if (inserted.rowCount === 0) {
@@ -111,8 +112,8 @@ class PostgresRunStore implements RunStore {
         logs.map((l) => l.block),
         logs.map((l) => l.time),
         logs.map((l) => l.severity),
-        logs.map((l) => l.message),
-        logs.map((l) => (l.fields ? JSON.stringify(l.fields) : null)),
+        logs.map((l) => storableText(l.message)),
+        logs.map((l) => (l.fields ? storableJson(l.fields) : null)),
       ],
     );
   }
@@ -248,7 +249,8 @@ function assignments<P extends object>(patch: P, columns: Record<keyof P, string
     if (value === undefined) continue;
     const column = columns[key as keyof P];
     if (!column) throw new Error(`unknown run store field ${key}`);
-    values.push(value);
+    // The one way text gets in: errors and the like are stored whatever they contain (see safe-text.ts).
+    values.push(typeof value === 'string' ? storableText(value) : value);
     sets.push(`${column} = $${values.length}`);
   }
   return { sets, values };
