@@ -4,7 +4,7 @@ import { loadIoProfile } from '../config/io-config.ts';
 import type { IoProfile } from '../config/io-profile.ts';
 import type { SecretSource } from '../config/secrets/secret-source.ts';
 import { ensureProfilePostgres, openConnectors, type InjectedClients, type OpenConnectors } from '../io/connectors.ts';
-import { connect, createPool, postgresTarget } from '../io/postgres/connection.ts';
+import { connect, connectionLost, createPool, postgresTarget, withConnectionErrors } from '../io/postgres/connection.ts';
 import { loadProject } from '../project/load-project.ts';
 import type { PipelineSpec, Project } from '../project/model.ts';
 import { parseDuration } from '../project/duration.ts';
@@ -78,8 +78,10 @@ export async function openRunStore(profile: IoProfile): Promise<RunStore> {
   const storeProfile = profile.withValues({ POSTGRES_DBNAME: database });
   const pool = createPool(storeProfile, { max: 4 });
   // Fail here, with the connection explained, rather than on the first insert.
-  (await connect(pool, postgresTarget(storeProfile))).release();
-  return createPostgresRunStore(pool);
+  const target = postgresTarget(storeProfile);
+  (await connect(pool, target)).release();
+  // Losing the server mid-run is a ConnectionError saying what to do, not pg's bare message.
+  return withConnectionErrors(await createPostgresRunStore(pool).catch((error) => Promise.reject(connectionLost(error, target))), target);
 }
 
 /** `<project>/.pipekit`: the embedded server, lake, warehouse and workspace of the local profile. */

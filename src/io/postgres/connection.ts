@@ -50,7 +50,55 @@ export function createPool(profile: IoProfile, options: { max?: number } = {}): 
   // An idle client losing its server (restart, failover) must not crash the
   // process; the next checkout reconnects and reports any lasting problem.
   pool.on('error', () => {});
+  // Nor may a checked-out one between two queries: pg emits 'error' on the client
+  // then, and the pool listens only while the client is idle. The next query fails instead.
+  pool.on('connect', (client) => client.on('error', () => {}));
   return pool;
+}
+
+/** SQLSTATE classes of a connection that went away: 08 connection exception, 57 operator intervention (shutdown, crash, recovery). */
+const LOST_STATES = /^(08|57)/;
+const LOST_MESSAGES = /Connection terminated|terminating connection|server closed the connection|Client has encountered a connection error|not queryable|ECONNRESET|EPIPE|socket hang up/i;
+
+/** Whether `error` means the connection to the server is gone (not that the SQL or the data is wrong). */
+export function isConnectionLoss(error: unknown): boolean {
+  const e = error as { code?: string; message?: string } | undefined;
+  if (!e || isPipekitError(error)) return false;
+  if (e.code && (LOST_STATES.test(e.code) || ['ECONNRESET', 'EPIPE', 'ECONNREFUSED', 'ETIMEDOUT'].includes(e.code))) return true;
+  return LOST_MESSAGES.test(e.message ?? '');
+}
+
+/** A ConnectionError for a connection lost mid-work, saying what to do; other errors pass through. */
+export function connectionLost(error: unknown, target: PostgresTarget): unknown {
+  if (!isConnectionLoss(error)) return error;
+  const e = error as { code?: string; message?: string };
+  const recovering = e.code === '57P03';
+  return new ConnectionError({
+    target: `postgres://${target.label}`,
+    message: recovering ? `the server is starting up or recovering from a crash: ${e.message}` : `the connection to PostgreSQL was lost: ${e.message ?? e.code}`,
+    hint: target.embedded
+      ? 'the project\'s PostgreSQL stopped or crashed; the next pipekit command starts it again and waits for its recovery (`pipekit dev status` shows it). The block is retried if it has retries.'
+      : `the server went away (restart, failover, network): the block is retried if it has retries; if it persists, check the server and the POSTGRES_* keys of the ${target.profile} profile in ${target.file}`,
+    cause: error,
+  });
+}
+
+/**
+ * `target`'s methods with connection losses turned into ConnectionErrors
+ * (see {@link connectionLost}): for objects such as the run store that talk
+ * to PostgreSQL in many places.
+ */
+export function withConnectionErrors<T extends object>(object: T, target: PostgresTarget): T {
+  return new Proxy(object, {
+    get(obj, key, receiver) {
+      const value = Reflect.get(obj, key, receiver);
+      if (typeof value !== 'function') return value;
+      return (...args: unknown[]) => {
+        const result = value.apply(obj, args);
+        return result instanceof Promise ? result.catch((error: unknown) => Promise.reject(connectionLost(error, target))) : result;
+      };
+    },
+  });
 }
 
 /** Checks a client out of the pool, turning connection failures into an actionable ConnectionError. */
@@ -94,6 +142,8 @@ export function connectionError(error: unknown, target: PostgresTarget): Error {
         message: `authentication failed for user ${target.user}: ${e.message}`,
         hint: `check POSTGRES_USER and POSTGRES_PASSWORD in the ${where}`,
       });
+    case '57P03':
+      return connectionLost(error, target) as ConnectionError;
     case '3D000':
       return new ConnectionError({
         ...base,

@@ -2,7 +2,7 @@ import type { Table } from 'apache-arrow';
 import type pg from 'pg';
 import type { IoProfile } from '../../config/io-profile.ts';
 import type { ExportResult, PostgresConnector, PostgresExportOptions } from '../types.ts';
-import { connect, createPool, postgresTarget } from './connection.ts';
+import { connect, connectionLost, createPool, postgresTarget } from './connection.ts';
 import { exportTable } from './export.ts';
 import { qualified } from './identifiers.ts';
 import { queryToTable } from './load.ts';
@@ -58,9 +58,10 @@ export function createPostgresConnector(profile: IoProfile, options: PostgresCon
     try {
       return await work(client);
     } catch (error) {
+      const lost = connectionLost(error, target);
       // A dropped connection must not go back to the pool.
-      if ((error as { code?: string }).code === 'ECONNRESET') broken = error as Error;
-      throw error;
+      if (lost !== error) broken = error as Error;
+      throw lost;
     } finally {
       client.release(broken);
     }
