@@ -30,6 +30,16 @@ export default loader(async (ctx) => ctx.io.http.load(String(ctx.variables.url),
   parseDates: ['tpep_pickup_datetime', 'tpep_dropoff_datetime'],
 }));
 `;
+/** Wide enough that DuckDB's Parquet COPY of it runs for a while: the moment a cancelled process must not exit under. */
+const SYNTHETIC = `import { loader } from 'pipekit';
+import { tableFromArrays } from 'apache-arrow';
+export default loader(async (ctx) => {
+  const rows = Number(ctx.variables.rows);
+  const a = new Float64Array(rows), b = new Float64Array(rows), c = new Float64Array(rows), d = new Float64Array(rows);
+  for (let i = 0; i < rows; i++) { a[i] = Math.random(); b[i] = Math.random(); c[i] = Math.random() * i; d[i] = Math.random() * 1e6; }
+  return tableFromArrays({ a, b, c, d });
+});
+`;
 const PARTITIONED = `import { exporter, toDate, withColumn, type Table } from 'pipekit';
 export default exporter(async (trips: Table, ctx) => {
   const withDate = withColumn(trips, 'tpep_pickup_date', toDate(trips.getChild('tpep_pickup_datetime')!));
@@ -54,11 +64,17 @@ function pipeline(exporterFile: string, options: { timeout?: string; retry?: num
   ].join('\n');
 }
 
-/** A project with pipelines `to_partitioned`, `to_single`, `to_postgres` (and `*_timeout` variants), and two generated months. */
+/**
+ * A project with pipelines `to_partitioned`, `to_single`, `to_postgres` (a generated month, `url` variable),
+ * `big_single` (4M synthetic rows into one Parquet object), `*_timeout` variants, and two generated months.
+ */
 export async function faultProject(name: string, rows: { small: number; big: number }, profile: Record<string, unknown> = {}): Promise<FaultProject> {
   const db = await createTestDatabase(`faults_${name}`);
   const project = createTestProject(`faults-${name}`, { ...db.profileValues, ...profile }, {
     'blocks/load.ts': LOAD,
+    'blocks/synthetic.ts': SYNTHETIC,
+    'big_single/pipeline.yaml': 'blocks:\n  - { uuid: load, kind: loader, file: blocks/synthetic.ts }\n  - { uuid: export, kind: exporter, file: blocks/single.ts, upstream: [load] }\nvariables: { rows: 4000000 }\n',
+    'big_single_timeout/pipeline.yaml': 'blocks:\n  - { uuid: load, kind: loader, file: blocks/synthetic.ts }\n  - { uuid: export, kind: exporter, file: blocks/single.ts, upstream: [load], timeout: 200ms }\nvariables: { rows: 4000000 }\n',
     'blocks/partitioned.ts': PARTITIONED,
     'blocks/single.ts': SINGLE,
     'blocks/postgres.ts': POSTGRES,
@@ -66,7 +82,6 @@ export async function faultProject(name: string, rows: { small: number; big: num
     'to_single/pipeline.yaml': pipeline('single.ts'),
     'to_postgres/pipeline.yaml': pipeline('postgres.ts'),
     'to_partitioned_timeout/pipeline.yaml': pipeline('partitioned.ts', { timeout: '150ms' }),
-    'to_single_timeout/pipeline.yaml': pipeline('single.ts', { timeout: '150ms' }),
   });
   const tmp = join(project.root, 'tmp');
   mkdirSync(tmp, { recursive: true });

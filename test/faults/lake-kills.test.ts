@@ -98,8 +98,16 @@ describe('the single-object exporter', () => {
     if (signal !== 'SIGKILL') expect(leftovers(project.lake, project.tmp)).toEqual([]);
   });
 
+  it('SIGINT while DuckDB encodes a big file: the process ends promptly after the summary (no exit under the scan)', async () => {
+    const run = await runCli(project, 'big_single', { failpoint: 'parquet.copy.started@1:SIGINT', hangMs: 40_000 });
+    expectCleanEnd(run, 'SIGINT');
+    expect(leftovers(project.lake, project.tmp)).toEqual([]);
+  });
+
   it('a block timeout ends the process; the rerun leaves no temp file', async () => {
-    const timedOut = await runCli(project, 'to_single_timeout', { vars: { url: project.months.big } });
+    const timedOut = await runCli(project, 'big_single_timeout');
+    expect(timedOut.code, timedOut.stderr).toBe(1);
+    expect(timedOut.stderr).toMatch(/timed out after 200ms/);
     expect(timedOut.hung, timedOut.stderr).toBe(false);
     expect(rawTraces(timedOut.stdout + timedOut.stderr)).toEqual([]);
     const run = await runCli(project, 'to_single', { vars: { url: project.months.big } });
