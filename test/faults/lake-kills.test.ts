@@ -38,10 +38,8 @@ describe('the partitioned exporter, killed at every stage, as a glob reader sees
   it.each([
     ['lake.partition.replaced@5:SIGKILL'],
     ['lake.temp.written@3:SIGKILL'],
-    ['parquet.copy.started@2:SIGKILL'],
     ['parquet.copy.started@3:SIGINT'],
     ['lake.partition.replaced@9:SIGTERM'],
-    ['lake.temp.written@1:SIGINT'],
   ])('%s: every partition holds its old rows or its new ones', async (failpoint) => {
     const signal = failpoint.split(':')[1] as NodeJS.Signals;
     const run = await runCli(project, 'to_partitioned', { vars: { url: project.months.big }, failpoint });
@@ -86,7 +84,6 @@ describe('the single-object exporter', () => {
 
   it.each([
     ['lake.temp.written@1:SIGKILL'],
-    ['parquet.copy.started@1:SIGKILL'],
     ['parquet.copy.started@1:SIGINT'],
     ['lake.temp.written@1:SIGTERM'],
   ])('%s leaves the previous object or the new one, whole', async (failpoint) => {
