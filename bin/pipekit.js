@@ -1,7 +1,6 @@
 #!/usr/bin/env node
-// The CLI is TypeScript run through tsx, so that user blocks (.ts files) load
-// the same way the engine does, with no build step between editing and running.
-import { register } from 'tsx/esm/api';
+// The CLI, from dist/ when it is built and current, else from the sources (see launch.js).
+// User blocks written in TypeScript load through tsx either way, only when a pipeline has them.
+import { launch } from './launch.js';
 
-register();
-await import('../src/cli/main.ts');
+await launch('src/cli/main');

@@ -1,10 +1,10 @@
 #!/usr/bin/env node
-// Runs a TypeScript script (benchmarks, generators) with the same loader as the CLI.
-import { register } from 'tsx/esm/api';
+// Runs a TypeScript script (benchmarks, generators) from the sources, through tsx.
 import { pathToFileURL } from 'node:url';
 import { resolve } from 'node:path';
+import { registerSourceLoader } from './launch.js';
 
-register();
+await registerSourceLoader();
 const [script, ...rest] = process.argv.slice(2);
 if (!script) {
   console.error('usage: run-ts.js <script.ts> [args...]');

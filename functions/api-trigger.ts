@@ -1,6 +1,6 @@
 import type { Request, Response } from '@google-cloud/functions-framework';
 import { z } from 'zod';
-import { runArgs } from '../src/console/cloud/job-args.ts';
+import { runArgs } from '../src/cloud/job-args.ts';
 import { checkBearer } from './auth.ts';
 import { functionContext, pipelineOr404 } from './context.ts';
 import { dateField, variablesField } from './dates.ts';

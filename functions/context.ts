@@ -1,6 +1,6 @@
 import { loadProject } from '../src/project/load-project.ts';
 import type { PipelineSpec, Project } from '../src/project/model.ts';
-import { cloudTargetFromEnv, createCloudRunLauncher, type JobLauncher } from '../src/console/cloud/job-launcher.ts';
+import { cloudTargetFromEnv, createCloudRunLauncher, type JobLauncher } from '../src/cloud/job-launcher.ts';
 import { ConfigError } from '../src/errors.ts';
 import { HttpError } from './http-error.ts';
 

@@ -1,5 +1,5 @@
 import type { CloudEvent } from '@google-cloud/functions-framework';
-import { runArgs } from '../src/console/cloud/job-args.ts';
+import { runArgs } from '../src/cloud/job-args.ts';
 import { describeError } from '../src/errors.ts';
 import type { GcsEventTrigger, PipelineSpec, Project } from '../src/project/model.ts';
 import { functionContext } from './context.ts';

@@ -1,6 +1,6 @@
 import type { Response } from '@google-cloud/functions-framework';
 import { z } from 'zod';
-import { describeError, isPipekitError, NotFoundError } from '../src/errors.ts';
+import { describeError, InvalidInputError, isPipekitError, NotFoundError } from '../src/errors.ts';
 import { logLine } from './log.ts';
 
 /** An answer with a status: 400 invalid input, 401 bad token, 404 unknown pipeline. */
@@ -32,6 +32,10 @@ export function parseBody<T>(schema: z.ZodType<T>, body: unknown): T {
 export function sendError(res: Response, error: unknown, fn: string): void {
   if (error instanceof HttpError) {
     res.status(error.status).json({ error: { status: error.status, message: error.message, ...(error.field ? { field: error.field } : {}) } });
+    return;
+  }
+  if (error instanceof InvalidInputError) {
+    res.status(400).json({ error: { status: 400, message: error.message, field: error.field, ...(error.hint ? { hint: error.hint } : {}) } });
     return;
   }
   if (error instanceof NotFoundError) {

@@ -1,6 +1,6 @@
 import * as pulumi from '@pulumi/pulumi';
 import { ConfigError } from '../src/errors.ts';
-import { isValidCloudRunName } from './naming.ts';
+import { isValidCloudRunName } from '../src/cloud/naming.ts';
 
 /**
  * Stack configuration, read once and validated before any resource is

@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { ConfigError } from '../src/errors.ts';
 import { loadProject } from '../src/project/load-project.ts';
 import type { PipelineSpec } from '../src/project/model.ts';
-import { jobNameFor } from './naming.ts';
+import { jobNameFor } from '../src/cloud/naming.ts';
 
 /** The repository root: infra/ lives directly under it. Relative pipeline folders resolve here, not against the cwd Pulumi happens to use. */
 export const REPO_ROOT = resolve(fileURLToPath(new URL('..', import.meta.url)));

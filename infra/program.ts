@@ -18,7 +18,7 @@ import type { RuntimeContractArgs } from './components/runtime-contract.ts';
 import { Secrets } from './components/secrets.ts';
 import { ServiceAccounts } from './components/service-accounts.ts';
 import type { InfraConfig } from './config.ts';
-import { jobNameFor } from './naming.ts';
+import { jobNameFor } from '../src/cloud/naming.ts';
 import { REPO_ROOT } from './pipelines-source.ts';
 
 /** What the stack exports (see infra/index.ts). */

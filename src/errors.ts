@@ -33,6 +33,20 @@ export class ConfigError extends PipekitError {
   }
 }
 
+/**
+ * One field of a request is wrong: an HTTP body, a CLI flag. The console and
+ * the functions answer 400 naming `field`; the CLI prints it.
+ */
+export class InvalidInputError extends PipekitError {
+  readonly code = 'INVALID_INPUT';
+  readonly field: string;
+
+  constructor(field: string, message: string, options: { hint?: string } = {}) {
+    super(`${field}: ${message}`, options);
+    this.field = field;
+  }
+}
+
 /** Input data does not match what a block declared (a malformed CSV row, a bad value). */
 export class DataError extends PipekitError {
   readonly code = 'DATA';
@@ -85,6 +99,14 @@ export class ConnectionError extends PipekitError {
 /** A pipeline or block name that does not exist, or a run id that is not in the run store. */
 export class NotFoundError extends PipekitError {
   readonly code = 'NOT_FOUND';
+}
+
+/**
+ * A command line asks for something that cannot be done: an end before its
+ * start, resuming a run that needs no resuming, cancelling what has finished.
+ */
+export class UsageError extends PipekitError {
+  readonly code = 'USAGE';
 }
 
 /**

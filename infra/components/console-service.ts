@@ -1,6 +1,6 @@
 import * as gcp from '@pulumi/gcp';
 import * as pulumi from '@pulumi/pulumi';
-import { consoleServiceNameFor } from '../naming.ts';
+import { consoleServiceNameFor } from '../../src/cloud/naming.ts';
 import { childOptions } from './child-options.ts';
 import { plainEnv, secretEnv, vpcAccess, workspaceMount, workspaceVolume, type RuntimeContractArgs } from './runtime-contract.ts';
 

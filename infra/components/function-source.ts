@@ -7,12 +7,18 @@ import { childOptions } from './child-options.ts';
 import { privateBucket } from './private-bucket.ts';
 
 /**
+ * The buildpack runs package.json's `build` script (scripts/build.mjs, which compiles dist/ or,
+ * without TypeScript installed, skips): it must be in the archive or the build fails.
+ */
+const BUILD_PATHS = ['scripts/build.mjs', 'tsconfig.build.json'] as const;
+
+/**
  * What the functions load at run time, relative to the repository root. The
  * pipelines folder is added separately (it may live outside the repo, see
  * `pipekit:pipelinesDir`) and always lands at `pipelines/` in the archive,
  * where `PIPEKIT_PROJECT` points.
  */
-export const FUNCTION_SOURCE_PATHS = ['functions', 'src', 'bin', 'infra/naming.ts', 'package.json', 'package-lock.json', 'tsconfig.json'] as const;
+export const FUNCTION_SOURCE_PATHS = ['functions', 'src', 'bin', 'package.json', 'package-lock.json', 'tsconfig.json', ...BUILD_PATHS] as const;
 
 /** Never shipped, at any depth: local state, dependencies (the build installs them from the lockfile), artifacts, env files. */
 const EXCLUDED = /^(node_modules|\.pipekit|test-artifacts|bench-results|\.git|\.env(\..*)?|\.DS_Store)$|\.log$/;

@@ -1,6 +1,6 @@
 import * as gcp from '@pulumi/gcp';
 import * as pulumi from '@pulumi/pulumi';
-import { jobNameFor } from '../naming.ts';
+import { jobNameFor } from '../../src/cloud/naming.ts';
 import { childOptions } from './child-options.ts';
 
 /** What `pipekit:gcp:Functions` needs. Wired by `deployPipekit` (infra/program.ts). */

@@ -1,8 +1,9 @@
 import * as gcp from '@pulumi/gcp';
 import * as pulumi from '@pulumi/pulumi';
 import type { PipelineSpec } from '../../src/project/model.ts';
-import { jobNameFor, schedulerNameFor } from '../naming.ts';
-import { runJobUrl, scheduledTriggers, schedulerRunBody } from '../schedule.ts';
+import { runArgs } from '../../src/cloud/job-args.ts';
+import { jobNameFor, runJobUrl, schedulerNameFor } from '../../src/cloud/naming.ts';
+import { scheduledTriggers, schedulerRunBody } from '../../src/cloud/scheduler-jobs.ts';
 import { childOptions } from './child-options.ts';
 import { jobEnv, vpcAccess, workspaceMount, workspaceVolume, type RuntimeContractArgs } from './runtime-contract.ts';
 
@@ -72,7 +73,7 @@ export class PipelineJob extends pulumi.ComponentResource {
               {
                 image: args.image,
                 // The image's entrypoint is `node bin/pipekit.js`; these are its arguments.
-                args: ['run', pipeline.name],
+                args: runArgs({ pipeline: pipeline.name }),
                 envs: jobEnv(args.runtime),
                 resources: { limits: { cpu: resources.cpu, memory: resources.memory } },
                 volumeMounts: [workspaceMount],

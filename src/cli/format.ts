@@ -48,3 +48,8 @@ export function formatRows(rows: number | null | undefined): string {
 export function formatDate(date: Date): string {
   return date.toISOString().replace('T', ' ').replace(/\.000Z$/, 'Z');
 }
+
+/** Cuts text to `max` characters, marking the cut with an ellipsis. */
+export function truncate(text: string, max: number): string {
+  return text.length > max ? `${text.slice(0, Math.max(0, max - 1))}…` : text;
+}

@@ -1,5 +1,8 @@
 import { settleNativeWork } from '../io/in-flight.ts';
 import { main } from './program.ts';
+import { exitQuietlyOnClosedPipe } from './stdout.ts';
+
+exitQuietlyOnClosedPipe();
 
 const code = await main(process.argv.slice(2));
 // A cancelled block may have left a DuckDB statement running: exiting under

@@ -1,8 +1,15 @@
-import { logUpdateStderr as logUpdate } from 'log-update';
 import type { RunEvent } from '../engine/runner.ts';
 import type { PipelineSpec } from '../project/model.ts';
 import type { BlockStatus } from '../runs/model.ts';
 import { formatRows, statusText } from './format.ts';
+
+type LogUpdate = typeof import('log-update').logUpdateStderr;
+
+/**
+ * log-update and its terminal helpers (~50 ms of start-up) load only when a live view starts:
+ * --quiet, pipes, CI and Cloud Run never draw one.
+ */
+let logUpdate: LogUpdate | undefined;
 
 /**
  * A live view of the DAG in a terminal: one line per block with its status,
@@ -12,6 +19,7 @@ export class ProgressView {
   private readonly state = new Map<string, { status: BlockStatus; attempt?: number; rows?: number | null; started?: number; ms?: number }>();
   private readonly depth = new Map<string, number>();
   private timer: NodeJS.Timeout | undefined;
+  private stopped = false;
 
   constructor(private readonly pipeline: PipelineSpec, blocks?: readonly string[]) {
     const selected = new Set(blocks ?? pipeline.blocks.map((b) => b.uuid));
@@ -23,14 +31,17 @@ export class ProgressView {
   }
 
   start(): void {
-    this.render();
+    void import('log-update').then((module) => {
+      logUpdate = module.logUpdateStderr;
+      if (!this.stopped) this.render();
+    });
     this.timer = setInterval(() => this.render(), 250);
     this.timer.unref();
   }
 
   /** Prints a log line above the live view. */
   print(line: string): void {
-    logUpdate.clear();
+    logUpdate?.clear();
     process.stderr.write(`${line}\n`);
     this.render();
   }
@@ -47,12 +58,14 @@ export class ProgressView {
   }
 
   stop(): void {
+    this.stopped = true;
     if (this.timer) clearInterval(this.timer);
     this.render();
-    logUpdate.done();
+    logUpdate?.done();
   }
 
   private render(): void {
+    if (!logUpdate) return;
     const lines = [...this.state].map(([block, s]) => {
       const indent = '  '.repeat(this.depth.get(block) ?? 0);
       const elapsed = s.ms ?? (s.started ? Date.now() - s.started : undefined);

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { openSession, type Session } from '../engine/session.ts';
+import type { Session } from '../engine/session.ts';
 import { findProjectRoot } from './project-root.ts';
 
 /** Options every command takes (declared on the root program). */
@@ -15,6 +15,8 @@ export function globalOptions(command: Command): GlobalOptions {
 /** Opens the project's session, runs `fn`, closes it, and exits with the code `fn` returns. */
 export async function withSession(command: Command, fn: (session: Session) => Promise<number>): Promise<void> {
   const options = globalOptions(command);
+  // Imported here: the run store and the engine are what `list`, `new` or `--help` must not load.
+  const { openSession } = await import('../engine/session.ts');
   const session = await openSession({ projectRoot: findProjectRoot(options.project), profile: options.profile });
   let code: number;
   try {

@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { ConfigError } from '../errors.ts';
+import { checkProfileKeys } from './io-config-keys.ts';
 import { IoProfile } from './io-profile.ts';
 import { createFileSecretSource } from './secrets/file-secrets.ts';
 import type { SecretSource } from './secrets/secret-source.ts';
@@ -46,6 +47,7 @@ export async function loadIoProfile(file: string, options: LoadProfileOptions = 
   if (section === null || typeof section !== 'object' || Array.isArray(section)) {
     throw new ConfigError({ file, key: name, message: 'a profile must be a mapping of KEY: value' });
   }
+  checkProfileKeys(section as Record<string, unknown>, file, name);
   const root = dirname(resolve(file));
   const secrets = options.secrets ?? defaultSecretSource(section as Record<string, unknown>, root, env);
   const values = await renderProfile(section as Record<string, unknown>, { file, profile: name, env, secrets });

@@ -29,6 +29,8 @@ export const IO_CONFIG_KEYS = {
   ALERT_WEBHOOK_URL: 'Slack-compatible webhook notified when a run fails',
   ALERT_ON_SUCCESS: 'true: alert on succeeded runs too (default: failed and cancelled only)',
   CONSOLE_URL: 'base URL of the console, for links in alerts',
+  SECRETS_SOURCE: "where {{ secret('name') }} reads: file (default) | secret-manager",
+  SECRETS_FILE: 'the secrets file when SECRETS_SOURCE is file (default .pipekit/secrets.env)',
   HTTP_CONNECT_TIMEOUT: 'how long ctx.io.http waits for a server to answer, e.g. 30s (default)',
   HTTP_IDLE_TIMEOUT: 'how long a download may receive nothing before it fails and is retried, e.g. 60s (default)',
 } as const;
@@ -51,19 +53,19 @@ export class IoProfile {
     this.values = Object.freeze({ ...args.values });
   }
 
-  has(key: IoConfigKey | (string & {})): boolean {
+  has(key: IoConfigKey): boolean {
     const value = this.values[key];
     return value !== undefined && value !== null && value !== '';
   }
 
-  get(key: IoConfigKey | (string & {})): string | undefined {
+  get(key: IoConfigKey): string | undefined {
     const value = this.values[key];
     if (value === undefined || value === null || value === '') return undefined;
     return typeof value === 'string' ? value : String(value);
   }
 
   /** The value, or a ConfigError naming the file, profile and key. */
-  require(key: IoConfigKey | (string & {}), hint?: string): string {
+  require(key: IoConfigKey, hint?: string): string {
     const value = this.get(key);
     if (value === undefined) {
       throw new ConfigError({
@@ -76,7 +78,7 @@ export class IoProfile {
     return value;
   }
 
-  int(key: IoConfigKey | (string & {}), fallback: number): number {
+  int(key: IoConfigKey, fallback: number): number {
     const raw = this.get(key);
     if (raw === undefined) return fallback;
     const value = Number(raw);
@@ -86,7 +88,7 @@ export class IoProfile {
     return value;
   }
 
-  bool(key: IoConfigKey | (string & {}), fallback: boolean): boolean {
+  bool(key: IoConfigKey, fallback: boolean): boolean {
     const raw = this.get(key);
     if (raw === undefined) return fallback;
     if (/^(true|yes|1|on)$/i.test(raw)) return true;
@@ -95,7 +97,7 @@ export class IoProfile {
   }
 
   /** A local path from the profile, resolved against the project root. */
-  path(key: IoConfigKey | (string & {}), fallback: string): string {
+  path(key: IoConfigKey, fallback: string): string {
     const raw = this.get(key) ?? fallback;
     return isAbsolute(raw) ? raw : resolve(this.root, raw);
   }

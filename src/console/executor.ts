@@ -1,7 +1,3 @@
-import type { BackfillEvery } from '../time/backfill-range.ts';
-import { assertValidSchedule } from '../time/schedule.ts';
-import { ApiError } from './http.ts';
-
 export interface StartRunRequest {
   readonly pipeline: string;
   readonly variables: Readonly<Record<string, unknown>>;
@@ -37,16 +33,4 @@ export interface Executor {
   setTriggerPaused(pipeline: string, trigger: string, paused: boolean): Promise<void>;
   /** Cancels what still runs in this process and waits for it to stop. */
   close(): Promise<void>;
-}
-
-/** `every` as the engine takes it; the 400 says what is accepted. */
-export function parseEvery(every: string, timezone: string): BackfillEvery {
-  if (every === 'hour' || every === 'day' || every === 'week' || every === 'month') return every;
-  if (every.startsWith('@')) throw new ApiError(400, 'every: use day, hour, week, month or a cron expression');
-  try {
-    assertValidSchedule(every, timezone);
-  } catch (error) {
-    throw new ApiError(400, `every: ${(error as Error).message}`);
-  }
-  return { cron: every, timezone };
 }

@@ -1,12 +1,13 @@
 import { cancelBackfill, newBackfillId, retryBackfill, runBackfill } from '../engine/backfill.ts';
 import { planRun } from '../engine/run-plan.ts';
-import { newRunId, runPipeline } from '../engine/runner.ts';
+import { newRunId } from '../engine/runner.ts';
 import type { Session } from '../engine/session.ts';
 import { describeError } from '../errors.ts';
 import { runStoreSink } from '../log/store-sink.ts';
 import { FINISHED_RUN } from '../runs/model.ts';
 import { ApiError } from './http.ts';
-import { parseEvery, type Executor } from './executor.ts';
+import type { Executor } from './executor.ts';
+import { parseEvery } from '../time/backfill-range.ts';
 
 /**
  * Runs and backfills inside the console process, each with its own
@@ -41,20 +42,15 @@ export function createLocalExecutor(session: Session, log: (message: string) => 
       const pipeline = session.pipeline(name);
       const runId = newRunId();
       const controller = new AbortController();
-      const connectors = session.connectors(log);
-      const work = runPipeline({
+      const work = session.runPipeline({
         pipeline,
-        profile: session.profile.name,
-        store: session.store,
-        workspace: session.workspace,
-        connectors,
         plan: planRun(pipeline, { executionDate, kind: 'manual' }),
         variables,
         runId,
         signal: controller.signal,
         sinks,
-        alerts: session.alerts,
-      }).finally(() => connectors.close());
+        log,
+      });
       const done = track(runId, controller, work);
       await recorded(() => session.store.getRun(runId), done);
       return { runId };
@@ -93,6 +89,7 @@ export function createLocalExecutor(session: Session, log: (message: string) => 
     async cancelBackfill(id) {
       const backfill = await session.store.getBackfill(id);
       if (!backfill) throw new ApiError(404, `backfill ${id} is not in the run store`);
+      if (backfill.status !== 'running') throw new ApiError(409, `backfill ${id} has already ${backfill.status}: there is nothing to cancel`);
       await cancelBackfill(session, id);
       const entry = running.get(id);
       if (entry) {

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import type { Session } from '../engine/session.ts';
 import { describeError, isPipekitError } from '../errors.ts';
 import { hasSession, isAuthorized, resolveConsoleToken, sameSecret, sessionCookie, SESSION_COOKIE } from './auth.ts';
-import { cloudTargetFromEnv } from './cloud/job-launcher.ts';
+import { cloudTargetFromEnv } from '../cloud/job-launcher.ts';
 import { createCloudExecutor } from './cloud-executor.ts';
 import type { Executor } from './executor.ts';
 import { ApiError, baseHeaders, readBody, sendError, sendJson } from './http.ts';
@@ -128,6 +128,7 @@ export async function startConsole(options: ConsoleOptions): Promise<ConsoleServ
       if (res.headersSent) return res.destroy();
       if (error instanceof ApiError) return sendError(res, error);
       if (isPipekitError(error) && error.code === 'NOT_FOUND') return sendError(res, new ApiError(404, error.message, error.hint));
+      if (isPipekitError(error) && error.code === 'INVALID_INPUT') return sendError(res, new ApiError(400, error.message, error.hint));
       if (isPipekitError(error) && error.code === 'CONFIG') return sendError(res, new ApiError(400, error.message, error.hint));
       log(`console: ${req.method} ${req.url}: ${describeError(error)}`);
       sendError(res, new ApiError(isPipekitError(error) && error.code === 'CONNECTION' ? 502 : 500, describeError(error)));

@@ -1,9 +1,10 @@
 import { randomBytes } from 'node:crypto';
+import { NotFoundError, UsageError } from '../errors.ts';
 import type { LogSink } from '../log/logger.ts';
 import type { PipelineSpec } from '../project/model.ts';
 import type { BackfillRecord, BackfillStatus, RunRecord } from '../runs/model.ts';
 import { backfillSlots, type BackfillEvery, type BackfillSlot } from '../time/backfill-range.ts';
-import { runPipeline, type RunEvent, type RunResult } from './runner.ts';
+import type { RunEvent, RunResult } from './runner.ts';
 import type { Session } from './session.ts';
 
 export interface BackfillOptions {
@@ -97,7 +98,15 @@ export async function retryBackfill(session: Session, id: string, options: Omit<
 }
 
 /** Marks a backfill cancelled; runners stop starting its runs (running ones are cancelled by their process). */
+/** Stops a running backfill from starting more runs. Unknown or finished backfills are refused, never overwritten. */
 export async function cancelBackfill(session: Session, id: string): Promise<void> {
+  const backfill = await session.store.getBackfill(id);
+  if (!backfill) throw new NotFoundError(`backfill ${id} is not in the run store`, { hint: 'backfill ids start with bf-: see the console’s Backfills page or pipekit runs --json' });
+  if (backfill.status !== 'running') {
+    throw new UsageError(`backfill ${id} has already ${backfill.status}: there is nothing to cancel`, {
+      hint: backfill.status === 'succeeded' ? undefined : `run its dates again with: pipekit backfill ${backfill.pipeline} --retry ${id}`,
+    });
+  }
   await session.store.updateBackfill(id, { status: 'cancelled', finishedAt: new Date() });
 }
 
@@ -117,26 +126,16 @@ async function runSlots(
     while (next < slots.length) {
       if (await cancelled()) return;
       const slot = slots[next++]!;
-      const connectors = session.connectors();
-      try {
-        const result = await runPipeline({
-          pipeline: options.pipeline,
-          profile: session.profile.name,
-          store: session.store,
-          workspace: session.workspace,
-          connectors,
-          plan: { ...slot, trigger: 'backfill', triggerVariables: {}, dedupeKey: options.claim ? `backfill:${backfill.id}:${slot.executionDate.toISOString()}` : null },
-          variables: { ...backfill.variables, ...(options.variables ?? {}) },
-          backfillId: backfill.id,
-          alerts: session.alerts,
-          signal: options.signal,
-          sinks: options.sinks,
-          onEvent: options.onEvent,
-        });
-        if (result.status !== 'duplicate') results.push(result); // another task had this date
-      } finally {
-        await connectors.close();
-      }
+      const result = await session.runPipeline({
+        pipeline: options.pipeline,
+        plan: { ...slot, trigger: 'backfill', triggerVariables: {}, dedupeKey: options.claim ? `backfill:${backfill.id}:${slot.executionDate.toISOString()}` : null },
+        variables: { ...backfill.variables, ...(options.variables ?? {}) },
+        backfillId: backfill.id,
+        signal: options.signal,
+        sinks: options.sinks,
+        onEvent: options.onEvent,
+      });
+      if (result.status !== 'duplicate') results.push(result); // another task had this date
     }
   };
   const parallel = Math.max(1, Math.min(options.parallel ?? 1, slots.length || 1));

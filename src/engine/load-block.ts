@@ -2,6 +2,7 @@ import { pathToFileURL } from 'node:url';
 import { isBlockDefinition, type BlockDefinition } from '../blocks/define.ts';
 import { ConfigError } from '../errors.ts';
 import type { BlockSpec } from '../project/model.ts';
+import { ensureTypeScriptLoader, needsTypeScriptLoader } from './typescript-loader.ts';
 
 /**
  * Imports a TypeScript block module and checks that its default export is a
@@ -11,6 +12,7 @@ import type { BlockSpec } from '../project/model.ts';
 export async function loadBlockModule(pipelineFile: string, block: BlockSpec): Promise<BlockDefinition> {
   let mod: Record<string, unknown>;
   try {
+    if (needsTypeScriptLoader(block.path)) await ensureTypeScriptLoader();
     mod = (await import(pathToFileURL(block.path).href)) as Record<string, unknown>;
   } catch (error) {
     throw new ConfigError({

@@ -1,5 +1,6 @@
 import { ConfigError } from '../errors.ts';
 import type { PipelineSpec, ScheduleTrigger } from '../project/model.ts';
+import type { TakeOver } from '../runs/store.ts';
 import { intervalOf, latestTick } from '../time/schedule.ts';
 
 /** When a run is for, and why it was started. */
@@ -12,6 +13,8 @@ export interface RunPlan {
   readonly triggerVariables: Readonly<Record<string, unknown>>;
   /** Scheduled runs only: pipeline + trigger + tick, so a tick delivered twice runs once. */
   readonly dedupeKey: string | null;
+  /** Whether a start may take over the key's run when it failed (default `same-task`; see TakeOver). */
+  readonly takeOver?: TakeOver;
 }
 
 const DAY_MS = 86_400_000;
@@ -54,6 +57,8 @@ function planScheduled(pipeline: PipelineSpec, trigger: ScheduleTrigger, tick: D
     trigger: trigger.name,
     triggerVariables: trigger.variables,
     dedupeKey: trigger.schedule === '@once' ? `${pipeline.name}:${trigger.name}:once` : `${pipeline.name}:${trigger.name}:${tick.toISOString()}`,
+    // Running a tick again after its run failed or was killed is a retry: attempt N+1 of that run.
+    takeOver: 'retry',
   };
 }
 

@@ -3,15 +3,17 @@ import { dirname } from 'node:path';
 import { Table } from 'apache-arrow';
 import { notifyRunFinished, type RunAlertOptions } from '../alerts/slack.ts';
 import type { BlockDefinition } from '../blocks/define.ts';
-import { CancelledError, ConfigError, describeError, NotFoundError } from '../errors.ts';
+import { CancelledError, describeError, NotFoundError } from '../errors.ts';
 import type { Connectors } from '../io/types.ts';
 import { RunLogger, type LogSink } from '../log/logger.ts';
 import { downstreamOf, topologicalOrder } from '../project/dag.ts';
 import type { BlockSpec, PipelineSpec } from '../project/model.ts';
-import type { BlockRunRecord, BlockStatus, RunRecord, RunStatus } from '../runs/model.ts';
+import type { BlockRunRecord, BlockStatus, RunOwner, RunRecord, RunStatus } from '../runs/model.ts';
+import { currentOwner } from '../runs/owner.ts';
 import type { RunStore } from '../runs/store.ts';
 import { executeAttempt } from './execute-block.ts';
 import { loadBlockModule } from './load-block.ts';
+import { resumeSource } from './resume.ts';
 import { nextRetryDelay, sleep } from './retry.ts';
 import type { RunPlan } from './run-plan.ts';
 import { resolveVariables, runtimeValues } from './variables.ts';
@@ -45,6 +47,13 @@ export interface RunPipelineOptions {
   readonly env?: NodeJS.ProcessEnv;
   /** Notify a webhook when the run ends (the profile's ALERT_WEBHOOK_URL; see `session.alerts`). */
   readonly alerts?: RunAlertOptions;
+  /** Who runs it (default: this process, and its Cloud Run task from the environment). */
+  readonly owner?: RunOwner;
+  /**
+   * Asked about the live-looking run that already holds this run's dedupe key;
+   * true when it was dead and has been ended (see `Reconciler.reconcileRun`).
+   */
+  readonly reconcile?: (holder: RunRecord) => Promise<boolean>;
 }
 
 export interface RunResult {
@@ -66,16 +75,16 @@ export function newRunId(now = new Date()): string {
  */
 export async function runPipeline(options: RunPipelineOptions): Promise<RunResult> {
   const { pipeline, store, plan } = options;
-  const runId = options.runId ?? newRunId();
+  let runId = options.runId ?? newRunId();
   const selected = selectBlocks(pipeline, options.only);
 
   const reused = new Map<string, { runId: string; outputUri: string }>();
   let runVariables = options.variables ?? {};
   let effectivePlan = plan;
+  let resumedFrom: string | null = null;
   if (options.resumeFrom) {
-    const previous = await store.getRun(options.resumeFrom);
-    if (!previous) throw new NotFoundError(`run ${options.resumeFrom} is not in the run store`, { hint: 'list runs with: pipekit runs ' + pipeline.name });
-    if (previous.pipeline !== pipeline.name) throw new ConfigError({ file: pipeline.file, message: `run ${previous.id} belongs to pipeline ${previous.pipeline}` });
+    const previous = await resumeSource(store, options.resumeFrom, pipeline);
+    resumedFrom = previous.id;
     effectivePlan = { ...plan, executionDate: previous.executionDate, intervalStart: previous.intervalStart, intervalEnd: previous.intervalEnd, trigger: previous.trigger, dedupeKey: null };
     runVariables = { ...previous.variables, ...runVariables };
     for (const b of await store.getBlockRuns(previous.id)) {
@@ -95,32 +104,47 @@ export async function runPipeline(options: RunPipelineOptions): Promise<RunResul
     }
   }
 
-  const runtime = runtimeValues({ ...effectivePlan, profile: options.profile, pipeline: pipeline.name, runId });
-  const variables = resolveVariables(pipeline, options.profile, effectivePlan.triggerVariables, runVariables, runtime, options.env, dirname(dirname(pipeline.file)));
-  const run = await store.createRun(
-    {
-      id: runId,
-      pipeline: pipeline.name,
-      trigger: effectivePlan.trigger,
-      executionDate: effectivePlan.executionDate,
-      intervalStart: effectivePlan.intervalStart,
-      intervalEnd: effectivePlan.intervalEnd,
-      profile: options.profile,
-      variables: runVariables,
-      backfillId: options.backfillId ?? null,
-      resumedFrom: options.resumeFrom ?? null,
-      dedupeKey: effectivePlan.dedupeKey,
-    },
-    selected.map((b) => b.uuid),
-  );
-  if (!run) return { status: 'duplicate', run: null, blocks: [] };
+  const newRun = {
+    id: runId,
+    pipeline: pipeline.name,
+    trigger: effectivePlan.trigger,
+    executionDate: effectivePlan.executionDate,
+    intervalStart: effectivePlan.intervalStart,
+    intervalEnd: effectivePlan.intervalEnd,
+    profile: options.profile,
+    variables: runVariables,
+    backfillId: options.backfillId ?? null,
+    resumedFrom,
+    dedupeKey: effectivePlan.dedupeKey,
+    owner: options.owner ?? currentOwner(options.env ?? process.env),
+  };
+  const resolve = (id: string) => {
+    const values = runtimeValues({ ...effectivePlan, profile: options.profile, pipeline: pipeline.name, runId: id });
+    return { runtime: values, variables: resolveVariables(pipeline, options.profile, effectivePlan.triggerVariables, runVariables, values, options.env, dirname(dirname(pipeline.file))) };
+  };
+  // Resolved before anything is recorded: a bad variable fails here, leaving no queued run behind.
+  let { runtime, variables } = resolve(runId);
+  const blockIds = selected.map((b) => b.uuid);
+  const takeOver = effectivePlan.takeOver ?? 'same-task';
+  let created = await store.createRun(newRun, blockIds, { takeOver });
+  // The tick's run may say running while its process is gone: a dead run does not hold the tick.
+  if (created.outcome === 'duplicate' && options.reconcile && (await options.reconcile(created.run))) {
+    created = await store.createRun(newRun, blockIds, { takeOver });
+  }
+  if (created.outcome === 'duplicate') return { status: 'duplicate', run: null, blocks: [] };
+  const run = created.run;
+  if (run.id !== runId) {
+    runId = run.id; // attempt N+1 of the tick's run
+    ({ runtime, variables } = resolve(runId));
+  }
 
   const logger = new RunLogger(runId, pipeline.name, options.sinks ?? []);
   const emit = (event: RunEvent) => options.onEvent?.(event);
   const execution = new Execution(options, runId, selected, reused, variables, runtime, logger, emit);
+  const startedAt = run.attempt > 1 ? new Date() : run.createdAt;
   await store.updateRun(runId, { status: 'running', startedAt: new Date() });
   emit({ type: 'run', runId, status: 'running' });
-  logger.info(`run ${runId} of ${pipeline.name} for ${effectivePlan.executionDate.toISOString()} (${effectivePlan.trigger}, profile ${options.profile})`);
+  logger.info(`run ${runId}${run.attempt > 1 ? ` attempt ${run.attempt}` : ''} of ${pipeline.name} for ${effectivePlan.executionDate.toISOString()} (${effectivePlan.trigger}, profile ${options.profile})`);
 
   let status: RunStatus;
   let error: string | null = null;
@@ -135,7 +159,7 @@ export async function runPipeline(options: RunPipelineOptions): Promise<RunResul
   }
   const finishedAt = new Date();
   await store.updateRun(runId, { status, finishedAt, error });
-  logger.log(status === 'succeeded' ? 'INFO' : 'ERROR', `run ${status} in ${((finishedAt.getTime() - run.createdAt.getTime()) / 1000).toFixed(1)}s`);
+  logger.log(status === 'succeeded' ? 'INFO' : 'ERROR', `run ${status} in ${((finishedAt.getTime() - startedAt.getTime()) / 1000).toFixed(1)}s`);
   await logger.flush();
   emit({ type: 'run', runId, status });
   const finalRun = (await store.getRun(runId))!;
@@ -255,16 +279,6 @@ class Execution {
           runtime: this.runtime,
           signal,
           ctx: {
-            executionDate: this.runtime.execution_date,
-            ds: this.runtime.ds,
-            hr: this.runtime.hr,
-            intervalStart: this.runtime.interval_start,
-            intervalEnd: this.runtime.interval_end,
-            env: this.options.profile,
-            pipeline: pipeline.name,
-            block: block.uuid,
-            runId: this.runId,
-            trigger: this.runtime.trigger,
             variables: this.variables,
             event: this.options.event,
             attempt,

@@ -3,15 +3,24 @@ import type { RunAlertOptions } from '../alerts/slack.ts';
 import { loadIoProfile } from '../config/io-config.ts';
 import type { IoProfile } from '../config/io-profile.ts';
 import type { SecretSource } from '../config/secrets/secret-source.ts';
-import { ensureProfilePostgres, openConnectors, type InjectedClients, type OpenConnectors } from '../io/connectors.ts';
-import { connect, connectionLost, createPool, postgresTarget, withConnectionErrors } from '../io/postgres/connection.ts';
+import { openConnectors, type InjectedClients, type OpenConnectors } from '../io/connectors.ts';
+import { connect, connectionLost, createPool, withConnectionErrors } from '../io/postgres/connection.ts';
+import { ensureEmbeddedServer } from '../io/postgres/embedded.ts';
+import { connectorSettings } from '../io/settings/index.ts';
 import { loadProject } from '../project/load-project.ts';
 import type { PipelineSpec, Project } from '../project/model.ts';
 import { parseDuration } from '../project/duration.ts';
 import { NotFoundError } from '../errors.ts';
 import { createPostgresRunStore } from '../runs/postgres-store.ts';
 import type { RunStore } from '../runs/store.ts';
+import { runPipeline, type RunPipelineOptions, type RunResult } from './runner.ts';
 import { Workspace } from './workspace.ts';
+
+/** A run in a session: the session supplies the profile, store, workspace, alerts and the run's connectors. */
+export interface SessionRunOptions extends Omit<RunPipelineOptions, 'profile' | 'store' | 'workspace' | 'connectors' | 'alerts'> {
+  /** Where connectors report problems closing (the console's log); default nowhere. */
+  readonly log?: (message: string) => void;
+}
 
 /**
  * Everything a command needs from a project folder and a profile: the
@@ -30,6 +39,12 @@ export interface Session {
   pipeline(name: string): PipelineSpec;
   /** Fresh connectors for one run; the caller closes them. */
   connectors(log?: (message: string) => void): OpenConnectors;
+  /**
+   * Runs a pipeline the one way every command does: connectors opened for
+   * this run, the engine's runPipeline with the session's store, workspace
+   * and alerts, the connectors closed however the run ends.
+   */
+  runPipeline(options: SessionRunOptions): Promise<RunResult>;
   close(): Promise<void>;
 }
 
@@ -48,15 +63,16 @@ export async function openSession(options: OpenSessionOptions): Promise<Session>
   const store = await openRunStore(profile);
   const workspace = new Workspace(profile.path('WORKSPACE_URI', '.pipekit/workspace'));
   const retention = profile.get('WORKSPACE_RETENTION') ?? '7d';
+  const alerts: RunAlertOptions | undefined = profile.has('ALERT_WEBHOOK_URL')
+    ? { webhookUrl: profile.require('ALERT_WEBHOOK_URL'), consoleUrl: profile.get('CONSOLE_URL'), onSuccess: profile.bool('ALERT_ON_SUCCESS', false) }
+    : undefined;
   return {
     project,
     profile,
     store,
     workspace,
     retentionMs: parseDuration(retention),
-    alerts: profile.has('ALERT_WEBHOOK_URL')
-      ? { webhookUrl: profile.require('ALERT_WEBHOOK_URL'), consoleUrl: profile.get('CONSOLE_URL'), onSuccess: profile.bool('ALERT_ON_SUCCESS', false) }
-      : undefined,
+    alerts,
     pipeline(name) {
       const spec = project.pipelines.get(name);
       if (!spec) {
@@ -67,21 +83,27 @@ export async function openSession(options: OpenSessionOptions): Promise<Session>
       return spec;
     },
     connectors: (log) => openConnectors(profile, { log, clients: options.clients }),
+    async runPipeline({ log, ...run }) {
+      const connectors = openConnectors(profile, { log, clients: options.clients });
+      try {
+        return await runPipeline({ ...run, profile: profile.name, store, workspace, connectors, alerts });
+      } finally {
+        await connectors.close();
+      }
+    },
     close: () => store.close(),
   };
 }
 
 /** The run store lives in the profile's Postgres, database RUN_STORE_DBNAME (default POSTGRES_DBNAME). */
 export async function openRunStore(profile: IoProfile): Promise<RunStore> {
-  const database = profile.get('RUN_STORE_DBNAME') ?? profile.get('POSTGRES_DBNAME') ?? 'postgres';
-  await ensureProfilePostgres(profile, database);
-  const storeProfile = profile.withValues({ POSTGRES_DBNAME: database });
-  const pool = createPool(storeProfile, { max: 4 });
+  const settings = connectorSettings(profile).runStore;
+  await ensureEmbeddedServer(settings);
+  const pool = createPool(settings, { max: 4 });
   // Fail here, with the connection explained, rather than on the first insert.
-  const target = postgresTarget(storeProfile);
-  (await connect(pool, target)).release();
+  (await connect(pool, settings)).release();
   // Losing the server mid-run is a ConnectionError saying what to do, not pg's bare message.
-  return withConnectionErrors(await createPostgresRunStore(pool).catch((error) => Promise.reject(connectionLost(error, target))), target);
+  return withConnectionErrors(await createPostgresRunStore(pool).catch((error) => Promise.reject(connectionLost(error, settings))), settings);
 }
 
 /** `<project>/.pipekit`: the embedded server, lake, warehouse and workspace of the local profile. */

@@ -1,6 +1,8 @@
+import type { BigQuery } from '@google-cloud/bigquery';
+import type { Storage } from '@google-cloud/storage';
 import type { IoProfile } from '../config/io-profile.ts';
-import { ConfigError } from '../errors.ts';
-import { parseDuration } from '../project/duration.ts';
+import { ensureEmbeddedServer } from './postgres/embedded.ts';
+import { connectorSettings, onDatabase, type BigQuerySettings, type ConnectorSettings, type GoogleSettings, type HttpSettings, type LakeSettings, type WarehouseSettings } from './settings/index.ts';
 import type { Connectors, HttpLoader, Lake, PostgresConnector, Warehouse } from './types.ts';
 
 /** Connectors plus the means to close whatever a run opened. */
@@ -11,20 +13,18 @@ export interface OpenConnectors extends Connectors {
 /**
  * Google clients to use instead of building them from the profile: tests
  * point them at local fakes; an embedding application can share its own.
- * Typed loosely so this module never imports the vendor SDKs.
+ * Type-only imports: this module still never loads the vendor SDKs.
  */
 export interface InjectedClients {
-  /** A `@google-cloud/storage` Storage. */
-  readonly storage?: unknown;
-  /** A `@google-cloud/bigquery` BigQuery. */
-  readonly bigquery?: unknown;
+  readonly storage?: Storage;
+  readonly bigquery?: BigQuery;
 }
 
 /**
  * Builds `ctx.io` from an io_config profile. Each connector is created on
  * first use (a run that never touches BigQuery never loads its client) and
  * closed once at the end of the run. Which implementation answers is decided
- * here and only here:
+ * here and only here, from the profile's parsed settings (settings/):
  *
  * | key                 | laptop (local)            | cloud                      |
  * |---------------------|---------------------------|----------------------------|
@@ -33,6 +33,7 @@ export interface InjectedClients {
  * | WAREHOUSE           | `duckdb` (DUCKDB_PATH)    | `bigquery`                 |
  */
 export function openConnectors(profile: IoProfile, options: { log?: (message: string) => void; clients?: InjectedClients } = {}): OpenConnectors {
+  const settings = connectorSettings(profile);
   const closers: (() => Promise<void>)[] = [];
   let postgres: Promise<PostgresConnector> | undefined;
   let lake: Promise<Lake> | undefined;
@@ -46,11 +47,11 @@ export function openConnectors(profile: IoProfile, options: { log?: (message: st
 
   return {
     profile: profile.name,
-    postgres: () => (postgres ??= openPostgres(profile).then(remember)),
-    lake: () => (lake ??= openLake(profile, options.clients)),
-    warehouse: () => (warehouse ??= openWarehouse(profile, options.clients).then(remember)),
+    postgres: () => (postgres ??= openPostgres(settings).then(remember)),
+    lake: () => (lake ??= openLake(settings, options.clients)),
+    warehouse: () => (warehouse ??= openWarehouse(settings, options.clients).then(remember)),
     get http() {
-      return (http ??= createHttp(profile, options.log));
+      return (http ??= createHttp(settings.http, options.log));
     },
     async close() {
       const results = await Promise.allSettled(closers.splice(0).map((close) => close()));
@@ -60,109 +61,61 @@ export function openConnectors(profile: IoProfile, options: { log?: (message: st
   };
 }
 
-/** Starts the embedded server when the profile asks for one; a no-op otherwise. */
+/** Starts the embedded server when the profile asks for one (with `database` created); a no-op otherwise. */
 export async function ensureProfilePostgres(profile: IoProfile, database?: string): Promise<void> {
-  if (!profile.bool('POSTGRES_EMBEDDED', false)) return;
-  const { ensurePostgresRunning } = await import('../services/postgres-server.ts');
-  await ensurePostgresRunning({
-    root: profile.root,
-    port: profile.int('POSTGRES_PORT', 5433),
-    user: profile.get('POSTGRES_USER') ?? 'postgres',
-    password: profile.get('POSTGRES_PASSWORD') ?? 'postgres',
-    database: database ?? profile.get('POSTGRES_DBNAME') ?? 'postgres',
-  });
+  const settings = connectorSettings(profile).postgres;
+  await ensureEmbeddedServer(database ? onDatabase(settings, database) : settings);
 }
 
-async function openPostgres(profile: IoProfile): Promise<PostgresConnector> {
+async function openPostgres(settings: ConnectorSettings): Promise<PostgresConnector> {
   // The connector starts the embedded server itself (POSTGRES_EMBEDDED) before its first connection.
   const { createPostgresConnector } = await import('./postgres/connector.ts');
-  return createPostgresConnector(profile);
+  return createPostgresConnector(settings.postgres);
 }
 
-async function openLake(profile: IoProfile, clients?: InjectedClients): Promise<Lake> {
-  const uri = profile.get('LAKE_URI') ?? '.pipekit/lake';
+async function openLake(settings: ConnectorSettings, clients?: InjectedClients): Promise<Lake> {
+  const lake: LakeSettings = settings.lake;
   const { createLake } = await import('./lake/lake.ts');
-  if (uri.startsWith('gs://')) return createLake(await gcsStore(profile, uri, clients));
-  if (/^[a-z]+:\/\//.test(uri) && !uri.startsWith('file://')) {
-    throw new ConfigError({
-      file: profile.file,
-      key: `${profile.name}.LAKE_URI`,
-      message: `${uri} is not a lake pipekit can use`,
-      hint: 'use a local folder (relative to the project) or gs://bucket/prefix',
-    });
-  }
+  if (lake.kind === 'gcs') return createLake(await gcsStore(settings.google, lake.uri, clients));
   const { createLocalStore } = await import('./lake/local-store.ts');
-  return createLake(createLocalStore(profile.path('LAKE_URI', uri.replace(/^file:\/\//, ''))));
+  return createLake(createLocalStore(lake.path));
 }
 
-async function gcsStore(profile: IoProfile, uri: string, clients?: InjectedClients) {
+async function gcsStore(google: GoogleSettings, uri: string, clients?: InjectedClients) {
   const { createGcsStore } = await import('./gcs/store.ts');
-  return createGcsStore({ uri, profile, storage: clients?.storage as never });
+  return createGcsStore({ uri, profile: google, storage: clients?.storage });
 }
 
-async function openWarehouse(profile: IoProfile, clients?: InjectedClients): Promise<Warehouse> {
-  const kind = profile.get('WAREHOUSE') ?? 'duckdb';
-  if (kind === 'duckdb') {
+async function openWarehouse(settings: ConnectorSettings, clients?: InjectedClients): Promise<Warehouse> {
+  const warehouse: WarehouseSettings = settings.warehouse;
+  if (warehouse.kind === 'duckdb') {
     const { createDuckDbWarehouse } = await import('./duckdb/warehouse.ts');
-    return createDuckDbWarehouse({ path: profile.path('DUCKDB_PATH', '.pipekit/warehouse.duckdb'), memoryLimit: duckDbMemoryLimit(profile) });
+    return createDuckDbWarehouse({ path: warehouse.path, memoryLimit: warehouse.memoryLimit });
   }
-  if (kind === 'bigquery') {
-    const { createBigQueryWarehouse } = await import('./bigquery/warehouse.ts');
-    // Load jobs stage their Parquet in the lake bucket when there is one: large
-    // exports then go through a resumable GCS upload instead of the job upload.
-    const lakeUri = profile.get('LAKE_URI');
-    const stagingStore = lakeUri?.startsWith('gs://') ? await gcsStore(profile, `${lakeUri.replace(/\/+$/, '')}/_staging`, clients) : undefined;
-    return createBigQueryWarehouse({ profile, client: clients?.bigquery as never, stagingStore });
-  }
-  throw new ConfigError({
-    file: profile.file,
-    key: `${profile.name}.WAREHOUSE`,
-    message: `unknown warehouse "${kind}"`,
-    hint: 'use duckdb (a file on this machine) or bigquery',
-  });
+  const bigquery: BigQuerySettings = warehouse;
+  const { createBigQueryWarehouse } = await import('./bigquery/warehouse.ts');
+  // Load jobs stage their Parquet in the lake bucket when there is one.
+  const stagingStore = bigquery.stagingUri ? await gcsStore(bigquery, bigquery.stagingUri, clients) : undefined;
+  return createBigQueryWarehouse({ profile: bigquery, client: clients?.bigquery, stagingStore });
 }
 
-/** DUCKDB_MEMORY_LIMIT, checked here so a typo names the key instead of failing inside DuckDB. */
-function duckDbMemoryLimit(profile: IoProfile): string | undefined {
-  const value = profile.get('DUCKDB_MEMORY_LIMIT');
-  if (value === undefined || /^\d+(\.\d+)?\s*(B|[KMGT]i?B)$/i.test(value.trim())) return value?.trim();
-  throw new ConfigError({
-    file: profile.file,
-    key: `${profile.name}.DUCKDB_MEMORY_LIMIT`,
-    message: `"${value}" is not an amount of memory`,
-    hint: 'write it the way DuckDB does, e.g. 512MB or 2GB',
-  });
-}
-
-function createHttp(profile: IoProfile, log?: (message: string) => void): HttpLoader {
-  const connectTimeoutMs = durationKey(profile, 'HTTP_CONNECT_TIMEOUT');
-  const idleTimeoutMs = durationKey(profile, 'HTTP_IDLE_TIMEOUT');
+function createHttp(settings: HttpSettings, log?: (message: string) => void): HttpLoader {
   // The loader module is small and always local, but imported lazily like the rest.
   let loader: Promise<HttpLoader> | undefined;
-  const get = () => (loader ??= import('./http/index.ts').then((m) => m.createHttpLoader({ log, connectTimeoutMs, idleTimeoutMs })));
-  return {
-    load: async (url, options) => (await get()).load(url, options),
-    loadWithReport: async (url, options) => (await get()).loadWithReport(url, options),
-  };
-}
-
-/** A duration key (`30s`, `2m`, or seconds), checked here so a typo names the key. */
-function durationKey(profile: IoProfile, key: 'HTTP_CONNECT_TIMEOUT' | 'HTTP_IDLE_TIMEOUT'): number | undefined {
-  const value = profile.get(key);
-  if (value === undefined) return undefined;
-  try {
-    const ms = parseDuration(value);
-    if (ms > 0) return ms;
-  } catch {
-    // reported below
-  }
-  throw new ConfigError({ file: profile.file, key: `${profile.name}.${key}`, message: `"${value}" is not a duration`, hint: 'write e.g. 30s, 2m or a number of seconds' });
+  const get = () => (loader ??= import('./http/index.ts').then((m) => m.createHttpLoader({ log, ...settings })));
+  const view = (signal?: AbortSignal): HttpLoader => ({
+    load: async (url, options) => (await get()).load(url, { signal, ...options }),
+    loadWithReport: async (url, options) => (await get()).loadWithReport(url, { signal, ...options }),
+    withSignal: (next) => view(next),
+  });
+  return view();
 }
 
 /**
- * `ctx.io` for one block attempt: the run's connectors, with the block's
- * signal passed on, so a cancelled or timed-out block stops its Postgres
- * COPY and its DuckDB statement (both rolled back), its lake writes and its
+ * `ctx.io` for one block attempt: the run's connectors, each bound to the
+ * block's signal with its `withSignal` — the one way a cancellation reaches
+ * a connector — so a cancelled or timed-out block stops its Postgres COPY
+ * and its DuckDB statement (both rolled back), its lake writes and its
  * downloads instead of finishing them in the background.
  */
 export function withSignal(io: Connectors, signal: AbortSignal): Connectors {
@@ -172,21 +125,10 @@ export function withSignal(io: Connectors, signal: AbortSignal): Connectors {
       const lake = await io.lake();
       return lake.withSignal?.(signal) ?? lake;
     },
-    warehouse: async () => {
-      const warehouse = await io.warehouse();
-      return warehouse.withSignal?.(signal) ?? warehouse;
-    },
+    warehouse: async () => (await io.warehouse()).withSignal(signal),
     get http() {
-      const http = io.http;
-      const withBlockSignal: HttpLoader = {
-        load: (url, options) => http.load(url, { signal, ...options }),
-        loadWithReport: (url, options) => http.loadWithReport(url, { signal, ...options }),
-      };
-      return withBlockSignal;
+      return io.http.withSignal?.(signal) ?? io.http;
     },
-    postgres: async () => {
-      const pg = await io.postgres();
-      return { ...pg, export: (table, options) => pg.export(table, { signal, ...options }) };
-    },
+    postgres: async () => (await io.postgres()).withSignal(signal),
   };
 }

@@ -3,7 +3,7 @@ import { extname, join, relative, resolve } from 'node:path';
 import { parseDocument } from 'yaml';
 import type { z } from 'zod';
 import { ConfigError } from '../errors.ts';
-import { assertValidSchedule } from '../time/schedule.ts';
+import { assertValidSchedule, assertValidTimezone } from '../time/schedule.ts';
 import { findCycle } from './dag.ts';
 import { parseDuration } from './duration.ts';
 import {
@@ -220,6 +220,11 @@ function toTrigger(file: string, key: string, raw: NonNullable<RawPipeline['trig
   };
   if ('schedule' in raw) {
     const timezone = raw.timezone ?? 'UTC';
+    try {
+      assertValidTimezone(timezone);
+    } catch (error) {
+      throw new ConfigError({ file, key: `${key}.timezone`, message: (error as Error).message });
+    }
     try {
       assertValidSchedule(raw.schedule, timezone);
     } catch (error) {

@@ -24,6 +24,26 @@ export interface RunRecord {
   readonly resumedFrom: string | null;
   /** Set for scheduled runs: the same tick delivered twice maps to one run. */
   readonly dedupeKey: string | null;
+  /** 1, then N+1 each time a retried task (or a re-run of a failed tick) takes the run over. */
+  readonly attempt: number;
+  /** The process (local) or Cloud Run task (cloud) running the current attempt; null for runs recorded before it was kept. */
+  readonly owner: RunOwner | null;
+}
+
+/**
+ * Who runs a run's current attempt, so a reconciler can tell a live run from
+ * one whose process or Cloud Run task is gone.
+ */
+export interface RunOwner {
+  readonly host: string;
+  readonly pid: number;
+  /** The process's start as the OS reports it: with `pid`, names one process even after the pid is reused. */
+  readonly processStart: string | null;
+  /** Cloud Run only: the execution's resource name (`projects/P/locations/R/jobs/J/executions/E`). */
+  readonly cloudExecution: string | null;
+  readonly cloudTaskIndex: number | null;
+  /** Cloud Run's CLOUD_RUN_TASK_ATTEMPT: 0 for the first try of a task. */
+  readonly cloudTaskAttempt: number | null;
 }
 
 export interface BlockRunRecord {
@@ -73,5 +93,7 @@ export interface RunFilter {
   readonly pipeline?: string;
   readonly status?: RunStatus;
   readonly backfillId?: string;
+  /** Runs that resumed this run. */
+  readonly resumedFrom?: string;
   readonly limit?: number;
 }

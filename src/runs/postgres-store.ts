@@ -4,11 +4,13 @@ import type {
   BlockRunRecord,
   LogRecord,
   RunFilter,
+  RunOwner,
   RunRecord,
 } from './model.ts';
+import { isConnectionLoss, withReconnect } from './connection-loss.ts';
 import { storableJson, storableText } from './safe-text.ts';
 import { RUN_STORE_SCHEMA_SQL } from './schema.ts';
-import type { BlockRunPatch, NewRun, RunPatch, RunStore } from './store.ts';
+import type { BlockRunPatch, CreatedRun, DeadRun, NewRun, RunPatch, RunStore, TakeOver } from './store.ts';
 
 /**
  * The run store on PostgreSQL (embedded on a laptop, Cloud SQL in the cloud).
@@ -51,52 +53,138 @@ const BLOCK_COLUMNS: Record<keyof BlockRunPatch, string> = {
 class PostgresRunStore implements RunStore {
   constructor(private readonly pool: pg.Pool) {}
 
-  async createRun(run: NewRun, blocks: readonly string[]): Promise<RunRecord | null> {
-    const client = await this.pool.connect();
-    try {
-      await client.query('BEGIN');
-      const inserted = await client.query(
-        `INSERT INTO pipekit.runs (id, pipeline, trigger, execution_date, interval_start, interval_end, profile,
-           variables, status, backfill_id, resumed_from, dedupe_key)
-         VALUES ($1,$2,$3,$4,$5,$6,$7,$8,'queued',$9,$10,$11)
-         ON CONFLICT (dedupe_key) WHERE dedupe_key IS NOT NULL DO NOTHING
-         RETURNING *`,
-        [
-          run.id, run.pipeline, run.trigger, run.executionDate, run.intervalStart, run.intervalEnd, run.profile,
-          storableJson(run.variables), run.backfillId, run.resumedFrom, run.dedupeKey,
-        ],
-      );
-      if (inserted.rowCount === 0) {
-        await client.query('ROLLBACK');
-        return null;
-      }
-      if (blocks.length > 0) {
-        await client.query(
-          `INSERT INTO pipekit.block_runs (run_id, block, status, position)
-           SELECT $1, b, 'queued', ord FROM unnest($2::text[]) WITH ORDINALITY AS t(b, ord)`,
-          [run.id, blocks],
-        );
-      }
+  async createRun(run: NewRun, blocks: readonly string[], options: { takeOver?: TakeOver } = {}): Promise<CreatedRun> {
+    const created = await this.reconnecting((client) => this.createRunIn(client, run, blocks, options.takeOver ?? 'same-task'));
+    if (created) return created;
+    // Another process inserted the same key between our look and our insert.
+    const { rows } = await this.query('SELECT * FROM pipekit.runs WHERE dedupe_key = $1', [run.dedupeKey]);
+    return { outcome: 'duplicate', run: toRun(rows[0]) };
+  }
+
+  private async createRunIn(client: pg.PoolClient, run: NewRun, blocks: readonly string[], takeOver: TakeOver): Promise<CreatedRun | null> {
+    await client.query('BEGIN');
+    // A retry after a connection loss that hid a successful COMMIT finds its own run.
+    const mine = await client.query('SELECT * FROM pipekit.runs WHERE id = $1', [run.id]);
+    if (mine.rows[0]) {
       await client.query('COMMIT');
-      return toRun(inserted.rows[0]);
-    } catch (error) {
-      await client.query('ROLLBACK').catch(() => {});
-      throw error;
-    } finally {
-      client.release();
+      return { outcome: 'created', run: toRun(mine.rows[0]) };
     }
+    const owner = run.owner ?? null;
+    const ownerValues = [owner?.host ?? null, owner?.pid ?? null, owner?.processStart ?? null, owner?.cloudExecution ?? null, owner?.cloudTaskIndex ?? null, owner?.cloudTaskAttempt ?? null];
+    if (run.dedupeKey) {
+      const existing = await client.query('SELECT * FROM pipekit.runs WHERE dedupe_key = $1 FOR UPDATE', [run.dedupeKey]);
+      if (existing.rows[0]) {
+        const previous = toRun(existing.rows[0]);
+        if (!mayTakeOver(previous, owner, takeOver)) {
+          await client.query('ROLLBACK');
+          return { outcome: 'duplicate', run: previous };
+        }
+        const updated = await client.query(
+          `UPDATE pipekit.runs SET attempt = attempt + 1, status = 'queued', started_at = NULL, finished_at = NULL, error = NULL,
+             profile = $2, variables = $3, host = $4, pid = $5, process_start = $6, cloud_execution = $7, cloud_task_index = $8, cloud_task_attempt = $9
+           WHERE id = $1 RETURNING *`,
+          [previous.id, run.profile, storableJson(run.variables), ...ownerValues],
+        );
+        await client.query('DELETE FROM pipekit.block_runs WHERE run_id = $1', [previous.id]);
+        await insertBlocks(client, previous.id, blocks);
+        const ended = previous.status === 'failed' || previous.status === 'cancelled' ? `${previous.status}${previous.error ? `: ${previous.error}` : ''}` : `died while ${previous.status}`;
+        await client.query(`INSERT INTO pipekit.logs (run_id, block, time, severity, message) VALUES ($1, NULL, now(), 'WARNING', $2)`, [
+          previous.id,
+          `attempt ${previous.attempt + 1} takes the run over (attempt ${previous.attempt} ${ended})`,
+        ]);
+        await client.query('COMMIT');
+        return { outcome: 'took-over', run: toRun(updated.rows[0]) };
+      }
+    }
+    const inserted = await client.query(
+      `INSERT INTO pipekit.runs (id, pipeline, trigger, execution_date, interval_start, interval_end, profile,
+         variables, status, backfill_id, resumed_from, dedupe_key, host, pid, process_start, cloud_execution, cloud_task_index, cloud_task_attempt)
+       VALUES ($1,$2,$3,$4,$5,$6,$7,$8,'queued',$9,$10,$11,$12,$13,$14,$15,$16,$17)
+       ON CONFLICT (dedupe_key) WHERE dedupe_key IS NOT NULL DO NOTHING
+       RETURNING *`,
+      [
+        run.id, run.pipeline, run.trigger, run.executionDate, run.intervalStart, run.intervalEnd, run.profile,
+        storableJson(run.variables), run.backfillId, run.resumedFrom, run.dedupeKey, ...ownerValues,
+      ],
+    );
+    if (inserted.rowCount === 0) {
+      await client.query('ROLLBACK');
+      return null;
+    }
+    await insertBlocks(client, run.id, blocks);
+    await client.query('COMMIT');
+    return { outcome: 'created', run: toRun(inserted.rows[0]) };
+  }
+
+  async markDead(id: string, attempt: number, dead: DeadRun): Promise<boolean> {
+    return this.reconnecting(async (client) => {
+      await client.query('BEGIN');
+      const ended = await client.query(
+        `UPDATE pipekit.runs SET status = $3, error = $4, finished_at = now()
+         WHERE id = $1 AND attempt = $2 AND status IN ('queued', 'running') RETURNING id`,
+        [id, attempt, dead.status, dead.reason],
+      );
+      if (ended.rowCount === 0) {
+        await client.query('ROLLBACK');
+        return false;
+      }
+      // The block that was running died with the run; the ones after it never started.
+      await client.query(
+        `UPDATE pipekit.block_runs SET status = CASE WHEN status = 'running' THEN $2 ELSE 'cancelled' END,
+           error = CASE WHEN status = 'running' THEN $3 ELSE error END, finished_at = now()
+         WHERE run_id = $1 AND status IN ('queued', 'running')`,
+        [id, dead.status, dead.reason],
+      );
+      await client.query(`INSERT INTO pipekit.logs (run_id, block, time, severity, message) VALUES ($1, NULL, now(), 'ERROR', $2)`, [
+        id,
+        `run ${dead.status} (found by the reconciler): ${dead.reason}`,
+      ]);
+      await client.query('COMMIT');
+      return true;
+    });
+  }
+
+  async activeRuns(): Promise<RunRecord[]> {
+    const { rows } = await this.query(`SELECT * FROM pipekit.runs WHERE status IN ('queued', 'running') ORDER BY created_at`);
+    return rows.map(toRun);
+  }
+
+  /** One statement, again on a fresh connection if the connection broke under it. */
+  private query(text: string, values?: unknown[]): Promise<pg.QueryResult> {
+    return withReconnect(() => this.pool.query(text, values));
+  }
+
+  /**
+   * A transaction on its own client, again from the start on a fresh
+   * connection if the connection broke (the server rolled it back).
+   */
+  private reconnecting<T>(work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+    return withReconnect(async () => {
+      const client = await this.pool.connect();
+      let broken: unknown;
+      try {
+        return await work(client);
+      } catch (error) {
+        broken = error;
+        await client.query('ROLLBACK').catch(() => {});
+        throw error;
+      } finally {
+        // A client whose connection broke must not go back to the pool.
+        client.release(broken !== undefined && isConnectionLoss(broken) ? (broken as Error) : undefined);
+      }
+    });
   }
 
   async updateRun(id: string, patch: RunPatch): Promise<void> {
     const { sets, values } = assignments(patch, RUN_COLUMNS);
     if (sets.length === 0) return;
-    await this.pool.query(`UPDATE pipekit.runs SET ${sets.join(', ')} WHERE id = $${values.length + 1}`, [...values, id]);
+    await this.query(`UPDATE pipekit.runs SET ${sets.join(', ')} WHERE id = $${values.length + 1}`, [...values, id]);
   }
 
   async updateBlockRun(runId: string, block: string, patch: BlockRunPatch): Promise<void> {
     const { sets, values } = assignments(patch, BLOCK_COLUMNS);
     if (sets.length === 0) return;
-    await this.pool.query(
+    await this.query(
       `UPDATE pipekit.block_runs SET ${sets.join(', ')} WHERE run_id = $${values.length + 1} AND block = $${values.length + 2}`,
       [...values, runId, block],
     );
@@ -104,7 +192,7 @@ class PostgresRunStore implements RunStore {
 
   async appendLogs(logs: readonly LogRecord[]): Promise<void> {
     if (logs.length === 0) return;
-    await this.pool.query(
+    await this.query(
       `INSERT INTO pipekit.logs (run_id, block, time, severity, message, fields)
        SELECT * FROM unnest($1::text[], $2::text[], $3::timestamptz[], $4::text[], $5::text[], $6::jsonb[])`,
       [
@@ -119,7 +207,7 @@ class PostgresRunStore implements RunStore {
   }
 
   async getRun(id: string): Promise<RunRecord | null> {
-    const { rows } = await this.pool.query('SELECT * FROM pipekit.runs WHERE id = $1', [id]);
+    const { rows } = await this.query('SELECT * FROM pipekit.runs WHERE id = $1', [id]);
     return rows[0] ? toRun(rows[0]) : null;
   }
 
@@ -129,8 +217,9 @@ class PostgresRunStore implements RunStore {
     if (filter.pipeline) where.push(`pipeline = $${values.push(filter.pipeline)}`);
     if (filter.status) where.push(`status = $${values.push(filter.status)}`);
     if (filter.backfillId) where.push(`backfill_id = $${values.push(filter.backfillId)}`);
+    if (filter.resumedFrom) where.push(`resumed_from = $${values.push(filter.resumedFrom)}`);
     const limit = Math.min(Math.max(filter.limit ?? 50, 1), 10_000);
-    const { rows } = await this.pool.query(
+    const { rows } = await this.query(
       `SELECT * FROM pipekit.runs ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
        ORDER BY created_at DESC, id DESC LIMIT ${limit}`,
       values,
@@ -139,7 +228,7 @@ class PostgresRunStore implements RunStore {
   }
 
   async getBlockRuns(runId: string): Promise<BlockRunRecord[]> {
-    const { rows } = await this.pool.query('SELECT * FROM pipekit.block_runs WHERE run_id = $1 ORDER BY position', [runId]);
+    const { rows } = await this.query('SELECT * FROM pipekit.block_runs WHERE run_id = $1 ORDER BY position', [runId]);
     return rows.map(toBlockRun);
   }
 
@@ -147,7 +236,7 @@ class PostgresRunStore implements RunStore {
     const values: unknown[] = [runId];
     const blockFilter = options.block ? `AND block = $${values.push(options.block)}` : '';
     const limit = Math.min(Math.max(options.limit ?? 10_000, 1), 100_000);
-    const { rows } = await this.pool.query(
+    const { rows } = await this.query(
       `SELECT * FROM pipekit.logs WHERE run_id = $1 ${blockFilter} ORDER BY time, id LIMIT ${limit}`,
       values,
     );
@@ -162,7 +251,7 @@ class PostgresRunStore implements RunStore {
   }
 
   async latestOutput(pipeline: string, block: string): Promise<{ runId: string; outputUri: string } | null> {
-    const { rows } = await this.pool.query(
+    const { rows } = await this.query(
       `SELECT b.run_id, b.output_uri FROM pipekit.block_runs b JOIN pipekit.runs r ON r.id = b.run_id
        WHERE r.pipeline = $1 AND b.block = $2 AND b.status = 'succeeded' AND b.output_uri IS NOT NULL
        ORDER BY b.finished_at DESC NULLS LAST LIMIT 1`,
@@ -172,7 +261,7 @@ class PostgresRunStore implements RunStore {
   }
 
   async latestOutputUris(): Promise<Set<string>> {
-    const { rows } = await this.pool.query(
+    const { rows } = await this.query(
       `SELECT DISTINCT ON (r.pipeline, b.block) b.output_uri FROM pipekit.block_runs b JOIN pipekit.runs r ON r.id = b.run_id
        WHERE b.status = 'succeeded' AND b.output_uri IS NOT NULL
        ORDER BY r.pipeline, b.block, b.finished_at DESC NULLS LAST`,
@@ -183,7 +272,7 @@ class PostgresRunStore implements RunStore {
   async rowsOut(runIds: readonly string[]): Promise<Map<string, number | null>> {
     if (runIds.length === 0) return new Map();
     // A run's "rows" is what its last block with a row count produced.
-    const { rows } = await this.pool.query(
+    const { rows } = await this.query(
       `SELECT DISTINCT ON (run_id) run_id, rows_out FROM pipekit.block_runs
        WHERE run_id = ANY($1) AND rows_out IS NOT NULL ORDER BY run_id, position DESC`,
       [runIds],
@@ -192,7 +281,7 @@ class PostgresRunStore implements RunStore {
   }
 
   async createBackfill(b: Omit<BackfillRecord, 'status' | 'createdAt' | 'finishedAt'>): Promise<BackfillRecord> {
-    await this.pool.query(
+    await this.query(
       `INSERT INTO pipekit.backfills (id, pipeline, start_date, end_date, every, variables, status, execution_dates)
        VALUES ($1,$2,$3,$4,$5,$6,'running',$7) ON CONFLICT (id) DO NOTHING`,
       [b.id, b.pipeline, b.start, b.end, b.every, JSON.stringify(b.variables), b.executionDates],
@@ -202,14 +291,14 @@ class PostgresRunStore implements RunStore {
   }
 
   async updateBackfill(id: string, patch: { status?: BackfillRecord['status']; finishedAt?: Date | null }): Promise<void> {
-    await this.pool.query(
+    await this.query(
       `UPDATE pipekit.backfills SET status = COALESCE($2, status), finished_at = CASE WHEN $3::boolean THEN $4 ELSE finished_at END WHERE id = $1`,
       [id, patch.status ?? null, patch.finishedAt !== undefined, patch.finishedAt ?? null],
     );
   }
 
   async getBackfill(id: string): Promise<BackfillRecord | null> {
-    const { rows } = await this.pool.query('SELECT * FROM pipekit.backfills WHERE id = $1', [id]);
+    const { rows } = await this.query('SELECT * FROM pipekit.backfills WHERE id = $1', [id]);
     return rows[0] ? toBackfill(rows[0]) : null;
   }
 
@@ -217,12 +306,12 @@ class PostgresRunStore implements RunStore {
     const values: unknown[] = [];
     const where = filter.pipeline ? `WHERE pipeline = $${values.push(filter.pipeline)}` : '';
     const limit = Math.min(Math.max(filter.limit ?? 50, 1), 1000);
-    const { rows } = await this.pool.query(`SELECT * FROM pipekit.backfills ${where} ORDER BY created_at DESC LIMIT ${limit}`, values);
+    const { rows } = await this.query(`SELECT * FROM pipekit.backfills ${where} ORDER BY created_at DESC LIMIT ${limit}`, values);
     return rows.map(toBackfill);
   }
 
   async setTriggerEnabled(pipeline: string, trigger: string, enabled: boolean): Promise<void> {
-    await this.pool.query(
+    await this.query(
       `INSERT INTO pipekit.trigger_overrides (pipeline, trigger, enabled) VALUES ($1,$2,$3)
        ON CONFLICT (pipeline, trigger) DO UPDATE SET enabled = EXCLUDED.enabled, updated_at = now()`,
       [pipeline, trigger, enabled],
@@ -230,7 +319,7 @@ class PostgresRunStore implements RunStore {
   }
 
   async triggerOverrides(pipeline?: string): Promise<{ pipeline: string; trigger: string; enabled: boolean; updatedAt: Date }[]> {
-    const { rows } = await this.pool.query(
+    const { rows } = await this.query(
       `SELECT * FROM pipekit.trigger_overrides ${pipeline ? 'WHERE pipeline = $1' : ''} ORDER BY pipeline, trigger`,
       pipeline ? [pipeline] : [],
     );
@@ -240,6 +329,33 @@ class PostgresRunStore implements RunStore {
   async close(): Promise<void> {
     await this.pool.end();
   }
+}
+
+async function insertBlocks(client: pg.PoolClient, runId: string, blocks: readonly string[]): Promise<void> {
+  if (blocks.length === 0) return;
+  await client.query(
+    `INSERT INTO pipekit.block_runs (run_id, block, status, position)
+     SELECT $1, b, 'queued', ord FROM unnest($2::text[]) WITH ORDINALITY AS t(b, ord)`,
+    [runId, blocks],
+  );
+}
+
+/**
+ * The dedupe key guards against two live runs of one tick, not against
+ * retrying one that failed or whose task died (see `TakeOver`).
+ */
+export function mayTakeOver(previous: RunRecord, owner: RunOwner | null, policy: TakeOver): boolean {
+  if (previous.status === 'succeeded') return false;
+  const was = previous.owner;
+  if (
+    owner?.cloudExecution &&
+    was?.cloudExecution === owner.cloudExecution &&
+    was.cloudTaskIndex === owner.cloudTaskIndex &&
+    (was.cloudTaskAttempt ?? 0) < (owner.cloudTaskAttempt ?? 0)
+  ) {
+    return true;
+  }
+  return policy === 'retry' && (previous.status === 'failed' || previous.status === 'cancelled');
 }
 
 function assignments<P extends object>(patch: P, columns: Record<keyof P, string>) {
@@ -276,6 +392,18 @@ function toRun(r: Row): RunRecord {
     backfillId: r.backfill_id,
     resumedFrom: r.resumed_from,
     dedupeKey: r.dedupe_key,
+    attempt: r.attempt ?? 1,
+    owner:
+      r.pid === null || r.pid === undefined
+        ? null
+        : {
+            host: r.host,
+            pid: r.pid,
+            processStart: r.process_start,
+            cloudExecution: r.cloud_execution,
+            cloudTaskIndex: r.cloud_task_index,
+            cloudTaskAttempt: r.cloud_task_attempt,
+          },
   };
 }
 

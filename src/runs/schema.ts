@@ -36,6 +36,18 @@ CREATE TABLE IF NOT EXISTS pipekit.runs (
   resumed_from   text,
   dedupe_key     text
 );
+-- Added after the first release: ADD COLUMN IF NOT EXISTS migrates a store created before them.
+-- attempt: a retried task (or a re-run of a failed tick) takes its run over as attempt N+1.
+-- cloud_*: the Cloud Run execution (resource name), task index and task attempt that own the run;
+-- host/pid/process_start: the local process that owns it (process_start tells a reused pid apart).
+ALTER TABLE pipekit.runs ADD COLUMN IF NOT EXISTS attempt int NOT NULL DEFAULT 1;
+ALTER TABLE pipekit.runs ADD COLUMN IF NOT EXISTS cloud_execution text;
+ALTER TABLE pipekit.runs ADD COLUMN IF NOT EXISTS cloud_task_index int;
+ALTER TABLE pipekit.runs ADD COLUMN IF NOT EXISTS cloud_task_attempt int;
+ALTER TABLE pipekit.runs ADD COLUMN IF NOT EXISTS host text;
+ALTER TABLE pipekit.runs ADD COLUMN IF NOT EXISTS pid int;
+ALTER TABLE pipekit.runs ADD COLUMN IF NOT EXISTS process_start text;
+CREATE INDEX IF NOT EXISTS runs_active ON pipekit.runs (status) WHERE status IN ('queued', 'running');
 CREATE UNIQUE INDEX IF NOT EXISTS runs_dedupe_key ON pipekit.runs (dedupe_key) WHERE dedupe_key IS NOT NULL;
 CREATE INDEX IF NOT EXISTS runs_pipeline_created ON pipekit.runs (pipeline, created_at DESC);
 CREATE INDEX IF NOT EXISTS runs_backfill ON pipekit.runs (backfill_id) WHERE backfill_id IS NOT NULL;

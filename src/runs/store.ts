@@ -1,4 +1,5 @@
 import type {
+  RunOwner,
   BackfillRecord,
   BackfillStatus,
   BlockRunRecord,
@@ -7,7 +8,30 @@ import type {
   RunRecord,
 } from './model.ts';
 
-export type NewRun = Omit<RunRecord, 'status' | 'createdAt' | 'startedAt' | 'finishedAt' | 'error'>;
+export type NewRun = Omit<RunRecord, 'status' | 'createdAt' | 'startedAt' | 'finishedAt' | 'error' | 'attempt' | 'owner'> & {
+  readonly owner?: RunOwner | null;
+};
+
+/**
+ * When a run with the same dedupe key exists, whether this start may take it over
+ * (as its next attempt) instead of being a duplicate:
+ * - `retry`: scheduled ticks — a failed or cancelled run of the tick is retried;
+ * - `same-task`: event and backfill claims — only a later attempt of the Cloud Run task that owned it.
+ * Either way, the previous attempt of the same Cloud Run task is known dead (Cloud Run runs one at a time).
+ */
+export type TakeOver = 'retry' | 'same-task';
+
+export interface CreatedRun {
+  /** `duplicate`: a live (or succeeded) run has the key; `run` is that run. */
+  readonly outcome: 'created' | 'took-over' | 'duplicate';
+  readonly run: RunRecord;
+}
+
+/** A run the reconciler found dead: the reason Google or the OS gives, and the status it ends in. */
+export interface DeadRun {
+  readonly status: 'failed' | 'cancelled';
+  readonly reason: string;
+}
 export type BlockRunPatch = Partial<Omit<BlockRunRecord, 'runId' | 'block'>>;
 export type RunPatch = Partial<Pick<RunRecord, 'status' | 'startedAt' | 'finishedAt' | 'error'>>;
 
@@ -17,10 +41,19 @@ export type RunPatch = Partial<Pick<RunRecord, 'status' | 'startedAt' | 'finishe
  */
 export interface RunStore {
   /**
-   * Records a new run with its blocks queued. Returns `null` when a run with
-   * the same `dedupeKey` exists already (a scheduler tick delivered twice).
+   * Records a new run with its blocks queued. When a run with the same
+   * `dedupeKey` exists already (a scheduler tick delivered twice), it is
+   * taken over as its next attempt if `takeOver` allows, else `duplicate`.
    */
-  createRun(run: NewRun, blocks: readonly string[]): Promise<RunRecord | null>;
+  createRun(run: NewRun, blocks: readonly string[], options?: { takeOver?: TakeOver }): Promise<CreatedRun>;
+  /**
+   * Ends a run the reconciler found dead, and the blocks it left queued or
+   * running, if it is still at `attempt` and unfinished. True for exactly one
+   * caller: the one that should send the alert.
+   */
+  markDead(id: string, attempt: number, dead: DeadRun): Promise<boolean>;
+  /** Runs still queued or running (what a reconciler checks). */
+  activeRuns(): Promise<RunRecord[]>;
   updateRun(id: string, patch: RunPatch): Promise<void>;
   updateBlockRun(runId: string, block: string, patch: BlockRunPatch): Promise<void>;
   appendLogs(logs: readonly LogRecord[]): Promise<void>;

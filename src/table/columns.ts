@@ -1,16 +1,27 @@
 /** Column-level reshaping: rename, select, add or replace. No row data is copied. */
+import { DataError } from '../errors.ts';
 import { Field, RecordBatch, Schema, Struct, Table, makeData, type Vector } from 'apache-arrow';
 
 /**
  * Renames every column through `rename(name)`; the data is shared.
- * @throws TypeError when two columns end up with the same name.
+ * @throws DataError when two columns end up with the same name (a rename
+ * that cannot succeed on a retry).
  */
 export function renameColumns(table: Table, rename: (name: string) => string): Table {
   const fields = table.schema.fields.map((f) => new Field(rename(f.name), f.type, f.nullable, f.metadata));
-  const seen = new Set<string>();
+  const seen = new Map<string, string>();
   for (const [i, f] of fields.entries()) {
-    if (seen.has(f.name)) throw new TypeError(`renameColumns: "${table.schema.fields[i].name}" becomes "${f.name}", which another column already has`);
-    seen.add(f.name);
+    const before = table.schema.fields[i].name;
+    const other = seen.get(f.name);
+    if (other !== undefined) {
+      throw new DataError({
+        source: 'renameColumns',
+        column: before,
+        message: `${JSON.stringify(before)} becomes ${JSON.stringify(f.name)}, which column ${JSON.stringify(other)} already becomes`,
+        hint: 'drop or rename one of the two columns first, or rename them with a rule that keeps them apart',
+      });
+    }
+    seen.set(f.name, before);
   }
   const schema = new Schema(fields, table.schema.metadata);
   const batches = table.batches.map(

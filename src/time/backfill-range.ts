@@ -1,4 +1,5 @@
-import { nextTick } from './schedule.ts';
+import { InvalidInputError } from '../errors.ts';
+import { assertValidSchedule, assertValidTimezone, nextTick, PRESET_CRON } from './schedule.ts';
 
 /** How a backfill steps from start to end. */
 export type BackfillEvery = 'hour' | 'day' | 'week' | 'month' | { readonly cron: string; readonly timezone: string };
@@ -10,6 +11,32 @@ export interface BackfillSlot {
 }
 
 const MAX_SLOTS = 100_000;
+
+const STEPS: readonly string[] = ['hour', 'day', 'week', 'month'];
+
+/**
+ * A backfill's `every` as the CLI, the console and the functions all take
+ * it: `hour`, `day`, `week`, `month`, a schedule preset (`@daily`…) or a cron
+ * expression evaluated in `timezone`. An `InvalidInputError` names the field
+ * (`every` or `timezone`) that is wrong.
+ */
+export function parseEvery(every: string, timezone = 'UTC'): BackfillEvery {
+  try {
+    assertValidTimezone(timezone);
+  } catch (error) {
+    throw new InvalidInputError('timezone', (error as Error).message);
+  }
+  if (STEPS.includes(every)) return every as BackfillEvery;
+  if (every.startsWith('@') && !PRESET_CRON[every]) {
+    throw new InvalidInputError('every', `${every} does not step a backfill`, { hint: 'use hour, day, week, month, @hourly, @daily, @weekly, @monthly or a cron expression such as "0 5 * * *"' });
+  }
+  try {
+    assertValidSchedule(every, timezone);
+  } catch (error) {
+    throw new InvalidInputError('every', `${every}: ${(error as Error).message}`, { hint: 'use hour, day, week, month or a cron expression such as "0 5 * * *"' });
+  }
+  return { cron: every, timezone };
+}
 
 /**
  * Every execution date from `start` to `end`, **end included** (Mage's

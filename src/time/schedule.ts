@@ -5,13 +5,13 @@ import { Cron } from 'croner';
  * America/New_York ticks at local midnight on both sides of a DST change
  * (Mage's scheduler is UTC-only: users' most common timezone complaint).
  */
-export const PRESET_CRON: Readonly<Record<string, string>> = {
+export const PRESET_CRON: Readonly<Record<string, string>> = Object.freeze({
   '@hourly': '0 * * * *',
   '@daily': '0 0 * * *',
-  // Mage's @weekly starts on Monday.
+  // Mage's @weekly starts on Monday (cron's own would be Sunday).
   '@weekly': '0 0 * * 1',
   '@monthly': '0 0 1 * *',
-};
+});
 
 export interface Interval {
   readonly start: Date;

@@ -32,7 +32,7 @@ const run = (status: RunRecord['status']): RunRecord => ({
   id: '20210101T000000-abc123', pipeline: 'yellow_taxi', trigger: 'daily', executionDate: new Date('2021-01-01T00:00:00Z'),
   intervalStart: new Date('2021-01-01T00:00:00Z'), intervalEnd: new Date('2021-01-02T00:00:00Z'), profile: 'local', variables: {}, status,
   createdAt: new Date('2021-01-02T00:00:00Z'), startedAt: new Date('2021-01-02T00:00:01Z'), finishedAt: new Date('2021-01-02T00:00:13Z'),
-  error: status === 'failed' ? 'load_taxi: HTTP 404' : null, backfillId: null, resumedFrom: null, dedupeKey: null,
+  error: status === 'failed' ? 'load_taxi: HTTP 404' : null, backfillId: null, resumedFrom: null, dedupeKey: null, attempt: 1, owner: null,
 });
 const block = (name: string, status: BlockRunRecord['status'], error: string | null = null): BlockRunRecord => ({
   runId: '20210101T000000-abc123', block: name, status, attempts: status === 'failed' ? 3 : 1, startedAt: null, finishedAt: null, rowsOut: null, error, outputUri: null, reusedFrom: null,

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { planTasks } from '../../functions/backfill.ts';
+import { planTasks } from '../../src/cloud/backfill.ts';
 import { startRunApiFake, type RunApiFake } from '../support/run-api-fake.ts';
 
 const TOKEN = 'test-token-0123456789';

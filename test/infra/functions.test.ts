@@ -129,8 +129,8 @@ describe('functions with the default config', () => {
       'index.js',
       'functions/index.ts',
       'functions/package.json',
-      'src/console/cloud/job-launcher.ts',
-      'infra/naming.ts',
+      'src/cloud/job-launcher.ts',
+      'src/cloud/naming.ts',
       'bin/pipekit.js',
       'package.json',
       'package-lock.json',
@@ -142,8 +142,8 @@ describe('functions with the default config', () => {
       expect(paths).toContain(path);
     }
     expect(paths.filter((p) => /(^|\/)(node_modules|\.pipekit|test-artifacts|bench-results|\.git)(\/|$)|(^|\/)\.env$/.test(p))).toEqual([]);
-    // Nothing else of infra/ (the Pulumi SDK is a devDependency) and no tests.
-    expect(paths.filter((p) => p.startsWith('infra/'))).toEqual(['infra/naming.ts']);
+    // Nothing of infra/ (the Pulumi SDK is a devDependency; src/cloud owns the names) and no tests.
+    expect(paths.filter((p) => p.startsWith('infra/'))).toEqual([]);
     expect(paths.some((p) => p.startsWith('test/') || p.startsWith('docs/'))).toBe(false);
   });
 
@@ -244,7 +244,7 @@ describe('pipekit:functions switch', () => {
 describe('functionSourceFiles on this repository', () => {
   it('holds the functions, their imports and the lockfile, not node_modules or local state', () => {
     const paths = [...functionSourceFiles(REPO_ROOT, join(REPO_ROOT, 'pipelines')).keys()];
-    expect(paths).toEqual(expect.arrayContaining(['functions/index.ts', 'src/project/load-project.ts', 'infra/naming.ts', 'package-lock.json']));
+    expect(paths).toEqual(expect.arrayContaining(['functions/index.ts', 'src/project/load-project.ts', 'src/cloud/naming.ts', 'package-lock.json']));
     expect(paths.some((p) => /(^|\/)(node_modules|\.pipekit)\//.test(p))).toBe(false);
     expect(paths.some((p) => p.endsWith('.log'))).toBe(false);
   });

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../../src/errors.ts';
-import { isValidCloudRunName, jobNameFor } from '../../infra/naming.ts';
-import { cronFor, runJobUrl, scheduledTriggers, schedulerRunBody } from '../../infra/schedule.ts';
+import { isValidCloudRunName, jobNameFor } from '../../src/cloud/naming.ts';
+import { runJobUrl } from '../../src/cloud/naming.ts';
+import { cronFor, scheduledTriggers, schedulerRunBody } from '../../src/cloud/scheduler-jobs.ts';
 import type { ScheduleTrigger, Trigger } from '../../src/project/model.ts';
 
 describe('jobNameFor', () => {

@@ -1,6 +1,6 @@
 import * as pulumi from '@pulumi/pulumi';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { jobNameFor } from '../../infra/naming.ts';
+import { jobNameFor } from '../../src/cloud/naming.ts';
 import { IMAGE, PROJECT, REGION, deployStack, makePipelinesDir, resolve, taxiPipelineYaml, type DeployedStack } from './harness.ts';
 
 const GREEN_TRIGGERS = `  - { name: hourly, schedule: "@hourly", enabled: true }

@@ -76,14 +76,17 @@ describe.skipIf(!hasShared)('the example project on the real taxi sample', () =>
       const { rows: [count] } = await client.query('SELECT count(*)::int AS n, min(passenger_count)::int AS min FROM ny_taxi.yellow_taxi_data');
       expect(count).toEqual({ n: 22_303, min: 1 });
       const { rows: columns } = await client.query(
-        `SELECT column_name, data_type FROM information_schema.columns WHERE table_schema = 'ny_taxi' AND table_name = 'yellow_taxi_data' AND column_name IN ('VendorID','tpep_pickup_datetime','trip_distance','store_and_fwd_flag') ORDER BY 1`,
+        `SELECT column_name, data_type FROM information_schema.columns WHERE table_schema = 'ny_taxi' AND table_name = 'yellow_taxi_data' AND column_name IN ('vendorid','tpep_pickup_datetime','trip_distance','store_and_fwd_flag') ORDER BY 1`,
       );
       expect(columns).toEqual([
-        { column_name: 'VendorID', data_type: 'bigint' },
         { column_name: 'store_and_fwd_flag', data_type: 'text' },
         { column_name: 'tpep_pickup_datetime', data_type: 'timestamp without time zone' },
         { column_name: 'trip_distance', data_type: 'double precision' },
+        { column_name: 'vendorid', data_type: 'bigint' },
       ]);
+      // The Zoomcamp's lower-case SQL runs as written.
+      const { rows: [byVendor] } = await client.query('SELECT count(DISTINCT vendorid)::int AS n, count(pulocationid)::int AS pu FROM ny_taxi.yellow_taxi_data');
+      expect(byVendor.pu).toBe(22_303);
     } finally {
       await client.end();
     }

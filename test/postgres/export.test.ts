@@ -148,9 +148,33 @@ describe('atomicity', () => {
 });
 
 describe('identifiers', () => {
-  it('keeps mixed case, spaces and quotes in schema, table and column names', async () => {
+  it('names columns as Mage does by default: lower case, cleaned, reserved words prefixed', async () => {
+    const table = tableFromArrays({
+      VendorID: Int32Array.of(1), PULocationID: Int32Array.of(2), 'Trip Distance': Float64Array.of(1.5), 'Unnamed: 0': Int32Array.of(0),
+      'Unnamed: 0.1': Int32Array.of(0), '2020 total': Int32Array.of(3), order: Int32Array.of(4), 'say "$hi"': ['x'], 'Straße': ['s'],
+    });
+    await connector.export(table, { schema: 'ny_taxi', table: 'cleaned' });
+    const back = await connector.query('SELECT * FROM ny_taxi.cleaned');
+    expect(back.schema.fields.map((f) => f.name)).toEqual([
+      'vendorid', 'pulocationid', 'trip_distance', 'unnamed__0', 'unnamed__0_1', 'letter_2020_total', '_order', 'say_hi', 'straße',
+    ]);
+    // The Zoomcamp's lower-case SQL, unquoted.
+    expect(await rows('SELECT vendorid, pulocationid, trip_distance FROM ny_taxi.cleaned')).toEqual([{ vendorid: 1, pulocationid: 2, trip_distance: 1.5 }]);
+  });
+
+  it('refuses columns that the cleaning makes equal, naming both, and writes nothing', async () => {
+    const err = await connector.export(tableFromArrays({ VendorID: Int32Array.of(1), vendorid: Int32Array.of(2) }), { table: 'clash' }).catch((e) => e);
+    expect(err).toBeInstanceOf(DataError);
+    expect(err.message).toContain('"vendorid" (column 1 "VendorID", column 2)');
+    expect(err.hint).toContain('columnNames');
+    expect(await rows(`SELECT count(*)::int AS n FROM pg_tables WHERE tablename = 'clash'`)).toEqual([{ n: 0 }]);
+    await connector.export(tableFromArrays({ VendorID: Int32Array.of(1), vendorid: Int32Array.of(2) }), { table: 'clash', columnNames: 'keep' });
+    expect(await rows('SELECT "VendorID", vendorid FROM public.clash')).toEqual([{ VendorID: 1, vendorid: 2 }]);
+  });
+
+  it('keeps mixed case, spaces and quotes in schema, table and column names with columnNames: keep', async () => {
     const table = tableFromArrays({ 'Pickup Time': Int32Array.of(1), 'say "hi"': ['x'], select: Int32Array.of(2) });
-    const result = await connector.export(table, { schema: 'Mixed Case', table: 'it\'s "odd"' });
+    const result = await connector.export(table, { schema: 'Mixed Case', table: 'it\'s "odd"', columnNames: 'keep' });
     expect(result.target).toMatch(/"Mixed Case"\."it's ""odd"""$/);
     expect(await rows(`SELECT "Pickup Time", "say ""hi""", "select" FROM "Mixed Case"."it's ""odd"""`)).toEqual([
       { 'Pickup Time': 1, 'say "hi"': 'x', select: 2 },

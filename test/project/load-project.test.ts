@@ -88,7 +88,9 @@ blocks:
     const p = projectWith('blocks:\n  - { uuid: a, kind: loader, file: blocks/a.ts }\ntriggers:\n  - { name: t, schedule: "61 * * * *" }\n');
     expect(errorOf(() => loadProject(p.root)).key).toBe('triggers[0].schedule');
     p.write('p/pipeline.yaml', 'blocks:\n  - { uuid: a, kind: loader, file: blocks/a.ts }\ntriggers:\n  - { name: t, schedule: "@daily", timezone: Mars/Olympus }\n');
-    expect(errorOf(() => loadProject(p.root)).message).toContain('unknown time zone');
+    const zoneError = errorOf(() => loadProject(p.root));
+    expect(zoneError.message).toContain('unknown time zone');
+    expect(zoneError.key).toBe('triggers[0].timezone');
     p.write('p/pipeline.yaml', 'blocks:\n  - { uuid: a, kind: loader, file: blocks/a.ts }\ntriggers:\n  - { name: t, schedule: "@fortnightly" }\n');
     expect(errorOf(() => loadProject(p.root)).message).toContain('unknown preset');
   });

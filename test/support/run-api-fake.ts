@@ -37,7 +37,17 @@ export interface RunApiFake {
  * a long-running operation, `operations/ID` answered done) and the Cloud
  * Scheduler v1 pause/resume calls, as google-gax sends them in REST mode.
  */
-export async function startRunApiFake(): Promise<RunApiFake> {
+export interface RunApiFakeOptions {
+  /**
+   * Called for every accepted `jobs/J:run` with the job's resource name, the
+   * request body as sent and the execution name the fake answers with (the
+   * rehearsal starts the job's containers here). Not awaited: like Cloud
+   * Run, the call returns once the execution is created.
+   */
+  readonly onRun?: (run: { job: string; body: unknown; execution: string }) => unknown;
+}
+
+export async function startRunApiFake(options: RunApiFakeOptions = {}): Promise<RunApiFake> {
   const requests: RecordedRequest[] = [];
   const missingJobs = new Set<string>();
   const executions = new Map<string, string>();
@@ -59,6 +69,7 @@ export async function startRunApiFake(): Promise<RunApiFake> {
       const id = `op-${++counter}`;
       const execution = `${parent}/jobs/${job}/executions/${job}-${String(counter).padStart(5, '0')}`;
       executions.set(id, execution);
+      if (options.onRun) void Promise.resolve().then(() => options.onRun!({ job: `${parent}/jobs/${job}`, body, execution }));
       return reply(200, {
         name: `${parent}/operations/${id}`,
         metadata: { '@type': 'type.googleapis.com/google.cloud.run.v2.Execution', name: execution },

@@ -63,7 +63,7 @@ describe('columns', () => {
     const t = renameColumns(sample(), (n) => n.toUpperCase());
     expect(t.schema.fields.map((f) => f.name)).toEqual(['ID', 'NAME', 'X', 'FLAG']);
     expect(rows(t)[2].NAME).toBe('ccc');
-    expect(() => renameColumns(sample(), () => 'same')).toThrow(/already has/);
+    expect(() => renameColumns(sample(), () => 'same')).toThrow(/which column "id" already becomes/);
     expect(() => selectColumns(sample(), ['nope'])).toThrow(/no column "nope"/);
     const w = withColumn(concatTables([sample(), sample()]), 'n', vectorFromArray([...Array(10).keys()]));
     expect(rows(w)[7].n).toBe(7);

@@ -4,13 +4,13 @@ import { fanOut, shareOfThreads, workerArgs } from '../fan-out.ts';
 import { cleanWorkspace } from '../../engine/retention.ts';
 import { parseVarArgs } from '../../engine/variables.ts';
 import type { Session } from '../../engine/session.ts';
-import { ConfigError } from '../../errors.ts';
+import { ConfigError, InvalidInputError, UsageError } from '../../errors.ts';
 import type { PipelineSpec } from '../../project/model.ts';
-import { assertValidSchedule } from '../../time/schedule.ts';
-import { parseDateArg, type BackfillEvery } from '../../time/backfill-range.ts';
+import { parseDateArg, parseEvery, type BackfillEvery } from '../../time/backfill-range.ts';
 import { formatDate, formatRows, formatSeconds, statusText, table } from '../format.ts';
 import { cancelOnSignals, runOutput } from '../run-output.ts';
-import { collect, withSession, type GlobalOptions } from '../session-command.ts';
+import { dateOption, positiveIntOption, varOption } from '../options.ts';
+import { withSession, type GlobalOptions } from '../session-command.ts';
 
 interface BackfillFlags extends GlobalOptions {
   start?: string;
@@ -30,12 +30,12 @@ export function registerBackfill(program: Command): void {
     .command('backfill')
     .description('run a pipeline once per date from --start to --end (end included, like Mage)')
     .argument('<pipeline>', 'pipeline name')
-    .option('-s, --start <date>', 'first execution date (YYYY-MM-DD or ISO)')
-    .option('-e, --end <date>', 'last execution date, included')
+    .option('-s, --start <date>', 'first execution date (YYYY-MM-DD or ISO)', dateOption)
+    .option('-e, --end <date>', 'last execution date, included', dateOption)
     .option('--every <step>', 'day | hour | week | month | a cron expression', 'day')
     .option('--timezone <tz>', 'time zone a cron step is evaluated in', 'UTC')
-    .option('-p, --parallel <n>', 'worker processes splitting the dates (one per core is a good start)', '1')
-    .option('--var <name=value>', 'a variable for every run (repeatable)', collect, [])
+    .option('-p, --parallel <n>', 'worker processes splitting the dates (one per core is a good start)', positiveIntOption, '1')
+    .option('--var <name=value>', 'a variable for every run (repeatable)', varOption, [])
     .option('--backfill-id <id>', 'the backfill record to use (Cloud Run tasks of one execution share it)')
     .option('--retry <backfill-id>', 'run again the dates of a backfill whose latest run did not succeed')
     .option('--cancel <backfill-id>', 'cancel a backfill: no more of its runs start')
@@ -50,7 +50,7 @@ export function registerBackfill(program: Command): void {
         const pipeline = session.pipeline(name);
         if (flags.cancel) {
           await cancelBackfill(session, flags.cancel);
-          process.stdout.write(`backfill ${flags.cancel} cancelled\n`);
+          process.stdout.write(`backfill ${flags.cancel} cancelled: no more of its runs start\n`);
           return 0;
         }
         const result = await (flags.retry ? retry(session, pipeline, flags) : start(session, pipeline, flags));
@@ -69,12 +69,16 @@ async function start(session: Session, pipeline: PipelineSpec, flags: BackfillFl
   if (!flags.start || !flags.end) {
     throw new ConfigError({ file: pipeline.file, message: 'a backfill needs --start and --end', hint: `e.g. pipekit backfill ${pipeline.name} --start 2021-01-01 --end 2021-01-07 --every day` });
   }
+  const [first, last] = [parseDateArg(flags.start), parseDateArg(flags.end)];
+  if (last.getTime() < first.getTime()) {
+    throw new UsageError(`--end ${flags.end} is before --start ${flags.start}`, { hint: 'the end date is the last one run (included): swap them' });
+  }
   // Parsed before any worker starts, so a bad --every fails once, here.
   const range: BackfillRange = {
     pipeline,
-    start: parseDateArg(flags.start),
-    end: parseDateArg(flags.end),
-    every: parseEvery(flags.every, flags.timezone, pipeline),
+    start: first,
+    end: last,
+    every: everyFlag(flags.every, flags.timezone, pipeline),
     variables: parseVarArgs(flags.var),
   };
   const env = process.env;
@@ -141,14 +145,14 @@ async function withOutput(
   }
 }
 
-export function parseEvery(every: string, timezone: string, pipeline: PipelineSpec): BackfillEvery {
-  if (every === 'day' || every === 'hour' || every === 'week' || every === 'month') return every;
+/** `--every`/`--timezone` parsed as everywhere else (src/time/backfill-range.ts), as an error naming the flag. */
+function everyFlag(every: string, timezone: string, pipeline: PipelineSpec): BackfillEvery {
   try {
-    assertValidSchedule(every, timezone);
+    return parseEvery(every, timezone);
   } catch (error) {
-    throw new ConfigError({ file: pipeline.file, key: '--every', message: `${every}: ${(error as Error).message}`, hint: 'use day, hour, week, month or a cron expression such as "0 5 * * *"' });
+    if (!(error instanceof InvalidInputError)) throw error;
+    throw new ConfigError({ file: pipeline.file, key: `--${error.field}`, message: error.message.slice(error.field.length + 2), hint: error.hint });
   }
-  return { cron: every, timezone };
 }
 
 function printSummary(result: BackfillResult): void {

@@ -1,10 +1,10 @@
 import type { Command } from 'commander';
 import pc from 'picocolors';
 import { planRun } from '../../engine/run-plan.ts';
-import { runPipeline } from '../../engine/runner.ts';
 import type { Session } from '../../engine/session.ts';
 import { parseDateArg } from '../../time/backfill-range.ts';
 import { formatDate, formatRows, formatSeconds, statusText, table } from '../format.ts';
+import { dateOption } from '../options.ts';
 import { runOutput } from '../run-output.ts';
 import { withSession } from '../session-command.ts';
 import { ensureSamples } from './samples.ts';
@@ -16,7 +16,7 @@ export function registerDemo(program: Command): void {
   program
     .command('demo')
     .description('generate the sample data and run every example pipeline end to end (what `npm start` does)')
-    .option('--execution-date <date>', 'execution date for the runs', '2021-01-15')
+    .option('--execution-date <date>', 'execution date for the runs', dateOption, '2021-01-15')
     .action(async (flags: { executionDate: string }, command: Command) =>
       withSession(command, async (session) => {
         const written = await ensureSamples(session.project.root);
@@ -42,25 +42,15 @@ export function registerDemo(program: Command): void {
 async function runDemoPipeline(session: Session, name: string, executionDate: Date): Promise<boolean> {
   const pipeline = session.pipeline(name);
   const output = runOutput(session.store, pipeline, { quiet: true });
-  const connectors = session.connectors();
-  try {
-    const result = await runPipeline({
-      pipeline,
-      profile: session.profile.name,
-      store: session.store,
-      workspace: session.workspace,
-      connectors,
-      plan: planRun(pipeline, { executionDate }),
-      sinks: output.sinks,
-      onEvent: output.onEvent,
-      alerts: session.alerts,
-    });
-    output.stop();
-    const run = result.run!;
-    process.stdout.write(`${statusText(run.status)}  ${pc.bold(name)}  ${formatSeconds(run.startedAt, run.finishedAt)}  ${result.blocks.map((b) => `${b.block}${b.rowsOut !== null ? `=${formatRows(b.rowsOut)}` : ''}`).join(' → ')}\n`);
-    if (run.error) process.stderr.write(`${pc.red(run.error)}\n`);
-    return run.status === 'succeeded';
-  } finally {
-    await connectors.close();
-  }
+  const result = await session.runPipeline({
+    pipeline,
+    plan: planRun(pipeline, { executionDate }),
+    sinks: output.sinks,
+    onEvent: output.onEvent,
+  });
+  output.stop();
+  const run = result.run!;
+  process.stdout.write(`${statusText(run.status)}  ${pc.bold(name)}  ${formatSeconds(run.startedAt, run.finishedAt)}  ${result.blocks.map((b) => `${b.block}${b.rowsOut !== null ? `=${formatRows(b.rowsOut)}` : ''}`).join(' → ')}\n`);
+  if (run.error) process.stderr.write(`${pc.red(run.error)}\n`);
+  return run.status === 'succeeded';
 }

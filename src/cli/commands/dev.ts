@@ -1,7 +1,10 @@
 import type { Command } from 'commander';
+import pc from 'picocolors';
 import { loadIoProfile } from '../../config/io-config.ts';
+import type { IoProfile } from '../../config/io-profile.ts';
 import { ensureProfilePostgres } from '../../io/connectors.ts';
 import { loadProject } from '../../project/load-project.ts';
+import type { PostgresStatus } from '../../services/postgres-server.ts';
 import { findProjectRoot } from '../project-root.ts';
 import { globalOptions } from '../session-command.ts';
 
@@ -11,13 +14,15 @@ export function registerDev(program: Command): void {
   dev
     .command('start')
     .description('start the embedded PostgreSQL (runs and exports start it on demand too)')
-    .action(async (_f: unknown, command: Command) => {
+    .option('--json', 'print JSON')
+    .action(async (flags: { json?: boolean }, command: Command) => {
       const { project, profile } = await context(command);
+      if (!embedded(profile)) return;
       const runDb = profile.get('RUN_STORE_DBNAME');
       await ensureProfilePostgres(profile);
       if (runDb) await ensureProfilePostgres(profile, runDb);
       const { postgresStatus } = await import('../../services/postgres-server.ts');
-      print(await postgresStatus(project.root));
+      print(postgresStatus(project.root), profile, flags.json);
     });
   dev
     .command('stop')
@@ -25,16 +30,17 @@ export function registerDev(program: Command): void {
     .action(async (_f: unknown, command: Command) => {
       const { project } = await context(command);
       const { stopPostgres } = await import('../../services/postgres-server.ts');
-      await stopPostgres(project.root);
-      process.stdout.write('embedded PostgreSQL stopped\n');
+      const stopped = await stopPostgres(project.root);
+      process.stdout.write(stopped ? 'embedded PostgreSQL stopped\n' : 'embedded PostgreSQL was not running: nothing to stop\n');
     });
   dev
     .command('status')
     .description('is the embedded PostgreSQL running, where, on which port')
-    .action(async (_f: unknown, command: Command) => {
-      const { project } = await context(command);
+    .option('--json', 'print JSON')
+    .action(async (flags: { json?: boolean }, command: Command) => {
+      const { project, profile } = await context(command);
       const { postgresStatus } = await import('../../services/postgres-server.ts');
-      print(await postgresStatus(project.root));
+      print(postgresStatus(project.root), profile, flags.json);
     });
 }
 
@@ -45,6 +51,34 @@ async function context(command: Command) {
   return { project, profile };
 }
 
-function print(status: unknown): void {
-  process.stdout.write(`${JSON.stringify(status, null, 2)}\n`);
+function embedded(profile: IoProfile): boolean {
+  if (profile.bool('POSTGRES_EMBEDDED', false)) return true;
+  process.stdout.write(`profile ${profile.name} has no embedded PostgreSQL (POSTGRES_EMBEDDED is not true in ${profile.file}): nothing to start\n`);
+  return false;
+}
+
+/**
+ * Where the server is and how to connect: the URL carries no password (it
+ * stays in io_config.yaml), so the output is safe to paste anywhere.
+ */
+function print(status: PostgresStatus, profile: IoProfile, json = false): void {
+  const user = profile.get('POSTGRES_USER') ?? 'postgres';
+  const databases = [profile.get('POSTGRES_DBNAME') ?? 'postgres', profile.get('RUN_STORE_DBNAME')].filter((d): d is string => Boolean(d));
+  const urls = status.running ? databases.map((db) => `postgresql://${encodeURIComponent(user)}@127.0.0.1:${status.port}/${encodeURIComponent(db)}`) : [];
+  if (json) {
+    process.stdout.write(`${JSON.stringify({ ...status, urls }, null, 2)}\n`);
+    return;
+  }
+  if (!status.running) {
+    process.stdout.write(`embedded PostgreSQL is not running (data in ${status.dataDir})\nstart it with: pipekit dev start (runs start it on demand too)\n`);
+    return;
+  }
+  process.stdout.write(
+    `${pc.green('●')} embedded PostgreSQL running on 127.0.0.1:${status.port} (pid ${status.pid})\n` +
+      `  data      ${status.dataDir}\n` +
+      urls.map((url, i) => `  ${(i === 0 ? 'data db' : 'run store').padEnd(9)} ${url}\n`).join('') +
+      `  password  POSTGRES_PASSWORD of profile ${profile.name} in ${profile.file}\n` +
+      `  psql      psql ${urls[0]}\n` +
+      'It keeps running after pipekit exits: stop it with pipekit dev stop\n',
+  );
 }

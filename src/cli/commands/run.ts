@@ -2,12 +2,13 @@ import type { Command } from 'commander';
 import { parseVarArgs } from '../../engine/variables.ts';
 import { cleanWorkspace } from '../../engine/retention.ts';
 import { planRun } from '../../engine/run-plan.ts';
-import { runPipeline, type RunResult } from '../../engine/runner.ts';
+import type { RunResult } from '../../engine/runner.ts';
 import type { Session } from '../../engine/session.ts';
 import { parseDateArg } from '../../time/backfill-range.ts';
 import { formatRows, formatSeconds, statusText, table } from '../format.ts';
 import { cancelOnSignals, runOutput } from '../run-output.ts';
-import { collect, withSession, type GlobalOptions } from '../session-command.ts';
+import { dateOption, varOption } from '../options.ts';
+import { withSession, type GlobalOptions } from '../session-command.ts';
 
 interface RunFlags extends GlobalOptions {
   block?: string;
@@ -24,9 +25,9 @@ export function registerRun(program: Command): void {
     .description('run a pipeline (or one block of it) now')
     .argument('<pipeline>', 'pipeline name (its folder under the project)')
     .option('-b, --block <uuid>', 'run only this block, on the latest succeeded outputs of its upstreams')
-    .option('-d, --execution-date <date>', 'the date the run is for (YYYY-MM-DD or ISO); default now, or the trigger\'s latest tick')
+    .option('-d, --execution-date <date>', 'the date the run is for (YYYY-MM-DD or ISO); default now, or the trigger\'s latest tick', dateOption)
     .option('-t, --trigger <name>', 'run as this trigger: its variables, and its latest tick as execution date (what Cloud Scheduler sends)')
-    .option('--var <name=value>', 'a run variable (repeatable); values that parse as JSON are typed', collect, [])
+    .option('--var <name=value>', 'a run variable (repeatable); values that parse as JSON are typed', varOption, [])
     .option('--resume <run-id>', 're-run a failed run: succeeded blocks are reused, the rest run again')
     .option('-q, --quiet', 'no log lines, only the summary')
     .action(async (name: string, flags: RunFlags, command: Command) =>
@@ -45,15 +46,10 @@ async function runOne(session: Session, name: string, flags: RunFlags): Promise<
   });
   const output = runOutput(session.store, pipeline, { blocks: flags.block ? [flags.block] : undefined, quiet: flags.quiet });
   const cancel = cancelOnSignals();
-  const connectors = session.connectors();
   let result: RunResult;
   try {
-    result = await runPipeline({
+    result = await session.runPipeline({
       pipeline,
-      profile: session.profile.name,
-      store: session.store,
-      workspace: session.workspace,
-      connectors,
       plan,
       variables: parseVarArgs(flags.var),
       only: flags.block,
@@ -61,12 +57,10 @@ async function runOne(session: Session, name: string, flags: RunFlags): Promise<
       signal: cancel.signal,
       sinks: output.sinks,
       onEvent: output.onEvent,
-      alerts: session.alerts,
     });
   } finally {
     output.stop();
     cancel.dispose();
-    await connectors.close();
   }
   printSummary(result);
   await cleanWorkspace(session);

@@ -1,17 +1,20 @@
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import pc from 'picocolors';
 import { NotFoundError } from '../../errors.ts';
 import type { RunStatus } from '../../runs/model.ts';
+import { positiveIntOption } from '../options.ts';
 import { formatDate, formatRows, formatSeconds, statusText, table } from '../format.ts';
 import { withSession } from '../session-command.ts';
+
+const RUN_STATUSES: readonly RunStatus[] = ['queued', 'running', 'succeeded', 'failed', 'cancelled'];
 
 export function registerRuns(program: Command): void {
   program
     .command('runs')
     .description('list recorded runs, newest first')
     .argument('[pipeline]', 'only this pipeline')
-    .option('--status <status>', 'queued | running | succeeded | failed | cancelled')
-    .option('-n, --limit <n>', 'how many', '20')
+    .addOption(new Option('--status <status>', 'only runs in this status').choices(RUN_STATUSES))
+    .option('-n, --limit <n>', 'how many', positiveIntOption, '20')
     .option('--json', 'print JSON')
     .action(async (pipeline: string | undefined, flags: { status?: RunStatus; limit: string; json?: boolean }, command: Command) =>
       withSession(command, async (session) => {
@@ -23,7 +26,8 @@ export function registerRuns(program: Command): void {
           return 0;
         }
         if (runs.length === 0) {
-          process.stdout.write('no runs yet: start one with pipekit run <pipeline>\n');
+          const filtered = pipeline || flags.status;
+          process.stdout.write(filtered ? `no ${flags.status ?? ''}${flags.status ? ' ' : ''}runs${pipeline ? ` of ${pipeline}` : ''}\n` : 'no runs yet: start one with pipekit run <pipeline>\n');
           return 0;
         }
         process.stdout.write(

@@ -9,6 +9,7 @@ import type { Job, JobMetadata } from '@google-cloud/bigquery';
 import type { Table } from 'apache-arrow';
 import { ConfigError, DataError } from '../../errors.ts';
 import { parquetReadable } from '../parquet/index.ts';
+import { checkUniqueColumns } from '../../table/unique-columns.ts';
 import type { ExportResult, IfExists, WarehouseTarget } from '../types.ts';
 import type { BigQueryContext } from './context.ts';
 import { ensureDataset } from './dataset.ts';
@@ -29,6 +30,7 @@ export async function exportTable(ctx: BigQueryContext, table: Table, target: Wa
   const ref = tableRef(ctx.projectId, target.dataset, target.table);
   const where = describeTable(ref);
   const ifExists = target.ifExists ?? 'replace';
+  checkUniqueColumns(table, where);
   const schema = bigQuerySchemaOf(table, where);
   await ensureDataset(ctx, ref.datasetId);
   if (ifExists !== 'replace') await checkExisting(ctx, ref, schema, ifExists);

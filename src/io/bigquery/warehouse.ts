@@ -4,7 +4,8 @@
  * GCS. Chosen by `WAREHOUSE: bigquery` in io_config.yaml (see connectors.ts).
  */
 import { BigQuery } from '@google-cloud/bigquery';
-import type { IoProfile } from '../../config/io-profile.ts';
+import { IoProfile } from '../../config/io-profile.ts';
+import { bigQuerySettings, type BigQuerySettings } from '../settings/warehouse.ts';
 import { googleClientOptions } from '../gcs/client.ts';
 import type { ExportResult, ObjectStore, Warehouse, WarehouseTarget } from '../types.ts';
 import type { BigQueryContext } from './context.ts';
@@ -16,8 +17,8 @@ import { runQuery } from './query.ts';
 import { runSqlBlock, writeSqlBlock } from './sql-block.ts';
 
 export interface BigQueryWarehouseOptions {
-  /** GOOGLE_PROJECT_ID, GOOGLE_LOCATION (default US), BIGQUERY_DATASET, GOOGLE_SERVICE_ACC_KEY_FILEPATH. */
-  readonly profile: IoProfile;
+  /** GOOGLE_PROJECT_ID, GOOGLE_LOCATION (default US), BIGQUERY_DATASET, GOOGLE_SERVICE_ACC_KEY_FILEPATH: the profile, or its parsed settings. */
+  readonly profile: IoProfile | BigQuerySettings;
   /** A ready client (tests point one at a local fake). */
   readonly client?: BigQuery;
   /** Stage export Parquet here (the lake's gs:// store) and load by URI instead of uploading with the job. */
@@ -37,10 +38,10 @@ export interface BigQueryWarehouse extends Warehouse {
 
 /** Opens BigQuery for a profile. The project comes from GOOGLE_PROJECT_ID, else from the credentials. */
 export async function createBigQueryWarehouse(options: BigQueryWarehouseOptions): Promise<BigQueryWarehouse> {
-  const { profile } = options;
-  const location = profile.get('GOOGLE_LOCATION') ?? 'US';
-  const client = options.client ?? new BigQuery({ ...googleClientOptions(profile), location });
-  let projectId = profile.get('GOOGLE_PROJECT_ID');
+  const settings = options.profile instanceof IoProfile ? bigQuerySettings(options.profile) : options.profile;
+  const { location } = settings;
+  const client = options.client ?? new BigQuery({ ...googleClientOptions(settings), location });
+  let projectId = settings.projectId;
   if (!projectId) {
     try {
       projectId = await client.getProjectId();
@@ -52,13 +53,13 @@ export async function createBigQueryWarehouse(options: BigQueryWarehouseOptions)
     bigquery: client,
     projectId: checkProject(projectId),
     location,
-    file: profile.file,
-    profile: profile.name,
-    defaultDataset: profile.get('BIGQUERY_DATASET'),
+    file: settings.file,
+    profile: settings.profile,
+    defaultDataset: settings.dataset,
     stagingStore: options.stagingStore,
     jobs: options.jobs ?? {},
   };
-  return {
+  const warehouse: BigQueryWarehouse = {
     kind: 'bigquery',
     defaultDataset: ctx.defaultDataset,
     projectId: ctx.projectId,
@@ -68,7 +69,10 @@ export async function createBigQueryWarehouse(options: BigQueryWarehouseOptions)
     runSql: (sql, inputs, target) => runSqlBlock(ctx, sql, inputs, target),
     writeSql: (sql, inputs, target) => writeSqlBlock(ctx, sql, inputs, target),
     loadFromUri: (uris, target, loadOptions) => loadFromUri(ctx, uris, target, loadOptions),
+    // A job once inserted runs to its end on BigQuery's side; there is nothing here to interrupt.
+    withSignal: () => warehouse,
     // The client holds no sockets or sessions that need closing.
     close: async () => undefined,
   };
+  return warehouse;
 }

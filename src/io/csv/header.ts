@@ -49,13 +49,29 @@ export function splitRecord(text: string, delimiter: string): string[] {
   return cells;
 }
 
-/** pandas' names: a blank name becomes `Unnamed: <index>`, a repeated one `name.1`, `name.2`, … */
-function dedupe(names: string[]): string[] {
-  const seen = new Map<string, number>();
-  return names.map((raw, index) => {
-    const name = raw.trim() === '' ? `Unnamed: ${index}` : raw;
-    const count = seen.get(name) ?? 0;
-    seen.set(name, count + 1);
-    return count === 0 ? name : `${name}.${count}`;
+/**
+ * pandas' names (its C parser, `read_csv` with a header row):
+ * - an empty name becomes `Unnamed: <index>` (0-based position), so the
+ *   index column of a `df.to_csv()` file is `Unnamed: 0`;
+ * - a repeated name becomes `name.1`, `name.2`, … skipping any suffix that
+ *   is already a name in the header, earlier or later: `a,a,a.1` gives
+ *   `a, a.2, a.1`, so no column ever takes another's name.
+ */
+export function dedupe(raw: readonly string[]): string[] {
+  const names = raw.map((name, index) => (name === '' ? `Unnamed: ${index}` : name));
+  const taken = new Set(names);
+  const counts = new Map<string, number>();
+  return names.map((original, index) => {
+    let name = original;
+    let count = counts.get(name) ?? 0;
+    while (count > 0) {
+      counts.set(original, count + 1);
+      name = `${original}.${count}`;
+      count = taken.has(name) ? count + 1 : (counts.get(name) ?? 0);
+    }
+    taken.add(name);
+    names[index] = name;
+    counts.set(name, count + 1);
+    return name;
   });
 }

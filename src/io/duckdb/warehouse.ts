@@ -6,12 +6,13 @@ import { Table } from 'apache-arrow';
 import { StatementType } from '@duckdb/node-api';
 import type { DuckDBInstance } from '@duckdb/node-api';
 import { resolve } from 'node:path';
+import { checkUniqueColumns } from '../../table/unique-columns.ts';
 import type { Warehouse, WarehouseTarget } from '../types.ts';
 import { fetchArrow, stageAsView, stageTable } from './arrow-io.ts';
 import { quoteIdent } from './identifiers.ts';
 import { openInstance, withSession } from './session.ts';
 import type { DuckDbSession, SessionConfig } from './session.ts';
-import { placeholdersIn, replacePlaceholders, splitStatements } from './sql-text.ts';
+import { placeholdersIn, replacePlaceholders, splitStatements } from '../sql-text.ts';
 import { qualifiedName, writeRelation } from './write-policy.ts';
 
 export interface DuckDbWarehouseOptions {
@@ -71,6 +72,7 @@ export async function createDuckDbWarehouse(options: DuckDbWarehouseOptions): Pr
 
     export: (table, target) =>
       use(async (session) => {
+        checkUniqueColumns(table, describeTarget(config.path, target));
         const rows = await writeRelation(session, await stageTable(session, table), target, 'replace');
         return { rows, target: describeTarget(config.path, target) };
       }, signal),
@@ -110,7 +112,10 @@ async function stageInputs(session: DuckDbSession, sql: string, inputs: Readonly
   const names: Record<string, string> = {};
   for (const key of Object.keys(inputs)) names[key] = quoteIdent(`pipekit_input_${key}`);
   const text = replacePlaceholders(sql, names, where);
-  for (const key of placeholdersIn(sql)) await stageAsView(session, inputs[key], `pipekit_input_${key}`);
+  for (const key of placeholdersIn(sql)) {
+    if (inputs[key]) checkUniqueColumns(inputs[key], `${where}, input {{ ${key} }}`);
+    await stageAsView(session, inputs[key], `pipekit_input_${key}`);
+  }
   return text;
 }
 

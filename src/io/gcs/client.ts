@@ -7,18 +7,18 @@
  */
 import { existsSync } from 'node:fs';
 import { Storage } from '@google-cloud/storage';
-import type { IoProfile } from '../../config/io-profile.ts';
+import { IoProfile } from '../../config/io-profile.ts';
 import { ConfigError } from '../../errors.ts';
+import { googleSettings, type GoogleSettings } from '../settings/google.ts';
 
 /** Client options shared by the GCS and BigQuery connectors: project and key file. */
-export function googleClientOptions(profile: IoProfile | undefined): { projectId?: string; keyFilename?: string } {
-  if (!profile) return {};
-  const projectId = profile.get('GOOGLE_PROJECT_ID');
-  const keyFilename = profile.has('GOOGLE_SERVICE_ACC_KEY_FILEPATH') ? profile.path('GOOGLE_SERVICE_ACC_KEY_FILEPATH', '') : undefined;
+export function googleClientOptions(source: IoProfile | GoogleSettings | undefined): { projectId?: string; keyFilename?: string } {
+  if (!source) return {};
+  const { projectId, keyFilename, file, profile } = source instanceof IoProfile ? googleSettings(source) : source;
   if (keyFilename !== undefined && !existsSync(keyFilename)) {
     throw new ConfigError({
-      file: profile.file,
-      key: `${profile.name}.GOOGLE_SERVICE_ACC_KEY_FILEPATH`,
+      file,
+      key: `${profile}.GOOGLE_SERVICE_ACC_KEY_FILEPATH`,
       message: `the key file ${keyFilename} does not exist`,
       hint: 'fix the path, or remove the key to use Application Default Credentials (`gcloud auth application-default login`; the service account on Cloud Run)',
     });
@@ -27,7 +27,7 @@ export function googleClientOptions(profile: IoProfile | undefined): { projectId
 }
 
 /** A Storage client for the profile (see the module comment for where credentials come from). */
-export function createStorageClient(profile?: IoProfile): Storage {
+export function createStorageClient(profile?: IoProfile | GoogleSettings): Storage {
   // Retries with backoff on 429/5xx are the library's; uploads without a
   // generation precondition are retried only when the library deems them safe.
   return new Storage({ ...googleClientOptions(profile), retryOptions: { autoRetry: true, maxRetries: 3 } });

@@ -11,7 +11,8 @@
 import { PassThrough, Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { Storage } from '@google-cloud/storage';
-import type { IoProfile } from '../../config/io-profile.ts';
+import { IoProfile } from '../../config/io-profile.ts';
+import type { GoogleSettings } from '../settings/google.ts';
 import type { ObjectStore } from '../types.ts';
 import { checkKey } from '../lake/object-keys.ts';
 import { mapBounded } from '../lake/bounded.ts';
@@ -22,8 +23,8 @@ import { parseGsUri } from './uri.ts';
 export interface GcsStoreOptions {
   /** `gs://bucket` or `gs://bucket/prefix`. */
   readonly uri: string;
-  /** GOOGLE_PROJECT_ID and GOOGLE_SERVICE_ACC_KEY_FILEPATH are read from it. */
-  readonly profile?: IoProfile;
+  /** GOOGLE_PROJECT_ID and GOOGLE_SERVICE_ACC_KEY_FILEPATH: the profile, or its parsed Google settings. */
+  readonly profile?: IoProfile | GoogleSettings;
   /** A ready client (tests point one at a local fake); otherwise one is built from the profile. */
   readonly storage?: Storage;
   /**
@@ -35,7 +36,7 @@ export interface GcsStoreOptions {
 
 /** Opens `gs://bucket/prefix` as an ObjectStore. Nothing is contacted until the first call. */
 export function createGcsStore(options: GcsStoreOptions): ObjectStore {
-  const location = parseGsUri(options.uri, options.profile ? `${options.profile.file} (${options.profile.name}.LAKE_URI)` : 'LAKE_URI');
+  const location = parseGsUri(options.uri, options.profile ? `${options.profile.file} (${profileName(options.profile)}.LAKE_URI)` : 'LAKE_URI');
   const { bucket: bucketName, prefix: base, uri } = location;
   let storage = options.storage;
   const bucket = () => (storage ??= createStorageClient(options.profile)).bucket(bucketName);
@@ -144,4 +145,8 @@ export function createGcsStore(options: GcsStoreOptions): ObjectStore {
 /** Byte order of the UTF-8 names: how GCS lists them, and how the local store sorts. */
 function compareKeys(a: string, b: string): number {
   return Buffer.compare(Buffer.from(a), Buffer.from(b));
+}
+
+function profileName(profile: IoProfile | GoogleSettings): string {
+  return profile instanceof IoProfile ? profile.name : profile.profile;
 }

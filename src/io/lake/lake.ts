@@ -4,6 +4,7 @@
  * Everything here talks to the store interface only, so the GCS store reuses it.
  */
 import type { Table } from 'apache-arrow';
+import { checkUniqueColumns } from '../../table/unique-columns.ts';
 import type { Lake, ObjectStore } from '../types.ts';
 import { CONTENT_TYPES, decodeObject, encodeTable, formatOf } from './formats.ts';
 import { createLocalStore } from './local-store.ts';
@@ -27,6 +28,7 @@ export function createLake(store: ObjectStore, options: LakeOptions = {}): Lake 
     async write(table: Table, key: string) {
       checkKey(key, store.uri);
       const format = formatOf(key, store.uri);
+      checkUniqueColumns(table, store.url(key));
       // Leftovers of a writer of this folder that was killed.
       await store.sweep?.(key.includes('/') ? key.slice(0, key.lastIndexOf('/')) : '', { recursive: false });
       signal?.throwIfAborted();
@@ -39,7 +41,11 @@ export function createLake(store: ObjectStore, options: LakeOptions = {}): Lake 
       return decodeObject(store, key, formatOf(key, store.uri), readOptions?.columns);
     },
 
-    writePartitioned: (table, prefix, writeOptions) => writePartitioned(store, table, prefix, writeOptions, options.partitioned),
+    async writePartitioned(table, prefix, writeOptions) {
+      // Picking columns by name would silently keep one of two same-named columns.
+      checkUniqueColumns(table, store.url(prefix));
+      return writePartitioned(store, table, prefix, writeOptions, options.partitioned);
+    },
 
     readPartitioned: (prefix, readOptions) => readPartitioned(store, prefix, readOptions),
 

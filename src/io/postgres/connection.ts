@@ -1,47 +1,32 @@
 import pg from 'pg';
-import type { IoProfile } from '../../config/io-profile.ts';
+import { IoProfile } from '../../config/io-profile.ts';
 import { ConnectionError, isPipekitError } from '../../errors.ts';
+import { postgresSettings, type PostgresSettings } from '../settings/postgres.ts';
 
-/** Where a profile's Postgres is, for messages: `user@host:port/db` (never the password). */
-export interface PostgresTarget {
-  readonly host: string;
-  readonly port: number;
-  readonly user: string;
-  readonly database: string;
-  /** `user@host:port/db`; a socket folder shows as `user@/cloudsql/p:r:i/db`. */
-  readonly label: string;
-  /** Profile name and io_config file, for hints. */
-  readonly profile: string;
-  readonly file: string;
-  readonly embedded: boolean;
-}
+/** Where a profile's Postgres is, for messages and connections: its parsed POSTGRES_* settings. */
+export type PostgresTarget = PostgresSettings;
 
-/** Reads the POSTGRES_* keys of a profile. Defaults follow Mage's io_config template. */
+/** The profile's POSTGRES_* settings (see settings/postgres.ts for the defaults). */
 export function postgresTarget(profile: IoProfile): PostgresTarget {
-  const host = profile.get('POSTGRES_HOST') ?? '127.0.0.1';
-  const port = profile.int('POSTGRES_PORT', 5432);
-  const user = profile.get('POSTGRES_USER') ?? 'postgres';
-  const database = profile.get('POSTGRES_DBNAME') ?? 'postgres';
-  const label = host.startsWith('/') ? `${user}@${host}/${database}` : `${user}@${host}:${port}/${database}`;
-  return { host, port, user, database, label, profile: profile.name, file: profile.file, embedded: profile.bool('POSTGRES_EMBEDDED', false) };
+  return postgresSettings(profile);
 }
 
 /**
- * A `pg` pool for a profile. A host starting with `/` is a Unix socket folder
+ * A `pg` pool for a profile's Postgres. A host starting with `/` is a Unix socket folder
  * (Cloud SQL mounts `/cloudsql/project:region:instance` in Cloud Run).
  * POSTGRES_SSLMODE: `disable` (default), `require` (encrypted, certificate not
  * checked — what libpq's `require` means), `verify-ca`/`verify-full`.
  */
-export function createPool(profile: IoProfile, options: { max?: number } = {}): pg.Pool {
-  const target = postgresTarget(profile);
-  const sslmode = (profile.get('POSTGRES_SSLMODE') ?? 'disable').toLowerCase();
+export function createPool(source: IoProfile | PostgresSettings, options: { max?: number } = {}): pg.Pool {
+  const target = source instanceof IoProfile ? postgresSettings(source) : source;
+  const { sslmode } = target;
   const pool = new pg.Pool({
     host: target.host,
     port: target.port,
     user: target.user,
-    password: profile.get('POSTGRES_PASSWORD') ?? '',
+    password: target.password,
     database: target.database,
-    connectionTimeoutMillis: profile.int('POSTGRES_CONNECT_TIMEOUT', 10) * 1000,
+    connectionTimeoutMillis: target.connectTimeoutMs,
     ssl: sslmode === 'disable' || sslmode === 'allow' || sslmode === 'prefer' ? false : { rejectUnauthorized: sslmode.startsWith('verify') },
     max: options.max ?? 4,
     keepAlive: true,

@@ -1,12 +1,15 @@
 import type { Table } from 'apache-arrow';
 import type pg from 'pg';
-import type { IoProfile } from '../../config/io-profile.ts';
+import { IoProfile } from '../../config/io-profile.ts';
+import { CancelledError } from '../../errors.ts';
 import type { ExportResult, PostgresConnector, PostgresExportOptions } from '../types.ts';
-import { connect, connectionLost, createPool, postgresTarget } from './connection.ts';
+import { postgresSettings, type PostgresSettings } from '../settings/postgres.ts';
+import { connect, connectionLost, createPool } from './connection.ts';
+import { ensureEmbeddedServer } from './embedded.ts';
 import { exportTable } from './export.ts';
 import { qualified } from './identifiers.ts';
 import { queryToTable } from './load.ts';
-import { ensurePostgresRunning } from '../../services/postgres-server.ts';
+import { runSqlOnPostgres, writeSqlOnPostgres } from './sql-block.ts';
 
 export interface PostgresConnectorOptions {
   /**
@@ -18,7 +21,7 @@ export interface PostgresConnectorOptions {
 }
 
 /**
- * The Postgres connector for a profile's POSTGRES_* keys. Connections are
+ * The Postgres connector for a profile's POSTGRES_* keys (or settings parsed from them). Connections are
  * pooled and opened on first use; `close()` ends them.
  *
  * @example
@@ -29,24 +32,12 @@ export interface PostgresConnectorOptions {
  * await pg.close();
  * ```
  */
-export function createPostgresConnector(profile: IoProfile, options: PostgresConnectorOptions = {}): PostgresConnector {
-  const target = postgresTarget(profile);
-  const pool = createPool(profile);
-  const defaultSchema = profile.get('POSTGRES_SCHEMA') ?? 'public';
+export function createPostgresConnector(source: IoProfile | PostgresSettings, options: PostgresConnectorOptions = {}): PostgresConnector {
+  const target = source instanceof IoProfile ? postgresSettings(source) : source;
+  const pool = createPool(target);
+  const defaultSchema = target.schema;
   let ready: Promise<void> | undefined;
-  const beforeConnect =
-    options.beforeConnect ??
-    (target.embedded
-      ? async () => {
-          await ensurePostgresRunning({
-            root: profile.root,
-            port: target.port,
-            user: target.user,
-            password: profile.get('POSTGRES_PASSWORD') ?? '',
-            database: target.database,
-          });
-        }
-      : undefined);
+  const beforeConnect = options.beforeConnect ?? (target.embedded ? () => ensureEmbeddedServer(target) : undefined);
 
   const withClient = async <T>(work: (client: pg.PoolClient) => Promise<T>): Promise<T> => {
     if (beforeConnect) {
@@ -67,21 +58,44 @@ export function createPostgresConnector(profile: IoProfile, options: PostgresCon
     }
   };
 
-  return {
-    query: (sql: string, params: readonly unknown[] = []): Promise<Table> => withClient((client) => queryToTable(client, sql, params)),
+  const stopIfAborted = (signal: AbortSignal | undefined) => {
+    if (signal?.aborted) throw new CancelledError(`postgres://${target.label}: cancelled`);
+  };
+
+  const dropTable = async (qualifiedName: string) => {
+    await withClient((client) => client.query(`DROP TABLE IF EXISTS ${qualifiedName}`));
+  };
+
+  const view = (signal?: AbortSignal): PostgresConnector => {
+    const connector: PostgresConnector = {
+    async query(sql: string, params: readonly unknown[] = []): Promise<Table> {
+      stopIfAborted(signal);
+      return withClient((client) => queryToTable(client, sql, params));
+    },
 
     async execute(sql: string, params: readonly unknown[] = []): Promise<void> {
+      stopIfAborted(signal);
       await withClient((client) => client.query(sql, params as unknown[]));
     },
 
     async export(table: Table, exportOptions: PostgresExportOptions): Promise<ExportResult> {
       const schema = exportOptions.schema ?? defaultSchema;
       const result = await withClient((client) =>
-        exportTable(client, table, { schema, table: exportOptions.table, ifExists: exportOptions.ifExists ?? 'replace', signal: exportOptions.signal }),
+        exportTable(client, table, { schema, table: exportOptions.table, ifExists: exportOptions.ifExists ?? 'replace', signal, columnNames: exportOptions.columnNames }),
       );
       return { rows: result.rows, target: `postgres://${target.label} ${qualified(schema, exportOptions.table)}` };
     },
 
-    close: () => pool.end(),
+    defaultDataset: defaultSchema,
+    runSql: (sql, inputs, target) => runSqlOnPostgres({ ...connector, dropTable }, sql, inputs, target),
+    writeSql: (sql, inputs, target) => writeSqlOnPostgres({ ...connector, dropTable }, sql, inputs, target),
+
+    withSignal: (next) => view(next),
+
+    // A view made for one block attempt leaves the pool open for the rest of the run.
+    close: signal ? async () => undefined : () => pool.end(),
+    };
+    return connector;
   };
+  return view();
 }

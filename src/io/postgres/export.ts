@@ -3,7 +3,10 @@ import pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import { pipeline } from 'node:stream/promises';
 import { DataError, NonRetriableError, isPipekitError } from '../../errors.ts';
+import { renameColumns } from '../../table/columns.ts';
+import { checkUniqueColumns } from '../../table/unique-columns.ts';
 import type { IfExists } from '../types.ts';
+import { type ColumnNaming, columnRenamer } from './column-names.ts';
 import { failpoint } from '../failpoints.ts';
 import { encodeCopyBinary } from './copy-binary.ts';
 import { qualified, quoteIdent } from './identifiers.ts';
@@ -18,6 +21,8 @@ export interface ExportTableOptions {
   readonly chunkBytes?: number;
   /** Aborting stops the COPY; the transaction rolls back and the table is left as it was. */
   readonly signal?: AbortSignal;
+  /** `clean` (default): Mage's lower-case cleaned names (`VendorID` → `vendorid`); `keep`: names as they are. */
+  readonly columnNames?: ColumnNaming;
 }
 
 export interface ExportTableResult {
@@ -48,6 +53,9 @@ export async function exportTable(
 ): Promise<ExportTableResult> {
   const { schema, table } = options;
   const target = qualified(schema, table);
+  const rename = columnRenamer(options.columnNames);
+  if (arrow.schema.fields.length > 0) checkUniqueColumns(arrow, target, rename);
+  arrow = renameColumns(arrow, rename);
   const columns = describeColumns(arrow, target);
 
   const client = db instanceof pg.Pool ? await db.connect() : db;
@@ -78,14 +86,7 @@ function describeColumns(arrow: Table, target: string): Column[] {
   if (fields.length === 0) {
     throw new DataError({ source: target, message: 'the table to export has no columns', hint: 'return a table with at least one column from the block' });
   }
-  const seen = new Set<string>();
-  return fields.map((field) => {
-    if (seen.has(field.name)) {
-      throw new DataError({ source: target, column: field.name, message: 'appears twice in the table to export', hint: 'rename one of the columns' });
-    }
-    seen.add(field.name);
-    return { name: field.name, type: pgTypeOf(field, target) };
-  });
+  return fields.map((field) => ({ name: field.name, type: pgTypeOf(field, target) }));
 }
 
 async function exportInTransaction(

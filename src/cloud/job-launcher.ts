@@ -1,8 +1,10 @@
 import { JobsClient } from '@google-cloud/run';
 import type { ClientOptions } from 'google-gax';
 import { PassThroughClient } from 'google-auth-library';
-import { jobNameFor } from '../../../infra/naming.ts';
-import { ConfigError, ConnectionError, NotFoundError } from '../../errors.ts';
+import { ConfigError, ConnectionError, NotFoundError } from '../errors.ts';
+import { jobResourceName, type CloudTarget } from './naming.ts';
+
+export type { CloudTarget } from './naming.ts';
 
 /** One execution of a pipeline's Cloud Run job. */
 export interface JobLaunch {
@@ -28,13 +30,6 @@ export interface LaunchedExecution {
  */
 export interface JobLauncher {
   launch(request: JobLaunch): Promise<LaunchedExecution>;
-}
-
-export interface CloudTarget {
-  readonly project: string;
-  readonly region: string;
-  /** PIPEKIT_JOB_PREFIX: job names are `jobNameFor(prefix, pipeline)`. */
-  readonly prefix: string;
 }
 
 /** The cloud target from `PIPEKIT_JOB_PREFIX`, `GOOGLE_CLOUD_PROJECT`, `PIPEKIT_REGION`; null when not in the cloud. */
@@ -71,11 +66,6 @@ export function gaxClientOptions(endpoint: string | undefined): ClientOptions {
     // google-gax may carry its own copy of google-auth-library: same class, different type identity.
     authClient: new PassThroughClient() as unknown as ClientOptions['authClient'],
   };
-}
-
-/** The job resource name of a pipeline. */
-export function jobResourceName(target: CloudTarget, pipeline: string): string {
-  return `projects/${target.project}/locations/${target.region}/jobs/${jobNameFor(target.prefix, pipeline)}`;
 }
 
 /**

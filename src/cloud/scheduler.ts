@@ -1,7 +1,7 @@
 import { CloudSchedulerClient } from '@google-cloud/scheduler';
-import { jobNameFor, schedulerNameFor } from '../../../infra/naming.ts';
-import { ConnectionError } from '../../errors.ts';
-import { gaxClientOptions, type CloudTarget } from './job-launcher.ts';
+import { ConnectionError } from '../errors.ts';
+import { gaxClientOptions } from './job-launcher.ts';
+import { schedulerResourceName, type CloudTarget } from './naming.ts';
 
 /**
  * Pauses or resumes the Cloud Scheduler job infra/ made for a schedule
@@ -17,7 +17,7 @@ export async function setSchedulerPaused(
   options: { client?: CloudSchedulerClient; env?: NodeJS.ProcessEnv } = {},
 ): Promise<void> {
   const client = options.client ?? new CloudSchedulerClient(gaxClientOptions((options.env ?? process.env).PIPEKIT_SCHEDULER_API_ENDPOINT));
-  const name = `projects/${target.project}/locations/${target.region}/jobs/${schedulerNameFor(jobNameFor(target.prefix, pipeline), trigger)}`;
+  const name = schedulerResourceName(target, pipeline, trigger);
   try {
     if (paused) await client.pauseJob({ name });
     else await client.resumeJob({ name });

@@ -1,21 +1,14 @@
-import type { PipelineSpec, ScheduleTrigger } from '../src/project/model.ts';
-import { ConfigError } from '../src/errors.ts';
+import { ConfigError } from '../errors.ts';
+import type { PipelineSpec, ScheduleTrigger } from '../project/model.ts';
+import { PRESET_CRON } from '../time/schedule.ts';
+import { runArgs } from './job-args.ts';
 
 /**
  * How pipeline.yaml schedule triggers become Cloud Scheduler jobs. Pure
- * functions: the PipelineJob component and the tests both use them.
+ * functions: infra's PipelineJob component, the rehearsal and the tests use
+ * them. The presets are the engine's (src/time/schedule.ts), so a tick in the
+ * cloud is the tick the run computes its execution_date from.
  */
-
-/**
- * Mage's schedule presets as unix cron. `@weekly` is Monday 00:00, as in Mage
- * (cron's own `@weekly` would be Sunday).
- */
-export const PRESET_CRON: Readonly<Record<string, string>> = Object.freeze({
-  '@hourly': '0 * * * *',
-  '@daily': '0 0 * * *',
-  '@weekly': '0 0 * * 1',
-  '@monthly': '0 0 1 * *',
-});
 
 /**
  * The unix-cron string Cloud Scheduler gets for a trigger, or `undefined` for
@@ -71,11 +64,6 @@ export function scheduledTriggers(pipeline: Pick<PipelineSpec, 'triggers' | 'fil
  * base64-encoded, as Cloud Scheduler's `httpTarget.body` wants it.
  */
 export function schedulerRunBody(pipeline: string, trigger: string): string {
-  const body = { overrides: { containerOverrides: [{ args: ['run', pipeline, '--trigger', trigger] }] } };
+  const body = { overrides: { containerOverrides: [{ args: runArgs({ pipeline, trigger }) }] } };
   return Buffer.from(JSON.stringify(body), 'utf8').toString('base64');
-}
-
-/** The Cloud Run Admin API v2 URL that starts an execution of a job. */
-export function runJobUrl(project: string, region: string, job: string): string {
-  return `https://run.googleapis.com/v2/projects/${project}/locations/${region}/jobs/${job}:run`;
 }

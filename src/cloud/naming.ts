@@ -1,9 +1,9 @@
 import { createHash } from 'node:crypto';
 
 /**
- * Names of the cloud resources that other parts of pipekit (the console, the
- * Cloud Functions) have to find at run time. Pure functions, no Pulumi import,
- * so that runtime code can import this file without pulling in the SDK.
+ * Names of the cloud resources that infra/ creates and that the console and
+ * the Cloud Functions have to find at run time. Pure functions with no SDK
+ * import: the Pulumi program and the runtime share this one copy.
  */
 
 /** Cloud Run allows 63 characters for job and service names. */
@@ -50,4 +50,27 @@ export function schedulerNameFor(jobName: string, trigger: string): string {
 /** The Cloud Run console service. */
 export function consoleServiceNameFor(prefix: string): string {
   return jobNameFor(prefix, 'console');
+}
+
+/** Where a pipeline's Cloud Run job lives. */
+export interface CloudTarget {
+  readonly project: string;
+  readonly region: string;
+  /** PIPEKIT_JOB_PREFIX: job names are `jobNameFor(prefix, pipeline)`. */
+  readonly prefix: string;
+}
+
+/** The job resource name of a pipeline, `projects/P/locations/R/jobs/J`. */
+export function jobResourceName(target: CloudTarget, pipeline: string): string {
+  return `projects/${target.project}/locations/${target.region}/jobs/${jobNameFor(target.prefix, pipeline)}`;
+}
+
+/** The Cloud Scheduler job resource name of a pipeline's trigger (Scheduler may live in another region). */
+export function schedulerResourceName(target: CloudTarget, pipeline: string, trigger: string, schedulerRegion = target.region): string {
+  return `projects/${target.project}/locations/${schedulerRegion}/jobs/${schedulerNameFor(jobNameFor(target.prefix, pipeline), trigger)}`;
+}
+
+/** The Cloud Run Admin API v2 URL that starts an execution of a job. */
+export function runJobUrl(project: string, region: string, job: string): string {
+  return `https://run.googleapis.com/v2/projects/${project}/locations/${region}/jobs/${job}:run`;
 }

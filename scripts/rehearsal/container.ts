@@ -1,0 +1,126 @@
+/**
+ * Runs one container of the image tree the way Cloud Run would: the image's
+ * ENV under the workload's env, ENTRYPOINT (or the declared command) with the
+ * declared args, in WORKDIR, as the image's non-root USER, with each volume
+ * at its declared mount path.
+ *
+ * Mounts are real: every container gets its own mount namespace (`unshare
+ * -m`), the tree is bind-mounted at WORKDIR (/app) and each volume's local
+ * folder at its mount path (/mnt/workspace), then privileges drop to the
+ * image's uid with `setpriv`. Where that is not possible (not root, no
+ * unshare), the tree runs from its own folder and env values that name a
+ * mount path are rewritten to the local folder — the report says which.
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
+import type { ImageTree } from './image-tree.ts';
+
+export interface ContainerSpec {
+  readonly tree: ImageTree;
+  /** Overrides the image's ENTRYPOINT (Cloud Run's `command`). */
+  readonly command?: readonly string[];
+  /** Replaces the image's CMD (Cloud Run's `args`). */
+  readonly args?: readonly string[];
+  /** The workload's env, secrets already resolved. */
+  readonly env: Readonly<Record<string, string>>;
+  /** mount path → local folder. */
+  readonly mounts: Readonly<Record<string, string>>;
+  /** Extra env the rehearsal's network needs (endpoints of the stand-ins); not part of the workload. */
+  readonly network: Readonly<Record<string, string>>;
+  readonly label: string;
+}
+
+export interface ContainerResult {
+  readonly exitCode: number;
+  readonly stdout: string;
+  readonly stderr: string;
+  readonly ms: number;
+}
+
+export interface RunningContainer {
+  readonly process: ChildProcess;
+  readonly done: Promise<ContainerResult>;
+  readonly output: () => string;
+  stop(): void;
+}
+
+let namespaces: boolean | undefined;
+
+/** True when containers get real mounts (root, unshare and setpriv work here). */
+export function realMounts(): boolean {
+  if (namespaces === undefined) {
+    const probe = spawnSync('unshare', ['-m', '--propagation', 'private', 'sh', '-c', 'mount -t tmpfs none /mnt && command -v setpriv'], { stdio: 'ignore' });
+    namespaces = process.getuid?.() === 0 && probe.status === 0;
+  }
+  return namespaces;
+}
+
+/** Starts the container; `done` settles when it exits. */
+export function startContainer(spec: ContainerSpec): RunningContainer {
+  const { tree } = spec;
+  const stage = tree.dockerfile.runtime;
+  const argv = [...(spec.command ?? stage.entrypoint ?? []), ...(spec.args ?? (spec.command ? [] : (stage.cmd ?? [])))];
+  const env: Record<string, string> = {
+    PATH: process.env.PATH ?? '/usr/local/bin:/usr/bin:/bin',
+    HOME: '/home/node',
+    HOSTNAME: spec.label,
+    ...stage.env,
+    ...spec.env,
+    ...spec.network,
+  };
+  const real = realMounts();
+  let file: string;
+  let fileArgs: string[];
+  let cwd: string;
+  if (real) {
+    const script = [
+      'set -e',
+      `mkdir -p ${q(tree.workdir)}`,
+      `mount --bind ${q(tree.root)} ${q(tree.workdir)}`,
+      // The image's HOME; a tmpfs so nothing of this machine's shows through.
+      'mkdir -p /home/node',
+      `mount -t tmpfs -o uid=${tree.uid},gid=${tree.gid},mode=0755 tmpfs /home/node`,
+      ...Object.entries(spec.mounts).flatMap(([path, local]) => [`mkdir -p ${q(path)}`, `mount --bind ${q(local)} ${q(path)}`]),
+      `cd ${q(tree.workdir)}`,
+      `exec setpriv --reuid=${tree.uid} --regid=${tree.gid} --clear-groups -- "$@"`,
+    ].join('\n');
+    file = 'unshare';
+    fileArgs = ['-m', '--propagation', 'private', 'sh', '-c', script, 'container', ...argv];
+    cwd = '/';
+  } else {
+    for (const [name, value] of Object.entries(env)) {
+      for (const [path, local] of Object.entries(spec.mounts)) if (value === path || value.startsWith(`${path}/`)) env[name] = local + value.slice(path.length);
+    }
+    env.HOME = tree.root;
+    for (const local of Object.values(spec.mounts)) mkdirSync(local, { recursive: true });
+    [file, ...fileArgs] = argv as [string, ...string[]];
+    cwd = tree.root;
+  }
+  const started = Date.now();
+  const child = spawn(file, fileArgs, {
+    cwd,
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    ...(real || process.getuid?.() !== 0 ? {} : { uid: tree.uid, gid: tree.gid }),
+  });
+  let stdout = '';
+  let stderr = '';
+  let both = '';
+  child.stdout!.on('data', (d: Buffer) => {
+    stdout += d;
+    both += d;
+  });
+  child.stderr!.on('data', (d: Buffer) => {
+    stderr += d;
+    both += d;
+  });
+  const done = new Promise<ContainerResult>((resolve) => {
+    child.on('close', (code, signal) => resolve({ exitCode: code ?? (signal ? 128 + 15 : 1), stdout, stderr, ms: Date.now() - started }));
+    child.on('error', (error) => resolve({ exitCode: 127, stdout, stderr: `${stderr}${error.message}`, ms: Date.now() - started }));
+  });
+  return { process: child, done, output: () => both, stop: () => child.kill('SIGTERM') };
+}
+
+function q(value: string): string {
+  return `'${value.replace(/'/g, `'\\''`)}'`;
+}

@@ -1,0 +1,234 @@
+/**
+ * The container image's file tree, laid out as the Dockerfile lays it out:
+ * only what its final stage COPYs from the build context (after
+ * .dockerignore), and node_modules as `npm ci --omit=dev` would leave it —
+ * the production packages of package-lock.json, hardlinked from the
+ * worktree's node_modules (no network). Assembled once per content hash into
+ * /tmp and reused by every rehearsal on the machine.
+ */
+import { createHash } from 'node:crypto';
+import { chmodSync, chownSync, copyFileSync, existsSync, linkSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, posix, relative } from 'node:path';
+import { ConfigError } from '../../src/errors.ts';
+import { parseDockerfile, type Dockerfile } from './dockerfile.ts';
+
+export interface ImageTree {
+  /** Where the image's WORKDIR content lives on this machine. */
+  readonly root: string;
+  readonly dockerfile: Dockerfile;
+  /** `sha256:<hex>` of the tree's file list: the digest the rehearsal's registry serves. */
+  readonly digest: string;
+  /** The final stage's WORKDIR (`/app`). */
+  readonly workdir: string;
+  /** The uid/gid of the final stage's USER (`node` → 1000). */
+  readonly uid: number;
+  readonly gid: number;
+  /** Paths the context held but .dockerignore kept out, for the report. */
+  readonly ignored: readonly string[];
+  readonly files: number;
+}
+
+/** `node` in the official Node images. */
+const KNOWN_USERS: Record<string, number> = { node: 1000, root: 0 };
+
+/** Builds (or reuses) the tree of the image built from `context`. */
+export function assembleImageTree(context: string, options: { overlay?: Record<string, string>; cacheDir?: string } = {}): ImageTree {
+  const dockerfile = parseDockerfile(readFileSync(join(context, 'Dockerfile'), 'utf8'), join(context, 'Dockerfile'));
+  const ignore = dockerIgnore(context);
+  const stage = dockerfile.runtime;
+  if (!stage.workdir.startsWith('/')) throw new ConfigError({ file: dockerfile.file, message: 'the final stage has no absolute WORKDIR', hint: 'add WORKDIR /app' });
+
+  // Plan every file first: its source, its place in the tree, and whether it is a production dependency.
+  const plan: { from: string; to: string; link: boolean }[] = [];
+  const ignored = new Set<string>();
+  for (const copy of stage.copies) {
+    const dest = copy.dest.startsWith('/') ? copy.dest : posix.join(stage.workdir, copy.dest);
+    if (!dest.startsWith(stage.workdir)) {
+      throw new ConfigError({ file: dockerfile.file, key: `line ${copy.line}`, message: `COPY to ${dest}, outside WORKDIR ${stage.workdir}`, hint: 'the rehearsal lays out WORKDIR only' });
+    }
+    const target = relative(stage.workdir, dest);
+    if (copy.from) {
+      for (const src of copy.sources) plan.push(...fromStage(dockerfile, copy.from, src, target, context, copy.line));
+      continue;
+    }
+    for (const src of copy.sources) {
+      const files = contextFiles(context, src.replace(/^\.\//, '').replace(/\/$/, ''), ignore, ignored, options.overlay);
+      if (files.length === 0) {
+        throw new ConfigError({
+          file: dockerfile.file,
+          key: `line ${copy.line}`,
+          message: `COPY ${src}: file not found in build context or excluded by .dockerignore`,
+          hint: 'the build would fail here: un-ignore it in .dockerignore or drop the COPY',
+        });
+      }
+      const intoDir = copy.sources.length > 1 || copy.dest.endsWith('/') || statSync(files[0]!.abs).isFile() === false || files.length > 1;
+      for (const f of files) plan.push({ from: f.abs, to: intoDir ? join(target, f.rel) : target, link: false });
+    }
+  }
+
+  const hash = createHash('sha256');
+  for (const p of plan) {
+    const s = lstatSync(p.from);
+    hash.update(`${p.to}\0${s.size}\0${s.mtimeMs}\0${s.mode}\n`);
+  }
+  const digest = `sha256:${hash.digest('hex')}`;
+  const cacheDir = options.cacheDir ?? tmpdir();
+  const root = join(cacheDir, `pipekit-rehearsal-image-${digest.slice(7, 23)}`);
+  const user = stage.user ?? 'root';
+  const uid = KNOWN_USERS[user.split(':')[0]!] ?? Number(user.split(':')[0]);
+  const result = { root, dockerfile, digest, workdir: stage.workdir, uid, gid: uid, ignored: [...ignored].sort(), files: plan.length };
+  if (existsSync(join(root, '.rehearsal-complete'))) return result;
+
+  const building = `${root}.${process.pid}.tmp`;
+  rmSync(building, { recursive: true, force: true });
+  mkdirSync(building, { recursive: true });
+  for (const p of plan) {
+    const to = join(building, p.to);
+    mkdirSync(dirname(to), { recursive: true });
+    const s = lstatSync(p.from);
+    if (s.isSymbolicLink()) symlinkSync(readlinkSync(p.from), to);
+    else if (p.link) linkSync(p.from, to);
+    else {
+      copyFileSync(p.from, to);
+      // --chown=node:node in the Dockerfile; hardlinked dependencies keep the worktree's owner (read-only for the app either way).
+      chownSync(to, uid, uid);
+    }
+  }
+  chmodDirs(building);
+  chmodSync(building, 0o755);
+  writeFileSafe(join(building, '.rehearsal-complete'), digest);
+  try {
+    renameSync(building, root);
+  } catch {
+    rmSync(building, { recursive: true, force: true }); // another process finished first
+  }
+  return result;
+}
+
+/** The .dockerignore rules of a context: Docker's semantics, the last matching pattern wins. */
+export function dockerIgnore(context: string): (rel: string) => boolean {
+  const file = join(context, '.dockerignore');
+  if (!existsSync(file)) return () => false;
+  const rules = readFileSync(file, 'utf8')
+    .split(/\r?\n/)
+    .map((l) => l.trim())
+    .filter((l) => l && !l.startsWith('#'))
+    .map((l) => {
+      const negate = l.startsWith('!');
+      const pattern = posix.normalize(l.replace(/^!/, '').replace(/^\/+/, '')).replace(/\/+$/, '');
+      return { negate, regex: globToRegex(pattern) };
+    });
+  return (rel) => {
+    let excluded = false;
+    const parts = rel.split('/');
+    for (const rule of rules) {
+      // A pattern matches a path or any of its parent folders.
+      for (let i = parts.length; i > 0; i--) {
+        if (rule.regex.test(parts.slice(0, i).join('/'))) {
+          excluded = !rule.negate;
+          break;
+        }
+      }
+    }
+    return excluded;
+  };
+}
+
+function globToRegex(glob: string): RegExp {
+  let out = '';
+  for (let i = 0; i < glob.length; i++) {
+    const c = glob[i]!;
+    if (c === '*' && glob[i + 1] === '*') {
+      out += glob[i + 2] === '/' ? '(?:.*/)?' : '.*';
+      i += glob[i + 2] === '/' ? 2 : 1;
+    } else if (c === '*') out += '[^/]*';
+    else if (c === '?') out += '[^/]';
+    else out += c.replace(/[.+^${}()|[\]\\]/g, '\\$&');
+  }
+  return new RegExp(`^${out}$`);
+}
+
+/** Files under `src` in the context that survive .dockerignore (`overlay` swaps a top-level folder for another, e.g. a test project). */
+function contextFiles(context: string, src: string, ignore: (rel: string) => boolean, ignored: Set<string>, overlay: Record<string, string> = {}): { abs: string; rel: string }[] {
+  const top = src.split('/')[0]!;
+  const base = overlay[top] ? join(overlay[top]!, src.slice(top.length)) : join(context, src);
+  if (ignore(src)) {
+    // Docker still walks into an ignored folder when a later `!` rule re-includes something under it.
+    if (!existsSync(base)) return [];
+  }
+  if (!existsSync(base)) return [];
+  const out: { abs: string; rel: string }[] = [];
+  const walk = (abs: string, rel: string) => {
+    const contextRel = rel ? `${src}/${rel}` : src;
+    const s = lstatSync(abs);
+    if (s.isDirectory()) {
+      for (const entry of readdirSync(abs).sort()) walk(join(abs, entry), rel ? `${rel}/${entry}` : entry);
+      return;
+    }
+    if (ignore(contextRel)) {
+      ignored.add(contextRel.split('/').slice(0, 2).join('/'));
+      return;
+    }
+    out.push({ abs, rel: rel || posix.basename(src) });
+  };
+  walk(base, '');
+  return out;
+}
+
+/**
+ * `COPY --from=<stage>`: the rehearsal knows one kind of build stage, the
+ * one that runs `npm ci --omit=dev` on package.json and package-lock.json.
+ */
+function fromStage(dockerfile: Dockerfile, name: string, src: string, target: string, context: string, line: number): { from: string; to: string; link: boolean }[] {
+  const stage = dockerfile.stages.find((s) => s.name === name);
+  const installs = stage?.runs.some((r) => /\bnpm\s+ci\b.*--omit[= ]dev|\bnpm\s+ci\b.*--production/.test(r.command));
+  if (!stage || !installs || !/node_modules\/?$/.test(src)) {
+    throw new ConfigError({
+      file: dockerfile.file,
+      key: `line ${line}`,
+      message: `COPY --from=${name} ${src}: the rehearsal only knows stages that run \`npm ci --omit=dev\` and copy node_modules`,
+      hint: 'extend scripts/rehearsal/image-tree.ts for the new stage',
+    });
+  }
+  return productionDependencies(context).map((p) => ({ from: join(context, p), to: join(target, relative('node_modules', p)), link: true }));
+}
+
+/** Every file of the packages `npm ci --omit=dev` installs: lockfile entries not marked `dev`, as installed in node_modules. */
+export function productionDependencies(context: string): string[] {
+  const lock = JSON.parse(readFileSync(join(context, 'package-lock.json'), 'utf8')) as { packages: Record<string, { dev?: boolean; link?: boolean; bin?: Record<string, string> | string; name?: string }> };
+  const keep = Object.entries(lock.packages).filter(([path, meta]) => path.startsWith('node_modules/') && !meta.dev);
+  const files: string[] = [];
+  for (const [path, meta] of keep) {
+    const abs = join(context, path);
+    if (!existsSync(abs)) continue; // optional, for another platform
+    const walk = (dir: string) => {
+      for (const entry of readdirSync(join(context, dir), { withFileTypes: true })) {
+        const rel = `${dir}/${entry.name}`;
+        if (entry.isDirectory()) {
+          if (entry.name === 'node_modules') continue; // nested packages are lockfile entries of their own
+          walk(rel);
+        } else files.push(rel);
+      }
+    };
+    if (meta.link) continue;
+    walk(path);
+    // npm links the package's executables into the nearest node_modules/.bin.
+    const bins = typeof meta.bin === 'string' ? { [posix.basename(path)]: meta.bin } : (meta.bin ?? {});
+    for (const name of Object.keys(bins)) {
+      const bin = join(dirname(path), '.bin', name);
+      if (existsSync(join(context, bin))) files.push(bin);
+    }
+  }
+  return files;
+}
+
+function chmodDirs(dir: string): void {
+  chmodSync(dir, 0o755);
+  for (const entry of readdirSync(dir, { withFileTypes: true })) if (entry.isDirectory()) chmodDirs(join(dir, entry.name));
+}
+
+function writeFileSafe(path: string, text: string): void {
+  mkdirSync(dirname(path), { recursive: true });
+  writeFileSync(path, text);
+}

