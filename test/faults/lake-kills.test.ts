@@ -85,7 +85,7 @@ describe('the single-object exporter', () => {
   it.each([
     ['lake.temp.written@1:SIGKILL'],
     ['parquet.copy.started@1:SIGINT'],
-    ['lake.temp.written@1:SIGTERM'],
+    ['parquet.copy.started@1:SIGTERM'],
   ])('%s leaves the previous object or the new one, whole', async (failpoint) => {
     const signal = failpoint.split(':')[1] as NodeJS.Signals;
     const run = await runCli(project, 'to_single', { vars: { url: project.months.big }, failpoint });
