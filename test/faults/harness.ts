@@ -10,6 +10,8 @@ import { mkdirSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import pg from 'pg';
+import { createPostgresRunStore } from '../../src/runs/postgres-store.ts';
+import { Reconciler } from '../../src/runs/reconciler.ts';
 import { writeYellowTaxiSample } from '../../src/samples/yellow-taxi.ts';
 import { createTestDatabase, type TestDatabase } from '../support/postgres.ts';
 import { createTestProject, REPO_ROOT, type TestProject } from '../support/project.ts';
@@ -226,6 +228,24 @@ export async function pgCount(db: TestDatabase, table: string): Promise<number |
     return Number((await client.query(`SELECT count(*) AS n FROM ${table}`)).rows[0].n);
   } finally {
     await client.end();
+  }
+}
+
+/**
+ * Reconciles the project's runs as `pipekit runs` and the console do (runs
+ * whose process is gone end as failed), then counts runs and blocks still `running`.
+ */
+export async function runningAfterReconcile(db: TestDatabase): Promise<{ runs: number; blocks: number }> {
+  const pool = new pg.Pool({ connectionString: db.url, max: 2 });
+  try {
+    const store = await createPostgresRunStore(pool);
+    await new Reconciler({ store, log: () => {} }).reconcile();
+    const { rows } = await pool.query(
+      `SELECT (SELECT count(*) FROM pipekit.runs WHERE status = 'running')::int AS runs, (SELECT count(*) FROM pipekit.block_runs WHERE status = 'running')::int AS blocks`,
+    );
+    return rows[0];
+  } finally {
+    await pool.end();
   }
 }
 

@@ -4,7 +4,7 @@
  * exporter, each checked with DuckDB globbing the lake's files.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { csvRowsPerDay, faultProject, globbedRowsPerDay, leftovers, notOldNorNew, parquetRows, rawTraces, runCli, runStatuses, type CliRun, type FaultProject } from './harness.ts';
+import { csvRowsPerDay, faultProject, globbedRowsPerDay, leftovers, notOldNorNew, parquetRows, rawTraces, runCli, runningAfterReconcile, runStatuses, type CliRun, type FaultProject } from './harness.ts';
 import { join } from 'node:path';
 
 let project: FaultProject;
@@ -70,6 +70,8 @@ describe('the partitioned exporter, killed at every stage, as a glob reader sees
     expect(seen).toEqual(big);
     expect(total(seen)).toBe(70_000);
     expect(leftovers(project.lake, project.tmp)).toEqual([]);
+    // The killed runs' records: ended by reconciliation, none left running.
+    expect(await runningAfterReconcile(project.db)).toEqual({ runs: 0, blocks: 0 });
   });
 });
 

@@ -3,7 +3,7 @@
  * nothing else, counted by SQL, and the rerun converges.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { faultProject, pgCount, rawTraces, runCli, runStatuses, type FaultProject } from './harness.ts';
+import { faultProject, pgCount, rawTraces, runCli, runningAfterReconcile, runStatuses, type FaultProject } from './harness.ts';
 
 let project: FaultProject;
 beforeAll(async () => {
@@ -40,5 +40,6 @@ describe('the Postgres exporter, killed mid-COPY', () => {
     const run = await runCli(project, 'to_postgres', { vars: { url: project.months.big } });
     expect(run.code, run.stderr).toBe(0);
     expect(await pgCount(project.db, 'ny_taxi.trips')).toBe(60_000);
+    expect(await runningAfterReconcile(project.db)).toEqual({ runs: 0, blocks: 0 });
   });
 });
