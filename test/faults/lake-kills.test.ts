@@ -73,6 +73,27 @@ describe('the partitioned exporter, killed at every stage, as a glob reader sees
     // The killed runs' records: ended by reconciliation, none left running.
     expect(await runningAfterReconcile(project.db)).toEqual({ runs: 0, blocks: 0 });
   });
+
+  it('a glob reader polling all through a rewrite only ever sees, per partition, the old rows or the new ones', async () => {
+    const folder = join(project.lake, 'trips');
+    const before = await globbedRowsPerDay(folder);
+    const running = runCli(project, 'to_partitioned', { vars: { url: project.months.small } });
+    let finished = false;
+    void running.then(() => (finished = true));
+    const snapshots: Map<string, number>[] = [];
+    while (!finished) {
+      snapshots.push(await globbedRowsPerDay(folder));
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    expect((await running).code).toBe(0);
+    expect(snapshots.length).toBeGreaterThan(3);
+    // Snapshots taken mid-write hold some partitions rewritten and some not: each whole.
+    for (const seen of snapshots) {
+      expect(notOldNorNew(seen, before, small)).toEqual([]);
+      expect(seen.size).toBe(small.size);
+    }
+    expect(await globbedRowsPerDay(folder)).toEqual(small);
+  });
 });
 
 describe('the single-object exporter', () => {
