@@ -112,6 +112,8 @@ export interface CliRun {
   readonly ms: number;
   /** Still alive `hangMs` after it started (or after the kill): then SIGKILLed by the harness. */
   readonly hung: boolean;
+  /** From the run's summary on stdout to the process's end; undefined when no summary was printed. */
+  readonly afterSummaryMs?: number;
 }
 
 export interface RunOptions {
@@ -136,7 +138,12 @@ export function runCli(project: FaultProject, pipelineName: string, options: Run
   });
   let stdout = '';
   let stderr = '';
-  child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
+  let summaryAt: number | undefined;
+  child.stdout.on('data', (c: Buffer) => {
+    stdout += c.toString();
+    // The summary's first line: `<pipeline> <run id>  <status>  <time>`.
+    if (summaryAt === undefined && new RegExp(`^${pipelineName} \\S+ .*(succeeded|failed|cancelled)`, 'm').test(stdout)) summaryAt = Date.now();
+  });
   child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
   let hung = false;
   const hangMs = options.hangMs ?? 30_000;
@@ -153,7 +160,7 @@ export function runCli(project: FaultProject, pipelineName: string, options: Run
     child.on('close', (code, signal) => {
       clearTimeout(hangTimer);
       clearTimeout(killTimer);
-      resolve({ code, signal, stdout, stderr, ms: Date.now() - started, hung });
+      resolve({ code, signal, stdout, stderr, ms: Date.now() - started, hung, afterSummaryMs: summaryAt === undefined ? undefined : Date.now() - summaryAt });
     });
   });
 }

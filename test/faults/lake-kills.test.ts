@@ -25,6 +25,8 @@ function expectCleanEnd(run: CliRun, signal: NodeJS.Signals): void {
   else {
     expect(run.code, run.stderr).toBe(130);
     expect(run.stdout).toMatch(/cancelled/);
+    // Promptly after the summary, whatever was in flight.
+    expect(run.afterSummaryMs).toBeLessThan(5_000);
   }
 }
 
@@ -59,6 +61,7 @@ describe('the partitioned exporter, killed at every stage, as a glob reader sees
     const run = await runCli(project, 'to_partitioned_timeout', { vars: { url: project.months.small } });
     expect(run.hung, run.stderr).toBe(false);
     expect(run.code, run.stderr).toBe(1);
+    expect(run.afterSummaryMs).toBeLessThan(5_000);
     expect(rawTraces(run.stdout + run.stderr)).toEqual([]);
     expect(notOldNorNew(await globbedRowsPerDay(join(project.lake, 'trips')), small, big)).toEqual([]);
   });
@@ -128,6 +131,7 @@ describe('the single-object exporter', () => {
     const timedOut = await runCli(project, 'big_single_timeout');
     expect(timedOut.code, timedOut.stderr).toBe(1);
     expect(timedOut.stderr).toMatch(/timed out after 200ms/);
+    expect(timedOut.afterSummaryMs).toBeLessThan(5_000);
     expect(timedOut.hung, timedOut.stderr).toBe(false);
     expect(rawTraces(timedOut.stdout + timedOut.stderr)).toEqual([]);
     const run = await runCli(project, 'to_single', { vars: { url: project.months.big } });
