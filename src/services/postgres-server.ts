@@ -168,7 +168,14 @@ async function ensureDatabase(options: EmbeddedPostgresOptions): Promise<void> {
         if (error.code !== '42P04' && error.code !== '23505') throw error;
       });
     }
+  } catch (error) {
+    throw new ConnectionError({
+      target: `postgres://${options.user}@127.0.0.1:${options.port}/${options.database}`,
+      message: `could not make sure the database exists: ${(error as Error).message}`,
+      hint: `if the server just stopped or crashed, run the command again (it restarts it); see ${serverLogFile(postgresDataDir(options.root))}`,
+      cause: error,
+    });
   } finally {
-    await client.end();
+    await client.end().catch(() => undefined);
   }
 }
