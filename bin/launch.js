@@ -4,7 +4,7 @@
 // through tsx instead, so edited code never runs stale; PIPEKIT_FROM_SOURCE=1 asks for that.
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { register } from 'node:module';
-import { dirname, join, relative } from 'node:path';
+import { dirname, join, relative, sep } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -19,6 +19,9 @@ export function staleReason(root = ROOT) {
   if (!existsSync(stamp)) return 'dist/ is not built';
   // An installed package or the container image ships dist/ without sources: nothing to compare.
   if (!existsSync(join(root, 'src'))) return null;
+  // An installed package also ships src/ (infra/ imports it), but npm extracts every file with
+  // the same 1985 mtime and its folders with the install time: its dist/ is what was packed.
+  if (root.split(sep).includes('node_modules')) return null;
   const builtAt = statSync(stamp).mtimeMs;
   for (const dir of SOURCE_DIRS) {
     const changed = changedSince(join(root, dir), builtAt);
@@ -53,10 +56,9 @@ export async function registerSourceLoader() {
 
 /** Imports `dist/<module>.js` when the build is current, else `<module>.ts` through tsx. */
 export async function launch(module) {
-  const reason = process.env.PIPEKIT_FROM_SOURCE ? null : staleReason();
-  if (!process.env.PIPEKIT_FROM_SOURCE && reason === null) {
-    return import(pathToFileURL(join(ROOT, 'dist', `${module}.js`)).href);
-  }
+  const asked = Boolean(process.env.PIPEKIT_FROM_SOURCE);
+  const reason = asked ? null : staleReason();
+  if (!asked && reason === null) return import(pathToFileURL(join(ROOT, 'dist', `${module}.js`)).href);
   const source = join(ROOT, `${module}.ts`);
   if (!existsSync(source)) {
     process.stderr.write(`pipekit: ${STAMP} is missing and there are no sources to run instead: reinstall pipekit, or run \`npm run build\` in ${ROOT}\n`);

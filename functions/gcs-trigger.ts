@@ -1,6 +1,6 @@
 import type { CloudEvent } from '@google-cloud/functions-framework';
 import { runArgs } from '../src/cloud/job-args.ts';
-import { describeError } from '../src/errors.ts';
+import { describeError, isPipekitError } from '../src/errors.ts';
 import type { GcsEventTrigger, PipelineSpec, Project } from '../src/project/model.ts';
 import { functionContext } from './context.ts';
 import { logLine } from './log.ts';
@@ -35,8 +35,9 @@ export function matchingTriggers(project: Project, object: { bucket: string; nam
  * A file landed in a bucket: run every pipeline with a matching `gcs`
  * trigger, the object's description in the run variable `event` (JSON).
  * Nothing matching is logged and nothing starts. A job that fails to start
- * is logged and makes the function fail, so Eventarc's retry (when enabled
- * on the trigger) can deliver the event again.
+ * is logged and makes the function fail, so Eventarc's retry (on: infra/)
+ * delivers the event again; every start carries the event id (`--event-id`),
+ * so the jobs start one run per pipeline and event however often it arrives.
  */
 export async function gcsTrigger(event: CloudEvent<StorageObjectData>): Promise<void> {
   const data = event.data;
@@ -64,7 +65,7 @@ export async function gcsTrigger(event: CloudEvent<StorageObjectData>): Promise<
   const failures: string[] = [];
   for (const { pipeline, trigger } of matches) {
     try {
-      const args = runArgs({ pipeline: pipeline.name, trigger: trigger.name, variables: { event: payload } });
+      const args = runArgs({ pipeline: pipeline.name, trigger: trigger.name, eventId: event.id, variables: { event: payload } });
       const launched = await launcher.launch({ pipeline: pipeline.name, args });
       logLine('INFO', `gs://${data.bucket}/${data.name} → ${pipeline.name} (${trigger.name}): ${launched.execution}`, {
         function: 'gcsTrigger',
@@ -73,8 +74,13 @@ export async function gcsTrigger(event: CloudEvent<StorageObjectData>): Promise<
         execution: launched.execution,
       });
     } catch (error) {
-      failures.push(`${pipeline.name}: ${describeError(error)}`);
-      logLine('ERROR', `could not start ${pipeline.name} for gs://${data.bucket}/${data.name}: ${describeError(error)}`, { function: 'gcsTrigger', pipeline: pipeline.name });
+      // A missing job stays missing: failing would have Eventarc redeliver for a day to no end.
+      const permanent = isPipekitError(error) && error.code === 'NOT_FOUND';
+      if (!permanent) failures.push(`${pipeline.name}: ${describeError(error)}`);
+      logLine('ERROR', `could not start ${pipeline.name} for gs://${data.bucket}/${data.name}${permanent ? '' : ' (Eventarc will deliver the event again)'}: ${describeError(error)}`, {
+        function: 'gcsTrigger',
+        pipeline: pipeline.name,
+      });
     }
   }
   if (failures.length > 0) throw new Error(`gcsTrigger: ${failures.length} of ${matches.length} pipelines did not start: ${failures.join('; ')}`);

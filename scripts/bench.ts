@@ -1,8 +1,9 @@
 /**
  * `npm run bench` (GitHub issue 6): pipekit against the Mage way (pandas),
  * DuckDB and the `psql \copy` floor on a generated taxi month, interleaved and
- * repeated, each path in its own process; then engine overhead (200-block
- * no-op DAG, 12-month backfill at --parallel 1 and one worker per core).
+ * repeated, each path in its own process; start-up figures beside `node -e 0`
+ * (issue 16); then engine overhead (200-block no-op DAG, 12-month backfill at
+ * --parallel 1 and one worker per core).
  *
  *   npm run bench                                 # 3 rounds on the full month (1,369,765 rows)
  *   npm run bench -- --rounds 1 --rows 100000     # a quick look
@@ -26,6 +27,7 @@ import { measure } from './bench/measure.ts';
 import { benchPaths, type Sample } from './bench/paths.ts';
 import { BACKFILL_MONTHS, PROJECT, REPO, RESULTS, writeBenchProject } from './bench/project.ts';
 import { markdown, summarise, targets, type Overhead } from './bench/report.ts';
+import { measureStartup } from './bench/startup.ts';
 
 const integer = (value: string) => {
   const n = Number(value);
@@ -38,8 +40,10 @@ const opts = new Command('bench')
   .option('--backfill-rows <n>', 'rows per month in the backfill (big enough that process start does not dominate)', integer, 200_000)
   .option('--only <ids>', 'comma-separated path ids (pipekit:api_to_postgres, pandas:postgres, floor:psql, duckdb, …)')
   .option('--skip-overhead', 'skip the no-op DAG and backfill measurements')
+  .option('--startup-rounds <n>', 'interleaved rounds of the start-up figures', integer, 5)
+  .option('--skip-startup', 'skip the start-up figures')
   .parse()
-  .opts<{ rounds: number; rows: number; backfillRows: number; only?: string; skipOverhead?: boolean }>();
+  .opts<{ rounds: number; rows: number; backfillRows: number; only?: string; skipOverhead?: boolean; startupRounds: number; skipStartup?: boolean }>();
 
 mkdirSync(join(RESULTS, 'samples'), { recursive: true });
 const log = join(RESULTS, `bench-${stamp()}.log`);
@@ -72,6 +76,7 @@ try {
   const samples = new Map<string, Sample[]>(paths.map((p) => [p.id, []]));
 
   console.log(`bench: ${opts.rows.toLocaleString('en-US')} rows, ${opts.rounds} round(s), ${paths.length} paths; ${pg.version}; load ${loadAverage()}; log ${log}`);
+  const startup = opts.skipStartup ? null : await measureStartup(log, opts.startupRounds);
   if (!pandasParquet) console.log('bench: pyarrow is not installable from Debian 12 apt, so the pandas Parquet paths are skipped');
   for (let round = 0; round < opts.rounds; round++) {
     // Rotate the order each round so no path always runs on a cold (or warm) page cache.
@@ -85,12 +90,12 @@ try {
 
   const overhead = opts.skipOverhead ? null : await measureOverhead();
   const summary = summarise(paths, samples);
-  const tgts = targets(summary, overhead);
+  const tgts = targets(summary, overhead, startup);
   const machine = machineLine(pg.version, opts.rows, opts.rounds);
-  const table = markdown(summary, tgts, overhead, machine);
+  const table = markdown(summary, tgts, overhead, startup, machine);
   console.log(`\n${table}\n`);
   const out = join(RESULTS, `bench-${stamp()}.json`);
-  writeFileSync(out, JSON.stringify({ date: new Date().toISOString(), machine, rows: opts.rows, rounds: opts.rounds, summary, overhead, targets: tgts }, null, 2));
+  writeFileSync(out, JSON.stringify({ date: new Date().toISOString(), machine, rows: opts.rows, rounds: opts.rounds, summary, overhead, startup, targets: tgts }, null, 2));
   console.log(`bench: figures in ${out}`);
 } finally {
   await session?.close();

@@ -17,9 +17,13 @@ export type {
   IfExists,
   Lake,
   PartitionedWriteResult,
+  PartitionScope,
   PostgresConnector,
+  PostgresExportOptions,
   Warehouse,
+  WarehouseTarget,
 } from './io/types.ts';
+export { runInterval } from './io/partition-scope.ts';
 export {
   BlockTestError,
   BlockTimeoutError,
@@ -34,4 +38,5 @@ export {
 export * from './table/index.ts';
 // Blocks pass Arrow tables around; re-exported so block files need one import.
 export type { Table, Vector } from 'apache-arrow';
+export { tableFromArrays } from 'apache-arrow';
 export { runBlockForTest } from './testing/harness.ts';

@@ -2,13 +2,17 @@ import { fillNull, median, selectColumns, transformer, type Table } from 'pipeki
 
 const COLUMNS = ['Age', 'Fare', 'Parch', 'Pclass', 'SibSp', 'Survived'];
 
-/** Mage's `fill_in_missing_values`: keep the numeric columns and fill nulls with each column's median. */
+/**
+ * Mage's `fill_in_missing_values`: keep the numeric columns and fill nulls
+ * with each column's median — Mage's median, `sorted(values)[floor(n / 2)]`,
+ * which for an even count is the upper middle value, not pandas' mean of the two.
+ */
 export default transformer(async (passengers: Table, ctx) => {
   let table = selectColumns(passengers, COLUMNS);
   for (const column of COLUMNS) {
     const nulls = table.getChild(column)!.nullCount;
     if (nulls === 0) continue;
-    const value = median(table, column);
+    const value = median(table, column, { even: 'upper' });
     ctx.log.info(`${column}: ${nulls} missing, filled with the median ${value}`);
     table = fillNull(table, column, value);
   }

@@ -86,7 +86,7 @@ export function benchPaths(ctx: PathContext): BenchPath[] {
       label: 'DuckDB read_csv → filter → parquet',
       family: 'duckdb',
       run: async () =>
-        fromJson(await measure(process.execPath, [join(REPO, 'bin/run-ts.js'), 'scripts/bench/duckdb-path.ts', ctx.csvGz, join(RESULTS, 'duckdb-lake')], { cwd: REPO, log: ctx.log })),
+        fromJson(await measure(process.execPath, [join(REPO, 'scripts/bench/duckdb-path.mjs'), ctx.csvGz, join(RESULTS, 'duckdb-lake')], { cwd: REPO, log: ctx.log })),
     },
     pipekit('gcs_to_bigquery', 'pipekit gcs_to_bigquery (lake → DuckDB warehouse)'),
   ];

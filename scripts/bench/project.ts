@@ -4,8 +4,8 @@
  * The example pipelines and blocks are copied from pipelines/ as they are, with
  * an io_config whose `local` profile points at the bench's own PostgreSQL, plus
  * bench-only pipelines: the partitioned write alone (the example runs it next to
- * the single-file write, which would blur its timing), a 200-block no-op DAG and
- * a monthly backfill on small data.
+ * the single-file write, which would blur its timing), a 200-block no-op DAG, a
+ * 1-block one (start-up figures) and a monthly backfill on small data.
  */
 import { cpSync, mkdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -74,6 +74,7 @@ export function writeBenchProject(pg: BenchPostgres, files: ProjectFiles): void 
     noop += i === 0 ? block('b0', 'loader', 'blocks/noop_root.ts') : block(`b${i}`, 'transformer', 'blocks/noop.ts', [`b${(i - 1) >> 1}`]);
   }
   pipeline('noop_200', noop);
+  pipeline('noop_1', `description: bench only — one block that does nothing (start-up figures)\nblocks:\n${block('b0', 'loader', 'blocks/noop_root.ts')}`);
 
   pipeline('monthly_taxi',
     'description: bench only — one small month per run, for backfills\nblocks:\n' +

@@ -6,6 +6,7 @@
 import { availableParallelism } from 'node:os';
 import { median } from './measure.ts';
 import type { BenchPath, Sample } from './paths.ts';
+import type { Startup } from './startup.ts';
 
 export interface PathSummary {
   readonly id: string;
@@ -55,7 +56,7 @@ export function summarise(paths: readonly BenchPath[], samples: ReadonlyMap<stri
   });
 }
 
-export function targets(summary: readonly PathSummary[], overhead: Overhead | null): Target[] {
+export function targets(summary: readonly PathSummary[], overhead: Overhead | null, startup: Startup | null = null): Target[] {
   const get = (id: string) => summary.find((s) => s.id === id);
   const ratio = (a: number | undefined, b: number | undefined) => (a !== undefined && b !== undefined && b > 0 ? a / b : NaN);
   const out: Target[] = [];
@@ -65,12 +66,22 @@ export function targets(summary: readonly PathSummary[], overhead: Overhead | nu
   const pk = get('pipekit:api_to_postgres');
   const pandas = get('pandas:postgres');
   const duck = get('duckdb');
-  add('api_to_postgres end to end vs pandas (wall)', ratio(pk?.wallS, pandas?.wallS), 0.4);
+  add('api_to_postgres end to end vs pandas (wall)', ratio(pk?.wallS, pandas?.wallS), 0.25);
+  add('api_to_gcs (single + partitioned) end to end vs DuckDB in one process (wall)', ratio(get('pipekit:api_to_gcs')?.wallS, duck?.wallS), 1.2);
   add('Postgres load phase vs psql \\copy', ratio(pk?.phases.export, get('floor:psql')?.wallS), 1.5);
   add('decode of the CSV.gz vs DuckDB read_csv', ratio(pk?.phases.decode, duck?.phases.decode), 2);
   add('partitioned Parquet write vs DuckDB PARTITION_BY', ratio(get('pipekit:api_to_gcs_partitioned')?.phases.partitioned, duck?.phases.partitioned), 1.5);
   const peaks = ['pipekit:api_to_postgres', 'pipekit:api_to_gcs', 'pipekit:gcs_to_bigquery'].map((id) => get(id)?.peakRssMB ?? NaN);
   add('peak memory, worst example pipeline vs pandas', ratio(Math.max(...peaks), pandas?.peakRssMB), 0.5);
+  if (startup) {
+    const fig = (id: string) => startup.figures.find((f) => f.id === id);
+    const nodeCpu = fig('node')?.cpuS;
+    add('`pipekit --help` CPU vs `node -e 0`', ratio(fig('help')?.cpuS, nodeCpu), 2);
+    add('1-block no-op `pipekit run`, wall', fig('noop')?.wallS ?? NaN, 0.5, ' s');
+    add('1-block no-op `pipekit run` CPU vs `node -e 0`', ratio(fig('noop')?.cpuS, nodeCpu), 5);
+    add('backfill worker start (one no-op date), CPU', fig('worker')?.cpuS ?? NaN, 0.3, ' s');
+    add('console: process start → first response', fig('console')?.wallS ?? NaN, 1, ' s');
+  }
   if (overhead) {
     add('200-block no-op DAG (run, engine only)', overhead.noopRunS, 1, ' s');
     add(`12-month backfill speed-up, --parallel ${overhead.parallel} vs 1`, overhead.backfillP1S / overhead.backfillPNS, 0.8 * overhead.parallel, '×', false);
@@ -78,7 +89,7 @@ export function targets(summary: readonly PathSummary[], overhead: Overhead | nu
   return out;
 }
 
-export function markdown(summary: readonly PathSummary[], tgts: readonly Target[], overhead: Overhead | null, machine: string): string {
+export function markdown(summary: readonly PathSummary[], tgts: readonly Target[], overhead: Overhead | null, startup: Startup | null, machine: string): string {
   const pandas = summary.find((s) => s.id === 'pandas:postgres');
   const duck = summary.find((s) => s.id === 'duckdb');
   const floor = summary.find((s) => s.id === 'floor:psql');
@@ -98,6 +109,11 @@ export function markdown(summary: readonly PathSummary[], tgts: readonly Target[
         `${Math.round(p.peakRssMB)} MB | ${s(p.phases.decode)} | ${s(p.phases.transform)} | ${exportCell} | ` +
         `${x(p.wallS, pandas?.wallS)} | ${x(p.wallS, duck?.wallS)} | ${x(p.wallS, floor?.wallS)} |`,
     );
+  }
+  if (startup) {
+    const nodeCpu = startup.figures.find((f) => f.id === 'node')?.cpuS;
+    lines.push('', `| start-up (whole process, median of ${startup.rounds}) | CPU | wall | CPU × \`node -e 0\` |`, '|---|---:|---:|---:|');
+    for (const f of startup.figures) lines.push(`| ${f.label} | ${s(f.cpuS)} | ${s(f.wallS)} | ${x(f.cpuS, nodeCpu)} |`);
   }
   if (overhead) {
     lines.push('', '| engine overhead | measured |', '|---|---:|');

@@ -13,7 +13,16 @@ export interface BlockOptions {
 export interface SensorOptions extends BlockOptions {
   /** How often the sensor is polled (default 30 s). */
   readonly pollIntervalMs?: number;
+  /**
+   * How long it may wait for its condition before the block fails, not
+   * retried (default 30 minutes, `DEFAULT_SENSOR_TIMEOUT_MS`): a sensor
+   * waits inside the run's process — on Cloud Run, a task billed while it waits.
+   */
+  readonly timeoutMs?: number;
 }
+
+/** A sensor's wait when it sets no `timeoutMs`. */
+export const DEFAULT_SENSOR_TIMEOUT_MS = 30 * 60_000;
 
 /** `(upstream 1, upstream 2, …, ctx) => output` */
 export type BlockHandler<In extends readonly unknown[], Out> = (...args: [...In, BlockContext]) => Out | Promise<Out>;

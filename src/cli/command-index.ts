@@ -16,6 +16,12 @@ export interface CommandEntry {
 
 export const COMMANDS: readonly CommandEntry[] = [
   {
+    name: 'init',
+    term: 'init [options] <folder>',
+    description: 'start a project of your own: io_config.yaml, an example pipeline, package.json, a Pulumi program',
+    load: async () => (await import('./commands/init.ts')).registerInit,
+  },
+  {
     name: 'run',
     term: 'run [options] <pipeline>',
     description: 'run a pipeline (or one block of it) now',
@@ -29,8 +35,8 @@ export const COMMANDS: readonly CommandEntry[] = [
   },
   {
     name: 'list',
-    term: 'list [options]',
-    description: 'list the pipelines, their blocks and triggers (reads files only)',
+    term: 'list [options] [pipeline]',
+    description: "list the pipelines and their triggers, or one pipeline's blocks (reads files only)",
     load: async () => (await import('./commands/list.ts')).registerList,
   },
   {

@@ -15,6 +15,6 @@ export function findProjectRoot(flag?: string, env: NodeJS.ProcessEnv = process.
   throw new ConfigError({
     file: resolve(cwd, 'io_config.yaml'),
     message: 'no pipekit project here',
-    hint: 'run from a folder holding io_config.yaml (or its parent with pipelines/), or pass --project <folder>',
+    hint: 'run from a folder holding io_config.yaml (or its parent with pipelines/), pass --project <folder>, or start a project with: pipekit init <folder>',
   });
 }

@@ -31,3 +31,9 @@ export async function withSession(command: Command, fn: (session: Session) => Pr
 export function collect(value: string, previous: string[]): string[] {
   return [...previous, value];
 }
+
+/** Ends the runs whose process or Cloud Run task is gone, saying so on stderr, before a command reads or starts runs. */
+export async function reconcileBeforeReading(session: Session): Promise<void> {
+  const { ended } = await session.reconciler.reconcile();
+  for (const { run, dead } of ended) process.stderr.write(`run ${run.id} of ${run.pipeline} ${dead.status}: ${dead.reason}\n`);
+}

@@ -1,7 +1,8 @@
 /**
  * The command lines a pipeline's Cloud Run job is started with
- * (`node bin/pipekit.js <args>`), built in one place so the functions and
- * the console send exactly what the CLI parses.
+ * (`node bin/pipekit.js <args>`), built in one place so the job template and
+ * the Cloud Scheduler body (infra/), the functions and the console all send
+ * exactly what the CLI parses.
  */
 
 /** How a backfill steps, as the CLI's `--every` takes it. */
@@ -29,17 +30,20 @@ export function varArgs(variables: Readonly<Record<string, unknown>> = {}): stri
     .flatMap((key) => ['--var', `${key}=${encodeVarValue(variables[key])}`]);
 }
 
-/** `run <pipeline> [--trigger T] [--execution-date D] --var k=v …` */
+/** `run <pipeline> [--trigger T] [--execution-date D] [--event-id E] --var k=v …` */
 export function runArgs(args: {
   pipeline: string;
   trigger?: string;
   executionDate?: Date;
+  /** The CloudEvent's id: a redelivered event maps to the run the first delivery started. */
+  eventId?: string;
   variables?: Readonly<Record<string, unknown>>;
 }): string[] {
   return [
     'run',
     args.pipeline,
     ...(args.trigger ? ['--trigger', args.trigger] : []),
+    ...(args.eventId ? ['--event-id', args.eventId] : []),
     ...(args.executionDate ? ['--execution-date', args.executionDate.toISOString()] : []),
     ...varArgs(args.variables),
   ];

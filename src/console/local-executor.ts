@@ -4,7 +4,7 @@ import { newRunId } from '../engine/runner.ts';
 import type { Session } from '../engine/session.ts';
 import { describeError } from '../errors.ts';
 import { runStoreSink } from '../log/store-sink.ts';
-import { FINISHED_RUN } from '../runs/model.ts';
+import { cancelRunElsewhere } from './cancel-run.ts';
 import { ApiError } from './http.ts';
 import type { Executor } from './executor.ts';
 import { parseEvery } from '../time/backfill-range.ts';
@@ -57,12 +57,8 @@ export function createLocalExecutor(session: Session, log: (message: string) => 
     },
     async cancelRun(runId) {
       const entry = running.get(runId);
-      if (!entry) {
-        const run = await session.store.getRun(runId);
-        if (!run) throw new ApiError(404, `run ${runId} is not in the run store`);
-        if (FINISHED_RUN.includes(run.status)) throw new ApiError(409, `run ${runId} has already ${run.status}`);
-        throw new ApiError(409, `run ${runId} is not running in this console (started by the CLI or another process): stop it there`);
-      }
+      // Started elsewhere (the CLI) or whose process is gone.
+      if (!entry) return cancelRunElsewhere(session, runId);
       entry.controller.abort();
       await entry.done;
     },

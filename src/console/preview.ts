@@ -1,6 +1,6 @@
 import { createReadStream, existsSync } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
-import { RecordBatchReader, type Schema } from 'apache-arrow';
+import { DataType, RecordBatchReader, type Field, type Schema } from 'apache-arrow';
 
 export interface OutputPreview {
   readonly format: 'arrow' | 'json';
@@ -44,7 +44,7 @@ async function previewArrow(uri: string, limit: number, bytes: number): Promise<
     for await (const batch of reader) {
       for (let i = 0; i < batch.numRows && rows.length < limit; i++) {
         const row: Record<string, unknown> = {};
-        for (const field of batch.schema.fields) row[field.name] = jsonSafe(batch.getChild(field.name)?.get(i));
+        for (const field of batch.schema.fields) row[field.name] = cellValue(field, batch.getChild(field.name)?.get(i));
         rows.push(row);
       }
       if (rows.length >= limit) break;
@@ -57,6 +57,12 @@ async function previewArrow(uri: string, limit: number, bytes: number): Promise<
 
 function describeSchema(schema: Schema): { name: string; type: string }[] {
   return schema.fields.map((f) => ({ name: f.name, type: `${String(f.type)}${f.nullable ? '' : ' not null'}` }));
+}
+
+/** Arrow hands timestamps and dates over as epoch milliseconds: the preview shows them as ISO text. */
+function cellValue(field: Field, value: unknown): unknown {
+  if ((DataType.isTimestamp(field.type) || DataType.isDate(field.type)) && typeof value === 'number') return new Date(value).toISOString();
+  return jsonSafe(value);
 }
 
 /** Values the browser can show: bigints as strings, dates as ISO, nested vectors as arrays. */

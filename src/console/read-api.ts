@@ -4,11 +4,15 @@ import type { RunFilter, RunStatus } from '../runs/model.ts';
 import { ApiError } from './http.ts';
 import { previewOutput } from './preview.ts';
 
+const RECONCILE_EVERY_MS = 5_000;
+
 const RUN_STATUSES: readonly RunStatus[] = ['queued', 'running', 'succeeded', 'failed', 'cancelled'];
 
 /** The JSON the console's pages read. Everything comes from the project and the run store. */
 export function createReadApi(session: Session) {
   const { store } = session;
+  // Runs whose process or Cloud Run task is gone are ended before a page shows them as running.
+  const reconciled = () => session.reconciler.reconcileAtMostEvery(RECONCILE_EVERY_MS);
 
   const triggersOf = async (pipeline: PipelineSpec) => {
     const overrides = new Map((await store.triggerOverrides(pipeline.name)).map((o) => [o.trigger, o.enabled]));
@@ -32,7 +36,9 @@ export function createReadApi(session: Session) {
       name: pipeline.name,
       description: pipeline.description ?? null,
       tags: pipeline.tags,
-      variables: pipeline.variables,
+      // What a run from the console gets: the active profile's overrides on top, as the CLI does.
+      variables: { ...pipeline.variables, ...(pipeline.profileVariables[session.profile.name] ?? {}) },
+      profile: session.profile.name,
       blocks: pipeline.blocks.map((b) => ({ uuid: b.uuid, kind: b.kind, upstream: b.upstream, language: b.language, description: b.description ?? null, status: status.get(b.uuid) ?? null })),
       triggers: await triggersOf(pipeline),
       latestRun: latest ?? null,
@@ -41,6 +47,7 @@ export function createReadApi(session: Session) {
 
   return {
     async pipelines() {
+      await reconciled();
       return Promise.all([...session.project.pipelines.values()].map(describePipeline));
     },
 
@@ -60,12 +67,14 @@ export function createReadApi(session: Session) {
         backfillId: query.get('backfill') || undefined,
         limit,
       };
+      await reconciled();
       const runs = await store.listRuns(filter);
       const rows = await store.rowsOut(runs.map((r) => r.id));
       return runs.map((r) => ({ ...r, rowsOut: rows.get(r.id) ?? null }));
     },
 
     async run(id: string) {
+      await reconciled();
       const run = await store.getRun(id);
       if (!run) throw new ApiError(404, `run ${id} is not in the run store`);
       const spec = session.project.pipelines.get(run.pipeline);
@@ -99,6 +108,7 @@ export function createReadApi(session: Session) {
     },
 
     async backfill(id: string) {
+      await reconciled();
       const backfill = await store.getBackfill(id);
       if (!backfill) throw new ApiError(404, `backfill ${id} is not in the run store`);
       const runs = await store.listRuns({ backfillId: id, limit: 10_000 });

@@ -3,6 +3,8 @@ import { NotFoundError, UsageError } from '../errors.ts';
 import type { LogSink } from '../log/logger.ts';
 import type { PipelineSpec } from '../project/model.ts';
 import type { BackfillRecord, BackfillStatus, RunRecord } from '../runs/model.ts';
+import { currentOwner } from '../runs/owner.ts';
+import type { RunStore } from '../runs/store.ts';
 import { backfillSlots, type BackfillEvery, type BackfillSlot } from '../time/backfill-range.ts';
 import type { RunEvent, RunResult } from './runner.ts';
 import type { Session } from './session.ts';
@@ -61,7 +63,8 @@ export async function runBackfill(session: Session, options: BackfillOptions): P
     executionDates: slots.map((s) => s.executionDate),
   });
   const order = taskOrder(slots, options.taskIndex ?? 0, Math.max(1, options.taskCount ?? 1));
-  const runs = await runSlots(session, backfill, order, { ...options, claim: true });
+  await recordExecution(session, backfill.id);
+  const runs = await runSlots(session, backfill, order, { ...options, claim: (date) => `backfill:${backfill.id}:${date.toISOString()}` });
   return { backfill: await finishBackfill(session, backfill.id), runs };
 }
 
@@ -80,11 +83,32 @@ export function taskOrder<T>(slots: readonly T[], index: number, count: number):
   return [...own, ...others];
 }
 
-/** Runs again the dates whose latest run did not succeed. */
-export async function retryBackfill(session: Session, id: string, options: Omit<BackfillOptions, 'start' | 'end' | 'every' | 'pipeline' | 'id'> & { pipeline: PipelineSpec }): Promise<BackfillResult> {
+/**
+ * Runs again the dates whose latest run did not succeed. Tasks of one Cloud
+ * Run execution (`taskCount` > 1) split them like a backfill's first run,
+ * each date claimed once under the retry's `round` (the execution).
+ */
+export async function retryBackfill(
+  session: Session,
+  id: string,
+  options: Omit<BackfillOptions, 'start' | 'end' | 'every' | 'pipeline' | 'id'> & { pipeline: PipelineSpec; round?: string },
+): Promise<BackfillResult> {
   const backfill = await session.store.getBackfill(id);
   if (!backfill) throw new Error(`backfill ${id} is not in the run store`);
-  const latest = await latestRunPerDate(session, id);
+  const slots = await slotsToRetry(session.store, backfill);
+  await session.store.updateBackfill(id, { status: 'running', finishedAt: null });
+  await recordExecution(session, id);
+  const count = Math.max(1, options.taskCount ?? 1);
+  const order = taskOrder(slots, options.taskIndex ?? 0, count);
+  const round = options.round;
+  const claim = count > 1 && round ? (date: Date) => `backfill:${id}:retry:${round}:${date.toISOString()}` : undefined;
+  const runs = await runSlots(session, backfill, order, { ...options, claim });
+  return { backfill: await finishBackfill(session, id), runs };
+}
+
+/** The dates of a backfill whose latest run did not succeed (or that never ran), with their intervals. */
+export async function slotsToRetry(store: RunStore, backfill: BackfillRecord): Promise<BackfillSlot[]> {
+  const latest = await latestRunPerDate(store, backfill.id);
   const slots: BackfillSlot[] = [];
   backfill.executionDates.forEach((date, i) => {
     const run = latest.get(date.getTime());
@@ -92,9 +116,13 @@ export async function retryBackfill(session: Session, id: string, options: Omit<
     const next = backfill.executionDates[i + 1];
     slots.push({ executionDate: date, intervalStart: date, intervalEnd: run?.intervalEnd ?? next ?? new Date(date.getTime() + 86_400_000) });
   });
-  await session.store.updateBackfill(id, { status: 'running', finishedAt: null });
-  const runs = await runSlots(session, backfill, slots, options);
-  return { backfill: await finishBackfill(session, id), runs };
+  return slots;
+}
+
+/** A Cloud Run task notes its execution on the backfill, so cancelling the backfill can cancel it. */
+async function recordExecution(session: Session, id: string): Promise<void> {
+  const execution = currentOwner().cloudExecution;
+  if (execution?.startsWith('projects/')) await session.store.addBackfillExecution(id, execution);
 }
 
 /** Marks a backfill cancelled; runners stop starting its runs (running ones are cancelled by their process). */
@@ -115,8 +143,8 @@ async function runSlots(
   backfill: BackfillRecord,
   slots: readonly BackfillSlot[],
   options: Pick<BackfillOptions, 'pipeline' | 'variables' | 'parallel' | 'signal' | 'sinks' | 'onEvent'> & {
-    /** Claim each date in the run store, so that tasks sharing the backfill run it once. */
-    readonly claim?: boolean;
+    /** Each date's claim in the run store (a dedupe key), so that tasks sharing the backfill run it once. */
+    readonly claim?: (executionDate: Date) => string;
   },
 ): Promise<RunResult[]> {
   const results: RunResult[] = [];
@@ -128,7 +156,7 @@ async function runSlots(
       const slot = slots[next++]!;
       const result = await session.runPipeline({
         pipeline: options.pipeline,
-        plan: { ...slot, trigger: 'backfill', triggerVariables: {}, dedupeKey: options.claim ? `backfill:${backfill.id}:${slot.executionDate.toISOString()}` : null },
+        plan: { ...slot, trigger: 'backfill', triggerVariables: {}, dedupeKey: options.claim?.(slot.executionDate) ?? null },
         variables: { ...backfill.variables, ...(options.variables ?? {}) },
         backfillId: backfill.id,
         signal: options.signal,
@@ -143,8 +171,8 @@ async function runSlots(
   return results.sort((a, b) => (a.run?.executionDate.getTime() ?? 0) - (b.run?.executionDate.getTime() ?? 0));
 }
 
-async function latestRunPerDate(session: Session, id: string): Promise<Map<number, RunRecord>> {
-  const runs = await session.store.listRuns({ backfillId: id, limit: 10_000 });
+async function latestRunPerDate(store: RunStore, id: string): Promise<Map<number, RunRecord>> {
+  const runs = await store.listRuns({ backfillId: id, limit: 10_000 });
   const latest = new Map<number, RunRecord>();
   // listRuns is newest first: the first run seen for a date is its latest.
   for (const run of runs) if (!latest.has(run.executionDate.getTime())) latest.set(run.executionDate.getTime(), run);
@@ -159,7 +187,7 @@ async function latestRunPerDate(session: Session, id: string): Promise<Map<numbe
 export async function finishBackfill(session: Session, id: string): Promise<BackfillRecord> {
   const backfill = (await session.store.getBackfill(id))!;
   if (backfill.status === 'cancelled') return backfill;
-  const latest = await latestRunPerDate(session, id);
+  const latest = await latestRunPerDate(session.store, id);
   const statuses = backfill.executionDates.map((d) => latest.get(d.getTime())?.status);
   let status: BackfillStatus = 'running';
   if (statuses.every((s) => s === 'succeeded')) status = 'succeeded';

@@ -1,8 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import { Table } from 'apache-arrow';
 import type { BlockContext } from '../blocks/context.ts';
-import type { BlockDefinition } from '../blocks/define.ts';
-import { BlockTestError, BlockTimeoutError, CancelledError, ConfigError } from '../errors.ts';
+import { DEFAULT_SENSOR_TIMEOUT_MS, type BlockDefinition } from '../blocks/define.ts';
+import { BlockTestError, BlockTimeoutError, CancelledError, ConfigError, NonRetriableError } from '../errors.ts';
 import type { BlockSpec } from '../project/model.ts';
 import { renderTemplate, TemplateError } from '../config/template.ts';
 import { withSignal } from '../io/connectors.ts';
@@ -87,9 +87,18 @@ function runtimeContext(runtime: RuntimeValues, block: string): Omit<BlockContex
 async function runDefinition(input: AttemptInput, ctx: BlockContext): Promise<unknown> {
   const definition = input.definition!;
   if (definition.kind === 'sensor') {
-    const every = definition.options.pollIntervalMs ?? 30_000;
-    for (;;) {
+    const options = definition.options;
+    const every = options.pollIntervalMs ?? 30_000;
+    const waitMs = options.timeoutMs ?? DEFAULT_SENSOR_TIMEOUT_MS;
+    const deadline = Date.now() + waitMs;
+    for (let polls = 1; ; polls++) {
       if (await definition.run(...input.inputs, ctx)) return true;
+      if (Date.now() + every > deadline) {
+        // Waiting again would only repeat the wait (and its bill): not retried.
+        throw new NonRetriableError(`sensor ${input.spec.uuid} was not satisfied within ${formatDuration(waitMs)} (${polls} polls, every ${formatDuration(every)})`, {
+          hint: `raise its timeoutMs (sensor(fn, { timeoutMs })) if the wait is expected, or start the pipeline when the data arrives (a gcs trigger) instead of waiting for it`,
+        });
+      }
       ctx.log.info(`sensor not satisfied yet, polling again in ${formatDuration(every)}`);
       await sleep(every, ctx.signal);
     }

@@ -27,7 +27,7 @@ const DAY_MS = 86_400_000;
  */
 export function planRun(
   pipeline: PipelineSpec,
-  options: { trigger?: string; executionDate?: Date; now?: Date; kind?: 'manual' | 'api' | 'event' },
+  options: { trigger?: string; executionDate?: Date; now?: Date; kind?: 'manual' | 'api' | 'event'; eventId?: string },
 ): RunPlan {
   const now = options.now ?? new Date();
   if (options.trigger) {
@@ -42,7 +42,9 @@ export function planRun(
     }
     if (trigger.type === 'schedule') return planScheduled(pipeline, trigger, options.executionDate ?? latestTick(trigger.schedule, trigger.timezone, now));
     const date = options.executionDate ?? now;
-    return { ...dayPlan(date), trigger: trigger.name, triggerVariables: trigger.variables, dedupeKey: null };
+    // An event delivered again (Eventarc retries, at-least-once delivery) maps to the run its first delivery started.
+    const dedupeKey = options.eventId ? `${pipeline.name}:${trigger.name}:event:${options.eventId}` : null;
+    return { ...dayPlan(date), trigger: trigger.name, triggerVariables: trigger.variables, dedupeKey };
   }
   const date = options.executionDate ?? now;
   return { ...dayPlan(date), trigger: options.kind ?? 'manual', triggerVariables: {}, dedupeKey: null };

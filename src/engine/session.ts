@@ -12,7 +12,10 @@ import type { PipelineSpec, Project } from '../project/model.ts';
 import { parseDuration } from '../project/duration.ts';
 import { NotFoundError } from '../errors.ts';
 import { createPostgresRunStore } from '../runs/postgres-store.ts';
+import type { RunRecord } from '../runs/model.ts';
 import type { RunStore } from '../runs/store.ts';
+import { createCloudExecutions } from '../cloud/executions.ts';
+import { Reconciler } from '../runs/reconciler.ts';
 import { runPipeline, type RunPipelineOptions, type RunResult } from './runner.ts';
 import { Workspace } from './workspace.ts';
 
@@ -36,13 +39,15 @@ export interface Session {
   readonly alerts?: RunAlertOptions;
   /** Workspace retention in milliseconds (WORKSPACE_RETENTION, default 7d). */
   readonly retentionMs: number;
+  /** Ends runs whose process or Cloud Run task is gone; `runs`, the console and `run` call it before they read or start runs. */
+  readonly reconciler: Reconciler;
   pipeline(name: string): PipelineSpec;
   /** Fresh connectors for one run; the caller closes them. */
   connectors(log?: (message: string) => void): OpenConnectors;
   /**
    * Runs a pipeline the one way every command does: connectors opened for
-   * this run, the engine's runPipeline with the session's store, workspace
-   * and alerts, the connectors closed however the run ends.
+   * this run, the engine's runPipeline with the session's store, workspace,
+   * alerts and reconciler, the connectors closed however the run ends.
    */
   runPipeline(options: SessionRunOptions): Promise<RunResult>;
   close(): Promise<void>;
@@ -66,6 +71,8 @@ export async function openSession(options: OpenSessionOptions): Promise<Session>
   const alerts: RunAlertOptions | undefined = profile.has('ALERT_WEBHOOK_URL')
     ? { webhookUrl: profile.require('ALERT_WEBHOOK_URL'), consoleUrl: profile.get('CONSOLE_URL'), onSuccess: profile.bool('ALERT_ON_SUCCESS', false) }
     : undefined;
+  // The Run API client is made only when a run owned by a Cloud Run task is met.
+  const reconciler = new Reconciler({ store, alerts, executions: () => createCloudExecutions(options.env ?? process.env) });
   return {
     project,
     profile,
@@ -73,6 +80,7 @@ export async function openSession(options: OpenSessionOptions): Promise<Session>
     workspace,
     retentionMs: parseDuration(retention),
     alerts,
+    reconciler,
     pipeline(name) {
       const spec = project.pipelines.get(name);
       if (!spec) {
@@ -86,12 +94,17 @@ export async function openSession(options: OpenSessionOptions): Promise<Session>
     async runPipeline({ log, ...run }) {
       const connectors = openConnectors(profile, { log, clients: options.clients });
       try {
-        return await runPipeline({ ...run, profile: profile.name, store, workspace, connectors, alerts });
+        // A tick or date already claimed by a run whose process is gone is taken over, not skipped.
+        const reconcile = (holder: RunRecord) => reconciler.reconcileRun(holder);
+        return await runPipeline({ reconcile, ...run, profile: profile.name, store, workspace, connectors, alerts });
       } finally {
         await connectors.close();
       }
     },
-    close: () => store.close(),
+    close: async () => {
+      await reconciler.close();
+      await store.close();
+    },
   };
 }
 

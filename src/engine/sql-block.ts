@@ -1,6 +1,7 @@
 import type { Table } from 'apache-arrow';
 import type { BlockContext } from '../blocks/context.ts';
 import { ConfigError } from '../errors.ts';
+import { runInterval } from '../io/partition-scope.ts';
 import type { ExportResult, SqlRunner, SqlTarget } from '../io/types.ts';
 import type { BlockSpec } from '../project/model.ts';
 
@@ -16,10 +17,12 @@ export async function runSqlBlock(
   ctx: BlockContext,
 ): Promise<Table | ExportResult> {
   const config = spec.sql!;
+  // A partitioned result replaces exactly the rows of this run's interval.
+  const partition = config.partition ? runInterval(ctx, config.partition) : undefined;
   const referenced = Object.fromEntries([...inputs].filter(([name]) => new RegExp(`\\{\\{\\s*${name}\\s*\\}\\}`).test(sql)));
   const runner: SqlRunner = config.connection === 'warehouse' ? await ctx.io.warehouse() : await ctx.io.postgres();
   const target: SqlTarget | undefined = config.table
-    ? { dataset: config.schema ?? defaultDataset(runner, spec, ctx), table: config.table, ifExists: config.write }
+    ? { dataset: config.schema ?? defaultDataset(runner, spec, ctx), table: config.table, ifExists: config.write, partition }
     : undefined;
   // An exporter's job is the table it writes: report rows, don't read them all back.
   if (target && spec.kind === 'exporter') return runner.writeSql(sql, referenced, target);

@@ -18,6 +18,26 @@ export interface ExportResult {
   readonly target: string;
 }
 
+/**
+ * The rows one write owns in a table: a partition-scoped write deletes the
+ * table's rows in scope and inserts the new ones in one transaction, so
+ * running the same interval again (a backfill re-run) converges to one copy
+ * of every row, and a failure leaves the previous rows. Every new row must
+ * lie in the scope (a row outside it would be duplicated by the next run).
+ */
+export interface PartitionScope {
+  /** The column that says which partition a row belongs to. */
+  readonly column: string;
+  /**
+   * Rows with `start <= column < end`: a run's interval (`ctx.intervalStart`,
+   * `ctx.intervalEnd`). For a DATE column a date is its midnight, UTC.
+   */
+  readonly start?: Date;
+  readonly end?: Date;
+  /** Or rows whose column is one of these values (dates as `YYYY-MM-DD`). */
+  readonly values?: readonly (string | number)[];
+}
+
 export interface PartitionedWriteResult extends ExportResult {
   /** Partition values written, e.g. `["2021-01-01", …]`, with rows per partition. */
   readonly partitions: readonly { readonly value: string; readonly rows: number; readonly files: readonly string[] }[];
@@ -32,6 +52,12 @@ export interface SqlTarget {
   readonly table: string;
   /** Unset: the connection's own default for SQL blocks (Mage's). */
   readonly ifExists?: IfExists;
+  /**
+   * Replace only these rows (`ifExists` must be `replace` or unset): Postgres
+   * and DuckDB delete and insert in one transaction, BigQuery in one
+   * multi-statement transaction. See {@link PartitionScope}.
+   */
+  readonly partition?: PartitionScope;
 }
 
 /**
@@ -73,6 +99,8 @@ export interface PostgresExportOptions {
    * `unnamed__0`, reserved words prefixed (`order` → `_order`). `keep`: exactly as in the table.
    */
   readonly columnNames?: 'clean' | 'keep';
+  /** Replace only these rows (`ifExists` must be `replace` or unset); see {@link PartitionScope}. */
+  readonly partition?: PartitionScope;
 }
 
 /**

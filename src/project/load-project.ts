@@ -175,6 +175,12 @@ function toBlock(
   if (raw.sql && language !== 'sql') {
     throw new ConfigError({ file, key: `${key}.sql`, message: 'only .sql blocks take sql settings' });
   }
+  if (raw.sql?.partition && !raw.sql.table) {
+    throw new ConfigError({ file, key: `${key}.sql.partition`, message: 'replaces rows of the result table, but the block names no table', hint: 'add table: <name> under sql:' });
+  }
+  if (raw.sql?.partition && raw.sql.write && raw.sql.write !== 'replace') {
+    throw new ConfigError({ file, key: `${key}.sql.partition`, message: `replaces the run's rows, which write: ${raw.sql.write} contradicts`, hint: 'leave write: out (or write: replace) with partition:' });
+  }
   if (raw.sql?.schema && raw.sql?.dataset && raw.sql.schema !== raw.sql.dataset) {
     throw new ConfigError({ file, key: `${key}.sql`, message: 'give schema or dataset, not both' });
   }
@@ -194,7 +200,8 @@ function toBlock(
             schema: raw.sql?.schema ?? raw.sql?.dataset,
             table: raw.sql?.table,
             // Mage's default export_write_policy for SQL blocks.
-            write: raw.sql?.write ?? 'append',
+            write: raw.sql?.write ?? (raw.sql?.partition ? 'replace' : 'append'),
+            partition: raw.sql?.partition,
           })
         : undefined,
     description: raw.description,

@@ -33,6 +33,12 @@ export interface SqlBlockConfig {
   readonly table?: string;
   /** What to do when the result table exists. Mage's default for SQL blocks is append. */
   readonly write: WritePolicy;
+  /**
+   * A column of the result: each run replaces the table's rows whose value
+   * lies in the run's interval (`interval_start` ≤ value < `interval_end`),
+   * in one transaction, so backfills and re-runs converge. Implies `write: replace`.
+   */
+  readonly partition?: string;
 }
 
 export interface BlockSpec {

@@ -25,6 +25,7 @@ const sqlSchema = z
     dataset: z.string().optional(),
     table: z.string().optional(),
     write: z.enum(['replace', 'append', 'fail']).optional(),
+    partition: z.string().min(1).optional(),
   })
   .strict();
 

@@ -87,6 +87,8 @@ export interface BackfillRecord {
   readonly finishedAt: Date | null;
   /** Planned execution dates, in order. */
   readonly executionDates: readonly Date[];
+  /** Cloud Run executions that worked on it (resource names), newest last. */
+  readonly cloudExecutions: readonly string[];
 }
 
 export interface RunFilter {

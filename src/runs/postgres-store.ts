@@ -7,6 +7,7 @@ import type {
   RunOwner,
   RunRecord,
 } from './model.ts';
+import { quietOnLoss } from '../io/postgres/connection.ts';
 import { isConnectionLoss, withReconnect } from './connection-loss.ts';
 import { storableJson, storableText } from './safe-text.ts';
 import { RUN_STORE_SCHEMA_SQL } from './schema.ts';
@@ -160,7 +161,7 @@ class PostgresRunStore implements RunStore {
    */
   private reconnecting<T>(work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
     return withReconnect(async () => {
-      const client = await this.pool.connect();
+      const client = quietOnLoss(await this.pool.connect());
       let broken: unknown;
       try {
         return await work(client);
@@ -280,7 +281,15 @@ class PostgresRunStore implements RunStore {
     return new Map(rows.map((r) => [r.run_id as string, r.rows_out === null ? null : Number(r.rows_out)]));
   }
 
-  async createBackfill(b: Omit<BackfillRecord, 'status' | 'createdAt' | 'finishedAt'>): Promise<BackfillRecord> {
+  async addBackfillExecution(id: string, execution: string): Promise<void> {
+    await this.query(
+      `UPDATE pipekit.backfills SET cloud_executions = array_append(cloud_executions, $2)
+       WHERE id = $1 AND NOT ($2 = ANY(cloud_executions))`,
+      [id, execution],
+    );
+  }
+
+  async createBackfill(b: Omit<BackfillRecord, 'status' | 'createdAt' | 'finishedAt' | 'cloudExecutions'>): Promise<BackfillRecord> {
     await this.query(
       `INSERT INTO pipekit.backfills (id, pipeline, start_date, end_date, every, variables, status, execution_dates)
        VALUES ($1,$2,$3,$4,$5,$6,'running',$7) ON CONFLICT (id) DO NOTHING`,
@@ -434,5 +443,6 @@ function toBackfill(r: Row): BackfillRecord {
     createdAt: r.created_at,
     finishedAt: r.finished_at,
     executionDates: r.execution_dates ?? [],
+    cloudExecutions: r.cloud_executions ?? [],
   };
 }

@@ -1,7 +1,7 @@
 import { hostname } from 'node:os';
 import { notifyRunFinished, type RunAlertOptions } from '../alerts/slack.ts';
 import { describeError } from '../errors.ts';
-import type { CloudExecutions, AttemptEnd, TaskState } from './cloud-executions.ts';
+import type { CloudExecutions, AttemptEnd, TaskState } from '../cloud/executions.ts';
 import type { RunRecord } from './model.ts';
 import { isProcessAlive } from './process-identity.ts';
 import type { DeadRun, RunStore } from './store.ts';
@@ -36,6 +36,8 @@ export interface ReconcileReport {
 export class Reconciler {
   private readonly host: string;
   private executions: CloudExecutions | undefined;
+  private pass: Promise<void> | undefined;
+  private lastPass = 0;
 
   constructor(private readonly options: ReconcilerOptions) {
     this.host = options.host ?? hostname();
@@ -52,28 +54,68 @@ export class Reconciler {
       } catch (error) {
         const why = describeError(error);
         unknown.push({ run, why });
-        (this.options.log ?? ((m: string) => process.stderr.write(`${m}\n`)))(`pipekit: could not check run ${run.id}: ${why}`);
+        this.report(`pipekit: could not check run ${run.id}: ${why}`);
       }
     }
     return { ended, unknown };
   }
 
+  /**
+   * A pass, unless one ended less than `ms` ago or is under way (then that
+   * one is awaited): the console's pages poll runs every few seconds.
+   * Never throws: a failed pass is reported and the reader goes on.
+   */
+  async reconcileAtMostEvery(ms: number): Promise<void> {
+    if (this.pass) return this.pass;
+    if (Date.now() - this.lastPass < ms) return;
+    this.pass = this.reconcile()
+      .then(() => undefined)
+      .catch((error) => this.report(`pipekit: reconciling runs failed: ${describeError(error)}`))
+      .finally(() => {
+        this.lastPass = Date.now();
+        this.pass = undefined;
+      });
+    return this.pass;
+  }
+
   /** Checks one run (the one holding a tick a new run wants); true when it was dead and is now ended. */
   async reconcileRun(run: RunRecord): Promise<boolean> {
     if (run.status !== 'queued' && run.status !== 'running') return false;
-    const dead = await this.verdict(run, new Map());
-    return dead !== null && (await this.end(run, dead));
+    try {
+      const dead = await this.verdict(run, new Map());
+      return dead !== null && (await this.end(run, dead));
+    } catch (error) {
+      // Unknown is not dead: the run keeps its tick.
+      this.report(`pipekit: could not check run ${run.id}: ${describeError(error)}`);
+      return false;
+    }
   }
 
   async close(): Promise<void> {
+    await this.pass;
     await this.executions?.close();
   }
 
-  /** Why the run is dead, or null while its owner lives (or cannot be judged from here). */
+  private report(message: string): void {
+    (this.options.log ?? ((m: string) => process.stderr.write(`${m}\n`)))(message);
+  }
+
+  /** Why the run is dead, or null while its owner lives (or cannot be judged from here); throws when the Run API cannot be asked. */
+  deadReason(run: RunRecord): Promise<DeadRun | null> {
+    return this.verdict(run, new Map());
+  }
+
+  /** Ends the run as `dead` if it is still at its attempt and unfinished, and sends its alert; true for exactly one caller. */
+  endRun(run: RunRecord, dead: DeadRun): Promise<boolean> {
+    return this.end(run, dead);
+  }
+
   private async verdict(run: RunRecord, tasks: Map<string, Promise<TaskState>>): Promise<DeadRun | null> {
     const owner = run.owner;
     if (!owner) return null;
     if (owner.cloudExecution !== null) {
+      // A bare execution id (CLOUD_RUN_JOB or the project unknown) cannot be looked up.
+      if (!owner.cloudExecution.startsWith('projects/')) return null;
       const executions = this.cloud();
       if (!executions) return null;
       const key = `${owner.cloudExecution}#${owner.cloudTaskIndex ?? 0}`;

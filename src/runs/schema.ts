@@ -18,6 +18,9 @@ CREATE TABLE IF NOT EXISTS pipekit.backfills (
   finished_at     timestamptz
 );
 
+-- The Cloud Run executions working on a backfill (its first run and each retry), so it can be cancelled.
+ALTER TABLE pipekit.backfills ADD COLUMN IF NOT EXISTS cloud_executions text[] NOT NULL DEFAULT '{}';
+
 CREATE TABLE IF NOT EXISTS pipekit.runs (
   id             text PRIMARY KEY,
   pipeline       text NOT NULL,

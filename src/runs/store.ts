@@ -69,7 +69,9 @@ export interface RunStore {
   /** Rows out per block of the runs listed, for `pipekit runs`. */
   rowsOut(runIds: readonly string[]): Promise<Map<string, number | null>>;
 
-  createBackfill(backfill: Omit<BackfillRecord, 'status' | 'createdAt' | 'finishedAt'>): Promise<BackfillRecord>;
+  createBackfill(backfill: Omit<BackfillRecord, 'status' | 'createdAt' | 'finishedAt' | 'cloudExecutions'>): Promise<BackfillRecord>;
+  /** Notes a Cloud Run execution working on the backfill (once per execution). */
+  addBackfillExecution(id: string, execution: string): Promise<void>;
   updateBackfill(id: string, patch: { status?: BackfillStatus; finishedAt?: Date | null }): Promise<void>;
   getBackfill(id: string): Promise<BackfillRecord | null>;
   listBackfills(filter?: { pipeline?: string; limit?: number }): Promise<BackfillRecord[]>;

@@ -1,5 +1,6 @@
 /** Column-level reshaping: rename, select, add or replace. No row data is copied. */
 import { DataError } from '../errors.ts';
+import { checkUniqueColumns } from './unique-columns.ts';
 import { Field, RecordBatch, Schema, Struct, Table, makeData, type Vector } from 'apache-arrow';
 
 /**
@@ -66,11 +67,12 @@ export function selectColumns(table: Table, names: readonly string[]): Table {
 export function withColumn(table: Table, name: string, vector: Vector): Table {
   if (vector.length !== table.numRows) throw new RangeError(`withColumn: "${name}" has ${vector.length} values for ${table.numRows} rows`);
   if (table.numCols === 0) return new Table({ [name]: vector });
-  const index = table.schema.fields.findIndex((f) => f.name === name);
-  if (index >= 0) return table.setChildAt(index, vector);
-  // The Table constructor re-aligns chunk boundaries when the new vector is chunked differently.
+  checkUniqueColumns(table, 'withColumn');
+  // The Table constructor re-aligns chunk boundaries when the new vector is chunked differently,
+  // and takes each column's type from its vector. (Arrow's setChildAt kept the replaced column's
+  // old type in the schema: a Float64 column replaced by strings read back as garbage doubles.)
   const columns: Record<string, Vector> = {};
-  for (const [i, f] of table.schema.fields.entries()) columns[f.name] = table.getChildAt(i)!;
+  for (const [i, f] of table.schema.fields.entries()) columns[f.name] = f.name === name ? vector : table.getChildAt(i)!;
   columns[name] = vector;
   return new Table(columns);
 }

@@ -2,8 +2,13 @@
 import type { Table } from 'apache-arrow';
 import { numericValues } from './values.ts';
 
-/** Median of the non-null, non-NaN values (pandas' `skipna`); NaN when there are none. */
-export function median(table: Table, column: string): number {
+/**
+ * Median of the non-null, non-NaN values (pandas' `skipna`); NaN when there
+ * are none. With an even count, `even: 'mean'` (default, pandas' `median()`)
+ * averages the two middle values; `even: 'upper'` takes the upper one, as
+ * Mage's example `fill_in_missing_values` does (`sorted(values)[floor(n / 2)]`).
+ */
+export function median(table: Table, column: string, options: { even?: 'mean' | 'upper' } = {}): number {
   const { values, valid } = numericValues(table, column);
   let n = 0;
   const kept = new Float64Array(values.length);
@@ -14,5 +19,5 @@ export function median(table: Table, column: string): number {
   if (n === 0) return NaN;
   const sorted = kept.subarray(0, n).sort();
   const mid = n >> 1;
-  return n % 2 === 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+  return n % 2 === 1 || options.even === 'upper' ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
 }

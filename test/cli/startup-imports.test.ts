@@ -1,10 +1,11 @@
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { COMMANDS } from '../../src/cli/command-index.ts';
 import { buildProgram } from '../../src/cli/program.ts';
+import { freePort } from '../../src/services/free-port.ts';
 import { createTestDatabase, type TestDatabase } from '../support/postgres.ts';
 import { createTestProject, REPO_ROOT, type TestProject } from '../support/project.ts';
 
@@ -21,7 +22,8 @@ const HEAVY: Record<string, RegExp> = {
   'the console server': /\/src\/console\/server\.[jt]s$/,
 };
 const POSTGRES_CLIENT = /\/node_modules\/(pg|pg-copy-streams)\//;
-const ENGINE = /\/src\/(engine|io|runs)\//;
+// io/in-flight is the exit path's bookkeeping of native work (no imports of its own).
+const ENGINE = /\/src\/(engine|runs)\/|\/src\/io\/(?!in-flight\.)/;
 const LIBRARIES = /\/node_modules\/(apache-arrow|zod|yaml|croner|log-update)\//;
 
 let traceDir: string;
@@ -86,6 +88,28 @@ describe('what a command loads at start', () => {
     const urls = await modulesLoadedBy(['list']);
     expect(heavyIn(urls)).toEqual([]);
     expect(urls.filter((url) => POSTGRES_CLIENT.test(url) || ENGINE.test(url))).toEqual([]);
+  });
+
+  it('the console answers its first request without the Google clients or DuckDB', async () => {
+    const file = join(traceDir, 'console.txt');
+    const port = await freePort();
+    const child = spawn(process.execPath, ['--import', './test/support/module-trace.mjs', 'bin/pipekit.js', 'console', '--port', String(port)], {
+      cwd: REPO_ROOT,
+      env: { ...process.env, PIPEKIT_MODULE_TRACE: file, PIPEKIT_PROJECT: project.root, PIPEKIT_PROFILE: 'test' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    try {
+      await new Promise<void>((resolve, reject) => {
+        child.stdout.on('data', (chunk: Buffer) => chunk.toString().includes('pipekit console on') && resolve());
+        child.on('exit', (code) => reject(new Error(`console exited with ${code}`)));
+      });
+      expect((await fetch(`http://127.0.0.1:${port}/api/pipelines`)).status).toBe(200);
+    } finally {
+      child.kill('SIGTERM');
+    }
+    const urls = readFileSync(file, 'utf8').split('\n').filter(Boolean);
+    expect(urls.some((url) => HEAVY['the console server']!.test(url))).toBe(true);
+    expect(heavyIn(urls)).toEqual(['the console server']);
   });
 
   it('runs reads the run store with the Postgres client alone', async () => {

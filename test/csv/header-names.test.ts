@@ -42,3 +42,12 @@ describe('CSV header names, as pandas read_csv gives them', () => {
     ]);
   });
 });
+
+describe('column types pandas would give', () => {
+  it('reads a column empty in every row as float64 nulls, like pandas (NaN)', async () => {
+    const { table } = await decodeCsv(chunked('id,blank,note\n1,,a\n2,,\n'), { sourceName: 'blank.csv' });
+    expect(String(table.getChild('blank')!.type)).toBe('Float64');
+    expect(table.getChild('blank')!.nullCount).toBe(2);
+    expect(String(table.getChild('note')!.type)).toBe('Utf8');
+  });
+});

@@ -20,6 +20,14 @@ describe('retry delays', () => {
     expect(nextRetryDelay(policy, 1, new ConnectionError({ target: 'pg', message: 'connection reset' }))).toBe(1000);
   });
 
+  it('does not retry a write refused for repeated column names, nor a rename that makes two equal', async () => {
+    const { tableFromArrays } = await import('apache-arrow');
+    const { renameColumns } = await import('../../src/table/columns.ts');
+    const rename = (() => { try { renameColumns(tableFromArrays({ VendorID: Int32Array.of(1), vendor_id: Int32Array.of(2) }), (n) => n.toLowerCase().replace('_', '')); } catch (e) { return e; } })();
+    expect(rename).toBeInstanceOf(DataError);
+    expect(nextRetryDelay(policy, 1, rename)).toBeNull();
+  });
+
   it('honours RetryAfterError', () => {
     expect(nextRetryDelay(policy, 1, new RetryAfterError('rate limited', 42_000))).toBe(42_000);
   });

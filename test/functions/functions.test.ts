@@ -215,8 +215,9 @@ describe('gcsTrigger', () => {
     const calls = fake.runJobs();
     expect(calls.map((c) => c.job.split('/').pop()).sort()).toEqual(['pk-green-taxi', 'pk-yellow-taxi']);
     const yellow = calls.find((c) => c.job.endsWith('pk-yellow-taxi'))!;
-    expect(yellow.args.slice(0, 5)).toEqual(['run', 'yellow_taxi', '--trigger', 'on_upload', '--var']);
-    const event = JSON.parse(yellow.args[5]!.replace(/^event=/, ''));
+    expect(yellow.args.slice(0, 7)).toEqual(['run', 'yellow_taxi', '--trigger', 'on_upload', '--event-id', expect.any(String), '--var']);
+    const event = JSON.parse(yellow.args[7]!.replace(/^event=/, ''));
+    expect(yellow.args[5]).toBe(event.eventId);
     expect(event).toMatchObject({ bucket: 'landing', name: 'taxi/yellow_2021-01.csv.gz', uri: 'gs://landing/taxi/yellow_2021-01.csv.gz', size: 1234, contentType: 'text/csv' });
   });
 

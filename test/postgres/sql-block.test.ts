@@ -49,4 +49,19 @@ describe('SQL blocks on Postgres: the runSql / writeSql seam', () => {
     await expect(pg.runSql('SELECT no_such_column FROM {{ df_1 }}', { df_1: trips })).rejects.toThrow();
     expect(await stagingLeft()).toBe(0);
   });
+
+  it("a partition-scoped target replaces only the run's interval, through the same seam", async () => {
+    const days = tableFromArrays({ day: [new Date('2021-01-01T00:00:00Z'), new Date('2021-01-02T00:00:00Z')].map((d) => d.getTime()), n: Float64Array.from([1, 2]) });
+    await pg.execute('CREATE TABLE ny_taxi.by_day (day timestamptz, n double precision)');
+    await pg.execute("INSERT INTO ny_taxi.by_day VALUES ('2021-01-01T00:00:00Z', 10), ('2021-01-02T00:00:00Z', 20)");
+    const partition = { column: 'day', start: new Date('2021-01-02T00:00:00Z'), end: new Date('2021-01-03T00:00:00Z') };
+    const written = await pg.writeSql(
+      "SELECT to_timestamp(day / 1000.0) AS day, n * 100 AS n FROM {{ df_1 }} WHERE day >= 1609545600000",
+      { df_1: days },
+      { dataset: 'ny_taxi', table: 'by_day', partition },
+    );
+    expect(written.rows).toBe(1);
+    const rows = await pg.query('SELECT n FROM ny_taxi.by_day ORDER BY day');
+    expect([...rows.getChild('n')!]).toEqual([10, 200]);
+  });
 });

@@ -44,6 +44,18 @@ resources: { cpu: "1", memory: 512Mi, task_timeout: 10m }
     expect(spec.resources).toEqual({ cpu: '1', memory: '512Mi', taskTimeoutMs: 600000, parallelism: 1, maxRetries: 0 });
   });
 
+  it('reads sql.partition as a run-interval replace, and names a partition without a table or with another policy', () => {
+    const sql = (settings: string) => {
+      const p = projectWith(`blocks:\n  - { uuid: s, kind: exporter, file: blocks/s.sql, sql: ${settings} }\n`, []);
+      p.write('blocks/s.sql', 'SELECT 1 AS day');
+      return p;
+    };
+    const spec = loadProject(sql('{ table: t, partition: day }').root).pipelines.get('p')!;
+    expect(spec.blocks[0]!.sql).toMatchObject({ table: 't', write: 'replace', partition: 'day' });
+    expect(errorOf(() => loadProject(sql('{ partition: day }').root)).key).toBe('blocks[0].sql.partition');
+    expect(errorOf(() => loadProject(sql('{ table: t, write: append, partition: day }').root)).message).toContain('write: append contradicts');
+  });
+
   it('names an unknown key', () => {
     const p = projectWith('blocks:\n  - { uuid: a, kind: loader, file: blocks/a.ts, upstrem: [] }\n');
     const e = errorOf(() => loadProject(p.root));

@@ -7,6 +7,9 @@
  *
  * Datasets are DuckDB schemas; `` `project.dataset.table` `` is rewritten to
  * `"dataset"."table"`. Only what pipekit's connector sends is implemented.
+ * Multi-statement scripts run statement by statement, with BigQuery's
+ * transaction rule: a failed statement (or `failStatements`) rolls back the
+ * open transaction and fails the job.
  */
 import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
@@ -31,7 +34,9 @@ export interface BigQueryFake {
   client(projectId?: string): BigQuery;
   createDataset(id: string, location: string): void;
   /** Table schema as tables.get would return it, or undefined. */
-  table(dataset: string, table: string): { schema: FakeField[]; numRows: number; expirationTime?: string } | undefined;
+  table(dataset: string, table: string): { schema: FakeField[]; numRows: number; expirationTime?: string; timePartitioning?: { type: string; field?: string } } | undefined;
+  /** Makes a script statement fail (the message) when the rule returns one: a failure injected mid-transaction. */
+  failStatements(rule?: (statement: string) => string | undefined): void;
   sql(text: string): Promise<(string | null)[][]>;
   /** `(method, path)` → a permission to deny with 403, or undefined. */
   deny(rule?: (call: RecordedCall) => string | undefined): void;
@@ -49,10 +54,11 @@ export async function startBigQueryFake(options: { projectId?: string; gcs?: Gcs
   const dir = await mkdtemp(join(tmpdir(), 'pipekit-bqfake-'));
   const duck = await (await DuckDBInstance.create(':memory:')).connect();
   const datasets = new Map<string, string>(); // id → location
-  const meta = new Map<string, { schema: FakeField[]; expirationTime?: string }>(); // "d.t"
+  const meta = new Map<string, { schema: FakeField[]; expirationTime?: string; timePartitioning?: { type: string; field?: string } }>(); // "d.t"
   const jobs = new Map<string, FakeJob>();
   const requests: RecordedCall[] = [];
   let denyRule: ((c: RecordedCall) => string | undefined) | undefined;
+  let failRule: ((statement: string) => string | undefined) | undefined;
   let lock = Promise.resolve();
   let base = '';
   let files = 0;
@@ -102,12 +108,17 @@ export async function startBigQueryFake(options: { projectId?: string; gcs?: Gcs
       if (await exists(r[1], t)) return send(res, 409, apiError(409, `Already Exists: Table ${project}:${r[1]}.${t}`, 'duplicate'));
       await createTable(r[1], t, call.body.schema.fields);
       meta.get(`${r[1]}.${t}`)!.expirationTime = call.body.expirationTime;
+      meta.get(`${r[1]}.${t}`)!.timePartitioning = call.body.timePartitioning;
       return send(res, 200, await tableResource(project, r[1], t));
     }
     if ((r = /^\/datasets\/([^/]+)\/tables\/([^/]+)$/.exec(rest))) {
       const [d, t] = [r[1], decodeURIComponent(r[2])];
       if (!datasets.has(d) || !(await exists(d, t))) return send(res, 404, apiError(404, `Not found: Table ${project}:${d}.${t}`, 'notFound'));
       if (call.method === 'DELETE') { await duck.run(`DROP TABLE ${q(d)}.${q(t)}`); meta.delete(`${d}.${t}`); res.statusCode = 204; return void res.end(); }
+      if (call.method === 'PATCH' || call.method === 'PUT') {
+        const m = meta.get(`${d}.${t}`);
+        if (m && call.body?.expirationTime) m.expirationTime = call.body.expirationTime;
+      }
       return send(res, 200, await tableResource(project, d, t));
     }
     if (call.method === 'POST' && rest === '/jobs') {
@@ -174,6 +185,8 @@ export async function startBigQueryFake(options: { projectId?: string; gcs?: Gcs
         job.stats = { load: { outputRows: String((await count(d, t)) - before), inputFiles: String(source.length) } };
       } else if (job.configuration.query) {
         const cfg = job.configuration.query;
+        const script = splitScript(cfg.query);
+        if (script.length > 1) return runScript(job, script);
         const sql = rewrite(cfg.query);
         if (cfg.defaultDataset) await duck.run(`SET schema = '${cfg.defaultDataset.datasetId}'`);
         let fields: FakeField[];
@@ -201,6 +214,27 @@ export async function startBigQueryFake(options: { projectId?: string; gcs?: Gcs
       }
     } catch (error) {
       fail('invalid', String((error as Error).message).split('\n')[0]);
+    }
+  }
+
+  /** A script: each statement in order; an error rolls back the open transaction, as BigQuery does. */
+  async function runScript(job: FakeJob, statements: string[]) {
+    let open = false;
+    try {
+      for (const statement of statements) {
+        const injected = failRule?.(statement);
+        if (injected) throw new Error(injected);
+        if (/^BEGIN\s+TRANSACTION$/i.test(statement)) { await duck.run('BEGIN TRANSACTION'); open = true; }
+        else if (/^COMMIT\s+TRANSACTION$/i.test(statement)) { await duck.run('COMMIT'); open = false; }
+        else if (/^ROLLBACK\s+TRANSACTION$/i.test(statement)) { await duck.run('ROLLBACK'); open = false; }
+        else await duck.run(rewrite(statement));
+      }
+      if (open) await duck.run('ROLLBACK'); // a transaction still open at the end of the script is rolled back
+      job.result = { schema: [], rows: [] };
+      job.stats = { query: { statementType: 'SCRIPT' } };
+    } catch (error) {
+      if (open) await duck.run('ROLLBACK').catch(() => undefined);
+      job.error = { reason: 'invalidQuery', message: String((error as Error).message).split('\n')[0] };
     }
   }
 
@@ -278,8 +312,9 @@ export async function startBigQueryFake(options: { projectId?: string; gcs?: Gcs
     },
     table: (d, t) => {
       const m = meta.get(`${d}.${t}`);
-      return m && { schema: m.schema, numRows: -1, expirationTime: m.expirationTime };
+      return m && { schema: m.schema, numRows: -1, expirationTime: m.expirationTime, timePartitioning: m.timePartitioning };
     },
+    failStatements: (rule) => void (failRule = rule),
     sql: (text) => (lock = lock.then(() => undefined)).then(() => rows(text)),
     deny: (rule) => void (denyRule = rule),
     close: async () => {
@@ -288,6 +323,21 @@ export async function startBigQueryFake(options: { projectId?: string; gcs?: Gcs
       await rm(dir, { recursive: true, force: true });
     },
   };
+}
+
+/** Statements of a script, split on `;` outside quotes, trimmed, empty ones dropped. */
+function splitScript(sql: string): string[] {
+  const out: string[] = [];
+  let current = '';
+  let quote: string | undefined;
+  for (const c of sql) {
+    if (quote) { if (c === quote) quote = undefined; }
+    else if (c === "'" || c === '"' || c === '`') quote = c;
+    else if (c === ';') { out.push(current); current = ''; continue; }
+    current += c;
+  }
+  out.push(current);
+  return out.map((s) => s.trim()).filter(Boolean);
 }
 
 function apiError(code: number, message: string, reason: string) {

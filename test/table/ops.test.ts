@@ -102,3 +102,22 @@ describe('values, median, fillNull, toDate', () => {
     expect(timestampVector(new BigInt64Array([1n])).type).toBeInstanceOf(TimestampMicrosecond);
   });
 });
+
+describe('median rules', () => {
+  it('averages the two middle values (pandas), or takes the upper one (Mage\'s example block)', async () => {
+    const { tableFromArrays } = await import('apache-arrow');
+    const t = tableFromArrays({ x: Float64Array.of(4, 1, 3, 2, Number.NaN) });
+    expect(median(t, 'x')).toBe(2.5);
+    expect(median(t, 'x', { even: 'upper' })).toBe(3);
+    expect(median(tableFromArrays({ x: Float64Array.of(3, 1, 2) }), 'x', { even: 'upper' })).toBe(2);
+  });
+});
+
+describe('withColumn replacing a column', () => {
+  it('takes the new vector\'s type into the schema (a Float64 column replaced by strings stays strings)', async () => {
+    const { tableFromArrays, vectorFromArray } = await import('apache-arrow');
+    const t = withColumn(tableFromArrays({ a: Float64Array.of(1, 2), b: Int32Array.of(3, 4) }), 'a', vectorFromArray(['x', 'y']));
+    expect(t.schema.fields.map((f) => [f.name, String(f.type)])).toEqual([['a', 'Dictionary<Int32, Utf8>'], ['b', 'Int32']]);
+    expect(t.getChild('a')!.toJSON()).toEqual(['x', 'y']);
+  });
+});

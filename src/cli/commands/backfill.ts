@@ -124,8 +124,13 @@ async function startWorkers(session: Session, range: BackfillRange, flags: Backf
 
 async function retry(session: Session, pipeline: PipelineSpec, flags: BackfillFlags): Promise<BackfillResult> {
   return withOutput(session, pipeline, flags, (extra) =>
-    retryBackfill(session, flags.retry!, { pipeline, variables: parseVarArgs(flags.var), parallel: Number(flags.parallel), ...extra }),
+    retryBackfill(session, flags.retry!, { pipeline, variables: parseVarArgs(flags.var), parallel: Number(flags.parallel), ...cloudRunTask(), ...extra }),
   );
+}
+
+/** On Cloud Run, the retry's tasks split its dates: this task's index and count, and the execution as the claim round. */
+function cloudRunTask(env: NodeJS.ProcessEnv = process.env): { taskIndex: number; taskCount: number; round?: string } {
+  return { taskIndex: Number(env.CLOUD_RUN_TASK_INDEX ?? 0), taskCount: Number(env.CLOUD_RUN_TASK_COUNT ?? 1), round: env.CLOUD_RUN_EXECUTION };
 }
 
 async function withOutput(

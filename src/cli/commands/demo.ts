@@ -3,9 +3,10 @@ import pc from 'picocolors';
 import { planRun } from '../../engine/run-plan.ts';
 import type { Session } from '../../engine/session.ts';
 import { parseDateArg } from '../../time/backfill-range.ts';
-import { formatDate, formatRows, formatSeconds, statusText, table } from '../format.ts';
+import { formatRows, formatSeconds, statusText } from '../format.ts';
 import { dateOption } from '../options.ts';
 import { runOutput } from '../run-output.ts';
+import { runsTable } from '../runs-table.ts';
 import { withSession } from '../session-command.ts';
 import { ensureSamples } from './samples.ts';
 
@@ -29,10 +30,7 @@ export function registerDemo(program: Command): void {
         const runs = await session.store.listRuns({ limit: DEMO_PIPELINES.length });
         const rows = await session.store.rowsOut(runs.map((r) => r.id));
         process.stdout.write(
-          `\n${pc.bold('pipekit runs')}\n${table(
-            ['run', 'pipeline', 'execution date', 'status', 'time', 'rows'],
-            runs.map((r) => [r.id, r.pipeline, formatDate(r.executionDate), statusText(r.status), formatSeconds(r.startedAt, r.finishedAt), formatRows(rows.get(r.id))]),
-          )}\n\nNext: pipekit runs · pipekit logs <run> · pipekit console · pipekit backfill api_to_gcs_parameterized --start 2021-01-01 --end 2021-01-07\n`,
+          `\n${pc.bold('pipekit runs')}\n${runsTable(runs, rows)}\n\nNext: pipekit runs · pipekit logs <run> · pipekit console · pipekit backfill api_to_gcs_parameterized --start 2021-01-01 --end 2021-01-07\n`,
         );
         return failed === 0 ? 0 : 1;
       }),

@@ -10,7 +10,7 @@ import { table, truncate } from '../format.ts';
 export function registerList(program: Command): void {
   program
     .command('list')
-    .description('list the pipelines and their triggers, or one pipeline\'s blocks (reads files only)')
+    .description("list the pipelines and their triggers, or one pipeline's blocks (reads files only)")
     .argument('[pipeline]', 'show this pipeline\'s blocks')
     .option('--json', 'print JSON')
     .action((name: string | undefined, flags: { json?: boolean }, command: Command) => {

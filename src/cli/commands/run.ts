@@ -8,7 +8,7 @@ import { parseDateArg } from '../../time/backfill-range.ts';
 import { formatRows, formatSeconds, statusText, table } from '../format.ts';
 import { cancelOnSignals, runOutput } from '../run-output.ts';
 import { dateOption, varOption } from '../options.ts';
-import { withSession, type GlobalOptions } from '../session-command.ts';
+import { reconcileBeforeReading, withSession, type GlobalOptions } from '../session-command.ts';
 
 interface RunFlags extends GlobalOptions {
   block?: string;
@@ -16,6 +16,7 @@ interface RunFlags extends GlobalOptions {
   trigger?: string;
   var: string[];
   resume?: string;
+  eventId?: string;
   quiet?: boolean;
 }
 
@@ -29,6 +30,7 @@ export function registerRun(program: Command): void {
     .option('-t, --trigger <name>', 'run as this trigger: its variables, and its latest tick as execution date (what Cloud Scheduler sends)')
     .option('--var <name=value>', 'a run variable (repeatable); values that parse as JSON are typed', varOption, [])
     .option('--resume <run-id>', 're-run a failed run: succeeded blocks are reused, the rest run again')
+    .option('--event-id <id>', 'the event that started it (the GCS trigger sends the CloudEvent id): one run per event, however often it is delivered')
     .option('-q, --quiet', 'no log lines, only the summary')
     .action(async (name: string, flags: RunFlags, command: Command) =>
       withSession(command, async (session) => {
@@ -43,7 +45,9 @@ async function runOne(session: Session, name: string, flags: RunFlags): Promise<
   const plan = planRun(pipeline, {
     trigger: flags.trigger,
     executionDate: flags.executionDate ? parseDateArg(flags.executionDate) : undefined,
+    eventId: flags.eventId,
   });
+  await reconcileBeforeReading(session);
   const output = runOutput(session.store, pipeline, { blocks: flags.block ? [flags.block] : undefined, quiet: flags.quiet });
   const cancel = cancelOnSignals();
   let result: RunResult;
@@ -69,7 +73,7 @@ async function runOne(session: Session, name: string, flags: RunFlags): Promise<
 
 function printSummary(result: RunResult): void {
   if (result.status === 'duplicate') {
-    process.stdout.write('this trigger tick already has a run: nothing to do\n');
+    process.stdout.write('this trigger tick (or event) already has a run that is running or succeeded: nothing to do\n');
     return;
   }
   const run = result.run!;

@@ -3,8 +3,9 @@ import pc from 'picocolors';
 import { NotFoundError } from '../../errors.ts';
 import type { RunStatus } from '../../runs/model.ts';
 import { positiveIntOption } from '../options.ts';
+import { runsTable } from '../runs-table.ts';
 import { formatDate, formatRows, formatSeconds, statusText, table } from '../format.ts';
-import { withSession } from '../session-command.ts';
+import { reconcileBeforeReading, withSession } from '../session-command.ts';
 
 const RUN_STATUSES: readonly RunStatus[] = ['queued', 'running', 'succeeded', 'failed', 'cancelled'];
 
@@ -19,6 +20,7 @@ export function registerRuns(program: Command): void {
     .action(async (pipeline: string | undefined, flags: { status?: RunStatus; limit: string; json?: boolean }, command: Command) =>
       withSession(command, async (session) => {
         if (pipeline) session.pipeline(pipeline);
+        await reconcileBeforeReading(session);
         const runs = await session.store.listRuns({ pipeline, status: flags.status, limit: Number(flags.limit) });
         const rows = await session.store.rowsOut(runs.map((r) => r.id));
         if (flags.json) {
@@ -30,12 +32,7 @@ export function registerRuns(program: Command): void {
           process.stdout.write(filtered ? `no ${flags.status ?? ''}${flags.status ? ' ' : ''}runs${pipeline ? ` of ${pipeline}` : ''}\n` : 'no runs yet: start one with pipekit run <pipeline>\n');
           return 0;
         }
-        process.stdout.write(
-          `${table(
-            ['run', 'pipeline', 'trigger', 'execution date', 'status', 'time', 'rows'],
-            runs.map((r) => [r.id, r.pipeline, r.trigger, formatDate(r.executionDate), statusText(r.status), formatSeconds(r.startedAt, r.finishedAt), formatRows(rows.get(r.id))]),
-          )}\n`,
-        );
+        process.stdout.write(`${runsTable(runs, rows)}\n`);
         return 0;
       }),
     );
@@ -50,6 +47,7 @@ export function registerLogs(program: Command): void {
     .option('--json', 'print JSON lines')
     .action(async (runId: string, flags: { block?: string; json?: boolean }, command: Command) =>
       withSession(command, async (session) => {
+        await reconcileBeforeReading(session);
         const run = await session.store.getRun(runId);
         if (!run) throw new NotFoundError(`run ${runId} is not in the run store`, { hint: 'list runs with: pipekit runs' });
         const logs = await session.store.getLogs(runId, { block: flags.block });

@@ -1,5 +1,5 @@
 import { get, post } from './api.js';
-import { el, fmtDate, statusBadge, toast } from './ui.js';
+import { el, fmtCount, fmtDate, statusBadge, toast } from './ui.js';
 
 export async function backfillsPage(query) {
   const backfills = await get(`/api/backfills?${query}`);
@@ -8,7 +8,7 @@ export async function backfillsPage(query) {
       el('thead', {}, el('tr', {}, ['Backfill', 'Pipeline', 'Status', 'Range', 'Every', 'Runs'].map((h) => el('th', { scope: 'col' }, h)))),
       el('tbody', {}, backfills.length ? backfills.map((b) => el('tr', {},
         el('td', {}, el('a', { href: `#/backfills/${encodeURIComponent(b.id)}` }, b.id)), el('td', {}, b.pipeline), el('td', {}, statusBadge(b.status)),
-        el('td', { class: 'mono' }, `${fmtDate(b.start)} → ${fmtDate(b.end)}`), el('td', {}, b.every), el('td', {}, String(b.executionDates.length))))
+        el('td', { class: 'mono' }, `${fmtDate(b.start)} → ${fmtDate(b.end)}`), el('td', {}, b.every), el('td', { class: 'num' }, fmtCount(b.executionDates.length))))
         : el('tr', {}, el('td', { colspan: 6 }, 'No backfills yet: start one from a pipeline.'))))],
     poll: 5000,
   };
@@ -35,7 +35,7 @@ export async function backfillPage(id) {
     el('div', { class: 'row' }, statusBadge(b.status), el('span', {}, `${b.pipeline} · every ${b.every} · ${fmtDate(b.start)} → ${fmtDate(b.end)}`),
       el('button', { type: 'button', class: 'danger', disabled: !active, onclick: act('cancel') }, 'Cancel backfill'),
       el('button', { type: 'button', class: 'secondary', disabled: active || b.status === 'succeeded', onclick: act('retry') }, 'Retry failed and cancelled')),
-    el('p', { id: 'bf-counts' }, `${c.succeeded} succeeded · ${c.failed} failed · ${c.cancelled} cancelled · ${c.running} running · ${c.pending} not started · ${c.planned} planned`),
+    el('p', { id: 'bf-counts' }, `${fmtCount(c.succeeded)} succeeded · ${fmtCount(c.failed)} failed · ${fmtCount(c.cancelled)} cancelled · ${fmtCount(c.running)} running · ${fmtCount(c.pending)} not started · ${fmtCount(c.planned)} planned`),
     bar);
   const table = el('table', { id: 'bf-dates' },
     el('thead', {}, el('tr', {}, ['Execution date', 'Status', 'Runs', 'Latest run'].map((h) => el('th', { scope: 'col' }, h)))),

@@ -33,6 +33,19 @@ export function fmtDuration(start, end) {
   return ms < 1000 ? `${ms} ms` : ms < 60_000 ? `${(ms / 1000).toFixed(1)} s` : `${Math.floor(ms / 60_000)} min ${Math.round((ms % 60_000) / 1000)} s`;
 }
 
+/** Row and byte counts with thousands separators, as the CLI prints them. */
+export function fmtCount(n) {
+  return n === null || n === undefined ? '—' : Number(n).toLocaleString('en-US');
+}
+
+/** An error message that stays inside its cell: long or multi-line ones open on demand. */
+export function errorText(message) {
+  if (!message) return '';
+  const first = message.split('\n')[0];
+  if (first.length <= 160 && first === message) return el('span', { class: 'error' }, message);
+  return el('details', { class: 'error' }, el('summary', {}, first.length > 160 ? `${first.slice(0, 157)}…` : first), el('pre', { class: 'error-full' }, message));
+}
+
 export function toast(message) {
   const t = document.getElementById('toast');
   t.textContent = message;

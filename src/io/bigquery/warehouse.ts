@@ -13,6 +13,7 @@ import { bigQueryError } from './errors.ts';
 import { checkProject } from './identifiers.ts';
 import type { AwaitJobOptions } from './jobs.ts';
 import { exportTable, loadFromUri, type LoadFromUriOptions } from './load.ts';
+import { exportPartition } from './partition.ts';
 import { runQuery } from './query.ts';
 import { runSqlBlock, writeSqlBlock } from './sql-block.ts';
 
@@ -65,7 +66,7 @@ export async function createBigQueryWarehouse(options: BigQueryWarehouseOptions)
     projectId: ctx.projectId,
     location,
     query: (sql) => runQuery(ctx, sql),
-    export: (table, target) => exportTable(ctx, table, target),
+    export: (table, target) => (target.partition ? exportPartition(ctx, table, { ...target, partition: target.partition }) : exportTable(ctx, table, target)),
     runSql: (sql, inputs, target) => runSqlBlock(ctx, sql, inputs, target),
     writeSql: (sql, inputs, target) => writeSqlBlock(ctx, sql, inputs, target),
     loadFromUri: (uris, target, loadOptions) => loadFromUri(ctx, uris, target, loadOptions),

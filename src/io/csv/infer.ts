@@ -8,7 +8,8 @@
  * - all are numbers (`2.10`, `.20`, `1e3`, `nan`) → `float64`;
  * - all are `true`/`false` (any case) → `bool`;
  * - all are timestamps (`YYYY-MM-DD[ HH:MM[:SS[.ffffff]]]`) → `timestamp`;
- * - otherwise, or when every cell is empty → `string`.
+ * - every cell empty → `float64`, all null (pandas reads such a column as float64 NaN);
+ * - otherwise → `string`.
  *
  * Empty cells are nulls in every type. The text costs memory only for the
  * undeclared columns; declare the big ones to keep memory flat.
@@ -35,7 +36,7 @@ export function inferType(batches: readonly Vector[]): ColumnType {
       }
     }
   }
-  return candidate ?? 'string';
+  return candidate ?? 'float64';
 }
 
 function widen(current: Candidate | undefined, buf: Uint8Array, s: number, e: number): Candidate {

@@ -68,32 +68,32 @@ export function createPostgresConnector(source: IoProfile | PostgresSettings, op
 
   const view = (signal?: AbortSignal): PostgresConnector => {
     const connector: PostgresConnector = {
-    async query(sql: string, params: readonly unknown[] = []): Promise<Table> {
-      stopIfAborted(signal);
-      return withClient((client) => queryToTable(client, sql, params));
-    },
+      async query(sql: string, params: readonly unknown[] = []): Promise<Table> {
+        stopIfAborted(signal);
+        return withClient((client) => queryToTable(client, sql, params));
+      },
 
-    async execute(sql: string, params: readonly unknown[] = []): Promise<void> {
-      stopIfAborted(signal);
-      await withClient((client) => client.query(sql, params as unknown[]));
-    },
+      async execute(sql: string, params: readonly unknown[] = []): Promise<void> {
+        stopIfAborted(signal);
+        await withClient((client) => client.query(sql, params as unknown[]));
+      },
 
-    async export(table: Table, exportOptions: PostgresExportOptions): Promise<ExportResult> {
-      const schema = exportOptions.schema ?? defaultSchema;
-      const result = await withClient((client) =>
-        exportTable(client, table, { schema, table: exportOptions.table, ifExists: exportOptions.ifExists ?? 'replace', signal, columnNames: exportOptions.columnNames }),
-      );
-      return { rows: result.rows, target: `postgres://${target.label} ${qualified(schema, exportOptions.table)}` };
-    },
+      async export(table: Table, exportOptions: PostgresExportOptions): Promise<ExportResult> {
+        const schema = exportOptions.schema ?? defaultSchema;
+        const result = await withClient((client) =>
+          exportTable(client, table, { schema, table: exportOptions.table, ifExists: exportOptions.ifExists ?? 'replace', signal, columnNames: exportOptions.columnNames, partition: exportOptions.partition }),
+        );
+        return { rows: result.rows, target: `postgres://${target.label} ${qualified(schema, exportOptions.table)}` };
+      },
 
-    defaultDataset: defaultSchema,
-    runSql: (sql, inputs, target) => runSqlOnPostgres({ ...connector, dropTable }, sql, inputs, target),
-    writeSql: (sql, inputs, target) => writeSqlOnPostgres({ ...connector, dropTable }, sql, inputs, target),
+      defaultDataset: defaultSchema,
+      runSql: (sql, inputs, into) => runSqlOnPostgres({ ...connector, dropTable }, sql, inputs, into),
+      writeSql: (sql, inputs, into) => writeSqlOnPostgres({ ...connector, dropTable }, sql, inputs, into),
 
-    withSignal: (next) => view(next),
+      withSignal: (next) => view(next),
 
-    // A view made for one block attempt leaves the pool open for the rest of the run.
-    close: signal ? async () => undefined : () => pool.end(),
+      // A view made for one block attempt leaves the pool open for the rest of the run.
+      close: signal ? async () => undefined : () => pool.end(),
     };
     return connector;
   };

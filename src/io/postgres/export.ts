@@ -5,7 +5,8 @@ import { pipeline } from 'node:stream/promises';
 import { DataError, NonRetriableError, isPipekitError } from '../../errors.ts';
 import { renameColumns } from '../../table/columns.ts';
 import { checkUniqueColumns } from '../../table/unique-columns.ts';
-import type { IfExists } from '../types.ts';
+import { checkRowsInScope, checkScope, scopeCondition, type ScopeColumnKind } from '../partition-scope.ts';
+import type { IfExists, PartitionScope } from '../types.ts';
 import { type ColumnNaming, columnRenamer } from './column-names.ts';
 import { failpoint } from '../failpoints.ts';
 import { encodeCopyBinary } from './copy-binary.ts';
@@ -23,12 +24,17 @@ export interface ExportTableOptions {
   readonly signal?: AbortSignal;
   /** `clean` (default): Mage's lower-case cleaned names (`VendorID` → `vendorid`); `keep`: names as they are. */
   readonly columnNames?: ColumnNaming;
+  /**
+   * Replace only the rows in this scope (the column named as in the Arrow
+   * table): DELETE … WHERE and COPY in the one transaction.
+   */
+  readonly partition?: PartitionScope;
 }
 
 export interface ExportTableResult {
   readonly rows: number;
-  /** What happened to the table: new, emptied and refilled, rebuilt with new columns, or appended to. */
-  readonly action: 'created' | 'truncated' | 'recreated' | 'appended';
+  /** What happened to the table: new, emptied and refilled, rebuilt with new columns, appended to, or a partition's rows swapped. */
+  readonly action: 'created' | 'truncated' | 'recreated' | 'appended' | 'partition-replaced';
 }
 
 /**
@@ -57,13 +63,18 @@ export async function exportTable(
   if (arrow.schema.fields.length > 0) checkUniqueColumns(arrow, target, rename);
   arrow = renameColumns(arrow, rename);
   const columns = describeColumns(arrow, target);
+  const partition = options.partition && { ...options.partition, column: rename(options.partition.column) };
+  if (partition) {
+    checkScope(partition, options.ifExists, target);
+    checkRowsInScope(arrow, partition, target);
+  }
 
   const client = db instanceof pg.Pool ? await db.connect() : db;
   let broken: Error | undefined;
   try {
     await client.query('BEGIN');
     try {
-      const result = await exportInTransaction(client, arrow, columns, options, target);
+      const result = await exportInTransaction(client, arrow, columns, { ...options, partition }, target);
       await client.query('COMMIT');
       return result;
     } catch (error) {
@@ -118,6 +129,16 @@ async function exportInTransaction(
     });
   }
 
+  if (options.partition) {
+    const kind = postgresKind(existing.get(options.partition.column));
+    if (!existing.has(options.partition.column)) {
+      throw new DataError({ source: target, column: options.partition.column, message: 'the existing table has no such column to scope the replace by', hint: `scope by one of: ${[...existing.keys()].join(', ')}` });
+    }
+    await client.query(`DELETE FROM ${target} WHERE ${scopeCondition(options.partition, quoteIdent(options.partition.column), kind)}`);
+    const { rows } = await appendRows(client, columns, existing, copy, target, columnList);
+    return { rows, action: 'partition-replaced' };
+  }
+
   if (ifExists === 'replace') {
     const sameShape = existing.size === columns.length && columns.every((c) => existing.get(c.name) === c.type.sql);
     if (sameShape) {
@@ -129,7 +150,18 @@ async function exportInTransaction(
     return { rows: await copy(target), action: 'recreated' };
   }
 
-  // append
+  return appendRows(client, columns, existing, copy, target, columnList);
+}
+
+/** Appends by column name, casting through a staging table when the existing types differ. */
+async function appendRows(
+  client: pg.ClientBase,
+  columns: Column[],
+  existing: Map<string, string>,
+  copy: (into: string) => Promise<number>,
+  target: string,
+  columnList: string,
+): Promise<ExportTableResult> {
   const missing = columns.filter((c) => !existing.has(c.name));
   if (missing.length > 0) {
     throw new DataError({
@@ -149,6 +181,13 @@ async function exportInTransaction(
   await copy(staging);
   const inserted = await client.query(`INSERT INTO ${target} (${columnList}) SELECT ${columnList} FROM ${staging}`);
   return { rows: inserted.rowCount ?? 0, action: 'appended' };
+}
+
+function postgresKind(type: string | undefined): ScopeColumnKind {
+  if (type === 'date') return 'date';
+  if (type === 'timestamp with time zone') return 'timestamptz';
+  if (type?.startsWith('timestamp')) return 'timestamp';
+  return 'other';
 }
 
 function columnDefinitions(columns: Column[]): string {

@@ -20,7 +20,7 @@ export type StagingConnection = Pick<PostgresConnector, 'query' | 'export'> & { 
 export async function runSqlOnPostgres(pg: StagingConnection, sql: string, inputs: Readonly<Record<string, Table>>, target?: SqlTarget): Promise<Table> {
   return withStagedInputs(pg, sql, inputs, async (text) => {
     const result = await pg.query(text);
-    if (target) await pg.export(result, { schema: target.dataset, table: target.table, ifExists: target.ifExists, columnNames: 'keep' });
+    if (target) await pg.export(result, { schema: target.dataset, table: target.table, ifExists: target.ifExists, columnNames: 'keep', partition: target.partition });
     return result;
   });
 }
@@ -28,7 +28,7 @@ export async function runSqlOnPostgres(pg: StagingConnection, sql: string, input
 /** Like `runSqlOnPostgres` into a target, returning what was written. */
 export async function writeSqlOnPostgres(pg: StagingConnection, sql: string, inputs: Readonly<Record<string, Table>>, target: SqlTarget): Promise<ExportResult> {
   return withStagedInputs(pg, sql, inputs, async (text) =>
-    pg.export(await pg.query(text), { schema: target.dataset, table: target.table, ifExists: target.ifExists, columnNames: 'keep' }),
+    pg.export(await pg.query(text), { schema: target.dataset, table: target.table, ifExists: target.ifExists, columnNames: 'keep', partition: target.partition }),
   );
 }
 

@@ -63,3 +63,21 @@ export function connectorSettings(profile: IoProfile): ConnectorSettings {
   parsed.set(profile, settings);
   return settings;
 }
+
+/**
+ * Parses every connector's settings and returns what is wrong with them, for
+ * `pipekit validate`: a bad sslmode or warehouse shows before a run needs it.
+ */
+export function connectorSettingsProblems(profile: IoProfile): unknown[] {
+  const settings = connectorSettings(profile);
+  const problems: unknown[] = [];
+  // runStore is postgres on another database: its problems are postgres's.
+  for (const key of ['postgres', 'lake', 'warehouse', 'google', 'http'] as const) {
+    try {
+      void settings[key];
+    } catch (error) {
+      problems.push(error);
+    }
+  }
+  return problems;
+}

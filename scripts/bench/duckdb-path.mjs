@@ -4,16 +4,18 @@
  * and a Hive-partitioned dataset by date. Each phase materialises its result so the
  * phases time separately (DuckDB would otherwise fuse read and write).
  *
- *   node bin/run-ts.js scripts/bench/duckdb-path.ts <csv.gz> <out-dir>
+ *   node scripts/bench/duckdb-path.mjs <csv.gz> <out-dir>
  *
- * Prints one JSON line; the parent measures wall time and peak RSS.
+ * Plain JavaScript run by node itself, so the yardstick's process pays no TypeScript loader
+ * (pipekit's runs are compiled too). Prints one JSON line; the parent measures wall time and
+ * peak RSS.
  */
 import { DuckDBInstance } from '@duckdb/node-api';
 import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 
 const [file, outDir] = process.argv.slice(2);
-if (!file || !outDir) throw new Error('usage: duckdb-path.ts <csv.gz> <out-dir>');
+if (!file || !outDir) throw new Error('usage: duckdb-path.mjs <csv.gz> <out-dir>');
 rmSync(outDir, { recursive: true, force: true });
 mkdirSync(outDir, { recursive: true });
 
@@ -25,12 +27,12 @@ const TYPES = {
   improvement_surcharge: 'DOUBLE', total_amount: 'DOUBLE', congestion_surcharge: 'DOUBLE',
 };
 const columns = `{${Object.entries(TYPES).map(([k, v]) => `'${k}': '${v}'`).join(', ')}}`;
-const quote = (path: string) => `'${path.replaceAll("'", "''")}'`;
+const quote = (path) => `'${path.replaceAll("'", "''")}'`;
 
 const instance = await DuckDBInstance.create(':memory:');
 const db = await instance.connect();
-const phases: Record<string, number> = {};
-async function timed(name: string, sql: string): Promise<void> {
+const phases = {};
+async function timed(name, sql) {
   const started = performance.now();
   await db.run(sql);
   phases[name] = (performance.now() - started) / 1000;
@@ -40,7 +42,7 @@ await timed('decode', `CREATE TABLE trips AS SELECT * FROM read_csv(${quote(file
 await timed('transform', `CREATE TABLE kept AS SELECT *, tpep_pickup_datetime::DATE AS tpep_pickup_date FROM trips WHERE passenger_count > 0`);
 await timed('parquet', `COPY (SELECT * EXCLUDE (tpep_pickup_date) FROM kept) TO ${quote(join(outDir, 'nyc_taxi_data.parquet'))} (FORMAT PARQUET)`);
 await timed('partitioned', `COPY kept TO ${quote(join(outDir, 'nyc_taxi_data'))} (FORMAT PARQUET, PARTITION_BY (tpep_pickup_date))`);
-const count = async (table: string) => Number((await (await db.runAndReadAll(`SELECT count(*) FROM ${table}`)).getRows())[0][0]);
+const count = async (table) => Number((await (await db.runAndReadAll(`SELECT count(*) FROM ${table}`)).getRows())[0][0]);
 console.log(JSON.stringify({ phases, rowsIn: await count('trips'), rowsOut: await count('kept') }));
 db.closeSync();
 instance.closeSync();

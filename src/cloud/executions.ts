@@ -1,5 +1,4 @@
-import { ExecutionsClient, TasksClient, protos } from '@google-cloud/run';
-import { gaxClientOptions } from '../cloud/job-launcher.ts';
+import type { ExecutionsClient, TasksClient, protos } from '@google-cloud/run';
 import { ConnectionError } from '../errors.ts';
 
 type ITask = protos.google.cloud.run.v2.ITask;
@@ -42,13 +41,17 @@ export interface CloudExecutions {
  * on the jobs, or a custom role with those).
  */
 export function createCloudExecutions(env: NodeJS.ProcessEnv = process.env): CloudExecutions {
-  const options = gaxClientOptions(env.PIPEKIT_RUN_API_ENDPOINT);
-  let executions: ExecutionsClient | undefined;
-  let tasks: TasksClient | undefined;
+  let clients: Promise<{ executions: ExecutionsClient; tasks: TasksClient }> | undefined;
+  // Loaded on first use: a laptop's `pipekit runs` never needs the Google client libraries.
+  const connect = () =>
+    (clients ??= (async () => {
+      const [{ ExecutionsClient, TasksClient }, { gaxClientOptions }] = await Promise.all([import('@google-cloud/run'), import('./job-launcher.ts')]);
+      const options = gaxClientOptions(env.PIPEKIT_RUN_API_ENDPOINT);
+      return { executions: new ExecutionsClient(options), tasks: new TasksClient(options) };
+    })());
   return {
     async task(execution, index) {
-      executions ??= new ExecutionsClient(options);
-      tasks ??= new TasksClient(options);
+      const { executions, tasks } = await connect();
       let resource: IExecution;
       try {
         [resource] = await executions.getExecution({ name: execution });
@@ -74,7 +77,7 @@ export function createCloudExecutions(env: NodeJS.ProcessEnv = process.env): Clo
       };
     },
     async cancel(execution) {
-      executions ??= new ExecutionsClient(options);
+      const { executions } = await connect();
       try {
         await executions.cancelExecution({ name: execution });
       } catch (error) {
@@ -89,7 +92,9 @@ export function createCloudExecutions(env: NodeJS.ProcessEnv = process.env): Clo
       }
     },
     async close() {
-      await Promise.all([executions?.close(), tasks?.close()]);
+      if (!clients) return;
+      const { executions, tasks } = await clients;
+      await Promise.all([executions.close(), tasks.close()]);
     },
   };
 }
