@@ -37,9 +37,9 @@ export function createPool(source: IoProfile | PostgresSettings, options: { max?
   // An idle client losing its server (restart, failover) must not crash the
   // process; the next checkout reconnects and reports any lasting problem.
   pool.on('error', () => {});
-  // Nor may a checked-out one between two queries: pg emits 'error' on the client
-  // then, and the pool listens only while the client is idle. The next query fails instead.
-  pool.on('connect', (client) => client.on('error', () => {}));
+  // Nor may a checked-out one (see quietOnLoss): every client of the pool, also
+  // those the run store checks out itself or pool.query() uses.
+  pool.on('connect', (client) => quietOnLoss(client as pg.PoolClient));
   return pool;
 }
 
