@@ -43,16 +43,21 @@ export function createPool(source: IoProfile | PostgresSettings, options: { max?
   return pool;
 }
 
-/** SQLSTATE classes of a connection that went away: 08 connection exception, 57 operator intervention (shutdown, crash, recovery). */
-const LOST_STATES = /^(08|57)/;
-const LOST_MESSAGES = /Connection terminated|terminating connection|server closed the connection|Client has encountered a connection error|not queryable|ECONNRESET|EPIPE|socket hang up/i;
+/**
+ * SQLSTATEs of a connection that went away: class 08 (connection exception) and the
+ * server's admin shutdown, crash shutdown and "not accepting connections yet" — not
+ * 57014, a cancelled statement, which is the caller's own doing.
+ */
+const LOST_STATES = /^(08...|57P0[123])$/;
+const LOST_NODE_CODES = new Set(['ECONNRESET', 'EPIPE', 'ECONNREFUSED', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH']);
+const LOST_MESSAGES = /Connection terminated|terminating connection|server closed the connection|connection error and is not queryable|Client was closed and is not queryable|socket hang up/i;
 
 /** Whether `error` means the connection to the server is gone (not that the SQL or the data is wrong). */
 export function isConnectionLoss(error: unknown): boolean {
-  const e = error as { code?: string; message?: string } | undefined;
+  const e = error as { code?: unknown; message?: unknown } | null | undefined;
   if (!e || isPipekitError(error)) return false;
-  if (e.code && (LOST_STATES.test(e.code) || ['ECONNRESET', 'EPIPE', 'ECONNREFUSED', 'ETIMEDOUT'].includes(e.code))) return true;
-  return LOST_MESSAGES.test(e.message ?? '');
+  if (typeof e.code === 'string' && (LOST_STATES.test(e.code) || LOST_NODE_CODES.has(e.code))) return true;
+  return typeof e.message === 'string' && LOST_MESSAGES.test(e.message);
 }
 
 /** A ConnectionError for a connection lost mid-work, saying what to do; other errors pass through. */
