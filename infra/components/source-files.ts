@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative, resolve, sep } from 'node:path';
 
 /**
@@ -19,9 +19,20 @@ const EXCLUDED = /^(node_modules|\.pipekit|test-artifacts|bench-results|\.git|\.
  */
 export function sourceFiles(repoRoot: string, paths: readonly string[], pipelinesDir: string, neededBy: string): Map<string, string> {
   const files = new Map<string, string>();
-  for (const path of paths) addTree(files, resolve(repoRoot, path), path, neededBy);
+  for (const path of paths) addTree(files, packagedPath(repoRoot, path), path, neededBy);
   addTree(files, pipelinesDir, 'pipelines', neededBy);
   return new Map([...files.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+}
+
+/**
+ * Where a path of the sources is in this copy of pipekit. npm never packs
+ * package-lock.json, so an installed pipekit (a project made by `pipekit init`)
+ * has the copy scripts/build.mjs keeps in dist/.
+ */
+function packagedPath(repoRoot: string, path: string): string {
+  const absolute = resolve(repoRoot, path);
+  if (path === 'package-lock.json' && !existsSync(absolute)) return resolve(repoRoot, 'dist', path);
+  return absolute;
 }
 
 /** 16 hex characters over every path and its bytes (plus `extra`, e.g. a generated entry file). */
