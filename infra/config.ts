@@ -20,8 +20,15 @@ export interface InfraConfig {
   readonly prefix: string;
   /** `pipekit:pipelinesDir` (or env `PIPEKIT_PIPELINES_DIR`, which wins), default `pipelines`, relative to the repo. */
   readonly pipelinesDir: string;
-  /** `pipekit:image`: `<registry>/<repo>/<name>@sha256:<digest>`. Unset = deploy the foundation only (no jobs, no console). */
+  /**
+   * `pipekit:image`: `<registry>/<repo>/<name>@sha256:<digest>`, for images built elsewhere.
+   * Unset (the default) = `pulumi up` builds the image from this repository with Cloud Build.
+   */
   readonly image?: string;
+  /** `pipekit:workspaceInitImage`: with `pipekit:image`, the Dockerfile's `workspace-init` stage by digest (else the Filestore share is initialised by hand). */
+  readonly workspaceInitImage?: string;
+  /** `pipekit:buildBucket`, default `<project>-<prefix>-build`: private bucket for the image's source archives. */
+  readonly buildBucket: string;
   /** `pipekit:deletionProtection`, default `true`: Cloud SQL, Cloud Run, Filestore, bucket and dataset contents. */
   readonly deletionProtection: boolean;
   /** `pipekit:dbTier`, default `db-custom-1-3840` (dedicated core, ~100 connections). */
@@ -110,6 +117,11 @@ export function parseInfraConfig(source: ConfigSource, env: NodeJS.ProcessEnv = 
 
   const image = source.get('image');
   if (image !== undefined) validateImage(image);
+  const workspaceInitImage = source.get('workspaceInitImage');
+  if (workspaceInitImage !== undefined) {
+    if (image === undefined) throw configError('pipekit:workspaceInitImage', 'is set without pipekit:image', 'remove it: without pipekit:image, `pulumi up` builds both images itself');
+    validateImage(workspaceInitImage, 'pipekit:workspaceInitImage');
+  }
 
   const filestoreTier = oneOf(source, 'filestoreTier', ['BASIC_HDD', 'BASIC_SSD', 'ZONAL', 'REGIONAL'] as const, 'BASIC_HDD');
   const minCapacity = FILESTORE_MIN_GB[filestoreTier];
@@ -152,6 +164,13 @@ export function parseInfraConfig(source: ConfigSource, env: NodeJS.ProcessEnv = 
   if (!BUCKET.test(functionsSourceBucket)) {
     throw configError('pipekit:functionsSourceBucket', `${JSON.stringify(functionsSourceBucket)} is not a valid bucket name`, 'use 3–63 lower-case letters, digits, `-`, `_` and `.`; set pipekit:functionsSourceBucket explicitly if the default from the project id is too long');
   }
+  const buildBucket = source.get('buildBucket') ?? `${project}-${prefix}-build`;
+  if (!BUCKET.test(buildBucket)) {
+    throw configError('pipekit:buildBucket', `${JSON.stringify(buildBucket)} is not a valid bucket name`, 'use 3–63 lower-case letters, digits, `-`, `_` and `.`; set pipekit:buildBucket explicitly if the default from the project id is too long');
+  }
+  if (buildBucket === lakeBucket || buildBucket === functionsSourceBucket) {
+    throw configError('pipekit:buildBucket', `is the same bucket as pipekit:${buildBucket === lakeBucket ? 'lakeBucket' : 'functionsSourceBucket'}`, 'give the image sources their own bucket: only the deployer and the build account may touch what gets built');
+  }
   if (functionsSourceBucket === lakeBucket) {
     throw configError('pipekit:functionsSourceBucket', 'is the lake bucket', 'the jobs write to the lake bucket, so they could replace the functions\' code: give the source archive its own bucket');
   }
@@ -163,6 +182,8 @@ export function parseInfraConfig(source: ConfigSource, env: NodeJS.ProcessEnv = 
     prefix,
     pipelinesDir: env.PIPEKIT_PIPELINES_DIR ?? source.get('pipelinesDir') ?? 'pipelines',
     image,
+    workspaceInitImage,
+    buildBucket,
     deletionProtection: bool(source, 'deletionProtection', true),
     dbTier: source.get('dbTier') ?? 'db-custom-1-3840',
     dbVersion: source.get('dbVersion') ?? 'POSTGRES_16',
@@ -203,14 +224,18 @@ const RESERVED_ENV = /^(PIPEKIT_|CLOUD_RUN_|GOOGLE_CLOUD_PROJECT$|PORT$|K_)/;
 /**
  * An image reference pinned by digest. Tags (`:latest`, `:v1`) are refused:
  * a tag can move, so the same stack could run different code tomorrow, and
- * Cloud Run would not redeploy when the tag moves.
+ * Cloud Run would not redeploy when the tag moves. An all-zero digest is a
+ * placeholder copied from an example, never an image.
  */
-export function validateImage(image: string): void {
+export function validateImage(image: string, key = 'pipekit:image'): void {
+  if (/@sha256:0{64}$/.test(image)) {
+    throw configError(key, 'is the all-zero placeholder digest, not an image', `remove it (\`pulumi config rm ${key}\`) and \`pulumi up\` builds the image itself, or set the digest of an image you built`);
+  }
   if (!/^[a-z0-9.-]+(:\d+)?\/[a-z0-9._\/-]+@sha256:[a-f0-9]{64}$/.test(image)) {
     throw configError(
-      'pipekit:image',
+      key,
       `${JSON.stringify(image)} is not pinned by digest${/:[\w.-]+$/.test(image) ? ' (tags such as :latest can move under a deployment)' : ''}`,
-      'build and push, then pin the digest: `gcloud builds submit --tag REGION-docker.pkg.dev/PROJECT/pipekit/pipekit:v1 .` and ' +
+      'leave pipekit:image unset and `pulumi up` builds and pins the image itself; to use one built elsewhere, pin its digest: ' +
         '`pulumi config set pipekit:image "$(gcloud artifacts docker images describe REGION-docker.pkg.dev/PROJECT/pipekit/pipekit:v1 --format="value(image_summary.fully_qualified_digest)")"` ' +
         '(it looks like REGION-docker.pkg.dev/PROJECT/pipekit/pipekit@sha256:<64 hex>)',
     );

@@ -12,7 +12,7 @@ const config = readInfraConfig();
 const pipelines = loadDeployedPipelines(config.pipelinesDir, config.prefix);
 const stack = deployPipekit(config, pipelines);
 
-/** `https://<domain>` or `http://<ip>`; unset without an image or with `pipekit:console false`. */
+/** `https://<domain>` or `http://<ip>`; unset with `pipekit:console false`. */
 export const consoleUrl = stack.consoleUrl;
 /** Point the domain's A record here. */
 export const consoleIp = stack.consoleIp;
@@ -27,9 +27,12 @@ export const sqlPrivateIp = stack.sqlPrivateIp;
 export const filestoreIp = stack.filestoreIp;
 export const networkName = stack.networkName;
 export const subnetName = stack.subnetName;
-/** Push images here. */
+/** Where the images are pushed (pulumi up's build, and the functions' builds). */
 export const imageRepository = stack.imageRepository;
+/** The image every job and the console run, by digest. */
 export const image = stack.image;
+/** The account every build runs as. */
+export const buildServiceAccount = stack.buildServiceAccount;
 export const dbPasswordSecret = stack.dbPasswordSecret;
 export const apiTokenSecret = stack.apiTokenSecret;
 /** The HTTP functions; with the default IAM auth call them with `Authorization: Bearer $(gcloud auth print-identity-token)`. */
@@ -37,5 +40,4 @@ export const apiTriggerUrl = stack.apiTriggerUrl;
 export const backfillUrl = stack.backfillUrl;
 /** The functions' own service account: may only run the pipeline jobs and read the API token. */
 export const functionsServiceAccount = stack.functionsServiceAccount;
-export const nextStep = stack.nextStep;
 export const region = config.region;

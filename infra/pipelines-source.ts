@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { ConfigError } from '../src/errors.ts';
 import { loadProject } from '../src/project/load-project.ts';
 import type { PipelineSpec } from '../src/project/model.ts';
-import { jobNameFor } from '../src/cloud/naming.ts';
+import { jobNameFor, workspaceInitJobNameFor } from '../src/cloud/naming.ts';
 
 /** The repository root: infra/ lives directly under it. Relative pipeline folders resolve here, not against the cwd Pulumi happens to use. */
 export const REPO_ROOT = resolve(fileURLToPath(new URL('..', import.meta.url)));
@@ -28,7 +28,7 @@ export function loadDeployedPipelines(pipelinesDir: string, prefix: string): Pip
     });
   }
   const pipelines = [...loadProject(root).pipelines.values()];
-  const byJob = new Map<string, string>();
+  const byJob = new Map<string, string>([[workspaceInitJobNameFor(prefix), '(the workspace-init job pulumi up runs)']]);
   for (const pipeline of pipelines) {
     const job = jobNameFor(prefix, pipeline.name);
     const other = byJob.get(job);

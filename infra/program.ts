@@ -2,6 +2,7 @@ import { isAbsolute, resolve } from 'node:path';
 import * as pulumi from '@pulumi/pulumi';
 import { ConfigError } from '../src/errors.ts';
 import type { PipelineSpec } from '../src/project/model.ts';
+import { BuildAccount } from './components/build-account.ts';
 import { CloudArmorPolicy } from './components/cloud-armor.ts';
 import { ConsoleService } from './components/console-service.ts';
 import { ContainerImage } from './components/container-image.ts';
@@ -9,6 +10,7 @@ import { DataStores } from './components/data-stores.ts';
 import { Database } from './components/database.ts';
 import { Filestore } from './components/filestore.ts';
 import { FunctionSource } from './components/function-source.ts';
+import { checkBuildInputs, ImageBuild } from './components/image-build.ts';
 import { Functions } from './components/functions.ts';
 import { ConsoleLoadBalancer } from './components/load-balancer.ts';
 import { Network } from './components/network.ts';
@@ -17,6 +19,7 @@ import { FUNCTION_SERVICES, ProjectServices, REQUIRED_SERVICES } from './compone
 import type { RuntimeContractArgs } from './components/runtime-contract.ts';
 import { Secrets } from './components/secrets.ts';
 import { ServiceAccounts } from './components/service-accounts.ts';
+import { WorkspaceInit } from './components/workspace-init.ts';
 import type { InfraConfig } from './config.ts';
 import { jobNameFor } from '../src/cloud/naming.ts';
 import { REPO_ROOT } from './pipelines-source.ts';
@@ -38,7 +41,10 @@ export interface PipekitStackOutputs {
   networkName: pulumi.Output<string>;
   subnetName: pulumi.Output<string>;
   imageRepository: pulumi.Output<string>;
-  image?: string;
+  /** The runtime image every workload runs, by digest: built by this stack, or `pipekit:image`. */
+  image: pulumi.Output<string>;
+  /** The build account (image and functions builds). */
+  buildServiceAccount: pulumi.Output<string>;
   dbPasswordSecret: pulumi.Output<string>;
   apiTokenSecret: pulumi.Output<string>;
   /** HTTP functions (unset without an image or with `pipekit:functions false`). Under `iam` auth, call with an identity token. */
@@ -46,8 +52,6 @@ export interface PipekitStackOutputs {
   backfillUrl?: pulumi.Output<string>;
   /** The functions' own service account (may only run the pipeline jobs). */
   functionsServiceAccount?: pulumi.Output<string>;
-  /** Set while no image is configured: what to do before the jobs can be deployed. */
-  nextStep?: string;
 }
 
 /**
@@ -57,16 +61,17 @@ export interface PipekitStackOutputs {
  */
 export function deployPipekit(config: InfraConfig, pipelines: readonly PipelineSpec[]): PipekitStackOutputs {
   const { project, region, prefix } = config;
+  checkBucketsAgainstTriggers(config, pipelines);
+  // The build's inputs are read now, so a broken checkout fails before any resource exists.
+  if (!config.image) checkBuildInputs(REPO_ROOT);
 
   const services = new ProjectServices(`${prefix}-services`, {
     project,
-    services: config.functions && config.image ? [...REQUIRED_SERVICES, ...FUNCTION_SERVICES] : REQUIRED_SERVICES,
+    services: config.functions ? [...REQUIRED_SERVICES, ...FUNCTION_SERVICES] : REQUIRED_SERVICES,
   });
   const afterApis = { dependsOn: [services] };
 
-  // The console's roles only matter once it can be deployed (it needs the image).
-  const consoleOn = config.console && config.image !== undefined;
-  const accounts = new ServiceAccounts(`${prefix}-accounts`, { project, prefix, console: consoleOn }, afterApis);
+  const accounts = new ServiceAccounts(`${prefix}-accounts`, { project, prefix, console: config.console }, afterApis);
   const network = new Network(`${prefix}-network`, { project, region, subnetCidr: config.subnetCidr }, afterApis);
   const secrets = new Secrets(
     `${prefix}-secrets`,
@@ -81,7 +86,8 @@ export function deployPipekit(config: InfraConfig, pipelines: readonly PipelineS
     },
     afterApis,
   );
-  const afterPeering = { dependsOn: [services, network.privateServicesConnection] };
+  // Cloud SQL and Filestore come after the peering, and go before it (and the subnet) on destroy.
+  const afterPeering = { dependsOn: [services, network.privateServicesConnection, network.teardown] };
   const database = new Database(
     `${prefix}-db`,
     {
@@ -110,6 +116,7 @@ export function deployPipekit(config: InfraConfig, pipelines: readonly PipelineS
     },
     afterPeering,
   );
+  const gcsBuckets = watchedBuckets(pipelines);
   const data = new DataStores(
     `${prefix}-data`,
     {
@@ -122,10 +129,18 @@ export function deployPipekit(config: InfraConfig, pipelines: readonly PipelineS
       deletionProtection: config.deletionProtection,
       writers: [accounts.jobsMember],
       readers: [accounts.consoleMember],
+      // A gcs-triggered run reads the object that triggered it.
+      watchedBuckets: gcsBuckets,
     },
     afterApis,
   );
-  const image = new ContainerImage(`${prefix}-image`, { project, region, repositoryId: prefix, image: config.image }, afterApis);
+  const repository = new ContainerImage(`${prefix}-image`, { project, region, repositoryId: prefix }, afterApis);
+  const builder = new BuildAccount(
+    `${prefix}-build`,
+    { project, region, prefix, bucketName: config.buildBucket, repository: repository.repository, deletionProtection: config.deletionProtection },
+    afterApis,
+  );
+  const images = resolveImages(config, pipelines, { repository, builder, afterApis: [services] });
 
   const outputs: PipekitStackOutputs = {
     jobNames: Object.fromEntries(pipelines.map((p) => [p.name, jobNameFor(prefix, p.name)])),
@@ -137,26 +152,22 @@ export function deployPipekit(config: InfraConfig, pipelines: readonly PipelineS
     filestoreIp: filestore.ipAddress,
     networkName: network.networkName,
     subnetName: network.subnet.name,
-    imageRepository: image.repositoryUrl,
-    image: config.image,
+    imageRepository: repository.repositoryUrl,
+    image: images.image,
+    buildServiceAccount: builder.email,
     dbPasswordSecret: secrets.dbPasswordSecretId,
     apiTokenSecret: secrets.apiTokenSecretId,
   };
 
-  if (!image.imageRef) {
-    // First deployment: the repository exists now; the jobs need an image in it.
-    pulumi.log.warn('pipekit:image is not set: deployed the foundation only (no pipeline jobs, no console). See the nextStep output.');
-    outputs.nextStep =
-      `build and push the image, then set it by digest and run \`pulumi up\` again: ` +
-      `gcloud builds submit --tag ${region}-docker.pkg.dev/${project}/${prefix}/pipekit:v1 . && ` +
-      `pulumi config set pipekit:image "$(gcloud artifacts docker images describe ${region}-docker.pkg.dev/${project}/${prefix}/pipekit:v1 --format='value(image_summary.fully_qualified_digest)')"`;
-    return outputs;
-  }
-
+  // Workloads start only once their secrets have a version and the databases exist, and on
+  // destroy they go before the network teardown (they egress through the subnet).
+  const afterData = { dependsOn: [services, database, filestore, network.teardown, ...secrets.versions] };
   const runtime: RuntimeContractArgs = {
     project,
     region,
+    schedulerRegion: config.schedulerRegion,
     dbHost: database.privateIp,
+    dbServerCa: database.serverCa,
     dbUser: config.dbUser,
     dbPasswordSecret: secrets.dbPasswordSecretId,
     taxiDatabase: config.taxiDatabase,
@@ -171,56 +182,47 @@ export function deployPipekit(config: InfraConfig, pipelines: readonly PipelineS
     networkId: network.networkId,
     subnetId: network.subnetId,
   };
-  // Workloads start only once their secrets have a version and the databases exist.
-  const afterData = { dependsOn: [services, database, filestore, ...secrets.versions] };
 
-  const jobs: PipelineJob[] = [];
-  for (const pipeline of pipelines) {
-    const job = new PipelineJob(
-      jobNameFor(prefix, pipeline.name),
+  // The share is made writable for the image's non-root user before any workload mounts it.
+  const workspaceReady: pulumi.Resource[] = [];
+  if (images.initImage) {
+    const init = new WorkspaceInit(
+      `${prefix}-workspace-init`,
       {
-        pipeline,
         project,
         region,
-        schedulerRegion: config.schedulerRegion,
-        image: image.imageRef,
-        jobPrefix: prefix,
+        prefix,
+        image: images.initImage,
         serviceAccountEmail: accounts.jobs.email,
-        schedulerServiceAccountEmail: accounts.scheduler.email,
-        jobRunnerRole: accounts.jobRunnerRole.name,
-        extraRunners: accounts.consoleRunnerRole ? [{ member: accounts.consoleMember, role: accounts.consoleRunnerRole.name }] : [],
+        filestoreId: filestore.instance.id,
         deletionProtection: config.deletionProtection,
         runtime,
       },
       afterData,
     );
-    outputs.schedulerJobs.push(...job.schedulers.map((s) => s.name));
-    jobs.push(job);
+    workspaceReady.push(init);
+  } else {
+    pulumi.log.warn(
+      'pipekit:image is set without pipekit:workspaceInitImage: the Filestore share stays owned by root until it is made writable for uid 1000 (docs/deploy.md, "Images built elsewhere").',
+    );
   }
+  const afterWorkspace = { dependsOn: [...afterData.dependsOn, ...workspaceReady] };
 
-  if (config.functions) {
-    deployFunctions(config, pipelines, { services, jobs, secrets, outputs });
-  }
-
+  // The console first: the jobs link their alerts to it.
   if (config.console) {
-    if (config.schedulerRegion !== region) {
-      pulumi.log.warn(
-        `pipekit:schedulerRegion (${config.schedulerRegion}) differs from gcp:region (${region}): the console pauses and resumes Cloud Scheduler jobs in PIPEKIT_REGION, so its trigger toggles will not find them.`,
-      );
-    }
     const consoleService = new ConsoleService(
       `${prefix}-console`,
       {
         project,
         region,
-        image: image.imageRef,
+        image: images.image,
         prefix,
         serviceAccountEmail: accounts.console.email,
         apiTokenSecret: secrets.apiTokenSecretId,
         deletionProtection: config.deletionProtection,
         runtime,
       },
-      afterData,
+      afterWorkspace,
     );
     const armor = config.cloudArmor
       ? new CloudArmorPolicy(`${prefix}-armor`, { project, allowedCidrs: config.allowedCidrs, rateLimitPerMinute: config.rateLimitPerMinute }, afterApis)
@@ -236,7 +238,93 @@ export function deployPipekit(config: InfraConfig, pipelines: readonly PipelineS
     outputs.consoleUrl = lb.url;
     outputs.consoleIp = lb.ipAddress;
   }
+
+  const jobRuntime: RuntimeContractArgs = { ...runtime, consoleUrl: outputs.consoleUrl };
+  const jobs: PipelineJob[] = [];
+  for (const pipeline of pipelines) {
+    const job = new PipelineJob(
+      jobNameFor(prefix, pipeline.name),
+      {
+        pipeline,
+        project,
+        region,
+        schedulerRegion: config.schedulerRegion,
+        image: images.image,
+        jobPrefix: prefix,
+        serviceAccountEmail: accounts.jobs.email,
+        schedulerServiceAccountEmail: accounts.scheduler.email,
+        jobRunnerRole: accounts.jobRunnerRole.name,
+        extraRunners: accounts.consoleRunnerRole ? [{ member: accounts.consoleMember, role: accounts.consoleRunnerRole.name }] : [],
+        deletionProtection: config.deletionProtection,
+        runtime: jobRuntime,
+      },
+      afterWorkspace,
+    );
+    outputs.schedulerJobs.push(...job.schedulers.map((s) => s.name));
+    jobs.push(job);
+  }
+
+  if (config.functions) {
+    deployFunctions(config, pipelines, { services, jobs, secrets, outputs, builder, repository, gcsBuckets });
+  }
   return outputs;
+}
+
+/**
+ * Config that only the pipelines can prove wrong, checked before any resource
+ * is declared: a bucket the stack uploads code to must not be one a `gcs:`
+ * trigger watches, or every deployment would start pipelines.
+ */
+function checkBucketsAgainstTriggers(config: InfraConfig, pipelines: readonly PipelineSpec[]): void {
+  const watched = watchedBuckets(pipelines);
+  const uploads: [string, string, boolean][] = [
+    ['pipekit:functionsSourceBucket', config.functionsSourceBucket, config.functions],
+    ['pipekit:buildBucket', config.buildBucket, true],
+  ];
+  for (const [key, bucket, used] of uploads) {
+    if (!used || !watched.includes(bucket)) continue;
+    throw new ConfigError({
+      file: `Pulumi.${pulumi.getStack()}.yaml`,
+      key,
+      message: `${bucket} is also watched by a gcs trigger: every deployment would start pipelines`,
+      hint: `set ${key} to a bucket no pipeline watches`,
+    });
+  }
+}
+
+/** Every bucket a `gcs:` trigger watches, sorted, once. */
+function watchedBuckets(pipelines: readonly PipelineSpec[]): string[] {
+  return [...new Set(pipelines.flatMap((p) => p.triggers.flatMap((t) => (t.type === 'gcs' ? [t.bucket] : []))))].sort();
+}
+
+/**
+ * The images the workloads run, by digest: built here with Cloud Build
+ * (the default), or `pipekit:image` (and `pipekit:workspaceInitImage`) for
+ * images built elsewhere.
+ */
+function resolveImages(
+  config: InfraConfig,
+  pipelines: readonly PipelineSpec[],
+  deps: { repository: ContainerImage; builder: BuildAccount; afterApis: pulumi.Resource[] },
+): { image: pulumi.Output<string>; initImage?: pulumi.Output<string> } {
+  if (config.image) {
+    return { image: pulumi.output(config.image), initImage: config.workspaceInitImage ? pulumi.output(config.workspaceInitImage) : undefined };
+  }
+  const build = new ImageBuild(
+    `${config.prefix}-image-build`,
+    {
+      project: config.project,
+      region: config.region,
+      repositoryUrl: deps.repository.repositoryUrl,
+      bucketName: deps.builder.bucket.name,
+      serviceAccountEmail: deps.builder.email,
+      repoRoot: REPO_ROOT,
+      pipelinesDir: isAbsolute(config.pipelinesDir) ? config.pipelinesDir : resolve(REPO_ROOT, config.pipelinesDir),
+    },
+    // Cloud Build must be enabled, and the build account able to read the source and push, before it starts.
+    { dependsOn: [...deps.afterApis, deps.repository, ...deps.builder.grants] },
+  );
+  return { image: build.image, initImage: build.initImage };
 }
 
 /**
@@ -247,22 +335,22 @@ export function deployPipekit(config: InfraConfig, pipelines: readonly PipelineS
 function deployFunctions(
   config: InfraConfig,
   pipelines: readonly PipelineSpec[],
-  deps: { services: ProjectServices; jobs: PipelineJob[]; secrets: Secrets; outputs: PipekitStackOutputs },
+  deps: {
+    services: ProjectServices;
+    jobs: PipelineJob[];
+    secrets: Secrets;
+    outputs: PipekitStackOutputs;
+    builder: BuildAccount;
+    repository: ContainerImage;
+    gcsBuckets: string[];
+  },
 ): void {
   const { project, region, prefix } = config;
   if (pipelines.length === 0) {
     pulumi.log.warn('pipekit:functions is on but there are no pipelines: the functions would have nothing to start, so none are deployed.');
     return;
   }
-  const gcsBuckets = [...new Set(pipelines.flatMap((p) => p.triggers.flatMap((t) => (t.type === 'gcs' ? [t.bucket] : []))))].sort();
-  if (gcsBuckets.includes(config.functionsSourceBucket)) {
-    throw new ConfigError({
-      file: `Pulumi.${pulumi.getStack()}.yaml`,
-      key: 'pipekit:functionsSourceBucket',
-      message: `${config.functionsSourceBucket} is also watched by a gcs trigger: every deployment would start pipelines`,
-      hint: 'set pipekit:functionsSourceBucket to a bucket no pipeline watches',
-    });
-  }
+  const { gcsBuckets } = deps;
   const afterApis = { dependsOn: [deps.services] };
   const source = new FunctionSource(
     `${prefix}-fn-source`,
@@ -295,9 +383,11 @@ function deployFunctions(
       apiTokenSecret: deps.secrets.apiTokenSecretId,
       auth: config.functionsAuth,
       projectDir: 'pipelines',
+      buildServiceAccount: deps.builder.resourceName,
+      dockerRepository: deps.repository.repositoryId,
     },
-    // Job grants name the jobs by string, and the token is mounted by version: both must exist first.
-    { dependsOn: [deps.services, ...deps.jobs, ...deps.secrets.versions] },
+    // Job grants name the jobs by string, the token is mounted by version, and the build account must be able to build.
+    { dependsOn: [deps.services, ...deps.jobs, ...deps.secrets.versions, ...deps.builder.grants] },
   );
   deps.outputs.apiTriggerUrl = functions.apiTriggerUrl;
   deps.outputs.backfillUrl = functions.backfillUrl;

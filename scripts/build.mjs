@@ -36,6 +36,8 @@ try {
 }
 // The console serves its page from beside its compiled server module.
 cpSync(join(root, 'src/console/public'), join(dist, 'src/console/public'), { recursive: true });
+// npm never packs package-lock.json: an installed pipekit's `pulumi up` builds its image from this copy.
+cpSync(join(root, 'package-lock.json'), join(dist, 'package-lock.json'));
 mkdirSync(dist, { recursive: true });
 writeFileSync(STAMP, `${startedAt.toISOString()}\n`);
 utimesSync(STAMP, startedAt, startedAt);

@@ -2,8 +2,8 @@
  * pipekit's public API: what block files and tests import from 'pipekit'.
  *
  * ```ts
- * import { transformer, where } from 'pipekit';
- * export default transformer(async (trips, ctx) => where(trips, 'passenger_count', (n) => n > 0));
+ * import { transformer, where, type Table } from 'pipekit';
+ * export default transformer(async (trips: Table) => where(trips, 'passenger_count', (n) => n > 0));
  * ```
  */
 export { loader, transformer, exporter, sensor, conditional, isBlockDefinition } from './blocks/define.ts';
@@ -17,11 +17,17 @@ export type {
   IfExists,
   Lake,
   PartitionedWriteResult,
+  PartitionScope,
   PostgresConnector,
+  PostgresExportOptions,
   Warehouse,
+  WarehouseTarget,
 } from './io/types.ts';
+export { runInterval } from './io/partition-scope.ts';
 export {
   BlockTestError,
+  BlockTimeoutError,
+  CancelledError,
   ConfigError,
   ConnectionError,
   DataError,
@@ -32,4 +38,5 @@ export {
 export * from './table/index.ts';
 // Blocks pass Arrow tables around; re-exported so block files need one import.
 export type { Table, Vector } from 'apache-arrow';
+export { tableFromArrays } from 'apache-arrow';
 export { runBlockForTest } from './testing/harness.ts';

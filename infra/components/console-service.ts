@@ -10,7 +10,8 @@ export const CONSOLE_PORT = 8080;
 export interface ConsoleServiceArgs {
   project: string;
   region: string;
-  image: string;
+  /** The runtime image, by digest. */
+  image: pulumi.Input<string>;
   prefix: string;
   serviceAccountEmail: pulumi.Input<string>;
   /** Secret id of the token API triggers present. */

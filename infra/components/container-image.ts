@@ -7,25 +7,20 @@ export interface ContainerImageArgs {
   region: string;
   /** Repository id, e.g. `pipekit`. */
   repositoryId: string;
-  /** A prebuilt image pinned by digest (validated by infra/config.ts), or undefined before the first build. */
-  image?: string;
 }
 
 /**
- * The Artifact Registry repository for the one pipekit image (jobs and the
- * console run the same image), and the image reference the workloads deploy:
- * always by digest, so a deployment runs exactly the bytes that were tested.
- *
- * The image is built outside Pulumi (`gcloud builds submit`, see
- * docs/deploy.md): building inside `pulumi up` would need a Docker daemon or
- * the docker-build provider on the deploying machine.
+ * The Artifact Registry repository for the pipekit images (jobs and the
+ * console run the same image; ImageBuild pushes it here) and the functions'
+ * builds. Workloads always deploy by digest, so a deployment runs exactly
+ * the bytes that were built.
  */
 export class ContainerImage extends pulumi.ComponentResource {
   readonly repository: gcp.artifactregistry.Repository;
   /** `<region>-docker.pkg.dev/<project>/<repo>`: where to push. */
   readonly repositoryUrl: pulumi.Output<string>;
-  /** The image to deploy, or undefined when none is configured yet. */
-  readonly imageRef?: string;
+  /** `projects/P/locations/R/repositories/REPO`, as Cloud Functions' `buildConfig.dockerRepository` wants it. */
+  readonly repositoryId: pulumi.Output<string>;
 
   constructor(name: string, args: ContainerImageArgs, opts?: pulumi.ComponentResourceOptions) {
     super('pipekit:gcp:ContainerImage', name, {}, opts);
@@ -45,7 +40,7 @@ export class ContainerImage extends pulumi.ComponentResource {
     );
     // No reader grant: Cloud Run pulls with its service agent, which reads same-project repositories already.
     this.repositoryUrl = pulumi.interpolate`${args.region}-docker.pkg.dev/${this.repository.project}/${this.repository.repositoryId}`;
-    this.imageRef = args.image;
+    this.repositoryId = pulumi.interpolate`projects/${this.repository.project}/locations/${this.repository.location}/repositories/${this.repository.repositoryId}`;
     this.registerOutputs({ repositoryUrl: this.repositoryUrl });
   }
 }

@@ -19,6 +19,8 @@ export interface DataStoresArgs {
   writers: pulumi.Input<string>[];
   /** IAM members that only read them (the console, for previews). */
   readers: pulumi.Input<string>[];
+  /** Buckets `gcs:` triggers watch: the writers (the jobs) may read their objects, nothing more. */
+  watchedBuckets?: readonly string[];
 }
 
 /**
@@ -68,6 +70,13 @@ export class DataStores extends pulumi.ComponentResource {
       });
     grant(args.writers, 'writer', 'roles/storage.objectAdmin', 'roles/bigquery.dataEditor');
     grant(args.readers, 'reader', 'roles/storage.objectViewer', 'roles/bigquery.dataViewer');
+    // A gcs-triggered run reads the object that triggered it; the lake grant above already covers the lake.
+    for (const bucket of args.watchedBuckets ?? []) {
+      if (bucket === args.bucketName) continue;
+      args.writers.forEach((member, i) => {
+        new gcp.storage.BucketIAMMember(`${name}-watched-${bucket}-reader-${i}`, { bucket, role: 'roles/storage.objectViewer', member }, child);
+      });
+    }
 
     this.bucketName = this.bucket.name;
     this.datasetId = this.dataset.datasetId;

@@ -22,7 +22,8 @@ export interface DatabaseArgs {
 
 /**
  * Cloud SQL for PostgreSQL reachable only on its private IP from the VPC:
- * no public IPv4 (Mage's template had one), TLS required on every connection,
+ * no public IPv4 (Mage's template had one), TLS required on every connection
+ * (and the clients verify the server against `serverCa`),
  * backups and PITR on unless turned off. With deletion protection off,
  * `pulumi destroy` removes it: users and databases are abandoned rather than
  * dropped one by one (dropping fails while they own objects or have sessions)
@@ -33,6 +34,12 @@ export class Database extends pulumi.ComponentResource {
   /** `project:region:instance`, for the Cloud SQL connectors and `gcloud sql connect`. */
   readonly connectionName: pulumi.Output<string>;
   readonly privateIp: pulumi.Output<string>;
+  /**
+   * The instance's server CA certificates (PEM, the current one and any
+   * upcoming one during a rotation): the workloads verify the server against
+   * them (`verify-ca`) instead of only encrypting.
+   */
+  readonly serverCa: pulumi.Output<string>;
 
   constructor(name: string, args: DatabaseArgs, opts?: pulumi.ComponentResourceOptions) {
     super('pipekit:gcp:Database', name, {}, opts);
@@ -86,6 +93,11 @@ export class Database extends pulumi.ComponentResource {
 
     this.connectionName = this.instance.connectionName;
     this.privateIp = this.instance.privateIpAddress;
-    this.registerOutputs({ connectionName: this.connectionName, privateIp: this.privateIp });
+    this.serverCa = this.instance.serverCaCerts.apply((certs) => {
+      const pem = (certs ?? []).map((c) => c.cert.trim()).filter(Boolean);
+      if (pem.length === 0) throw new Error('Cloud SQL returned no server CA certificate: the workloads could not verify the database');
+      return `${pem.join('\n')}\n`;
+    });
+    this.registerOutputs({ connectionName: this.connectionName, privateIp: this.privateIp, serverCa: this.serverCa });
   }
 }

@@ -1,10 +1,8 @@
-import { createHash } from 'node:crypto';
-import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { join, relative, resolve, sep } from 'node:path';
 import * as gcp from '@pulumi/gcp';
 import * as pulumi from '@pulumi/pulumi';
 import { childOptions } from './child-options.ts';
 import { privateBucket } from './private-bucket.ts';
+import { sourceFiles, sourceHash } from './source-files.ts';
 
 /**
  * The buildpack runs package.json's `build` script (scripts/build.mjs, which compiles dist/ or,
@@ -19,9 +17,6 @@ const BUILD_PATHS = ['scripts/build.mjs', 'tsconfig.build.json'] as const;
  * where `PIPEKIT_PROJECT` points.
  */
 export const FUNCTION_SOURCE_PATHS = ['functions', 'src', 'bin', 'package.json', 'package-lock.json', 'tsconfig.json', ...BUILD_PATHS] as const;
-
-/** Never shipped, at any depth: local state, dependencies (the build installs them from the lockfile), artifacts, env files. */
-const EXCLUDED = /^(node_modules|\.pipekit|test-artifacts|bench-results|\.git|\.env(\..*)?|\.DS_Store)$|\.log$/;
 
 /**
  * The archive root's `index.js`. The Node.js buildpack of Cloud Run functions
@@ -43,39 +38,12 @@ import './functions/index.ts';
  * broken checkout fails the preview rather than the Cloud Build step.
  */
 export function functionSourceFiles(repoRoot: string, pipelinesDir: string): Map<string, string> {
-  const files = new Map<string, string>();
-  for (const path of FUNCTION_SOURCE_PATHS) addTree(files, resolve(repoRoot, path), path);
-  addTree(files, pipelinesDir, 'pipelines');
-  return new Map([...files.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
-}
-
-function addTree(files: Map<string, string>, absolute: string, archivePath: string): void {
-  let stat;
-  try {
-    stat = statSync(absolute);
-  } catch {
-    throw new Error(`function source: ${absolute} does not exist (the functions need ${archivePath} at run time)`);
-  }
-  if (stat.isFile()) {
-    files.set(archivePath, absolute);
-    return;
-  }
-  for (const entry of readdirSync(absolute, { withFileTypes: true })) {
-    if (EXCLUDED.test(entry.name)) continue;
-    const child = join(absolute, entry.name);
-    const childPath = `${archivePath}/${relative(absolute, child).split(sep).join('/')}`;
-    if (entry.isDirectory()) addTree(files, child, childPath);
-    else if (entry.isFile()) files.set(childPath, child);
-  }
+  return sourceFiles(repoRoot, FUNCTION_SOURCE_PATHS, pipelinesDir, 'the functions');
 }
 
 /** A content hash of the archive: its object name changes exactly when a file (or the entry) does, and Cloud Functions rebuilds. */
 export function functionSourceHash(files: ReadonlyMap<string, string>): string {
-  const hash = createHash('sha256').update(ARCHIVE_ENTRY);
-  for (const [path, absolute] of files) {
-    hash.update(`\0${path}\0`).update(readFileSync(absolute));
-  }
-  return hash.digest('hex').slice(0, 16);
+  return sourceHash(files, ARCHIVE_ENTRY);
 }
 
 export interface FunctionSourceArgs {

@@ -25,6 +25,10 @@ export interface FunctionsArgs {
   auth?: 'token' | 'iam';
   /** Project folder inside the source archive (default `pipelines`). */
   projectDir?: string;
+  /** `projects/P/serviceAccounts/EMAIL`: the builds run as this account, never Cloud Build's default one. */
+  buildServiceAccount: pulumi.Input<string>;
+  /** `projects/P/locations/R/repositories/REPO`: where the builds push, so the build account needs no other repository. */
+  dockerRepository: pulumi.Input<string>;
 }
 
 const RUNNER_PERMISSIONS = ['run.jobs.run', 'run.jobs.runWithOverrides'];
@@ -102,7 +106,13 @@ export class Functions extends pulumi.ComponentResource {
           project: args.project,
           location: args.region,
           name: `${args.prefix}-${id}`.toLowerCase().replace(/[^a-z0-9-]+/g, '-').slice(0, 63),
-          buildConfig: { runtime: 'nodejs20', entryPoint, source: { storageSource: { bucket: args.sourceBucket, object: args.sourceObject } } },
+          buildConfig: {
+            runtime: 'nodejs20',
+            entryPoint,
+            source: { storageSource: { bucket: args.sourceBucket, object: args.sourceObject } },
+            serviceAccount: args.buildServiceAccount,
+            dockerRepository: args.dockerRepository,
+          },
           serviceConfig: {
             serviceAccountEmail: this.serviceAccount.email,
             availableMemory: '512Mi',

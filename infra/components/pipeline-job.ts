@@ -15,7 +15,8 @@ export interface PipelineJobArgs {
   /** Where the Cloud Scheduler jobs live (Scheduler is not in every Cloud Run region). */
   schedulerRegion: string;
   /** Image by digest. */
-  image: string;
+  /** The runtime image, by digest. */
+  image: pulumi.Input<string>;
   jobPrefix: string;
   serviceAccountEmail: pulumi.Input<string>;
   /** Scheduler's account: its OAuth token calls the Cloud Run Admin API. */

@@ -1,15 +1,18 @@
 import * as gcp from '@pulumi/gcp';
 import * as pulumi from '@pulumi/pulumi';
 
-/** Every Google API the stack uses. Mage's template forgot compute, file, cloudscheduler, servicenetworking and bigquery. */
+/** Every Google API the stack uses. Mage's template forgot compute, file, cloudscheduler, servicenetworking and bigquery; `logging` takes the build logs. */
 export const REQUIRED_SERVICES = [
   'artifactregistry.googleapis.com',
   'bigquery.googleapis.com',
+  // pulumi up builds the image with Cloud Build.
+  'cloudbuild.googleapis.com',
   'cloudresourcemanager.googleapis.com',
   'cloudscheduler.googleapis.com',
   'compute.googleapis.com',
   'file.googleapis.com',
   'iam.googleapis.com',
+  'logging.googleapis.com',
   'run.googleapis.com',
   'secretmanager.googleapis.com',
   'servicenetworking.googleapis.com',
@@ -17,8 +20,8 @@ export const REQUIRED_SERVICES = [
   'storage.googleapis.com',
 ] as const;
 
-/** What Cloud Run functions (gen2) add: the functions API, Cloud Build for their build, Eventarc and Pub/Sub for GCS events. */
-export const FUNCTION_SERVICES = ['cloudbuild.googleapis.com', 'cloudfunctions.googleapis.com', 'eventarc.googleapis.com', 'pubsub.googleapis.com'] as const;
+/** What Cloud Run functions (gen2) add: the functions API, Eventarc and Pub/Sub for GCS events (Cloud Build is always on). */
+export const FUNCTION_SERVICES = ['cloudfunctions.googleapis.com', 'eventarc.googleapis.com', 'pubsub.googleapis.com'] as const;
 
 export interface ProjectServicesArgs {
   project: pulumi.Input<string>;

@@ -15,7 +15,11 @@ export const WORKSPACE_VOLUME = 'workspace';
 export interface RuntimeContractArgs {
   project: pulumi.Input<string>;
   region: pulumi.Input<string>;
+  /** Where the Cloud Scheduler jobs live: the console pauses and resumes them there. */
+  schedulerRegion: pulumi.Input<string>;
   dbHost: pulumi.Input<string>;
+  /** The Cloud SQL server CA (PEM): the clients verify the server certificate against it. */
+  dbServerCa: pulumi.Input<string>;
   dbUser: pulumi.Input<string>;
   /** Secret Manager secret id of the DB password. */
   dbPasswordSecret: pulumi.Input<string>;
@@ -31,7 +35,15 @@ export interface RuntimeContractArgs {
   nfsPath: string;
   networkId: pulumi.Input<string>;
   subnetId: pulumi.Input<string>;
+  /** The console's URL, for links in alerts (jobs only: the console's own URL depends on the console). */
+  consoleUrl?: pulumi.Input<string>;
 }
+
+/**
+ * The user secret that feeds failure alerts: `pipekit:userSecrets.ALERT_WEBHOOK_URL`
+ * (docs/deploy.md) becomes the `PIPEKIT_ALERT_WEBHOOK` the cloud profile reads.
+ */
+export const ALERT_WEBHOOK_SECRET = 'ALERT_WEBHOOK_URL';
 
 /** One env entry, the shape jobs and services share. */
 export type RunEnv = gcp.types.input.cloudrunv2.JobTemplateTemplateContainerEnv;
@@ -42,10 +54,13 @@ export function plainEnv(args: RuntimeContractArgs): RunEnv[] {
     PIPEKIT_PROFILE: 'cloud',
     GOOGLE_CLOUD_PROJECT: args.project,
     PIPEKIT_REGION: args.region,
+    PIPEKIT_SCHEDULER_REGION: args.schedulerRegion,
     PIPEKIT_DB_HOST: args.dbHost,
     PIPEKIT_DB_USER: args.dbUser,
-    // Cloud SQL is set to ENCRYPTED_ONLY: a client without TLS is refused.
-    PIPEKIT_DB_SSLMODE: 'require',
+    // Cloud SQL is set to ENCRYPTED_ONLY: a client without TLS is refused. verify-ca also checks the
+    // certificate chains to the instance's CA (its name is `project:instance`, not the private IP).
+    PIPEKIT_DB_SSLMODE: 'verify-ca',
+    PIPEKIT_DB_SERVER_CA: args.dbServerCa,
     PIPEKIT_DB_NAME: args.taxiDatabase,
     PIPEKIT_RUNS_DB_NAME: args.runsDatabase,
     PIPEKIT_LAKE_BUCKET: args.lakeBucket,
@@ -53,6 +68,7 @@ export function plainEnv(args: RuntimeContractArgs): RunEnv[] {
     PIPEKIT_BQ_LOCATION: args.bigqueryLocation,
     PIPEKIT_WORKSPACE: WORKSPACE_MOUNT,
     PIPEKIT_JOB_PREFIX: args.jobPrefix,
+    ...(args.consoleUrl !== undefined ? { PIPEKIT_CONSOLE_URL: args.consoleUrl } : {}),
   };
   return Object.entries(values).map(([name, value]) => ({ name, value }));
 }
@@ -62,11 +78,13 @@ export function secretEnv(name: string, secret: pulumi.Input<string>): RunEnv {
   return { name, valueSource: { secretKeyRef: { secret, version: 'latest' } } };
 }
 
-/** Env of a pipeline job: configuration, the DB password and the user secrets by reference. */
+/** Env of a pipeline job: configuration, the DB password, the alert webhook and the user secrets by reference. */
 export function jobEnv(args: RuntimeContractArgs): RunEnv[] {
+  const webhook = args.userSecrets.find((s) => s.env === ALERT_WEBHOOK_SECRET);
   return [
     ...plainEnv(args),
     secretEnv('PIPEKIT_DB_PASSWORD', args.dbPasswordSecret),
+    ...(webhook ? [secretEnv('PIPEKIT_ALERT_WEBHOOK', webhook.secret)] : []),
     ...args.userSecrets.map((s) => secretEnv(s.env, s.secret)),
   ];
 }

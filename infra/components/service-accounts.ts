@@ -74,12 +74,11 @@ export class ServiceAccounts extends pulumi.ComponentResource {
     this.consoleMember = pulumi.interpolate`serviceAccount:${this.console.email}`;
     this.schedulerMember = pulumi.interpolate`serviceAccount:${this.scheduler.email}`;
 
-    // Project-wide only where Google offers no narrower scope.
+    // Project-wide only where Google offers no narrower scope. No roles/cloudsql.client: the
+    // workloads reach Cloud SQL on its private IP with a password, never through the Cloud SQL connector.
     const projectRoles: [string, pulumi.Output<string>, string][] = [
-      ['jobs-sql', this.jobsMember, 'roles/cloudsql.client'],
       // Running a query or load job is a project permission; table access comes from the dataset grant.
       ['jobs-bq-jobs', this.jobsMember, 'roles/bigquery.jobUser'],
-      ['console-sql', this.consoleMember, 'roles/cloudsql.client'],
     ];
     for (const [id, member, role] of projectRoles) {
       new gcp.projects.IAMMember(`${name}-${id}`, { project: args.project, member, role }, child);

@@ -48,7 +48,7 @@ export interface CloudSqlStandIn {
 const SSL_REQUEST = 80877103;
 const GSS_REQUEST = 80877104;
 
-export async function startCloudSql(options: { upstreamHost: string; upstreamPort: number; certificate: CertificateAuthority }): Promise<CloudSqlStandIn> {
+export async function startCloudSql(options: { upstreamHost: string; upstreamPort: number; certificate: () => CertificateAuthority }): Promise<CloudSqlStandIn> {
   const counters = { refusedPlaintext: 0, sessions: 0 };
   const server: Server = createServer((socket) => handle(socket).catch(() => socket.destroy()));
 
@@ -64,7 +64,8 @@ export async function startCloudSql(options: { upstreamHost: string; upstreamPor
       return;
     }
     socket.write('S');
-    const tls = new TLSSocket(socket, { isServer: true, key: options.certificate.keyPem, cert: options.certificate.certPem });
+    const { keyPem, certPem } = options.certificate();
+    const tls = new TLSSocket(socket, { isServer: true, key: keyPem, cert: certPem });
     const upstream = createConnection({ host: options.upstreamHost, port: options.upstreamPort });
     counters.sessions += 1;
     tls.pipe(upstream).pipe(tls);

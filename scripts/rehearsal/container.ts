@@ -12,7 +12,9 @@
  * mount path are rewritten to the local folder — the report says which.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { ImageTree } from './image-tree.ts';
 
 export interface ContainerSpec {
@@ -73,10 +75,13 @@ export function startContainer(spec: ContainerSpec): RunningContainer {
   let fileArgs: string[];
   let cwd: string;
   if (real) {
+    const users = imageUsers();
     const script = [
       'set -e',
-      `mkdir -p ${q(tree.workdir)}`,
-      `mount --bind ${q(tree.root)} ${q(tree.workdir)}`,
+      // The base image's users (node is 1000), not this machine's.
+      `mount --bind ${q(users.passwd)} /etc/passwd`,
+      `mount --bind ${q(users.group)} /etc/group`,
+      ...(tree.workdir === '/' ? [] : [`mkdir -p ${q(tree.workdir)}`, `mount --bind ${q(tree.root)} ${q(tree.workdir)}`]),
       // The image's HOME; a tmpfs so nothing of this machine's shows through.
       'mkdir -p /home/node',
       `mount -t tmpfs -o uid=${tree.uid},gid=${tree.gid},mode=0755 tmpfs /home/node`,
@@ -119,6 +124,24 @@ export function startContainer(spec: ContainerSpec): RunningContainer {
     child.on('error', (error) => resolve({ exitCode: 127, stdout, stderr: `${stderr}${error.message}`, ms: Date.now() - started }));
   });
   return { process: child, done, output: () => both, stop: () => child.kill('SIGTERM') };
+}
+
+let users: { passwd: string; group: string } | undefined;
+
+/** /etc/passwd and /etc/group of the official Node images: this machine's, with `node` as uid/gid 1000. */
+function imageUsers(): { passwd: string; group: string } {
+  if (users) return users;
+  const dir = mkdtempSync(join(tmpdir(), 'pipekit-rehearsal-etc-'));
+  chmodSync(dir, 0o755);
+  const keep = (file: string) => readFileSync(file, 'utf8').split('\n').filter((l) => l && !/^[^:]*:[^:]*:1000:/.test(l) && !l.startsWith('node:'));
+  const passwd = join(dir, 'passwd');
+  const group = join(dir, 'group');
+  writeFileSync(passwd, [...keep('/etc/passwd'), 'node:x:1000:1000::/home/node:/bin/bash', ''].join('\n'));
+  writeFileSync(group, [...keep('/etc/group'), 'node:x:1000:', ''].join('\n'));
+  chmodSync(passwd, 0o644);
+  chmodSync(group, 0o644);
+  users = { passwd, group };
+  return users;
 }
 
 function q(value: string): string {

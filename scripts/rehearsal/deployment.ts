@@ -39,6 +39,8 @@ export interface WorkloadDecl {
   readonly taskCount: number;
   readonly parallelism: number;
   readonly maxRetries: number;
+  /** `runExecutionToken` / `startExecutionToken`: Google starts an execution when the job is deployed. */
+  readonly runOnDeploy: boolean;
   readonly declaredBy: string;
 }
 
@@ -112,6 +114,7 @@ export function readDeployment(graph: Graph): Deployment {
       taskCount: r.inputs.template?.taskCount ?? 1,
       parallelism: r.inputs.template?.parallelism ?? 0,
       maxRetries: pod?.maxRetries ?? 3,
+      runOnDeploy: Boolean(r.inputs.runExecutionToken ?? r.inputs.startExecutionToken),
       declaredBy: r.name,
     };
   };

@@ -27,6 +27,8 @@ export interface Stage {
   readonly env: Record<string, string>;
   readonly copies: CopyInstruction[];
   readonly runs: RunInstruction[];
+  /** COPY and RUN in the order the stage runs them, for stages the rehearsal builds. */
+  readonly steps: ({ kind: 'copy'; copy: CopyInstruction } | { kind: 'run'; run: RunInstruction })[];
   user?: string;
   entrypoint?: string[];
   cmd?: string[];
@@ -65,7 +67,7 @@ export function parseDockerfile(text: string, file = 'Dockerfile'): Dockerfile {
       case 'FROM': {
         const m = /^(\S+)(?:\s+AS\s+(\S+))?$/i.exec(rest.trim());
         const base = (m?.[1] ?? rest).replace(/\$\{(\w+)\}|\$(\w+)/g, (_, a, b) => args[a ?? b] ?? '');
-        stages.push({ name: m?.[2], base, workdir: '/', env: {}, copies: [], runs: [] });
+        stages.push({ name: m?.[2], base, workdir: '/', env: {}, copies: [], runs: [], steps: [] });
         break;
       }
       case 'WORKDIR':
@@ -95,7 +97,9 @@ export function parseDockerfile(text: string, file = 'Dockerfile'): Dockerfile {
         }
         if (flagList.length || flags.length) buildKitOnly.push({ line, text: `RUN ${flagList.join(' ')}` });
         if (/<<\w+/.test(command)) buildKitOnly.push({ line, text: 'RUN with a heredoc' });
-        need().runs.push({ command: command.trim(), flags: flagList, line });
+        const run = { command: command.trim(), flags: flagList, line };
+        need().runs.push(run);
+        need().steps.push({ kind: 'run', run });
         break;
       }
       case 'COPY':
@@ -105,7 +109,9 @@ export function parseDockerfile(text: string, file = 'Dockerfile'): Dockerfile {
         const paths = words.filter((w) => !w.startsWith('--'));
         if (flags.some((f) => f.startsWith('--link') || f.startsWith('--parents') || f.startsWith('--exclude'))) buildKitOnly.push({ line, text: `${upper} ${flags.join(' ')}` });
         const flag = (name: string) => flags.find((f) => f.startsWith(`--${name}=`))?.slice(name.length + 3);
-        need().copies.push({ from: flag('from'), chown: flag('chown'), sources: paths.slice(0, -1), dest: paths[paths.length - 1]!, line });
+        const copy = { from: flag('from'), chown: flag('chown'), sources: paths.slice(0, -1), dest: paths[paths.length - 1]!, line };
+        need().copies.push(copy);
+        need().steps.push({ kind: 'copy', copy });
         break;
       }
       default:

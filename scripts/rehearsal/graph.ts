@@ -3,6 +3,7 @@
  * `pulumi.runtime.setMocks`: no CLI, no plugins, no network. The rehearsal
  * executes this graph; nothing here knows what the resources are for.
  */
+import { createHash } from 'node:crypto';
 import { pathToFileURL } from 'node:url';
 import { resolve as resolvePath } from 'node:path';
 import * as pulumi from '@pulumi/pulumi';
@@ -48,6 +49,8 @@ export const SQL_PRIVATE_IP = '10.100.0.3';
 export const FILESTORE_IP = '10.100.1.2';
 
 let imports = 0;
+
+const PLACEHOLDER_CA = '-----BEGIN CERTIFICATE-----\nMIIBrehearsalplaceholder\n-----END CERTIFICATE-----\n';
 
 /** Runs the Pulumi program under mocks and returns every resource it declared. */
 export async function declareStack(options: DeclareOptions = {}): Promise<Graph> {
@@ -130,7 +133,8 @@ function computedState(type: string, name: string, inputs: Record<string, any>, 
     case 'gcp:sql/databaseInstance:DatabaseInstance':
       state.connectionName = `${project}:${inputs.region}:${name}`;
       state.privateIpAddress = SQL_PRIVATE_IP;
-      state.serverCaCerts = sqlServerCa ? [{ cert: sqlServerCa, commonName: 'rehearsal Cloud SQL server CA', sha1Fingerprint: 'rehearsal' }] : [];
+      // A declaration-only graph (no Cloud SQL stand-in) still needs a CA to hand to the workloads.
+      state.serverCaCerts = [{ cert: sqlServerCa ?? PLACEHOLDER_CA, commonName: 'rehearsal Cloud SQL server CA', sha1Fingerprint: 'rehearsal' }];
       break;
     case 'gcp:filestore/instance:Instance':
       state.networks = (inputs.networks ?? []).map((n: any) => ({ ...n, ipAddresses: [FILESTORE_IP] }));
@@ -151,6 +155,13 @@ function computedState(type: string, name: string, inputs: Record<string, any>, 
       state.url = `https://${inputs.location}-${project}.cloudfunctions.net/${state.name}`;
       state.serviceConfig = { ...inputs.serviceConfig, service: `projects/${project}/locations/${inputs.location}/services/${state.name}` };
       break;
+    case 'command:local:Command': {
+      // The image build (infra/build/build-image.ts) prints the pushed images by digest as one JSON line.
+      const env = inputs.environment ?? {};
+      const pin = (tagged: string, seed: string) => `${tagged.replace(/:[^:/]+$/, '')}@sha256:${createHash('sha256').update(seed).digest('hex')}`;
+      if (env.PIPEKIT_BUILD_IMAGE) state.stdout = `${JSON.stringify({ image: pin(env.PIPEKIT_BUILD_IMAGE, env.PIPEKIT_BUILD_IMAGE), initImage: pin(env.PIPEKIT_BUILD_INIT_IMAGE ?? '', `${env.PIPEKIT_BUILD_INIT_IMAGE}`) })}\n`;
+      break;
+    }
     case 'random:index/randomPassword:RandomPassword':
       state.result = `rehearsal${name.replace(/[^A-Za-z0-9]/g, '')}`.slice(0, inputs.length ?? 32);
       break;

@@ -10,8 +10,9 @@ import { createHash } from 'node:crypto';
 import { chmodSync, chownSync, copyFileSync, existsSync, linkSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, posix, relative } from 'node:path';
+import { spawnSync } from 'node:child_process';
 import { ConfigError } from '../../src/errors.ts';
-import { parseDockerfile, type Dockerfile } from './dockerfile.ts';
+import { parseDockerfile, type Dockerfile, type Stage } from './dockerfile.ts';
 
 export interface ImageTree {
   /** Where the image's WORKDIR content lives on this machine. */
@@ -33,14 +34,15 @@ export interface ImageTree {
 const KNOWN_USERS: Record<string, number> = { node: 1000, root: 0 };
 
 /** Builds (or reuses) the tree of the image built from `context`. */
-export function assembleImageTree(context: string, options: { overlay?: Record<string, string>; cacheDir?: string } = {}): ImageTree {
+export function assembleImageTree(context: string, options: { overlay?: Record<string, string>; cacheDir?: string; target?: string } = {}): ImageTree {
   const dockerfile = parseDockerfile(readFileSync(join(context, 'Dockerfile'), 'utf8'), join(context, 'Dockerfile'));
   const ignore = dockerIgnore(context);
-  const stage = dockerfile.runtime;
+  const stage = options.target ? dockerfile.stages.find((st) => st.name === options.target) : dockerfile.runtime;
+  if (!stage) throw new ConfigError({ file: dockerfile.file, message: `has no stage ${options.target}`, hint: 'the build names a --target the Dockerfile does not have' });
   if (!stage.workdir.startsWith('/')) throw new ConfigError({ file: dockerfile.file, message: 'the final stage has no absolute WORKDIR', hint: 'add WORKDIR /app' });
 
   // Plan every file first: its source, its place in the tree, and whether it is a production dependency.
-  const plan: { from: string; to: string; link: boolean }[] = [];
+  const plan: PlanItem[] = [];
   const ignored = new Set<string>();
   for (const copy of stage.copies) {
     const dest = copy.dest.startsWith('/') ? copy.dest : posix.join(stage.workdir, copy.dest);
@@ -49,7 +51,7 @@ export function assembleImageTree(context: string, options: { overlay?: Record<s
     }
     const target = relative(stage.workdir, dest);
     if (copy.from) {
-      for (const src of copy.sources) plan.push(...fromStage(dockerfile, copy.from, src, target, context, copy.line));
+      for (const src of copy.sources) plan.push(...fromStage(dockerfile, copy.from, src, target, context, copy.line, ignore, options.overlay));
       continue;
     }
     for (const src of copy.sources) {
@@ -67,8 +69,12 @@ export function assembleImageTree(context: string, options: { overlay?: Record<s
     }
   }
 
-  const hash = createHash('sha256');
+  const hash = createHash('sha256').update(`${stage.name ?? ''}\n`);
   for (const p of plan) {
+    if (p.key) {
+      hash.update(`${p.to}\0${p.key}\n`);
+      continue;
+    }
     const s = lstatSync(p.from);
     hash.update(`${p.to}\0${s.size}\0${s.mtimeMs}\0${s.mode}\n`);
   }
@@ -77,7 +83,8 @@ export function assembleImageTree(context: string, options: { overlay?: Record<s
   const root = join(cacheDir, `pipekit-rehearsal-image-${digest.slice(7, 23)}`);
   const user = stage.user ?? 'root';
   const uid = KNOWN_USERS[user.split(':')[0]!] ?? Number(user.split(':')[0]);
-  const result = { root, dockerfile, digest, workdir: stage.workdir, uid, gid: uid, ignored: [...ignored].sort(), files: plan.length };
+  // The tree runs with this stage's ENV, ENTRYPOINT and CMD.
+  const result = { root, dockerfile: { ...dockerfile, runtime: stage }, digest, workdir: stage.workdir, uid, gid: uid, ignored: [...ignored].sort(), files: plan.length };
   if (existsSync(join(root, '.rehearsal-complete'))) return result;
 
   const building = `${root}.${process.pid}.tmp`;
@@ -176,22 +183,138 @@ function contextFiles(context: string, src: string, ignore: (rel: string) => boo
   return out;
 }
 
+interface PlanItem {
+  readonly from: string;
+  readonly to: string;
+  /** Hardlink (dependencies) rather than copy. */
+  readonly link: boolean;
+  /** Identity for the tree's hash when the file's stat says nothing stable (outputs of a built stage). */
+  readonly key?: string;
+}
+
 /**
- * `COPY --from=<stage>`: the rehearsal knows one kind of build stage, the
- * one that runs `npm ci --omit=dev` on package.json and package-lock.json.
+ * `COPY --from=<stage>`: node_modules of a stage that runs `npm ci
+ * --omit=dev` are the lockfile's production packages; anything else comes
+ * from building that stage here (buildStage).
  */
-function fromStage(dockerfile: Dockerfile, name: string, src: string, target: string, context: string, line: number): { from: string; to: string; link: boolean }[] {
+function fromStage(dockerfile: Dockerfile, name: string, src: string, target: string, context: string, line: number, ignore: (rel: string) => boolean, overlay?: Record<string, string>): PlanItem[] {
   const stage = dockerfile.stages.find((s) => s.name === name);
-  const installs = stage?.runs.some((r) => /\bnpm\s+ci\b.*--omit[= ]dev|\bnpm\s+ci\b.*--production/.test(r.command));
-  if (!stage || !installs || !/node_modules\/?$/.test(src)) {
-    throw new ConfigError({
-      file: dockerfile.file,
-      key: `line ${line}`,
-      message: `COPY --from=${name} ${src}: the rehearsal only knows stages that run \`npm ci --omit=dev\` and copy node_modules`,
-      hint: 'extend scripts/rehearsal/image-tree.ts for the new stage',
-    });
+  if (!stage) throw new ConfigError({ file: dockerfile.file, key: `line ${line}`, message: `COPY --from=${name}: no such stage`, hint: 'name a stage defined above with FROM … AS <name>' });
+  const installsProduction = stage.runs.some((r) => /\bnpm\s+ci\b.*--omit[= ]dev|\bnpm\s+ci\b.*--production/.test(r.command));
+  if (installsProduction && /node_modules\/?$/.test(src)) {
+    return productionDependencies(context).map((p) => ({ from: join(context, p), to: join(target, relative('node_modules', p)), link: true }));
   }
-  return productionDependencies(context).map((p) => ({ from: join(context, p), to: join(target, relative('node_modules', p)), link: true }));
+  const built = buildStage(dockerfile, stage, context, ignore, overlay, relative(stage.workdir, src.startsWith('/') ? src : posix.join(stage.workdir, src)));
+  const from = join(built.dir, relative(stage.workdir, src.startsWith('/') ? src : posix.join(stage.workdir, src)));
+  if (!existsSync(from)) {
+    throw new ConfigError({ file: dockerfile.file, key: `line ${line}`, message: `COPY --from=${name} ${src}: the stage did not produce it`, hint: `see the stage's RUN output; it was built in ${built.dir}` });
+  }
+  const items: PlanItem[] = [];
+  const walk = (abs: string, rel: string) => {
+    if (lstatSync(abs).isDirectory()) {
+      for (const entry of readdirSync(abs).sort()) walk(join(abs, entry), rel ? `${rel}/${entry}` : entry);
+    } else items.push({ from: abs, to: rel ? join(target, rel) : target, link: false, key: `${built.key}:${rel}` });
+  };
+  walk(from, '');
+  return items;
+}
+
+/**
+ * Builds a stage the way docker would, in a folder of its own: its COPYs
+ * from the context (after .dockerignore), `npm ci` as the worktree's
+ * node_modules (the same lockfile), and every other RUN executed with sh in
+ * the stage's WORKDIR. Kept per content hash, so a second rehearsal reuses it.
+ */
+function buildStage(dockerfile: Dockerfile, stage: Stage, context: string, ignore: (rel: string) => boolean, overlay: Record<string, string> | undefined, output: string): { dir: string; key: string } {
+  const inputs: { src: string; dest: string; files: { abs: string; rel: string }[] }[] = [];
+  let newestInput = 0;
+  const hash = createHash('sha256').update(`${stage.name}\n`);
+  const unused = new Set<string>();
+  for (const step of stage.steps) {
+    if (step.kind === 'run') {
+      hash.update(`RUN ${step.run.command}\n`);
+      continue;
+    }
+    if (step.copy.from) throw new ConfigError({ file: dockerfile.file, key: `line ${step.copy.line}`, message: 'COPY --from inside a built stage', hint: 'extend scripts/rehearsal/image-tree.ts' });
+    for (const src of step.copy.sources) {
+      const clean = src.replace(/^\.\//, '').replace(/\/$/, '');
+      const files = contextFiles(context, clean, ignore, unused, overlay);
+      if (files.length === 0) {
+        throw new ConfigError({ file: dockerfile.file, key: `line ${step.copy.line}`, message: `COPY ${src}: file not found in build context or excluded by .dockerignore`, hint: 'the build would fail here: un-ignore it in .dockerignore or drop the COPY' });
+      }
+      for (const f of files) {
+        const s = lstatSync(f.abs);
+        newestInput = Math.max(newestInput, s.mtimeMs);
+        hash.update(`${clean}/${f.rel}\0${s.size}\0${s.mtimeMs}\n`);
+      }
+      inputs.push({ src: clean, dest: step.copy.dest, files });
+    }
+  }
+  const key = hash.digest('hex').slice(0, 16);
+  const done = join(tmpdir(), `pipekit-rehearsal-stage-${stage.name}-${key}`);
+  if (existsSync(join(done, '.rehearsal-complete'))) return { dir: done, key };
+  // The worktree's own build of these same inputs (`npm test` runs it first), if every file of it is newer than every input.
+  const local = join(context, output);
+  if (existsSync(local) && oldestFile(local) > newestInput) return { dir: context, key };
+  // One rehearsal builds; the others on this machine wait for it.
+  const lock = `${done}.lock`;
+  const deadline = Date.now() + 15 * 60_000;
+  for (;;) {
+    try {
+      mkdirSync(lock);
+      break;
+    } catch {
+      if (existsSync(join(done, '.rehearsal-complete'))) return { dir: done, key };
+      if (Date.now() > deadline) rmSync(lock, { recursive: true, force: true });
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 500);
+    }
+  }
+  try {
+    return buildStageLocked(dockerfile, stage, context, inputs, key, done);
+  } finally {
+    rmSync(lock, { recursive: true, force: true });
+  }
+}
+
+function buildStageLocked(dockerfile: Dockerfile, stage: Stage, context: string, inputs: { src: string; dest: string; files: { abs: string; rel: string }[] }[], key: string, done: string): { dir: string; key: string } {
+  if (existsSync(join(done, '.rehearsal-complete'))) return { dir: done, key };
+  // Built beside its final place and renamed, so two rehearsals building at once never share a half-built stage.
+  const dir = `${done}.${process.pid}.tmp`;
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dir, { recursive: true });
+  let copyIndex = 0;
+  for (const step of stage.steps) {
+    if (step.kind === 'copy') {
+      for (const _src of step.copy.sources) {
+        const input = inputs[copyIndex++]!;
+        const destAbs = input.dest.startsWith('/') ? input.dest : posix.join(stage.workdir, input.dest);
+        const into = join(dir, relative(stage.workdir, destAbs));
+        const single = input.files.length === 1 && !input.dest.endsWith('/') && step.copy.sources.length === 1 && statSync(input.files[0]!.abs).isFile() && input.files[0]!.rel === posix.basename(input.src);
+        for (const f of input.files) {
+          const to = single ? into : join(into, f.rel);
+          mkdirSync(dirname(to), { recursive: true });
+          copyFileSync(f.abs, to);
+        }
+      }
+      continue;
+    }
+    if (/^\s*npm\s+ci\b/.test(step.run.command) && !existsSync(join(dir, 'node_modules'))) {
+      // The lockfile's packages, dev ones included, are the worktree's node_modules.
+      symlinkSync(join(context, 'node_modules'), join(dir, 'node_modules'));
+      continue;
+    }
+    const result = spawnSync('sh', ['-c', step.run.command], { cwd: dir, env: { ...process.env, ...stage.env }, encoding: 'utf8' });
+    if (result.status !== 0) {
+      throw new ConfigError({ file: dockerfile.file, key: `line ${step.run.line}`, message: `RUN ${step.run.command} failed (exit ${result.status}): ${(result.stderr || result.stdout).trim().slice(-800)}`, hint: 'the image build would fail here too' });
+    }
+  }
+  writeFileSync(join(dir, '.rehearsal-complete'), key);
+  try {
+    renameSync(dir, done);
+  } catch {
+    rmSync(dir, { recursive: true, force: true }); // another rehearsal finished first
+  }
+  return { dir: done, key };
 }
 
 /** Every file of the packages `npm ci --omit=dev` installs: lockfile entries not marked `dev`, as installed in node_modules. */
@@ -221,6 +344,19 @@ export function productionDependencies(context: string): string[] {
     }
   }
   return files;
+}
+
+/** The modification time of the oldest file under a folder. */
+function oldestFile(dir: string): number {
+  let oldest = Infinity;
+  const walk = (d: string) => {
+    for (const entry of readdirSync(d, { withFileTypes: true })) {
+      if (entry.isDirectory()) walk(join(d, entry.name));
+      else oldest = Math.min(oldest, lstatSync(join(d, entry.name)).mtimeMs);
+    }
+  };
+  walk(dir);
+  return oldest;
 }
 
 function chmodDirs(dir: string): void {

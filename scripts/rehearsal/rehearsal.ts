@@ -8,11 +8,12 @@
  * kept for the report (report.ts).
  */
 import { randomBytes } from 'node:crypto';
-import { chmodSync, chownSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync, copyFileSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync, copyFileSync } from 'node:fs';
+import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve as resolvePath } from 'node:path';
 import pg from 'pg';
+import { ARCHIVE_ENTRY, functionSourceFiles } from '../../infra/components/function-source.ts';
 import { REPO_ROOT } from '../../infra/pipelines-source.ts';
 import { startBigQueryFake, type BigQueryFake } from '../../test/support/bigquery-fake.ts';
 import { startGcsFake, type GcsFake } from '../../test/support/gcs-fake.ts';
@@ -23,6 +24,7 @@ import { readDeployment, type Deployment, type FunctionDecl, type WorkloadDecl }
 import { bigqueryNeeds, runApiNeeds, startGateway, storageNeeds, TOKEN_PREFIX, type Gateway } from './gateway.ts';
 import { declareStack, SQL_PRIVATE_IP, type DeclareOptions, type Graph } from './graph.ts';
 import { IamPolicy } from './iam.ts';
+import { imageRepository, imageStages } from './build.ts';
 import { assembleImageTree, type ImageTree } from './image-tree.ts';
 import { startInternet, type Internet } from './internet.ts';
 import { startMetadataServer, type MetadataServer } from './metadata-server.ts';
@@ -44,14 +46,6 @@ export interface RehearsalOptions {
   /** A pipelines folder deployed instead of the repository's (the image and the program both get it). */
   readonly pipelinesDir?: string;
   readonly taxiRows?: number;
-  /**
-   * Do the documented manual step of docs/deploy.md: chown the Filestore
-   * share to the image's user. Without it the share is what a new Filestore
-   * share is: root's, mode 755.
-   */
-  readonly manualChown?: boolean;
-  /** Cloud SQL presents a certificate from a CA the graph does not know (a man in the middle). */
-  readonly impostorSql?: boolean;
   /** Passed to declareStack (a test runner's fresh import). */
   readonly importProgram?: DeclareOptions['importProgram'];
   readonly log?: (line: string) => void;
@@ -68,7 +62,8 @@ export interface TaskRun {
 export interface Execution {
   readonly job: string;
   readonly execution: string;
-  readonly source: string;
+  /** Who started it: the scheduler job, `gcloud run jobs execute`, a function, `pulumi up`. */
+  source: string;
   readonly args: string[];
   readonly taskCount: number;
   status: 'running' | 'succeeded' | 'failed';
@@ -104,10 +99,13 @@ export class Rehearsal {
   readonly firings: SchedulerFiring[] = [];
   readonly services: ServiceStart[] = [];
   readonly notes: string[] = [];
+  /** Cloud SQL presents a certificate from a CA the graph does not know (a man in the middle). */
+  sqlImpostor = false;
   private readonly pending = new Set<Promise<void>>();
   private readonly perAccount = new Map<string, Promise<{ gcs: Gateway; bq: Gateway; run: Gateway; metadata: MetadataServer }>>();
   private readonly functionProcs = new Map<string, Promise<{ url: string; container: RunningContainer }>>();
   private closers: (() => Promise<unknown> | unknown)[] = [];
+  private readonly trees = new Map<string, ImageTree>();
   private executionCounter = 0;
 
   constructor(
@@ -115,6 +113,7 @@ export class Rehearsal {
     readonly deployment: Deployment,
     readonly policy: IamPolicy,
     readonly tree: ImageTree,
+    private readonly stages: Map<string, string>,
     readonly gcs: GcsFake,
     readonly bigquery: BigQueryFake,
     readonly runApi: RunApiFake,
@@ -123,7 +122,7 @@ export class Rehearsal {
     readonly filestore: Map<string, string>,
     readonly workDir: string,
     readonly databases: { user: string; password: string; names: string[] },
-    private readonly options: RehearsalOptions,
+    readonly options: RehearsalOptions,
   ) {}
 
   log(line: string): void {
@@ -144,13 +143,14 @@ export class Rehearsal {
     const response = await fetch(`${edge.run.url}${target.pathname}${target.search}`, { method: scheduler.method, headers, body: scheduler.body || undefined });
     const text = await response.text();
     await this.settle();
-    const firing = { scheduler: name, method: scheduler.method, url: scheduler.uri, body: scheduler.body, account, status: response.status, response: text, executions: this.executions.slice(before) };
+    const firing = { scheduler: name, method: scheduler.method, url: scheduler.uri, body: scheduler.body, account, status: response.status, response: text, executions: this.startedBy(text, before) };
+    for (const e of firing.executions) e.source = `scheduler ${name}`;
     this.firings.push(firing);
     return firing;
   }
 
   /** `gcloud run jobs execute <job> [--args=…] [--tasks=N]` as `caller` (the deployer by default). */
-  async executeJob(job: string, options: { args?: string[]; tasks?: number; env?: Record<string, string>; caller?: string } = {}): Promise<{ status: number; response: string; executions: Execution[] }> {
+  async executeJob(job: string, options: { args?: string[]; tasks?: number; env?: Record<string, string>; caller?: string; why?: string } = {}): Promise<{ status: number; response: string; executions: Execution[] }> {
     const decl = this.deployment.jobs.get(job);
     if (!decl) throw new Error(`no Cloud Run job ${job} in the graph (there are: ${[...this.deployment.jobs.keys()].join(', ')})`);
     const caller = options.caller ?? DEPLOYER;
@@ -169,7 +169,20 @@ export class Rehearsal {
     });
     const text = await response.text();
     await this.settle();
-    return { status: response.status, response: text, executions: this.executions.slice(before) };
+    const executions = this.startedBy(text, before);
+    for (const e of executions) e.source = `gcloud run jobs execute as ${caller}${options.why ? ` (${options.why})` : ''}`;
+    return { status: response.status, response: text, executions };
+  }
+
+  /** The execution a Run API answer names (an operation whose metadata is the execution). */
+  private startedBy(response: string, before: number): Execution[] {
+    let name: string | undefined;
+    try {
+      name = (JSON.parse(response) as { metadata?: { name?: string } }).metadata?.name;
+    } catch {
+      name = undefined;
+    }
+    return name ? this.executions.filter((e) => e.execution === name) : this.executions.slice(before).filter(() => false);
   }
 
   /** A new object in a bucket: Cloud Storage → Eventarc → each function whose trigger watches the bucket. */
@@ -209,7 +222,9 @@ export class Rehearsal {
       delivered.push({ fn: fn.name, status: response.status, body: await response.text() });
     }
     await this.settle();
-    return { delivered, executions: this.executions.slice(before) };
+    const executions = this.executions.slice(before);
+    for (const e of executions) if (!e.source) e.source = `${delivered.map((d) => d.fn).join(', ')} for gs://${bucket}/${object}`;
+    return { delivered, executions };
   }
 
   /** Starts a Cloud Run service (the console) and waits until it answers on its port, or exits. */
@@ -227,7 +242,7 @@ export class Rehearsal {
       return start;
     }
     const container = startContainer({
-      tree: this.tree,
+      tree: this.treeFor(decl.container.image),
       command: decl.container.command,
       args,
       env: { ...prepared.env, PORT: String(port), K_SERVICE: name, K_REVISION: `${name}-00001`, K_CONFIGURATION: name },
@@ -333,7 +348,7 @@ export class Rehearsal {
             CLOUD_RUN_TASK_ATTEMPT: String(attempt),
           };
           this.log(`▶ ${name} task ${index}/${taskCount} attempt ${attempt}: ${args.join(' ')}`);
-          const result: ContainerResult = await startContainer({ tree: this.tree, command: decl.container.command, args, env, mounts: prepared.mounts, network: prepared.network, label: `${name}-${index}` }).done;
+          const result: ContainerResult = await startContainer({ tree: this.treeFor(decl.container.image), command: decl.container.command, args, env, mounts: prepared.mounts, network: prepared.network, label: `${name}-${index}` }).done;
           execution.tasks.push({ index, attempt, exitCode: result.exitCode, ms: result.ms, output: result.stdout + result.stderr });
           if (result.exitCode === 0) break;
         }
@@ -394,10 +409,37 @@ export class Rehearsal {
   }
 
   private imageExists(image: string | undefined): boolean {
-    const digest = /@(sha256:[0-9a-f]{64})$/.exec(image ?? '')?.[1];
-    // Any digest the stack was configured or built with stands for this tree, except a placeholder that names no image.
-    return digest !== undefined && !/^sha256:0{64}$/.test(digest);
+    return registryHas(image);
   }
+
+  /** The tree of the Dockerfile stage an image holds (the build's --target; the runtime stage by default). */
+  treeFor(image: string): ImageTree {
+    const stage = this.stages.get(imageRepository(image));
+    if (!stage || stage === this.tree.dockerfile.runtime.name) return this.tree;
+    let tree = this.trees.get(stage);
+    if (!tree) {
+      tree = assembleImageTree(this.options.context ?? REPO_ROOT, { target: stage, ...(this.options.pipelinesDir ? { overlay: { pipelines: this.options.pipelinesDir } } : {}) });
+      this.trees.set(stage, tree);
+    }
+    return tree;
+  }
+
+  /** What Google does on `pulumi up` for jobs deployed with an execution token: run them once, before anything else. */
+  async runOnDeploy(): Promise<Execution[]> {
+    const started: Execution[] = [];
+    for (const job of this.deployment.jobs.values()) {
+      if (!job.runOnDeploy) continue;
+      const execution = `${job.resourceName}/executions/${job.name}-deploy`;
+      this.onRun(job.resourceName, {}, execution);
+      await this.settle();
+      for (const e of this.executions.filter((x) => x.execution === execution)) {
+        e.source = 'pulumi up (execution token)';
+        started.push(e);
+      }
+    }
+    return started;
+  }
+
 
   /** The endpoints one account's workloads reach Google through. */
   edgeFor(account: string, context: string): Promise<{ gcs: Gateway; bq: Gateway; run: Gateway; metadata: MetadataServer }> {
@@ -427,8 +469,13 @@ export class Rehearsal {
     let started = this.functionProcs.get(fn.name);
     if (started) return started;
     started = (async () => {
-      const archive = fn.source ? this.deployment.archives.get(`${fn.source.bucket}/${fn.source.object}`) : undefined;
-      if (!archive) throw new Error(`function ${fn.name}: its source ${fn.source?.bucket}/${fn.source?.object} is not an object the graph uploads`);
+      if (!fn.source || !this.deployment.archives.has(`${fn.source.bucket}/${fn.source.object}`)) {
+        throw new Error(`function ${fn.name}: its source ${fn.source?.bucket}/${fn.source?.object} is not an object the graph uploads`);
+      }
+      // Pulumi's mocks do not serialize asset contents: the archive is rebuilt by the function the component uses.
+      const archive: Record<string, { text?: string; path?: string }> = { 'index.js': { text: ARCHIVE_ENTRY } };
+      const pipelinesDir = this.options.pipelinesDir ?? resolvePath(this.options.context ?? REPO_ROOT, 'pipelines');
+      for (const [path, file] of functionSourceFiles(this.options.context ?? REPO_ROOT, pipelinesDir)) archive[path] = { path: file };
       const dir = mkdtempSync(join(this.workDir, `fn-${fn.name}-`));
       chmodSync(dir, 0o755);
       for (const [path, asset] of Object.entries(archive)) {
@@ -462,12 +509,8 @@ export class Rehearsal {
       let exited = false;
       void container.done.then(() => (exited = true));
       for (const deadline = Date.now() + 30_000; Date.now() < deadline && !exited; ) {
-        try {
-          await fetch(url, { method: 'GET', signal: AbortSignal.timeout(1000) });
-          return { url, container };
-        } catch {
-          await new Promise((r) => setTimeout(r, 200));
-        }
+        if (await listening(port)) return { url, container };
+        await new Promise((r) => setTimeout(r, 200));
       }
       throw new Error(`function ${fn.name} did not start: ${container.output().slice(-2000)}`);
     })();
@@ -480,9 +523,7 @@ export class Rehearsal {
 export async function startRehearsal(options: RehearsalOptions): Promise<Rehearsal> {
   const suffix = randomBytes(3).toString('hex');
   const certificate = makeServerCertificate(`rehearsal-project:pipekit-db-instance`);
-  const impostor = options.impostorSql ? makeServerCertificate('rehearsal-project:pipekit-db-instance') : undefined;
   const config: Record<string, unknown> = {
-    image: `europe-west1-docker.pkg.dev/pipekit-rehearsal/pipekit/pipekit@sha256:${'5'.repeat(64)}`,
     cloudArmor: 'false',
     dbUser: `reh_${suffix}`,
     taxiDatabase: `reh_${suffix}_ny_taxi`,
@@ -502,7 +543,9 @@ export async function startRehearsal(options: RehearsalOptions): Promise<Rehears
   for (const bucket of deployment.buckets) gcs.createBucket(bucket);
   const bigquery = await startBigQueryFake({ projectId: graph.project, gcs });
   for (const dataset of deployment.datasets) bigquery.createDataset(dataset, String(config.bigqueryLocation ?? 'US'));
-  const cloudSql = await startCloudSql({ upstreamHost: options.postgres.host, upstreamPort: options.postgres.port, certificate: impostor ?? certificate });
+  let rehearsal: Rehearsal | undefined;
+  const impostor = makeServerCertificate('rehearsal-project:pipekit-db-instance');
+  const cloudSql = await startCloudSql({ upstreamHost: options.postgres.host, upstreamPort: options.postgres.port, certificate: () => (rehearsal?.sqlImpostor ? impostor : certificate) });
 
   // Cloud SQL's users and databases, as the graph declares them.
   const user = deployment.sqlUsers[0] ?? { name: 'pipekit', password: '' };
@@ -516,27 +559,48 @@ export async function startRehearsal(options: RehearsalOptions): Promise<Rehears
     await admin.end();
   }
 
-  // A new Filestore share is root's, mode 755.
+  // A new Filestore share is root's, mode 755: whatever makes it writable must be in the graph.
   const filestore = new Map<string, string>();
   for (const f of deployment.filestores) {
     const dir = join(workDir, `filestore-${f.ip}`);
     mkdirSync(dir, { mode: 0o755 });
     chmodSync(dir, 0o755);
-    if (options.manualChown) chownSync(dir, tree.uid, tree.gid);
     filestore.set(f.ip, dir);
   }
 
-  let rehearsal: Rehearsal | undefined;
   const runApi = await startRunApiFake({ onRun: (run) => rehearsal?.onRun(run.job, run.body, run.execution) });
-  rehearsal = new Rehearsal(graph, deployment, policy, tree, gcs, bigquery, runApi, cloudSql, internet, filestore, workDir, { user: user.name, password: user.password, names: deployment.sqlDatabases }, options);
+  rehearsal = new Rehearsal(graph, deployment, policy, tree, imageStages(graph, options.context ?? REPO_ROOT), gcs, bigquery, runApi, cloudSql, internet, filestore, workDir, { user: user.name, password: user.password, names: deployment.sqlDatabases }, options);
   rehearsal.notes.push(
     realMounts()
       ? `containers run in their own mount namespace: the image tree at ${tree.workdir}, the Filestore share at its mount path, as uid ${tree.uid}`
       : `no mount namespaces here: the tree runs from ${tree.root} and env values naming a mount path point at its local folder; uid ${tree.uid}`,
-    `Cloud SQL ${SQL_PRIVATE_IP} is ${cloudSql.address}:5432 (TLS required, server certificate from the instance's CA${impostor ? ' — an IMPOSTOR certificate in this rehearsal' : ''})`,
-    `image ${tree.digest.slice(0, 19)}…: ${tree.files} files`,
+    `Cloud SQL ${SQL_PRIVATE_IP} is ${cloudSql.address}:5432 (TLS required, server certificate from the instance's CA)`,
   );
+  const onDeploy = await rehearsal.runOnDeploy();
+  for (const e of onDeploy) rehearsal.notes.push(`pulumi up ran ${e.job} once (execution token): ${e.status}`);
   return rehearsal;
+}
+
+/**
+ * The rehearsal's Artifact Registry: any image pinned by digest stands for
+ * the tree assembled from this repository, except a placeholder digest (all
+ * zeros), which names no image anyone pushed.
+ */
+export function registryHas(image: string | undefined): boolean {
+  const digest = /@(sha256:[0-9a-f]{64})$/.exec(image ?? '')?.[1];
+  return digest !== undefined && !/^sha256:0{64}$/.test(digest);
+}
+
+/** True once something accepts connections on the port (a GET would reach the function itself). */
+function listening(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect(port, '127.0.0.1');
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+  });
 }
 
 function freePort(): Promise<number> {

@@ -1,7 +1,8 @@
 /**
  * The command lines a pipeline's Cloud Run job is started with
- * (`node bin/pipekit.js <args>`), built in one place so the functions and
- * the console send exactly what the CLI parses.
+ * (`node bin/pipekit.js <args>`), built in one place so the job template and
+ * the Cloud Scheduler body (infra/), the functions and the console all send
+ * exactly what the CLI parses.
  */
 
 /** How a backfill steps, as the CLI's `--every` takes it. */

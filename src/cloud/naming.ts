@@ -47,6 +47,11 @@ export function schedulerNameFor(jobName: string, trigger: string): string {
   return `${jobName}-${trigger.replace(/[^A-Za-z0-9_-]+/g, '-')}`;
 }
 
+/** The one-off Cloud Run job that makes the Filestore workspace writable (infra runs it on create). */
+export function workspaceInitJobNameFor(prefix: string): string {
+  return jobNameFor(prefix, 'workspace-init');
+}
+
 /** The Cloud Run console service. */
 export function consoleServiceNameFor(prefix: string): string {
   return jobNameFor(prefix, 'console');
@@ -58,6 +63,8 @@ export interface CloudTarget {
   readonly region: string;
   /** PIPEKIT_JOB_PREFIX: job names are `jobNameFor(prefix, pipeline)`. */
   readonly prefix: string;
+  /** PIPEKIT_SCHEDULER_REGION: where the Cloud Scheduler jobs live (not every Cloud Run region has Scheduler); `region` when absent. */
+  readonly schedulerRegion?: string;
 }
 
 /** The job resource name of a pipeline, `projects/P/locations/R/jobs/J`. */
@@ -66,8 +73,8 @@ export function jobResourceName(target: CloudTarget, pipeline: string): string {
 }
 
 /** The Cloud Scheduler job resource name of a pipeline's trigger (Scheduler may live in another region). */
-export function schedulerResourceName(target: CloudTarget, pipeline: string, trigger: string, schedulerRegion = target.region): string {
-  return `projects/${target.project}/locations/${schedulerRegion}/jobs/${schedulerNameFor(jobNameFor(target.prefix, pipeline), trigger)}`;
+export function schedulerResourceName(target: CloudTarget, pipeline: string, trigger: string): string {
+  return `projects/${target.project}/locations/${target.schedulerRegion ?? target.region}/jobs/${schedulerNameFor(jobNameFor(target.prefix, pipeline), trigger)}`;
 }
 
 /** The Cloud Run Admin API v2 URL that starts an execution of a job. */

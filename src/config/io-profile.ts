@@ -13,7 +13,8 @@ export const IO_CONFIG_KEYS = {
   POSTGRES_HOST: 'host, or a Cloud SQL socket folder such as /cloudsql/project:region:instance',
   POSTGRES_PORT: 'port',
   POSTGRES_CONNECT_TIMEOUT: 'seconds to wait for a connection',
-  POSTGRES_SSLMODE: 'disable | require | verify-full',
+  POSTGRES_SSLMODE: 'disable | require | verify-ca | verify-full',
+  POSTGRES_SSL_CA: 'PEM of the CA the server certificate must chain to (verify-ca, verify-full); the cloud: the Cloud SQL instance CA',
   POSTGRES_EMBEDDED: 'true: pipekit starts its own PostgreSQL in .pipekit/postgres',
   GOOGLE_PROJECT_ID: 'Google Cloud project (defaults to the one of the credentials)',
   GOOGLE_LOCATION: 'BigQuery location for datasets and jobs, e.g. US or europe-west1',
@@ -31,6 +32,8 @@ export const IO_CONFIG_KEYS = {
   CONSOLE_URL: 'base URL of the console, for links in alerts',
   SECRETS_SOURCE: "where {{ secret('name') }} reads: file (default) | secret-manager",
   SECRETS_FILE: 'the secrets file when SECRETS_SOURCE is file (default .pipekit/secrets.env)',
+  HTTP_CONNECT_TIMEOUT: 'how long ctx.io.http waits for a server to answer, e.g. 30s (default)',
+  HTTP_IDLE_TIMEOUT: 'how long a download may receive nothing before it fails and is retried, e.g. 60s (default)',
 } as const;
 
 export type IoConfigKey = keyof typeof IO_CONFIG_KEYS;

@@ -5,23 +5,26 @@ import { dirname, join } from 'node:path';
 
 export const SESSION_COOKIE = 'pipekit_console';
 
+/** Where the console's token came from: only a token pipekit wrote to a file of the user's own may be shown. */
+export type TokenSource = 'option' | 'environment' | 'file';
+
 /**
  * The console's write token: the one given, else PIPEKIT_API_TOKEN (the
  * cloud: from Secret Manager), else `<project>/.pipekit/console-token`,
  * generated once (mode 0600) so a laptop has no anonymous writes either.
  */
-export function resolveConsoleToken(projectRoot: string, given?: string, env: NodeJS.ProcessEnv = process.env): { token: string; file?: string } {
-  if (given) return { token: given };
-  if (env.PIPEKIT_API_TOKEN) return { token: env.PIPEKIT_API_TOKEN };
+export function resolveConsoleToken(projectRoot: string, given?: string, env: NodeJS.ProcessEnv = process.env): { token: string; file?: string; source: TokenSource } {
+  if (given) return { token: given, source: 'option' };
+  if (env.PIPEKIT_API_TOKEN) return { token: env.PIPEKIT_API_TOKEN, source: 'environment' };
   const file = join(projectRoot, '.pipekit', 'console-token');
   if (existsSync(file)) {
     const token = readFileSync(file, 'utf8').trim();
-    if (token) return { token, file };
+    if (token) return { token, file, source: 'file' };
   }
   mkdirSync(dirname(file), { recursive: true });
   const token = randomBytes(24).toString('base64url');
   writeFileSync(file, `${token}\n`, { mode: 0o600 });
-  return { token, file };
+  return { token, file, source: 'file' };
 }
 
 /** Constant-time equality of two secrets of any length. */
@@ -35,6 +38,19 @@ export function sameSecret(a: string, b: string): boolean {
  */
 export function sessionValue(token: string): string {
   return createHmac('sha256', token).update('pipekit-console-session').digest('base64url');
+}
+
+/**
+ * Whether the browser reached the console over HTTPS: a TLS socket, or the
+ * load balancer's `X-Forwarded-Proto` (Cloud Run sits behind one). A
+ * `Secure` cookie sent over plain HTTP is dropped by the browser, so sign-in
+ * could never work there.
+ */
+export function isHttps(req: IncomingMessage): boolean {
+  if ((req.socket as { encrypted?: boolean }).encrypted) return true;
+  const forwarded = req.headers['x-forwarded-proto'];
+  const first = (Array.isArray(forwarded) ? forwarded[0] : forwarded)?.split(',')[0]?.trim().toLowerCase();
+  return first === 'https';
 }
 
 export function sessionCookie(token: string, secure: boolean): string {

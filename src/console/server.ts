@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import type { Session } from '../engine/session.ts';
 import { describeError, isPipekitError } from '../errors.ts';
-import { hasSession, isAuthorized, resolveConsoleToken, sameSecret, sessionCookie, SESSION_COOKIE } from './auth.ts';
+import { hasSession, isAuthorized, isHttps, resolveConsoleToken, sameSecret, sessionCookie, SESSION_COOKIE, type TokenSource } from './auth.ts';
 import type { Executor } from './executor.ts';
 import { ApiError, baseHeaders, readBody, sendError, sendJson } from './http.ts';
 import { createLocalExecutor } from './local-executor.ts';
@@ -27,8 +27,9 @@ export interface ConsoleOptions {
 
 export interface ConsoleServer {
   readonly url: string;
-  /** The write token, for the CLI to print (`pipekit console` shows it once). */
+  /** The write token. Show it only when `tokenSource` is `file` (never one from the environment: it would land in logs). */
   readonly token: string;
+  readonly tokenSource: TokenSource;
   /** The file the token was read from or written to, when it came from one. */
   readonly tokenFile?: string;
   close(): Promise<void>;
@@ -43,14 +44,16 @@ interface Route {
 
 /**
  * Serves the web console: a JSON API over the run store and the project,
- * and the static pages in `public/`. Reads are open to the page; every POST
- * needs the token (bearer, or the cookie the login form sets).
+ * and the static pages in `public/`. Every POST needs the token (bearer, or
+ * the cookie the login form sets). Reads (runs, logs, data previews) are
+ * open on a laptop but need it too in the cloud, where the console faces a
+ * load balancer rather than 127.0.0.1; only `/api/session` answers anyone.
  */
 export async function startConsole(options: ConsoleOptions): Promise<ConsoleServer> {
   const { session } = options;
   const env = options.env ?? process.env;
   const log = options.log ?? (() => {});
-  const { token, file: tokenFile } = resolveConsoleToken(session.project.root, options.token, env);
+  const { token, file: tokenFile, source: tokenSource } = resolveConsoleToken(session.project.root, options.token, env);
   // The Google clients load only in the cloud (PIPEKIT_JOB_PREFIX set, see cloudTargetFromEnv):
   // a laptop's console starts without them.
   const target = env.PIPEKIT_JOB_PREFIX ? (await import('../cloud/job-launcher.ts')).cloudTargetFromEnv(env) : null;
@@ -59,11 +62,19 @@ export async function startConsole(options: ConsoleOptions): Promise<ConsoleServ
   const read = createReadApi(session);
   const write = createWriteApi(session, executor);
   const files = loadStaticFiles(join(import.meta.dirname, 'public'));
-  const secureCookie = Boolean(target);
+  const readsNeedSignIn = Boolean(target);
 
   const id = '([^/]+)';
   const routes: Route[] = [
-    { method: 'GET', pattern: /^\/api\/session$/, handler: async (req) => ({ signedIn: hasSession(req, token), mode: executor.mode, profile: session.profile.name, project: session.project.root }) },
+    {
+      method: 'GET',
+      pattern: /^\/api\/session$/,
+      handler: async (req) => {
+        const signedIn = hasSession(req, token);
+        // Answered to anyone (the page asks before sign-in): where the project lives only to those signed in, in the cloud.
+        return { signedIn, mode: executor.mode, profile: session.profile.name, ...(signedIn || !readsNeedSignIn ? { project: session.project.root } : {}), readsNeedSignIn };
+      },
+    },
     { method: 'GET', pattern: /^\/api\/pipelines$/, handler: () => read.pipelines() },
     { method: 'GET', pattern: new RegExp(`^/api/pipelines/${id}$`), handler: async (_r, [p]) => read.pipeline(p!) },
     { method: 'GET', pattern: /^\/api\/runs$/, handler: async (_r, _p, q) => read.runs(q) },
@@ -91,8 +102,15 @@ export async function startConsole(options: ConsoleOptions): Promise<ConsoleServ
       const candidates = routes.filter((r) => r.pattern.test(url.pathname));
       const route = candidates.find((r) => r.method === method || (method === 'HEAD' && r.method === 'GET'));
       if (!route) throw new ApiError(candidates.length ? 405 : 404, candidates.length ? `use ${candidates[0]!.method} for ${url.pathname}` : `no API at ${url.pathname}`);
-      if (route.method === 'POST' && !isAuthorized(req, token)) {
-        throw new ApiError(401, 'sign in with the console token to do this', 'the token is printed by `pipekit console` (and kept in .pipekit/console-token)');
+      const open = route.method === 'GET' && (!readsNeedSignIn || url.pathname === '/api/session');
+      if (!open && !isAuthorized(req, token)) {
+        throw new ApiError(
+          401,
+          route.method === 'POST' ? 'sign in with the console token to do this' : 'sign in with the console token to see runs, logs and data',
+          readsNeedSignIn
+            ? 'the token is the Secret Manager secret named by the `apiTokenSecret` stack output: gcloud secrets versions access latest --secret <it>'
+            : 'the token is printed by `pipekit console` (and kept in .pipekit/console-token)',
+        );
       }
       const params = route.pattern.exec(url.pathname)!.slice(1).map(decodeURIComponent);
       const result = await route.handler(req, params, url.searchParams);
@@ -116,7 +134,7 @@ export async function startConsole(options: ConsoleOptions): Promise<ConsoleServ
       }
       throw new ApiError(401, 'that is not the console token', 'copy it from the `pipekit console` output or .pipekit/console-token');
     }
-    const cookie = sessionCookie(token, secureCookie);
+    const cookie = sessionCookie(token, isHttps(req));
     if (form) {
       res.writeHead(303, { ...baseHeaders(), location: '/', 'set-cookie': cookie });
       return res.end();
@@ -147,6 +165,7 @@ export async function startConsole(options: ConsoleOptions): Promise<ConsoleServ
     url: `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${address.port}`,
     token,
     tokenFile,
+    tokenSource,
     async close() {
       await executor.close();
       await new Promise<void>((resolve) => {

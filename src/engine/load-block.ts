@@ -2,6 +2,7 @@ import { pathToFileURL } from 'node:url';
 import { isBlockDefinition, type BlockDefinition } from '../blocks/define.ts';
 import { ConfigError } from '../errors.ts';
 import type { BlockSpec } from '../project/model.ts';
+import { ensureProjectModules } from './project-modules.ts';
 import { ensureTypeScriptLoader, needsTypeScriptLoader } from './typescript-loader.ts';
 
 /**
@@ -13,6 +14,7 @@ export async function loadBlockModule(pipelineFile: string, block: BlockSpec): P
   let mod: Record<string, unknown>;
   try {
     if (needsTypeScriptLoader(block.path)) await ensureTypeScriptLoader();
+    ensureProjectModules();
     mod = (await import(pathToFileURL(block.path).href)) as Record<string, unknown>;
   } catch (error) {
     throw new ConfigError({

@@ -37,8 +37,22 @@ export async function scaffoldProject(folder: string, options: { pipekit?: strin
     const path = join(root, file);
     writeFileSync(path, readFileSync(path, 'utf8').replaceAll('__NAME__', name).replaceAll('__PIPEKIT__', pipekitSpec));
   }
+  addDeployTools(join(root, 'package.json'), pkg);
   await writeTitanicSample(join(root, 'data', 'titanic.csv'));
   return { root, name, pipekitSpec, files: listFiles(root) };
+}
+
+/**
+ * What `pulumi up` needs in the project, at the ranges pipekit itself is
+ * tested with: the Pulumi SDKs its infra/ imports, and tsx, which Pulumi.yaml's
+ * `--import tsx` loads the TypeScript program with.
+ */
+const DEPLOY_TOOLS = ['@pulumi/pulumi', '@pulumi/gcp', '@pulumi/random', '@pulumi/command', 'tsx'];
+
+function addDeployTools(manifest: string, pkg: PipekitPackage): void {
+  const json = JSON.parse(readFileSync(manifest, 'utf8')) as Record<string, unknown>;
+  json.devDependencies = Object.fromEntries(DEPLOY_TOOLS.filter((name) => pkg.ranges[name]).map((name) => [name, pkg.ranges[name]!]));
+  writeFileSync(manifest, `${JSON.stringify(json, null, 2)}\n`);
 }
 
 /** npm's rules: lower case, no spaces, at most 214 characters. */

@@ -7,6 +7,7 @@ import type {
   RunOwner,
   RunRecord,
 } from './model.ts';
+import { quietOnLoss } from '../io/postgres/connection.ts';
 import { isConnectionLoss, withReconnect } from './connection-loss.ts';
 import { RUN_STORE_SCHEMA_SQL } from './schema.ts';
 import type { BlockRunPatch, CreatedRun, DeadRun, NewRun, RunPatch, RunStore, TakeOver } from './store.ts';
@@ -159,7 +160,7 @@ class PostgresRunStore implements RunStore {
    */
   private reconnecting<T>(work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
     return withReconnect(async () => {
-      const client = await this.pool.connect();
+      const client = quietOnLoss(await this.pool.connect());
       let broken: unknown;
       try {
         return await work(client);

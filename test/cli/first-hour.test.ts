@@ -1,6 +1,8 @@
 import { execFile, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { stringify } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openSession, type Session } from '../../src/engine/session.ts';
 import { createTestDatabase, type TestDatabase } from '../support/postgres.ts';
@@ -58,12 +60,12 @@ interface Result {
   stderr: string;
 }
 
-function pipekit(args: string[]): Promise<Result> {
+function pipekit(args: string[], env: Record<string, string> = {}, cwd = REPO_ROOT): Promise<Result> {
   return new Promise((resolve) => {
     execFile(
       process.execPath,
-      ['bin/pipekit.js', ...args],
-      { cwd: REPO_ROOT, env: { ...process.env, PIPEKIT_PROJECT: project.root, PIPEKIT_PROFILE: 'test', PIPEKIT_LOG_FORMAT: 'text', NO_COLOR: '1' }, timeout: 60_000 },
+      [join(REPO_ROOT, 'bin/pipekit.js'), ...args],
+      { cwd, env: { ...process.env, PIPEKIT_PROJECT: project.root, PIPEKIT_PROFILE: 'test', PIPEKIT_LOG_FORMAT: 'text', NO_COLOR: '1', ...env }, timeout: 60_000 },
       (error, stdout, stderr) => resolve({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr }),
     );
   });
@@ -198,5 +200,35 @@ describe('pipekit list', () => {
     expect(r.stdout).toMatch(/long\s+1\s+—\s+a very long description/);
     expect(blocks.stdout).toMatch(/flaky\s+transformer\s+numbers\s+blocks\/flaky\.ts/);
     expect(unknown.code).toBe(2);
+  });
+});
+
+describe('a project anywhere', () => {
+  it('an empty folder is no project yet: the error says how to start one (exit 2)', async () => {
+    const empty = mkdtempSync(join(tmpdir(), 'pipekit-empty-'));
+    try {
+      const r = await pipekit(['new', 'pipeline', 'mine'], { PIPEKIT_PROJECT: '' }, empty);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toContain('no pipekit project here');
+      expect(r.stderr).toContain('pipekit init <folder>');
+    } finally {
+      rmSync(empty, { recursive: true, force: true });
+    }
+  });
+
+  it('without package.json or node_modules: pipekit new pipeline, then its blocks import pipekit and run', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'pipekit-anywhere-'));
+    try {
+      writeFileSync(join(root, 'io_config.yaml'), stringify({ test: { ...db.profileValues, LAKE_URI: 'lake', WAREHOUSE: 'duckdb', DUCKDB_PATH: 'warehouse.duckdb', WORKSPACE_URI: 'workspace' } }));
+      const env = { PIPEKIT_PROJECT: root };
+      const scaffold = await pipekit(['new', 'pipeline', 'mine'], env);
+      expect(scaffold.code).toBe(0);
+      const run = await pipekit(['run', 'mine', '--quiet'], env);
+      expect(run.stderr).toBe('');
+      expect(run.stdout).toMatch(/mine_exporter\s+✔ succeeded\s+1\s+3/);
+      expect(run.code).toBe(0);
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
   });
 });

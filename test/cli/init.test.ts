@@ -8,7 +8,7 @@ import { ConfigError } from '../../src/errors.ts';
 import { loadProject } from '../../src/project/load-project.ts';
 import { dependencySpec, scaffoldProject } from '../../src/project/scaffold.ts';
 import { freePort } from '../../src/services/free-port.ts';
-import { deployStack } from '../infra/harness.ts';
+import { BUILT_IMAGE, deployStack } from '../infra/harness.ts';
 import { REPO_ROOT } from '../support/project.ts';
 
 const scratch = mkdtempSync(join(tmpdir(), 'pipekit-init-'));
@@ -41,6 +41,15 @@ describe('pipekit init', () => {
     ]);
     const pkg = JSON.parse(readFileSync(join(result.root, 'package.json'), 'utf8'));
     expect(pkg).toMatchObject({ name: 'my-pipelines', type: 'module', dependencies: { pipekit: '^0.1.0' } });
+    // pulumi up's tools, at the ranges pipekit is tested with.
+    const ours = JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8'));
+    expect(pkg.devDependencies).toEqual({
+      '@pulumi/pulumi': ours.devDependencies['@pulumi/pulumi'],
+      '@pulumi/gcp': ours.devDependencies['@pulumi/gcp'],
+      '@pulumi/random': ours.devDependencies['@pulumi/random'],
+      '@pulumi/command': ours.devDependencies['@pulumi/command'],
+      tsx: ours.dependencies.tsx,
+    });
     // The profiles are the repository's own, key for key: what infra/ deploys and the laptop runs.
     const ioConfig = parse(readFileSync(join(result.root, 'io_config.yaml'), 'utf8'));
     const repoConfig = parse(readFileSync(join(REPO_ROOT, 'pipelines', 'io_config.yaml'), 'utf8'));
@@ -63,12 +72,12 @@ describe('pipekit init', () => {
   it('depends on pipekit the way this pipekit was installed', () => {
     const installer = join(scratch, 'installer');
     mkdirSync(join(installer, 'node_modules', 'pipekit'), { recursive: true });
-    const installed = { root: join(installer, 'node_modules', 'pipekit'), version: '0.1.0' };
+    const installed = { root: join(installer, 'node_modules', 'pipekit'), version: '0.1.0', ranges: {} };
     writeFileSync(join(installer, 'package.json'), JSON.stringify({ dependencies: { pipekit: 'file:pipekit-0.1.0.tgz' } }));
     expect(dependencySpec(installed)).toBe(`file:${join(installer, 'pipekit-0.1.0.tgz')}`);
     writeFileSync(join(installer, 'package.json'), JSON.stringify({ dependencies: { pipekit: '^0.1.0' } }));
     expect(dependencySpec(installed)).toBe('^0.1.0');
-    expect(dependencySpec({ root: REPO_ROOT, version: '0.1.0' })).toBe(`file:${REPO_ROOT}`);
+    expect(dependencySpec({ root: REPO_ROOT, version: '0.1.0', ranges: {} })).toBe(`file:${REPO_ROOT}`);
   });
 
   it('its Pulumi program deploys that project through pipekit\'s components', async () => {
@@ -114,11 +123,14 @@ describe('from npm pack to a run, offline', () => {
     const [info] = JSON.parse(packed.stdout);
     const files = info.files.map((f: { path: string }) => f.path) as string[];
     if (existsSync(join(REPO_ROOT, 'dist', '.build-stamp'))) expect(files).toEqual(expect.arrayContaining(['dist/.build-stamp', 'dist/src/cli/main.js', 'dist/src/console/public/index.html']));
-    for (const needed of ['bin/pipekit.js', 'bin/launch.js', 'src/index.ts', 'src/cli/main.ts', 'src/console/public/index.html', 'infra/project.ts', 'templates/project/gitignore', 'templates/project/infra/index.ts', 'functions/index.ts']) {
+    for (const needed of ['bin/pipekit.js', 'bin/launch.js', 'src/index.ts', 'src/cli/main.ts', 'src/console/public/index.html', 'infra/project.ts', 'templates/project/gitignore', 'templates/project/infra/index.ts', 'functions/index.ts',
+      // What pulumi up's image build uploads from an installed pipekit.
+      '.dockerignore', 'cloudbuild.yaml', 'tsconfig.build.json', 'scripts/build.mjs', 'infra/build/build-image.ts']) {
       expect(files).toContain(needed);
     }
     const tops = new Set(files.map((f) => f.split('/')[0]));
-    for (const unwanted of ['test', 'pipelines', 'scripts', 'docs', 'node_modules', '.pipekit', 'test-artifacts', 'bench-results']) expect(tops).not.toContain(unwanted);
+    expect(files.filter((f) => f.startsWith('scripts/'))).toEqual(['scripts/build.mjs']);
+    for (const unwanted of ['test', 'pipelines', 'docs', 'node_modules', '.pipekit', 'test-artifacts', 'bench-results']) expect(tops).not.toContain(unwanted);
     const tar = await run('tar', ['xzf', info.filename, '-C', work], work);
     expect(tar.code).toBe(0);
     symlinkSync(join(REPO_ROOT, 'node_modules'), join(work, 'package', 'node_modules'), 'dir');
@@ -129,7 +141,11 @@ describe('from npm pack to a run, offline', () => {
     expect(init.stderr).toBe('');
     expect(init.code).toBe(0);
     projectDir = join(work, 'my-pipelines');
-    expect(JSON.parse(readFileSync(join(projectDir, 'package.json'), 'utf8')).dependencies.pipekit).toBe(`file:${join(work, 'package')}`);
+    const manifest = JSON.parse(readFileSync(join(projectDir, 'package.json'), 'utf8'));
+    expect(manifest.dependencies.pipekit).toBe(`file:${join(work, 'package')}`);
+    // The Pulumi SDKs (pulumi up's tools) are not in this machine's npm cache: the laptop needs none of them.
+    delete manifest.devDependencies;
+    writeFileSync(join(projectDir, 'package.json'), JSON.stringify(manifest, null, 2));
 
     // --ignore-scripts: npm runs `prepare` (the build) for a linked folder, never for an installed
     // tarball; this folder came out of the tarball and has its dist/ already.
@@ -143,7 +159,23 @@ describe('from npm pack to a run, offline', () => {
     expect(example.stdout).toMatch(/example \S+\s+✔ succeeded/);
     expect(example.stdout).toMatch(/export_titanic_clean\s+✔ succeeded\s+1\s+891/);
     expect(example.code).toBe(0);
-    const runs = await run('npx', ['--offline', 'pipekit', 'runs'], projectDir, env);
+    const [runs, status] = await Promise.all([run('npx', ['--offline', 'pipekit', 'runs'], projectDir, env), run('npx', ['--offline', 'pipekit', 'dev', 'status'], projectDir, env)]);
     expect(runs.stdout).toMatch(/example\s+manual\s+.*✔ succeeded/);
+    expect(status.stdout).toContain(`embedded PostgreSQL running on 127.0.0.1:${port}`);
+    expect(status.stdout).toContain(`postgresql://postgres@127.0.0.1:${port}/pipekit`);
+  });
+
+  it('from the packed pipekit, pulumi up builds the image of the project and deploys its pipelines', async () => {
+    const init = await run(process.execPath, [join(work, 'package', 'bin', 'pipekit.js'), 'init', 'to-deploy'], work);
+    expect(init.code).toBe(0);
+    const root = join(work, 'to-deploy');
+    mkdirSync(join(root, 'node_modules'));
+    symlinkSync(join(work, 'package'), join(root, 'node_modules', 'pipekit'), 'dir');
+    // No pipekit:image: the program builds one from the installed pipekit plus this folder.
+    const stack = await deployStack('', { image: undefined }, join(root, 'infra', 'index.ts'));
+    const sources = stack.ofType('gcp:storage/bucketObject:BucketObject').map((o) => String(o.inputs.name));
+    expect(sources.some((name) => /^image\/source-[0-9a-f]{16}\.zip$/.test(name))).toBe(true);
+    const job = stack.ofType('gcp:cloudrunv2/job:Job').find((j) => j.inputs.name === 'pipekit-example')!;
+    expect(job.inputs.template.template.containers[0].image).toBe(BUILT_IMAGE);
   });
 });

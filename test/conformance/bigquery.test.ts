@@ -32,8 +32,26 @@ describe('BigQuery partition replace, on the wire', () => {
     expect(scripts.at(-1)).toMatch(
       /^BEGIN TRANSACTION;\nDELETE FROM `pipekit-test-123\.conformance\.wire` WHERE `day` >= DATE '2021-01-05' AND `day` < DATE '2021-01-06';\nINSERT INTO `pipekit-test-123\.conformance\.wire` \(`id`, `day`, `amount`\) SELECT `id`, `day`, `amount` FROM `pipekit-test-123\.conformance\._pipekit_stage_[0-9a-f]{8}_wire`;\nCOMMIT TRANSACTION;$/,
     );
-    // The stage table is gone after the write.
+    // The stage table is gone after the write; one a query made got an expiration while it lived.
+    const sqlStart = bq.requests.length;
+    await warehouse.writeSql('SELECT * FROM {{ df_1 }}', { df_1: rowsTable(dayRows('2021-01-05', 1, 7)) }, { dataset: 'conformance', table: 'wire', partition: scope });
+    const patched = bq.requests.slice(sqlStart).find((c) => c.method === 'PATCH' && /_pipekit_stage_[0-9a-f]{8}_wire$/.test(c.path));
+    expect(Number(patched?.body.expirationTime)).toBeGreaterThan(Date.now());
     expect((await bq.sql(`SELECT count(*) FROM information_schema.tables WHERE table_name LIKE '_pipekit_stage%'`))[0][0]).toBe('0');
+  });
+
+  it('tries the transaction again when a concurrent writer of the table made BigQuery cancel it', async () => {
+    const scope = { column: 'day', start: new Date('2021-01-09T00:00:00Z'), end: new Date('2021-01-10T00:00:00Z') };
+    await warehouse.export(rowsTable(dayRows('2021-01-09', 3, 0)), { dataset: 'conformance', table: 'contended', partition: scope });
+    let cancelled = 0;
+    bq.failStatements((s) => (s.startsWith('DELETE') && cancelled++ < 2 ? 'Transaction is aborted due to concurrent update against table pipekit-test-123:conformance.contended' : undefined));
+    try {
+      await warehouse.export(rowsTable(dayRows('2021-01-09', 2, 50)), { dataset: 'conformance', table: 'contended', partition: scope });
+    } finally {
+      bq.failStatements(undefined);
+    }
+    expect(cancelled).toBe(3);
+    expect((await readRows(adapter(), 'contended')).map((r) => r.id)).toEqual([50, 51]);
   });
 
   it('a statement failing inside the transaction rolls it back: the day keeps its rows', async () => {

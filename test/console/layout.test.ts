@@ -126,6 +126,7 @@ retry: { attempts: 1 }
       await page.setViewportSize({ width, height: 900 });
       await page.goto(`${server.url}/#/runs/${encodeURIComponent(runId)}`);
       await page.locator('#blocks-table .s-failed').waitFor();
+      await shot(`run-${width}`); // before the checks, so a failure has its picture
       await expectNoPageOverflow(width);
 
       const card = await box(page.locator('#blocks-table').locator('xpath=..'));
@@ -158,7 +159,6 @@ retry: { attempts: 1 }
 
       // Row counts read like the CLI's.
       expect(await page.locator('#blocks-table td.num').first().textContent()).toBe('1,234');
-      await shot(`run-${width}`);
     });
 
     it(`previews a wide output at ${width} px: ISO timestamps, column names as written, sideways scrolling inside the panel`, async () => {

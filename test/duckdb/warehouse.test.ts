@@ -195,3 +195,16 @@ describe('createDuckDbWarehouse in memory', () => {
     await memory.close();
   });
 });
+
+describe('several warehouses of one process on one file', () => {
+  it('keeps every write when they write at once (two DuckDB instances on one file would overwrite each other)', async () => {
+    const others = await Promise.all([1, 2, 3].map(() => createDuckDbWarehouse({ path, tempDir: folder })));
+    try {
+      await Promise.all([warehouse, ...others].flatMap((w, i) =>
+        Array.from({ length: 5 }, (_, j) => w.export(tableFromArrays({ n: Int32Array.of(i * 10 + j) }), { dataset: 'main', table: `t_${i}_${j}` }))));
+      for (let i = 0; i < 4; i++) for (let j = 0; j < 5; j++) expect(await count(`SELECT n FROM main.t_${i}_${j}`)).toBe(i * 10 + j);
+    } finally {
+      await Promise.all(others.map((w) => w.close()));
+    }
+  });
+});

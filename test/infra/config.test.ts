@@ -99,3 +99,28 @@ describe('parseInfraConfig', () => {
     expect(errorOf({ userSecrets: { 'not-an-env': 'x' } }).key).toBe('pipekit:userSecrets.not-an-env');
   });
 });
+
+describe('issue 12: config that used to break a first deployment', () => {
+  it('refuses the all-zero placeholder digest, naming the key and the fix', () => {
+    const error = errorOf({ image: `us-central1-docker.pkg.dev/p/pipekit/pipekit@sha256:${'0'.repeat(64)}` });
+    expect(error.key).toBe('pipekit:image');
+    expect(error.message).toMatch(/placeholder/);
+    expect(error.hint).toMatch(/pulumi config rm pipekit:image/);
+  });
+
+  it('Pulumi.example.yaml, copied as it is, is a valid stack that builds its own image', async () => {
+    const { readFileSync } = await import('node:fs');
+    const { parse } = await import('yaml');
+    const example = parse(readFileSync(new URL('../../Pulumi.example.yaml', import.meta.url), 'utf8')).config as Record<string, unknown>;
+    const values = Object.fromEntries(Object.entries(example).map(([k, v]) => [k.startsWith('pipekit:') ? k.slice(8) : k, v]));
+    const config = parseInfraConfig(source(values));
+    expect(config.image).toBeUndefined();
+    expect(config.buildBucket).toBe('my-zoomcamp-project-pipekit-build');
+  });
+
+  it('names the bucket keys that would collide with the image sources', () => {
+    expect(errorOf({ buildBucket: 'p-pipekit-lake' }).key).toBe('pipekit:buildBucket');
+    expect(errorOf({ buildBucket: 'Bad_Bucket' }).key).toBe('pipekit:buildBucket');
+    expect(errorOf({ workspaceInitImage: DIGEST }).key).toBe('pipekit:workspaceInitImage');
+  });
+});

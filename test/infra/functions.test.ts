@@ -222,16 +222,19 @@ describe('pipekit:functions switch', () => {
     const stack = await deployStack(pipelinesWithGcsTriggers(), { functions: 'false' });
     expect(stack.ofType(FUNCTION)).toEqual([]);
     expect(stack.ofType('gcp:storage/bucketObject:BucketObject')).toEqual([]);
-    expect(stack.ofType('gcp:storage/bucket:Bucket').map((b) => b.name)).toEqual(['pipekit-data-lake']);
+    expect(stack.ofType('gcp:storage/bucket:Bucket').map((b) => b.name).sort()).toEqual(['pipekit-build-bucket', 'pipekit-data-lake']);
     expect(stack.ofType('gcp:serviceaccount/account:Account').map((a) => a.inputs.accountId)).not.toContain('pipekit-functions');
     expect(stack.outputs.apiTriggerUrl).toBeUndefined();
   });
 
-  it('without pipekit:image: no functions yet, like the jobs', async () => {
+  it('build as the stack\'s build account and push to its repository, never with Cloud Build\'s default account', async () => {
     const stack = await deployStack(pipelinesWithGcsTriggers(), { image: undefined });
-    expect(stack.ofType(FUNCTION)).toEqual([]);
-    expect(stack.ofType('gcp:storage/bucketObject:BucketObject')).toEqual([]);
-    expect(stack.ofType('gcp:projects/iAMCustomRole:IAMCustomRole').map((r) => r.name)).toEqual(['pipekit-accounts-job-runner']);
+    for (const fn of stack.ofType(FUNCTION)) {
+      expect(fn.inputs.buildConfig.serviceAccount).toBe(`projects/${PROJECT}/serviceAccounts/pipekit-build@${PROJECT}.iam.gserviceaccount.com`);
+      expect(fn.inputs.buildConfig.dockerRepository).toBe(`projects/${PROJECT}/locations/${REGION}/repositories/pipekit`);
+      // The build account's grants exist before any function build starts.
+      expect(fn.options.dependsOn).toEqual(expect.arrayContaining(['pipekit-build-push', 'pipekit-build-logs', 'pipekit-build-read-function-sources']));
+    }
   });
 
   it('no gcs trigger: no gcsTrigger function and no Eventarc grants', async () => {

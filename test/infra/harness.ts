@@ -13,13 +13,32 @@ export const PROJECT = 'zoomcamp-test';
 export const REGION = 'europe-west1';
 /** A syntactically valid image pinned by digest. */
 export const IMAGE = `${REGION}-docker.pkg.dev/${PROJECT}/pipekit/pipekit@sha256:${'a'.repeat(64)}`;
+/** The server CA the mocked Cloud SQL instance reports. */
+export const SERVER_CA_PEM = '-----BEGIN CERTIFICATE-----\nMIIDfakeCloudSqlServerCa\n-----END CERTIFICATE-----';
+/** What the mocked image build (pipekit:image unset) reports. */
+export const BUILT_IMAGE = `${REGION}-docker.pkg.dev/${PROJECT}/pipekit/pipekit@sha256:${'b'.repeat(64)}`;
+export const BUILT_INIT_IMAGE = `${REGION}-docker.pkg.dev/${PROJECT}/pipekit/pipekit-workspace-init@sha256:${'b'.repeat(64)}`;
 
 export interface RecordedResource {
   type: string;
   name: string;
   inputs: Record<string, any>;
   state: Record<string, any>;
+  /** Resource options as the SDK sent them (names, not URNs); component dependencies arrive expanded to their children. */
+  options: RecordedOptions;
 }
+
+export interface RecordedOptions {
+  parent?: string;
+  /** Explicit `dependsOn`, expanded by the SDK to the custom resources of any component named. */
+  dependsOn: string[];
+  deletedWith?: string;
+  retainOnDelete: boolean;
+  protect: boolean;
+}
+
+/** The name part of a URN (`urn:pulumi:stack::project::type$type::name`). */
+const nameOfUrn = (urn: string): string => urn.slice(urn.lastIndexOf('::') + 2);
 
 export interface DeployedStack {
   resources: RecordedResource[];
@@ -42,6 +61,7 @@ function computedState(type: string, name: string, inputs: Record<string, any>):
     case 'gcp:sql/databaseInstance:DatabaseInstance':
       state.connectionName = `${PROJECT}:${inputs.region}:${name}`;
       state.privateIpAddress = '10.100.0.3';
+      state.serverCaCerts = [{ cert: SERVER_CA_PEM, commonName: 'C=US,O=Google\\, Inc,CN=Google Cloud SQL Server CA', sha1Fingerprint: 'ab' }];
       break;
     case 'gcp:filestore/instance:Instance':
       state.networks = (inputs.networks ?? []).map((n: any) => ({ ...n, ipAddresses: ['10.100.1.2'] }));
@@ -62,6 +82,13 @@ function computedState(type: string, name: string, inputs: Record<string, any>):
       state.url = `https://${inputs.location}-${PROJECT}.cloudfunctions.net/${state.name}`;
       state.serviceConfig = { ...inputs.serviceConfig, service: `projects/${PROJECT}/locations/${inputs.location}/services/${state.name}` };
       break;
+    case 'command:local:Command': {
+      // The image build (infra/build/build-image.ts) prints its result as one JSON line.
+      const env = inputs.environment ?? {};
+      const pin = (tagged: string) => `${tagged.replace(/:[^:/]+$/, '')}@sha256:${'b'.repeat(64)}`;
+      if (env.PIPEKIT_BUILD_IMAGE) state.stdout = `${JSON.stringify({ image: pin(env.PIPEKIT_BUILD_IMAGE), initImage: pin(env.PIPEKIT_BUILD_INIT_IMAGE) })}\n`;
+      break;
+    }
     case 'random:index/randomPassword:RandomPassword':
       state.result = `generated-${name}`;
       break;
@@ -111,11 +138,12 @@ resources: { cpu: "2", memory: 4Gi, task_timeout: 1h, parallelism: 4, max_retrie
  */
 export async function deployStack(pipelinesDir: string, config: Record<string, unknown> = {}, program = '../../infra/index.ts'): Promise<DeployedStack> {
   const resources: RecordedResource[] = [];
+  const options = new Map<string, RecordedOptions>();
   await pulumi.runtime.setMocks(
     {
       newResource(args) {
         const state = computedState(args.type, args.name, args.inputs);
-        resources.push({ type: args.type, name: args.name, inputs: args.inputs, state });
+        resources.push({ type: args.type, name: args.name, inputs: args.inputs, state, options: options.get(`${args.type}::${args.name}`)! });
         return { id: `${args.name}-id`, state };
       },
       call(args) {
@@ -129,6 +157,19 @@ export async function deployStack(pipelinesDir: string, config: Record<string, u
     'test',
     false,
   );
+  // The mocks' newResource sees no options: read them off the request the SDK sends the monitor.
+  const monitor = pulumi.runtime.getMonitor() as unknown as { registerResource(req: any, callback: unknown): unknown };
+  const register = monitor.registerResource.bind(monitor);
+  monitor.registerResource = (req, callback) => {
+    options.set(`${req.getType()}::${req.getName()}`, {
+      parent: req.getParent() ? nameOfUrn(req.getParent()) : undefined,
+      dependsOn: (req.getDependenciesList() as string[]).map(nameOfUrn),
+      deletedWith: req.getDeletedwith() ? nameOfUrn(req.getDeletedwith()) : undefined,
+      retainOnDelete: Boolean(req.getRetainondelete?.()),
+      protect: Boolean(req.getProtect?.()),
+    });
+    return register(req, callback);
+  };
   const all: Record<string, string> = { 'gcp:project': PROJECT, 'gcp:region': REGION };
   for (const [key, value] of Object.entries({ image: IMAGE, allowedCidrs: ['203.0.113.7/32'], ...config })) {
     if (value === undefined) continue;

@@ -80,12 +80,13 @@ describe('IAM', () => {
   it('grants project-wide only what cannot be scoped to a resource', () => {
     const grants = stack.ofType('gcp:projects/iAMMember:IAMMember').map((r) => `${r.inputs.member} ${r.inputs.role}`);
     expect(grants.sort()).toEqual([
+      // Builds write their logs (logging has no narrower scope), and read the functions' source copies (conditioned to those buckets).
+      `serviceAccount:pipekit-build@${PROJECT}.iam.gserviceaccount.com roles/logging.logWriter`,
+      `serviceAccount:pipekit-build@${PROJECT}.iam.gserviceaccount.com roles/storage.objectViewer`,
       `serviceAccount:pipekit-console@${PROJECT}.iam.gserviceaccount.com projects/${PROJECT}/roles/pipekit_scheduler_toggle`,
-      `serviceAccount:pipekit-console@${PROJECT}.iam.gserviceaccount.com roles/cloudsql.client`,
       // Eventarc delivers the gcs trigger's events to the functions' account.
       `serviceAccount:pipekit-functions@${PROJECT}.iam.gserviceaccount.com roles/eventarc.eventReceiver`,
       `serviceAccount:pipekit-jobs@${PROJECT}.iam.gserviceaccount.com roles/bigquery.jobUser`,
-      `serviceAccount:pipekit-jobs@${PROJECT}.iam.gserviceaccount.com roles/cloudsql.client`,
       // Cloud Storage's service agent publishes the object events (only when a gcs trigger exists).
       'serviceAccount:service-123456789@gs-project-accounts.iam.gserviceaccount.com roles/pubsub.publisher',
     ]);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { deployStack, makePipelinesDir, resolve, taxiPipelineYaml } from './harness.ts';
+import { BUILT_IMAGE, BUILT_INIT_IMAGE, deployStack, makePipelinesDir, resolve, taxiPipelineYaml } from './harness.ts';
 
 // Each deployStack() re-imports infra/index.ts under fresh mocks, so one file can hold several stacks.
 const pipelines = () => makePipelinesDir({ yellow_taxi: taxiPipelineYaml('yellow_taxi') });
@@ -69,13 +69,13 @@ describe('other switches', () => {
     expect(stack.outputs.consoleUrl).toBeUndefined();
   });
 
-  it('without pipekit:image deploys the foundation and says how to build the image', async () => {
+  it('without pipekit:image builds the image and deploys everything by the digest the build reports', async () => {
     const stack = await deployStack(pipelines(), { image: undefined });
-    expect(stack.ofType('gcp:cloudrunv2/job:Job')).toEqual([]);
-    expect(stack.ofType('gcp:cloudrunv2/service:Service')).toEqual([]);
-    expect(stack.ofType('gcp:artifactregistry/repository:Repository')).toHaveLength(1);
-    expect(stack.ofType('gcp:sql/databaseInstance:DatabaseInstance')).toHaveLength(1);
-    expect(stack.outputs.nextStep).toMatch(/gcloud builds submit .*pulumi config set pipekit:image/);
+    expect(stack.ofType('command:local:Command').map((c) => c.name).sort()).toEqual(['pipekit-image-build-cloud-build', 'pipekit-network-teardown']);
+    expect(stack.ofType('gcp:cloudrunv2/job:Job').map((j) => j.inputs.template.template.containers[0].image).sort()).toEqual([BUILT_IMAGE, BUILT_INIT_IMAGE].sort());
+    expect(stack.ofType('gcp:cloudrunv2/service:Service')).toHaveLength(1);
+    expect(await resolve(stack.outputs.image)).toBe(BUILT_IMAGE);
+    expect(stack.outputs.nextStep).toBeUndefined();
   });
 
   it('refuses an image given by tag before declaring anything', async () => {

@@ -115,6 +115,10 @@ export async function startBigQueryFake(options: { projectId?: string; gcs?: Gcs
       const [d, t] = [r[1], decodeURIComponent(r[2])];
       if (!datasets.has(d) || !(await exists(d, t))) return send(res, 404, apiError(404, `Not found: Table ${project}:${d}.${t}`, 'notFound'));
       if (call.method === 'DELETE') { await duck.run(`DROP TABLE ${q(d)}.${q(t)}`); meta.delete(`${d}.${t}`); res.statusCode = 204; return void res.end(); }
+      if (call.method === 'PATCH' || call.method === 'PUT') {
+        const m = meta.get(`${d}.${t}`);
+        if (m && call.body?.expirationTime) m.expirationTime = call.body.expirationTime;
+      }
       return send(res, 200, await tableResource(project, d, t));
     }
     if (call.method === 'POST' && rest === '/jobs') {

@@ -62,8 +62,9 @@ function writeBlock(root: string, file: string, kind: BlockKind): void {
     sensor: `export default sensor({ pollIntervalMs: 30_000 }, async (ctx) => {\n  // Return true when what you wait for is there.\n  return true;\n});\n`,
     conditional: `export default conditional(async (data: Table, ctx) => {\n  // Return false to skip everything downstream.\n  return data.numRows > 0;\n});\n`,
   };
-  const imports = kind === 'loader' ? "import { tableFromArrays } from 'apache-arrow';" : "import type { Table } from 'apache-arrow';";
-  write(path, `${imports}\nimport { ${kind} } from 'pipekit';\n\n${body[kind]}`);
+  // Everything from 'pipekit', which resolves in any project (see engine/project-modules.ts).
+  const imports = kind === 'loader' ? 'loader, tableFromArrays' : kind === 'sensor' ? 'sensor' : `${kind}, type Table`;
+  write(path, `import { ${imports} } from 'pipekit';\n\n${body[kind]}`);
 }
 
 function write(path: string, text: string): void {

@@ -16,17 +16,20 @@ async function call(method, path, body) {
   return json;
 }
 
-export const get = (path) => call('GET', path);
+/** A read; in the cloud reads need sign-in too, so a 401 asks for the token like a write does. */
+export const get = (path) => signedIn(() => call('GET', path));
 
 /** A write: on 401, the login dialog asks for the token, then the write is sent again. */
-export async function post(path, body = {}) {
+export const post = (path, body = {}) => signedIn(() => call('POST', path, body));
+
+async function signedIn(send) {
   try {
-    return await call('POST', path, body);
+    return await send();
   } catch (error) {
     if (error.status !== 401) throw error;
     const { askForToken } = await import('./login.js');
     await askForToken();
-    return call('POST', path, body);
+    return send();
   }
 }
 

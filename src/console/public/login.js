@@ -10,8 +10,8 @@ export function askForToken() {
     const input = el('input', { type: 'password', name: 'token', id: 'token', autocomplete: 'current-password', required: true });
     const message = el('p', { class: 'error', role: 'alert' });
     const form = el('form', { method: 'post', action: '/api/login' },
-      el('h2', {}, 'Sign in to make changes'),
-      el('p', { class: 'muted' }, 'Paste the console token printed by “pipekit console” (also in .pipekit/console-token).'),
+      el('h2', {}, 'Sign in'),
+      el('p', { class: 'muted' }, 'Paste the console token: on a laptop “pipekit console” prints it (also in .pipekit/console-token); in the cloud it is the <prefix>-api-token secret in Secret Manager.'),
       el('label', { for: 'token' }, 'Console token', input),
       message,
       el('div', { class: 'row' }, el('button', { type: 'submit' }, 'Sign in'), el('button', { type: 'button', class: 'secondary', onclick: () => { dialog.close(); } }, 'Cancel')));

@@ -5,9 +5,14 @@
  * a statement fails, so the target keeps its previous rows. A target created
  * here is partitioned by day on the scope's DATE or TIMESTAMP column, so the
  * DELETE touches only the partitions in scope.
+ *
+ * BigQuery cancels one of two transactions that change the same table at
+ * once ("Transaction is aborted due to concurrent update"), which is what a
+ * backfill fanned out over Cloud Run tasks does to a daily table: the
+ * transaction is tried again after a growing, jittered wait.
  */
 import type { Table } from 'apache-arrow';
-import { DataError } from '../../errors.ts';
+import { DataError, describeError } from '../../errors.ts';
 import { checkUniqueColumns } from '../../table/unique-columns.ts';
 import { checkRowsInScope, checkScope, describeScope, scopeCondition, type ScopeColumnKind } from '../partition-scope.ts';
 import type { ExportResult, PartitionScope, WarehouseTarget } from '../types.ts';
@@ -16,10 +21,14 @@ import { ensureDataset } from './dataset.ts';
 import { bigQueryError } from './errors.ts';
 import { describeTable, quoteTable, tableRef, type TableRef } from './identifiers.ts';
 import { runQuery, runQueryInto } from './query.ts';
-import { bigQuerySchemaOf, type BigQueryField } from './schema.ts';
-import { dropTable, stageRef, stageTable } from './stage.ts';
+import { appendMismatches, bigQuerySchemaOf, type BigQueryField } from './schema.ts';
+import { dropTable, expireStage, stageRef, stageTable } from './stage.ts';
 
 type PartitionTarget = WarehouseTarget & { readonly partition: PartitionScope };
+
+/** Tries of the swap transaction when concurrent writers of the same table keep cancelling it. */
+const CONFLICT_TRIES = 8;
+const CONFLICT = /concurrent update|could not serialize access/i;
 
 /** `export` with a partition scope: the Arrow rows replace the target's rows in scope. */
 export async function exportPartition(ctx: BigQueryContext, table: Table, target: PartitionTarget): Promise<ExportResult> {
@@ -57,6 +66,7 @@ export async function queryIntoPartition(
   const stage = stageRef(ctx, ref.datasetId, ref.tableId);
   try {
     const rows = await runQueryInto(ctx, sql, stage, 'WRITE_TRUNCATE');
+    await expireStage(ctx, stage);
     const fields = await schemaOf(ctx, stage);
     const kind = columnKind(fields, target.partition, where);
     const column = quoteColumn(target.partition.column);
@@ -82,22 +92,43 @@ export async function queryIntoPartition(
 async function swapRows(ctx: BigQueryContext, stage: TableRef, ref: TableRef, scope: PartitionScope, fields: readonly BigQueryField[]): Promise<void> {
   const where = describeTable(ref);
   const kind = columnKind(fields, scope, where);
-  await createIfMissing(ctx, ref, fields, kind === 'other' ? undefined : scope.column);
+  await createOrCheck(ctx, ref, fields, kind === 'other' ? undefined : scope.column);
   const columns = fields.map((f) => quoteColumn(f.name)).join(', ');
-  await runQuery(ctx, [
+  const script = [
     'BEGIN TRANSACTION;',
     `DELETE FROM ${quoteTable(ref)} WHERE ${scopeCondition(scope, quoteColumn(scope.column), kind)};`,
     `INSERT INTO ${quoteTable(ref)} (${columns}) SELECT ${columns} FROM ${quoteTable(stage)};`,
     'COMMIT TRANSACTION;',
-  ].join('\n'));
+  ].join('\n');
+  const baseMs = 4 * (ctx.jobs.pollMs ?? 250);
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await runQuery(ctx, script);
+      return;
+    } catch (error) {
+      if (attempt >= CONFLICT_TRIES || !CONFLICT.test(describeError(error))) throw error;
+      const wait = Math.min(baseMs * 2 ** (attempt - 1), 30_000) * (0.5 + Math.random());
+      await new Promise((resolve) => setTimeout(resolve, wait));
+    }
+  }
 }
 
-async function createIfMissing(ctx: BigQueryContext, ref: TableRef, fields: readonly BigQueryField[], partitionColumn: string | undefined): Promise<void> {
+/** Creates the target, or checks the new rows fit its columns (a mismatch would fail the same way on every retry). */
+async function createOrCheck(ctx: BigQueryContext, ref: TableRef, fields: readonly BigQueryField[], partitionColumn: string | undefined): Promise<void> {
   const dataset = ctx.bigquery.dataset(ref.datasetId, { projectId: ref.projectId });
   try {
-    await dataset.table(ref.tableId).getMetadata();
+    const [metadata] = await dataset.table(ref.tableId).getMetadata();
+    const problems = appendMismatches((metadata as { schema?: { fields?: BigQueryField[] } }).schema?.fields ?? [], fields);
+    if (problems.length > 0) {
+      throw new DataError({
+        source: describeTable(ref),
+        message: `cannot replace the partition: the columns do not match the table's: ${problems.join('; ')}`,
+        hint: 'cast or rename the columns to match the table, or rebuild the table with ifExists: replace (no partition)',
+      });
+    }
     return;
   } catch (error) {
+    if (error instanceof DataError) throw error;
     if ((error as { code?: number }).code !== 404) throw bigQueryError(error, describeTable(ref), `read table ${ref.tableId}`);
   }
   try {

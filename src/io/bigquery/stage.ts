@@ -35,6 +35,18 @@ export async function stageTable(ctx: BigQueryContext, ref: TableRef, table: Tab
   await exportTable(ctx, table, { dataset: ref.datasetId, table: ref.tableId, ifExists: 'append' });
 }
 
+/**
+ * Gives a stage table made by a query job its expiration (a query cannot set
+ * it). Best effort: the caller drops the table anyway when it is done.
+ */
+export async function expireStage(ctx: BigQueryContext, ref: TableRef): Promise<void> {
+  try {
+    await ctx.bigquery.dataset(ref.datasetId, { projectId: ref.projectId }).table(ref.tableId).setMetadata({ expirationTime: String(Date.now() + STAGE_TTL_MS) } as never);
+  } catch {
+    // The finally-drop still removes it; only a crash in between would leave it behind.
+  }
+}
+
 export async function dropTable(ctx: BigQueryContext, ref: TableRef): Promise<void> {
   try {
     await ctx.bigquery.dataset(ref.datasetId, { projectId: ref.projectId }).table(ref.tableId).delete();

@@ -9,10 +9,11 @@ import { resolve } from 'node:path';
 import { checkUniqueColumns } from '../../table/unique-columns.ts';
 import type { Warehouse, WarehouseTarget } from '../types.ts';
 import { fetchArrow, stageAsView, stageTable } from './arrow-io.ts';
+import { drained, serializeOn } from './file-queue.ts';
 import { quoteIdent } from './identifiers.ts';
 import { openInstance, withSession } from './session.ts';
 import type { DuckDbSession, SessionConfig } from './session.ts';
-import { placeholdersIn, replacePlaceholders, splitStatements } from './sql-text.ts';
+import { placeholdersIn, replacePlaceholders, splitStatements } from '../sql-text.ts';
 import { qualifiedName, writeRelation } from './write-policy.ts';
 
 export interface DuckDbWarehouseOptions {
@@ -33,13 +34,15 @@ export interface DuckDbWarehouseOptions {
 /** See {@link DuckDbWarehouseOptions.memoryLimit}. */
 export const DEFAULT_MEMORY_LIMIT = '256MB';
 
+let inMemoryCount = 0;
+
 /** Mage's default write policy of SQL blocks, kept so migrated blocks behave the same. */
 const SQL_BLOCK_DEFAULT = 'append';
 
 /**
  * A Warehouse on a DuckDB file. The file is opened for each call and closed
  * right after (DuckDB allows one writing process per file), and calls from
- * this process are serialized.
+ * this process — from every warehouse on the same file — are serialized.
  */
 export async function createDuckDbWarehouse(options: DuckDbWarehouseOptions): Promise<Warehouse> {
   const inMemory = options.path === ':memory:';
@@ -48,20 +51,17 @@ export async function createDuckDbWarehouse(options: DuckDbWarehouseOptions): Pr
     tempDir: options.tempDir,
     settings: { memory_limit: options.memoryLimit ?? DEFAULT_MEMORY_LIMIT },
   };
+  // An in-memory database is this warehouse's own; a file is shared by every warehouse of the process.
+  const queueKey = inMemory ? `:memory:#${++inMemoryCount}` : config.path;
   // Opening once up front fails fast on a locked file or a bad path.
-  let shared: DuckDBInstance | undefined = await openInstance(config.path, config.settings);
-  if (!inMemory) {
-    shared.closeSync();
-    shared = undefined;
-  }
-  let queue: Promise<unknown> = Promise.resolve();
+  let shared: DuckDBInstance | undefined = inMemory
+    ? await openInstance(config.path, config.settings)
+    : await serializeOn(queueKey, async () => void (await openInstance(config.path, config.settings)).closeSync());
   let closed = false;
 
   const use = <T>(work: (session: DuckDbSession) => Promise<T>, signal?: AbortSignal): Promise<T> => {
     if (closed) return Promise.reject(new Error(`${config.path}: the warehouse is closed`));
-    const run = queue.then(() => withSession(config, shared, work, signal));
-    queue = run.catch(() => undefined);
-    return run;
+    return serializeOn(queueKey, () => withSession(config, shared, work, signal));
   };
 
   const view = (signal?: AbortSignal): Warehouse => ({
@@ -99,7 +99,7 @@ export async function createDuckDbWarehouse(options: DuckDbWarehouseOptions): Pr
       ? async () => undefined
       : async () => {
           closed = true;
-          await queue;
+          await drained(queueKey);
           shared?.closeSync();
           shared = undefined;
         },

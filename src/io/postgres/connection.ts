@@ -2,6 +2,7 @@ import pg from 'pg';
 import { IoProfile } from '../../config/io-profile.ts';
 import { ConnectionError, isPipekitError } from '../../errors.ts';
 import { postgresSettings, type PostgresSettings } from '../settings/postgres.ts';
+import { postgresTls } from './tls.ts';
 
 /** Where a profile's Postgres is, for messages and connections: its parsed POSTGRES_* settings. */
 export type PostgresTarget = PostgresSettings;
@@ -15,7 +16,8 @@ export function postgresTarget(profile: IoProfile): PostgresTarget {
  * A `pg` pool for a profile's Postgres. A host starting with `/` is a Unix socket folder
  * (Cloud SQL mounts `/cloudsql/project:region:instance` in Cloud Run).
  * POSTGRES_SSLMODE: `disable` (default), `require` (encrypted, certificate not
- * checked — what libpq's `require` means), `verify-ca`/`verify-full`.
+ * checked — what libpq's `require` means), `verify-ca`/`verify-full` against
+ * POSTGRES_SSL_CA (see tls.ts).
  */
 export function createPool(source: IoProfile | PostgresSettings, options: { max?: number } = {}): pg.Pool {
   const target = source instanceof IoProfile ? postgresSettings(source) : source;
@@ -27,7 +29,7 @@ export function createPool(source: IoProfile | PostgresSettings, options: { max?
     password: target.password,
     database: target.database,
     connectionTimeoutMillis: target.connectTimeoutMs,
-    ssl: sslmode === 'disable' || sslmode === 'allow' || sslmode === 'prefer' ? false : { rejectUnauthorized: sslmode.startsWith('verify') },
+    ssl: postgresTls(sslmode, target.sslCa, { file: target.file, profile: target.profile }),
     max: options.max ?? 4,
     keepAlive: true,
     application_name: 'pipekit',
@@ -41,10 +43,27 @@ export function createPool(source: IoProfile | PostgresSettings, options: { max?
 /** Checks a client out of the pool, turning connection failures into an actionable ConnectionError. */
 export async function connect(pool: pg.Pool, target: PostgresTarget): Promise<pg.PoolClient> {
   try {
-    return await pool.connect();
+    return quietOnLoss(await pool.connect());
   } catch (error) {
     throw connectionError(error, target);
   }
+}
+
+const QUIET = Symbol.for('pipekit.pg.quiet');
+
+/**
+ * A checked-out client whose connection drops (server restart, Cloud Run
+ * maintenance) rejects its query *and* emits 'error'; the pool listens only
+ * while the client is idle, so unheard the event would crash the process.
+ * The query's rejection is what reports it.
+ */
+export function quietOnLoss(client: pg.PoolClient): pg.PoolClient {
+  const marked = client as pg.PoolClient & { [QUIET]?: true };
+  if (!marked[QUIET]) {
+    marked[QUIET] = true;
+    client.on('error', () => {});
+  }
+  return client;
 }
 
 /** Explains why connecting failed and what to do; passes PipekitErrors through. */

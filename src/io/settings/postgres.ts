@@ -20,6 +20,8 @@ export interface PostgresSettings {
   readonly schema: string;
   readonly connectTimeoutMs: number;
   readonly sslmode: SslMode;
+  /** POSTGRES_SSL_CA: PEM the server certificate must chain to (verify-ca, verify-full). */
+  readonly sslCa?: string;
   /** True: pipekit starts its own server in `<root>/.pipekit/postgres` before the first connection. */
   readonly embedded: boolean;
   /** The project root (the embedded server's home). */
@@ -66,6 +68,7 @@ export function postgresSettings(profile: IoProfile): PostgresSettings {
     schema: profile.get('POSTGRES_SCHEMA') ?? POSTGRES_DEFAULTS.schema,
     connectTimeoutMs: timeout * 1000,
     sslmode: sslMode(profile),
+    sslCa: profile.get('POSTGRES_SSL_CA'),
     embedded,
     root: profile.root,
     profile: profile.name,
