@@ -10,7 +10,7 @@ import { DataStores } from './components/data-stores.ts';
 import { Database } from './components/database.ts';
 import { Filestore } from './components/filestore.ts';
 import { FunctionSource } from './components/function-source.ts';
-import { ImageBuild } from './components/image-build.ts';
+import { checkBuildInputs, ImageBuild } from './components/image-build.ts';
 import { Functions } from './components/functions.ts';
 import { ConsoleLoadBalancer } from './components/load-balancer.ts';
 import { Network } from './components/network.ts';
@@ -62,6 +62,8 @@ export interface PipekitStackOutputs {
 export function deployPipekit(config: InfraConfig, pipelines: readonly PipelineSpec[]): PipekitStackOutputs {
   const { project, region, prefix } = config;
   checkBucketsAgainstTriggers(config, pipelines);
+  // The build's inputs are read now, so a broken checkout fails before any resource exists.
+  if (!config.image) checkBuildInputs(REPO_ROOT);
 
   const services = new ProjectServices(`${prefix}-services`, {
     project,

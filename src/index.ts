@@ -2,8 +2,8 @@
  * pipekit's public API: what block files and tests import from 'pipekit'.
  *
  * ```ts
- * import { transformer, where } from 'pipekit';
- * export default transformer(async (trips, ctx) => where(trips, 'passenger_count', (n) => n > 0));
+ * import { transformer, where, type Table } from 'pipekit';
+ * export default transformer(async (trips: Table) => where(trips, 'passenger_count', (n) => n > 0));
  * ```
  */
 export { loader, transformer, exporter, sensor, conditional, isBlockDefinition } from './blocks/define.ts';
@@ -26,6 +26,8 @@ export type {
 export { runInterval } from './io/partition-scope.ts';
 export {
   BlockTestError,
+  BlockTimeoutError,
+  CancelledError,
   ConfigError,
   ConnectionError,
   DataError,

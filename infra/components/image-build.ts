@@ -1,8 +1,9 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as command from '@pulumi/command';
 import * as gcp from '@pulumi/gcp';
 import * as pulumi from '@pulumi/pulumi';
+import { ConfigError } from '../../src/errors.ts';
 import type { BuildOutput } from '../build/build-image.ts';
 import { childOptions } from './child-options.ts';
 import { sourceFiles, sourceHash } from './source-files.ts';
@@ -34,9 +35,25 @@ export function imageSourcePaths(repoRoot: string): string[] {
     .split('\n')
     .map((line) => line.trim())
     .filter((line) => line && !line.startsWith('#'));
-  if (rules[0] !== '*') throw new Error('.dockerignore must start with `*` and re-include what the Dockerfile copies (`!src/`): pulumi up uploads exactly those paths');
+  if (rules[0] !== '*') {
+    throw new ConfigError({
+      file: join(repoRoot, '.dockerignore'),
+      message: 'must start with `*` and re-include what the Dockerfile copies (`!src/`)',
+      hint: 'pulumi up uploads exactly the re-included paths as the build context',
+    });
+  }
   const included = rules.filter((r) => r.startsWith('!')).map((r) => r.slice(1).replace(/\/+$/, ''));
   return ['Dockerfile', '.dockerignore', ...included.filter((p) => p !== 'pipelines')];
+}
+
+/** Throws, naming the file, when the repository lacks what the image build needs. */
+export function checkBuildInputs(repoRoot: string): void {
+  for (const file of ['Dockerfile', '.dockerignore', 'cloudbuild.yaml']) {
+    if (!existsSync(join(repoRoot, file))) {
+      throw new ConfigError({ file: join(repoRoot, file), message: 'is missing, and `pulumi up` builds the image from it', hint: 'restore it from the repository, or set pipekit:image to an image built elsewhere' });
+    }
+  }
+  imageSourcePaths(repoRoot);
 }
 
 /** The image build's stdout (one JSON line) as the two references to deploy. */

@@ -50,6 +50,8 @@ export const FILESTORE_IP = '10.100.1.2';
 
 let imports = 0;
 
+const PLACEHOLDER_CA = '-----BEGIN CERTIFICATE-----\nMIIBrehearsalplaceholder\n-----END CERTIFICATE-----\n';
+
 /** Runs the Pulumi program under mocks and returns every resource it declared. */
 export async function declareStack(options: DeclareOptions = {}): Promise<Graph> {
   const resources: GraphResource[] = [];
@@ -131,7 +133,8 @@ function computedState(type: string, name: string, inputs: Record<string, any>, 
     case 'gcp:sql/databaseInstance:DatabaseInstance':
       state.connectionName = `${project}:${inputs.region}:${name}`;
       state.privateIpAddress = SQL_PRIVATE_IP;
-      state.serverCaCerts = sqlServerCa ? [{ cert: sqlServerCa, commonName: 'rehearsal Cloud SQL server CA', sha1Fingerprint: 'rehearsal' }] : [];
+      // A declaration-only graph (no Cloud SQL stand-in) still needs a CA to hand to the workloads.
+      state.serverCaCerts = [{ cert: sqlServerCa ?? PLACEHOLDER_CA, commonName: 'rehearsal Cloud SQL server CA', sha1Fingerprint: 'rehearsal' }];
       break;
     case 'gcp:filestore/instance:Instance':
       state.networks = (inputs.networks ?? []).map((n: any) => ({ ...n, ipAddresses: [FILESTORE_IP] }));

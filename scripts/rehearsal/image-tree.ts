@@ -204,7 +204,7 @@ function fromStage(dockerfile: Dockerfile, name: string, src: string, target: st
   if (installsProduction && /node_modules\/?$/.test(src)) {
     return productionDependencies(context).map((p) => ({ from: join(context, p), to: join(target, relative('node_modules', p)), link: true }));
   }
-  const built = buildStage(dockerfile, stage, context, ignore, overlay);
+  const built = buildStage(dockerfile, stage, context, ignore, overlay, relative(stage.workdir, src.startsWith('/') ? src : posix.join(stage.workdir, src)));
   const from = join(built.dir, relative(stage.workdir, src.startsWith('/') ? src : posix.join(stage.workdir, src)));
   if (!existsSync(from)) {
     throw new ConfigError({ file: dockerfile.file, key: `line ${line}`, message: `COPY --from=${name} ${src}: the stage did not produce it`, hint: `see the stage's RUN output; it was built in ${built.dir}` });
@@ -225,8 +225,9 @@ function fromStage(dockerfile: Dockerfile, name: string, src: string, target: st
  * node_modules (the same lockfile), and every other RUN executed with sh in
  * the stage's WORKDIR. Kept per content hash, so a second rehearsal reuses it.
  */
-function buildStage(dockerfile: Dockerfile, stage: Stage, context: string, ignore: (rel: string) => boolean, overlay?: Record<string, string>): { dir: string; key: string } {
+function buildStage(dockerfile: Dockerfile, stage: Stage, context: string, ignore: (rel: string) => boolean, overlay: Record<string, string> | undefined, output: string): { dir: string; key: string } {
   const inputs: { src: string; dest: string; files: { abs: string; rel: string }[] }[] = [];
+  let newestInput = 0;
   const hash = createHash('sha256').update(`${stage.name}\n`);
   const unused = new Set<string>();
   for (const step of stage.steps) {
@@ -243,6 +244,7 @@ function buildStage(dockerfile: Dockerfile, stage: Stage, context: string, ignor
       }
       for (const f of files) {
         const s = lstatSync(f.abs);
+        newestInput = Math.max(newestInput, s.mtimeMs);
         hash.update(`${clean}/${f.rel}\0${s.size}\0${s.mtimeMs}\n`);
       }
       inputs.push({ src: clean, dest: step.copy.dest, files });
@@ -250,6 +252,31 @@ function buildStage(dockerfile: Dockerfile, stage: Stage, context: string, ignor
   }
   const key = hash.digest('hex').slice(0, 16);
   const done = join(tmpdir(), `pipekit-rehearsal-stage-${stage.name}-${key}`);
+  if (existsSync(join(done, '.rehearsal-complete'))) return { dir: done, key };
+  // The worktree's own build of these same inputs (`npm test` runs it first), if every file of it is newer than every input.
+  const local = join(context, output);
+  if (existsSync(local) && oldestFile(local) > newestInput) return { dir: context, key };
+  // One rehearsal builds; the others on this machine wait for it.
+  const lock = `${done}.lock`;
+  const deadline = Date.now() + 15 * 60_000;
+  for (;;) {
+    try {
+      mkdirSync(lock);
+      break;
+    } catch {
+      if (existsSync(join(done, '.rehearsal-complete'))) return { dir: done, key };
+      if (Date.now() > deadline) rmSync(lock, { recursive: true, force: true });
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 500);
+    }
+  }
+  try {
+    return buildStageLocked(dockerfile, stage, context, inputs, key, done);
+  } finally {
+    rmSync(lock, { recursive: true, force: true });
+  }
+}
+
+function buildStageLocked(dockerfile: Dockerfile, stage: Stage, context: string, inputs: { src: string; dest: string; files: { abs: string; rel: string }[] }[], key: string, done: string): { dir: string; key: string } {
   if (existsSync(join(done, '.rehearsal-complete'))) return { dir: done, key };
   // Built beside its final place and renamed, so two rehearsals building at once never share a half-built stage.
   const dir = `${done}.${process.pid}.tmp`;
@@ -317,6 +344,19 @@ export function productionDependencies(context: string): string[] {
     }
   }
   return files;
+}
+
+/** The modification time of the oldest file under a folder. */
+function oldestFile(dir: string): number {
+  let oldest = Infinity;
+  const walk = (d: string) => {
+    for (const entry of readdirSync(d, { withFileTypes: true })) {
+      if (entry.isDirectory()) walk(join(d, entry.name));
+      else oldest = Math.min(oldest, lstatSync(join(d, entry.name)).mtimeMs);
+    }
+  };
+  walk(dir);
+  return oldest;
 }
 
 function chmodDirs(dir: string): void {

@@ -62,7 +62,8 @@ export interface TaskRun {
 export interface Execution {
   readonly job: string;
   readonly execution: string;
-  readonly source: string;
+  /** Who started it: the scheduler job, `gcloud run jobs execute`, a function, `pulumi up`. */
+  source: string;
   readonly args: string[];
   readonly taskCount: number;
   status: 'running' | 'succeeded' | 'failed';
@@ -143,12 +144,13 @@ export class Rehearsal {
     const text = await response.text();
     await this.settle();
     const firing = { scheduler: name, method: scheduler.method, url: scheduler.uri, body: scheduler.body, account, status: response.status, response: text, executions: this.startedBy(text, before) };
+    for (const e of firing.executions) e.source = `scheduler ${name}`;
     this.firings.push(firing);
     return firing;
   }
 
   /** `gcloud run jobs execute <job> [--args=…] [--tasks=N]` as `caller` (the deployer by default). */
-  async executeJob(job: string, options: { args?: string[]; tasks?: number; env?: Record<string, string>; caller?: string } = {}): Promise<{ status: number; response: string; executions: Execution[] }> {
+  async executeJob(job: string, options: { args?: string[]; tasks?: number; env?: Record<string, string>; caller?: string; why?: string } = {}): Promise<{ status: number; response: string; executions: Execution[] }> {
     const decl = this.deployment.jobs.get(job);
     if (!decl) throw new Error(`no Cloud Run job ${job} in the graph (there are: ${[...this.deployment.jobs.keys()].join(', ')})`);
     const caller = options.caller ?? DEPLOYER;
@@ -167,7 +169,9 @@ export class Rehearsal {
     });
     const text = await response.text();
     await this.settle();
-    return { status: response.status, response: text, executions: this.startedBy(text, before) };
+    const executions = this.startedBy(text, before);
+    for (const e of executions) e.source = `gcloud run jobs execute as ${caller}${options.why ? ` (${options.why})` : ''}`;
+    return { status: response.status, response: text, executions };
   }
 
   /** The execution a Run API answer names (an operation whose metadata is the execution). */
@@ -218,7 +222,9 @@ export class Rehearsal {
       delivered.push({ fn: fn.name, status: response.status, body: await response.text() });
     }
     await this.settle();
-    return { delivered, executions: this.executions.slice(before) };
+    const executions = this.executions.slice(before);
+    for (const e of executions) if (!e.source) e.source = `${delivered.map((d) => d.fn).join(', ')} for gs://${bucket}/${object}`;
+    return { delivered, executions };
   }
 
   /** Starts a Cloud Run service (the console) and waits until it answers on its port, or exits. */
@@ -426,7 +432,10 @@ export class Rehearsal {
       const execution = `${job.resourceName}/executions/${job.name}-deploy`;
       this.onRun(job.resourceName, {}, execution);
       await this.settle();
-      started.push(...this.executions.filter((e) => e.execution === execution));
+      for (const e of this.executions.filter((x) => x.execution === execution)) {
+        e.source = 'pulumi up (execution token)';
+        started.push(e);
+      }
     }
     return started;
   }

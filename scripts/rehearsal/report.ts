@@ -20,7 +20,7 @@ export function formatReport(r: Rehearsal, checks: readonly Check[] = []): strin
   line('Cloud Run jobs');
   for (const job of r.deployment.jobs.values()) {
     const secrets = job.container.env.filter((e) => e.secret).map((e) => e.name);
-    line(`  ${job.name}  as ${short(job.serviceAccount)}  args: ${(job.container.args ?? []).join(' ')}  env: ${job.container.env.length} (secrets: ${secrets.join(', ') || 'none'})  tasks ${job.taskCount}, parallelism ${job.parallelism || 'max'}, retries ${job.maxRetries}`);
+    line(`  ${job.name}  as ${short(job.serviceAccount)}  args: ${(job.container.args ?? []).join(' ') || '(image default)'}  env: ${job.container.env.length} (secrets: ${secrets.join(', ') || 'none'})  tasks ${job.taskCount}, parallelism ${job.parallelism || 'max'}, retries ${job.maxRetries}`);
   }
   for (const service of r.deployment.services.values()) {
     line(`  service ${service.name}  as ${short(service.serviceAccount)}  args: ${(service.container.args ?? []).join(' ')}`);
@@ -40,7 +40,7 @@ export function formatReport(r: Rehearsal, checks: readonly Check[] = []): strin
   if (r.executions.length === 0) line('  (none)');
   for (const e of r.executions) {
     const mark = e.status === 'succeeded' ? '✔' : '✘';
-    line(`  ${mark} ${e.job}  ${e.args.join(' ')}  ${e.taskCount} task${e.taskCount === 1 ? '' : 's'}  ${(e.ms / 1000).toFixed(1)}s`);
+    line(`  ${mark} ${e.job}  ${e.args.join(' ') || '(image default)'}  ${e.taskCount} task${e.taskCount === 1 ? '' : 's'}  ${(e.ms / 1000).toFixed(1)}s  ← ${e.source || 'Run API'}`);
     if (e.startError) line(`      did not start: ${e.startError}`);
     for (const t of e.tasks.filter((t) => t.exitCode !== 0)) line(`      task ${t.index} attempt ${t.attempt} exit ${t.exitCode}: ${lastMeaningfulLine(t.output)}`);
   }

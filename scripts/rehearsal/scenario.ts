@@ -6,7 +6,9 @@
  * and runs in the run store, a failed run posts its alert, and no secret
  * reaches a log. `npm run rehearse` prints them; test/rehearsal asserts them.
  */
+import { resolve as resolvePath } from 'node:path';
 import { REPO_ROOT } from '../../infra/pipelines-source.ts';
+import { loadProject } from '../../src/project/load-project.ts';
 import { buildProblems, planBuild, rehearseBuildAccess } from './build.ts';
 import { rehearseDestroy } from './destroy.ts';
 import { lastMeaningfulLine } from './report.ts';
@@ -151,7 +153,7 @@ export async function alertChecks(r: Rehearsal, pipeline = 'example_pipeline'): 
   r.internet.fail(TITANIC_URL, 404);
   let result;
   try {
-    result = await r.executeJob(job);
+    result = await r.executeJob(job, { why: 'on purpose: its download answers 404, to see the alert' });
   } finally {
     r.internet.fail(TITANIC_URL, 0);
   }
@@ -174,6 +176,27 @@ export function secretLeakChecks(r: Rehearsal): Check[] {
     for (const o of outputs) if (o.text.includes(value)) leaks.push(`${id} in the logs of ${o.who}`);
   }
   return [{ name: 'no secret value reaches a log', ok: leaks.length === 0, detail: [...new Set(leaks)].join('; '), defect: 7 }];
+}
+
+/** A file lands under each `gcs:` trigger's prefix: Cloud Storage → Eventarc → the function → the pipeline's job. */
+export async function gcsTriggerChecks(r: Rehearsal): Promise<Check[]> {
+  const project = loadProject(r.options.pipelinesDir ?? resolvePath(r.options.context ?? REPO_ROOT, 'pipelines'));
+  const checks: Check[] = [];
+  for (const pipeline of project.pipelines.values()) {
+    for (const trigger of pipeline.triggers) {
+      if (trigger.type !== 'gcs' || !trigger.enabled) continue;
+      const object = `${trigger.prefix}rehearsal-${Date.now()}.csv`;
+      const { delivered, executions } = await r.fireGcsEvent(trigger.bucket, object, 'id,value\n1,2\n');
+      const failed = executions.filter((e) => e.status !== 'succeeded');
+      checks.push({
+        name: `gs://${trigger.bucket}/${object} runs ${pipeline.name} (trigger ${trigger.name})`,
+        ok: delivered.length > 0 && delivered.every((d) => d.status < 300) && executions.length > 0 && failed.length === 0,
+        detail: delivered.length === 0 ? 'no function watches the bucket' : [...delivered.filter((d) => d.status >= 300).map((d) => `${d.fn} answered ${d.status}: ${d.body.slice(0, 200)}`), ...failed.map(describe)].join('; ') || 'no execution started',
+        defect: 4,
+      });
+    }
+  }
+  return checks;
 }
 
 /** `pulumi up`'s build and `pulumi destroy`, rehearsed on the graph. */
@@ -204,7 +227,7 @@ export async function runScenario(r: Rehearsal): Promise<Check[]> {
   const checks: Check[] = [...deployChecks(r)];
   checks.push(...(await consoleChecks(r)));
   // Independent runs overlap, as they would in the cloud; the failing run waits until example_pipeline's real one is done.
-  for (const phase of [[schedulerChecks, manualRunChecks], [backfillChecks, alertChecks], [outputChecks]]) {
+  for (const phase of [[schedulerChecks, manualRunChecks], [backfillChecks, alertChecks, gcsTriggerChecks], [outputChecks]]) {
     for (const result of await Promise.all(phase.map((step) => step(r)))) checks.push(...result);
   }
   checks.push(...secretLeakChecks(r));

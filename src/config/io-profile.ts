@@ -32,6 +32,8 @@ export const IO_CONFIG_KEYS = {
   CONSOLE_URL: 'base URL of the console, for links in alerts',
   SECRETS_SOURCE: "where {{ secret('name') }} reads: file (default) | secret-manager",
   SECRETS_FILE: 'the secrets file when SECRETS_SOURCE is file (default .pipekit/secrets.env)',
+  HTTP_CONNECT_TIMEOUT: 'how long ctx.io.http waits for a server to answer, e.g. 30s (default)',
+  HTTP_IDLE_TIMEOUT: 'how long a download may receive nothing before it fails and is retried, e.g. 60s (default)',
 } as const;
 
 export type IoConfigKey = keyof typeof IO_CONFIG_KEYS;

@@ -1,6 +1,6 @@
 import { cancelBackfill, newBackfillId, retryBackfill, runBackfill } from '../engine/backfill.ts';
 import { planRun } from '../engine/run-plan.ts';
-import { newRunId, runPipeline } from '../engine/runner.ts';
+import { newRunId } from '../engine/runner.ts';
 import type { Session } from '../engine/session.ts';
 import { describeError } from '../errors.ts';
 import { runStoreSink } from '../log/store-sink.ts';
@@ -42,20 +42,15 @@ export function createLocalExecutor(session: Session, log: (message: string) => 
       const pipeline = session.pipeline(name);
       const runId = newRunId();
       const controller = new AbortController();
-      const connectors = session.connectors(log);
-      const work = runPipeline({
+      const work = session.runPipeline({
         pipeline,
-        profile: session.profile.name,
-        store: session.store,
-        workspace: session.workspace,
-        connectors,
         plan: planRun(pipeline, { executionDate, kind: 'manual' }),
         variables,
         runId,
         signal: controller.signal,
         sinks,
-        alerts: session.alerts,
-      }).finally(() => connectors.close());
+        log,
+      });
       const done = track(runId, controller, work);
       await recorded(() => session.store.getRun(runId), done);
       return { runId };

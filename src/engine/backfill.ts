@@ -6,7 +6,7 @@ import type { BackfillRecord, BackfillStatus, RunRecord } from '../runs/model.ts
 import { currentOwner } from '../runs/owner.ts';
 import type { RunStore } from '../runs/store.ts';
 import { backfillSlots, type BackfillEvery, type BackfillSlot } from '../time/backfill-range.ts';
-import { runPipeline, type RunEvent, type RunResult } from './runner.ts';
+import type { RunEvent, RunResult } from './runner.ts';
 import type { Session } from './session.ts';
 
 export interface BackfillOptions {
@@ -154,27 +154,16 @@ async function runSlots(
     while (next < slots.length) {
       if (await cancelled()) return;
       const slot = slots[next++]!;
-      const connectors = session.connectors();
-      try {
-        const result = await runPipeline({
-          pipeline: options.pipeline,
-          profile: session.profile.name,
-          store: session.store,
-          workspace: session.workspace,
-          connectors,
-          plan: { ...slot, trigger: 'backfill', triggerVariables: {}, dedupeKey: options.claim?.(slot.executionDate) ?? null },
-          variables: { ...backfill.variables, ...(options.variables ?? {}) },
-          backfillId: backfill.id,
-          alerts: session.alerts,
-          reconcile: (holder) => session.reconciler.reconcileRun(holder),
-          signal: options.signal,
-          sinks: options.sinks,
-          onEvent: options.onEvent,
-        });
-        if (result.status !== 'duplicate') results.push(result); // another task had this date
-      } finally {
-        await connectors.close();
-      }
+      const result = await session.runPipeline({
+        pipeline: options.pipeline,
+        plan: { ...slot, trigger: 'backfill', triggerVariables: {}, dedupeKey: options.claim?.(slot.executionDate) ?? null },
+        variables: { ...backfill.variables, ...(options.variables ?? {}) },
+        backfillId: backfill.id,
+        signal: options.signal,
+        sinks: options.sinks,
+        onEvent: options.onEvent,
+      });
+      if (result.status !== 'duplicate') results.push(result); // another task had this date
     }
   };
   const parallel = Math.max(1, Math.min(options.parallel ?? 1, slots.length || 1));

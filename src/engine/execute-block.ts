@@ -17,15 +17,19 @@ export interface AttemptInput {
   readonly definition?: BlockDefinition;
   /** Upstream outputs in `upstream` order. */
   readonly inputs: readonly unknown[];
-  readonly ctx: Omit<BlockContext, 'signal'>;
+  /** The run's values (execution date, ds, hr, interval, profile, ids): the block's context and its SQL templates both read them. */
   readonly runtime: RuntimeValues;
+  /** The rest of the block's context. */
+  readonly ctx: Pick<BlockContext, 'variables' | 'event' | 'attempt' | 'log' | 'io'>;
   /** Aborted on cancel; the attempt adds its own timeout on top. */
   readonly signal: AbortSignal;
 }
 
 /**
  * One attempt of one block: the block function (or SQL), then its tests, all
- * under the block's timeout. The caller handles retries and statuses.
+ * under the block's timeout; a sensor polls until it is satisfied and a
+ * conditional must answer true or false. The caller handles retries and
+ * statuses. The engine and `runBlockForTest` both run blocks through here.
  */
 export async function executeAttempt(input: AttemptInput): Promise<unknown> {
   const { spec } = input;
@@ -34,7 +38,7 @@ export async function executeAttempt(input: AttemptInput): Promise<unknown> {
   if (input.signal.aborted) onCancel();
   input.signal.addEventListener('abort', onCancel, { once: true });
   let timer: NodeJS.Timeout | undefined;
-  const ctx: BlockContext = { ...input.ctx, io: withSignal(input.ctx.io, controller.signal), signal: controller.signal };
+  const ctx: BlockContext = { ...runtimeContext(input.runtime, spec.uuid), ...input.ctx, io: withSignal(input.ctx.io, controller.signal), signal: controller.signal };
 
   const work = (async () => {
     const output = spec.language === 'sql' ? await runSql(input, ctx) : await runDefinition(input, ctx);
@@ -62,6 +66,22 @@ export async function executeAttempt(input: AttemptInput): Promise<unknown> {
     if (timer) clearTimeout(timer);
     input.signal.removeEventListener('abort', onCancel);
   }
+}
+
+/** The context fields that come from the run's runtime values, under the names blocks use. */
+function runtimeContext(runtime: RuntimeValues, block: string): Omit<BlockContext, keyof AttemptInput['ctx'] | 'signal'> {
+  return {
+    executionDate: runtime.execution_date,
+    ds: runtime.ds,
+    hr: runtime.hr,
+    intervalStart: runtime.interval_start,
+    intervalEnd: runtime.interval_end,
+    env: runtime.env,
+    pipeline: runtime.pipeline,
+    block,
+    runId: runtime.run_id,
+    trigger: runtime.trigger,
+  };
 }
 
 async function runDefinition(input: AttemptInput, ctx: BlockContext): Promise<unknown> {

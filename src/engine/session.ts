@@ -12,10 +12,18 @@ import type { PipelineSpec, Project } from '../project/model.ts';
 import { parseDuration } from '../project/duration.ts';
 import { NotFoundError } from '../errors.ts';
 import { createPostgresRunStore } from '../runs/postgres-store.ts';
+import type { RunRecord } from '../runs/model.ts';
 import type { RunStore } from '../runs/store.ts';
 import { createCloudExecutions } from '../cloud/executions.ts';
 import { Reconciler } from '../runs/reconciler.ts';
+import { runPipeline, type RunPipelineOptions, type RunResult } from './runner.ts';
 import { Workspace } from './workspace.ts';
+
+/** A run in a session: the session supplies the profile, store, workspace, alerts and the run's connectors. */
+export interface SessionRunOptions extends Omit<RunPipelineOptions, 'profile' | 'store' | 'workspace' | 'connectors' | 'alerts'> {
+  /** Where connectors report problems closing (the console's log); default nowhere. */
+  readonly log?: (message: string) => void;
+}
 
 /**
  * Everything a command needs from a project folder and a profile: the
@@ -36,6 +44,12 @@ export interface Session {
   pipeline(name: string): PipelineSpec;
   /** Fresh connectors for one run; the caller closes them. */
   connectors(log?: (message: string) => void): OpenConnectors;
+  /**
+   * Runs a pipeline the one way every command does: connectors opened for
+   * this run, the engine's runPipeline with the session's store, workspace,
+   * alerts and reconciler, the connectors closed however the run ends.
+   */
+  runPipeline(options: SessionRunOptions): Promise<RunResult>;
   close(): Promise<void>;
 }
 
@@ -54,7 +68,7 @@ export async function openSession(options: OpenSessionOptions): Promise<Session>
   const store = await openRunStore(profile);
   const workspace = new Workspace(profile.path('WORKSPACE_URI', '.pipekit/workspace'));
   const retention = profile.get('WORKSPACE_RETENTION') ?? '7d';
-  const alerts = profile.has('ALERT_WEBHOOK_URL')
+  const alerts: RunAlertOptions | undefined = profile.has('ALERT_WEBHOOK_URL')
     ? { webhookUrl: profile.require('ALERT_WEBHOOK_URL'), consoleUrl: profile.get('CONSOLE_URL'), onSuccess: profile.bool('ALERT_ON_SUCCESS', false) }
     : undefined;
   // The Run API client is made only when a run owned by a Cloud Run task is met.
@@ -77,6 +91,16 @@ export async function openSession(options: OpenSessionOptions): Promise<Session>
       return spec;
     },
     connectors: (log) => openConnectors(profile, { log, clients: options.clients }),
+    async runPipeline({ log, ...run }) {
+      const connectors = openConnectors(profile, { log, clients: options.clients });
+      try {
+        // A tick or date already claimed by a run whose process is gone is taken over, not skipped.
+        const reconcile = (holder: RunRecord) => reconciler.reconcileRun(holder);
+        return await runPipeline({ reconcile, ...run, profile: profile.name, store, workspace, connectors, alerts });
+      } finally {
+        await connectors.close();
+      }
+    },
     close: async () => {
       await reconciler.close();
       await store.close();

@@ -2,7 +2,7 @@ import type { BigQuery } from '@google-cloud/bigquery';
 import type { Storage } from '@google-cloud/storage';
 import type { IoProfile } from '../config/io-profile.ts';
 import { ensureEmbeddedServer } from './postgres/embedded.ts';
-import { connectorSettings, onDatabase, type BigQuerySettings, type ConnectorSettings, type GoogleSettings, type LakeSettings, type WarehouseSettings } from './settings/index.ts';
+import { connectorSettings, onDatabase, type BigQuerySettings, type ConnectorSettings, type GoogleSettings, type HttpSettings, type LakeSettings, type WarehouseSettings } from './settings/index.ts';
 import type { Connectors, HttpLoader, Lake, PostgresConnector, Warehouse } from './types.ts';
 
 /** Connectors plus the means to close whatever a run opened. */
@@ -51,7 +51,7 @@ export function openConnectors(profile: IoProfile, options: { log?: (message: st
     lake: () => (lake ??= openLake(settings, options.clients)),
     warehouse: () => (warehouse ??= openWarehouse(settings, options.clients).then(remember)),
     get http() {
-      return (http ??= createHttp(options.log));
+      return (http ??= createHttp(settings.http, options.log));
     },
     async close() {
       const results = await Promise.allSettled(closers.splice(0).map((close) => close()));
@@ -99,22 +99,24 @@ async function openWarehouse(settings: ConnectorSettings, clients?: InjectedClie
   return createBigQueryWarehouse({ profile: bigquery, client: clients?.bigquery, stagingStore });
 }
 
-function createHttp(log?: (message: string) => void): HttpLoader {
+function createHttp(settings: HttpSettings, log?: (message: string) => void): HttpLoader {
   // The loader module is small and always local, but imported lazily like the rest.
   let loader: Promise<HttpLoader> | undefined;
-  const get = () => (loader ??= import('./http/index.ts').then((m) => m.createHttpLoader({ log })));
-  return {
-    load: async (url, options) => (await get()).load(url, options),
-    loadWithReport: async (url, options) => (await get()).loadWithReport(url, options),
-  };
+  const get = () => (loader ??= import('./http/index.ts').then((m) => m.createHttpLoader({ log, ...settings })));
+  const view = (signal?: AbortSignal): HttpLoader => ({
+    load: async (url, options) => (await get()).load(url, { signal, ...options }),
+    loadWithReport: async (url, options) => (await get()).loadWithReport(url, { signal, ...options }),
+    withSignal: (next) => view(next),
+  });
+  return view();
 }
 
 /**
  * `ctx.io` for one block attempt: the run's connectors, each bound to the
  * block's signal with its `withSignal` — the one way a cancellation reaches
  * a connector — so a cancelled or timed-out block stops its Postgres COPY
- * and its DuckDB statement (both rolled back) instead of finishing them in
- * the background.
+ * and its DuckDB statement (both rolled back), its lake writes and its
+ * downloads instead of finishing them in the background.
  */
 export function withSignal(io: Connectors, signal: AbortSignal): Connectors {
   return {
@@ -125,7 +127,7 @@ export function withSignal(io: Connectors, signal: AbortSignal): Connectors {
     },
     warehouse: async () => (await io.warehouse()).withSignal(signal),
     get http() {
-      return io.http;
+      return io.http.withSignal?.(signal) ?? io.http;
     },
     postgres: async () => (await io.postgres()).withSignal(signal),
   };

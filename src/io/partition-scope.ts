@@ -5,6 +5,7 @@
  */
 import { DataType, type Table } from 'apache-arrow';
 import { ConfigError, DataError } from '../errors.ts';
+import { isNumeric, numericValues } from '../table/values.ts';
 import type { IfExists, PartitionScope } from './types.ts';
 
 /** How the partition column is typed where the rows live. */
@@ -62,33 +63,42 @@ export function checkRowsInScope(table: Table, scope: PartitionScope, where: str
     throw new DataError({ source: where, column: scope.column, message: 'the partition column is not in the table to write', hint: `add the column, or scope the write by one of: ${table.schema.fields.map((f) => f.name).join(', ')}` });
   }
   const kind = arrowKind(column.type);
-  const inScope = scopePredicate(scope, kind);
-  for (let i = 0; i < column.length; i++) {
-    const value = column.get(i);
-    if (!inScope(value)) {
-      throw new DataError({
-        source: where,
-        row: i + 1,
-        column: scope.column,
-        value: value === null ? 'null' : formatValue(value, kind),
-        message: `row ${i + 1} lies outside the partition being replaced (${describeScope(scope)})`,
-        hint: 'filter the rows to the run\'s interval before writing, or widen the partition scope: a row outside it would be written again by every run',
-      });
-    }
-  }
+  const i = scope.values ? firstOutsideValues(table, scope, kind) : firstOutsideRange(table, scope);
+  if (i === undefined) return;
+  const value = column.get(i);
+  throw new DataError({
+    source: where,
+    row: i + 1,
+    column: scope.column,
+    value: value === null ? 'null' : formatValue(value, kind),
+    message: `row ${i + 1} lies outside the partition being replaced (${describeScope(scope)})`,
+    hint: 'filter the rows to the run\'s interval before writing, or widen the partition scope: a row outside it would be written again by every run',
+  });
 }
 
-function scopePredicate(scope: PartitionScope, kind: ScopeColumnKind): (value: unknown) => boolean {
-  if (scope.values) {
-    const wanted = new Set(scope.values.map(String));
-    return (value) => value !== null && value !== undefined && wanted.has(formatValue(value, kind));
+/** The first row (index) whose value is not one of the scope's values, or undefined. */
+function firstOutsideValues(table: Table, scope: PartitionScope, kind: ScopeColumnKind): number | undefined {
+  const wanted = new Set(scope.values!.map(String));
+  const column = table.getChild(scope.column)!;
+  for (let i = 0; i < column.length; i++) {
+    const value = column.get(i);
+    if (value === null || value === undefined || !wanted.has(formatValue(value, kind))) return i;
   }
+  return undefined;
+}
+
+/** The first row outside [start, end), reading the column as epoch milliseconds (a month of rows in a few ms). */
+function firstOutsideRange(table: Table, scope: PartitionScope): number | undefined {
+  const column = table.getChild(scope.column)!;
+  if (column.length === 0) return undefined;
+  if (!isNumeric(column.type)) return 0; // text or other values never lie in a time interval
+  const { values, valid } = numericValues(table, scope.column);
   const [start, end] = [scope.start!.getTime(), scope.end!.getTime()];
-  return (value) => {
-    if (value === null || value === undefined) return false;
-    const ms = toMillis(value);
-    return ms >= start && ms < end;
-  };
+  for (let i = 0; i < values.length; i++) {
+    if (valid && (valid[i >> 3] & (1 << (i & 7))) === 0) return i;
+    if (!(values[i] >= start && values[i] < end)) return i;
+  }
+  return undefined;
 }
 
 function toMillis(value: unknown): number {

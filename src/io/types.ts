@@ -44,6 +44,47 @@ export interface PartitionedWriteResult extends ExportResult {
 }
 
 // ---------------------------------------------------------------------------
+// SQL blocks: what Postgres, DuckDB and BigQuery each implement
+
+/** Where a SQL block's result goes: a Postgres or DuckDB schema, or a BigQuery dataset, and a table. */
+export interface SqlTarget {
+  readonly dataset: string;
+  readonly table: string;
+  /** Unset: the connection's own default for SQL blocks (Mage's). */
+  readonly ifExists?: IfExists;
+  /**
+   * Replace only these rows (`ifExists` must be `replace` or unset): Postgres
+   * and DuckDB delete and insert in one transaction, BigQuery in one
+   * multi-statement transaction. See {@link PartitionScope}.
+   */
+  readonly partition?: PartitionScope;
+}
+
+/**
+ * The seam a SQL block runs through. `inputs` are upstream tables by
+ * placeholder name (`df_1`, a block uuid); each one the SQL names is made
+ * queryable by the connection (a DuckDB view on the Arrow buffers, an
+ * expiring BigQuery table, a Postgres staging table) and its placeholder
+ * replaced by the quoted name.
+ */
+export interface SqlRunner {
+  /**
+   * Where a SQL block's table goes when the block names none: Postgres's
+   * POSTGRES_SCHEMA, DuckDB's `main`, BigQuery's BIGQUERY_DATASET
+   * (undefined when unset).
+   */
+  readonly defaultDataset: string | undefined;
+  /** Runs the SQL; writes its result to `target` when given, and returns the result. */
+  runSql(sql: string, inputs: Readonly<Record<string, Table>>, target?: SqlTarget): Promise<Table>;
+  /**
+   * Like `runSql` with a target, but returns only how many rows were written:
+   * an exporter does not read a month of data back into memory (or, on
+   * BigQuery, page it through the REST API) just to report a row count.
+   */
+  writeSql(sql: string, inputs: Readonly<Record<string, Table>>, target: SqlTarget): Promise<ExportResult>;
+}
+
+// ---------------------------------------------------------------------------
 // Postgres
 
 export interface PostgresExportOptions {
@@ -72,7 +113,7 @@ export interface Cancellable<Self> {
 }
 
 /** `withSignal`: an export stops (rolled back); a query or statement not yet started does not start. */
-export interface PostgresConnector extends Cancellable<PostgresConnector> {
+export interface PostgresConnector extends SqlRunner, Cancellable<PostgresConnector> {
   /** Runs a query and returns its rows as an Arrow table. */
   query(sql: string, params?: readonly unknown[]): Promise<Table>;
   /** Runs a statement that returns nothing useful (DDL, DML). */
@@ -149,41 +190,14 @@ export interface Lake {
 // ---------------------------------------------------------------------------
 // Warehouse: DuckDB on a laptop, BigQuery in the cloud
 
-export interface WarehouseTarget {
-  /** DuckDB schema or BigQuery dataset. */
-  readonly dataset: string;
-  readonly table: string;
-  readonly ifExists?: IfExists;
-  /**
-   * Replace only these rows (`ifExists` must be `replace` or unset): DuckDB
-   * deletes and inserts in one transaction, BigQuery in one multi-statement
-   * transaction. See {@link PartitionScope}.
-   */
-  readonly partition?: PartitionScope;
-}
+/** DuckDB schema or BigQuery dataset, and a table. */
+export type WarehouseTarget = SqlTarget;
 
 /** `withSignal`: DuckDB interrupts the running statement (its transaction rolls back); BigQuery jobs run to their end. */
-export interface Warehouse extends Cancellable<Warehouse> {
+export interface Warehouse extends SqlRunner, Cancellable<Warehouse> {
   readonly kind: 'duckdb' | 'bigquery';
-  /**
-   * Where a SQL block's table goes when the block names none: DuckDB's
-   * `main` schema, BigQuery's BIGQUERY_DATASET (undefined when unset).
-   */
-  readonly defaultDataset: string | undefined;
   query(sql: string): Promise<Table>;
   export(table: Table, target: WarehouseTarget): Promise<ExportResult>;
-  /**
-   * Runs a SQL block: each entry of `inputs` is made queryable and its
-   * placeholder name (`df_1`, a block uuid) is replaced by the quoted table
-   * name; the result is written to `target` when given, and returned.
-   */
-  runSql(sql: string, inputs: Readonly<Record<string, Table>>, target?: WarehouseTarget): Promise<Table>;
-  /**
-   * Like `runSql` with a target, but returns only how many rows were written:
-   * an exporter does not read a month of data back into memory (or, on
-   * BigQuery, page it through the REST API) just to report a row count.
-   */
-  writeSql(sql: string, inputs: Readonly<Record<string, Table>>, target: WarehouseTarget): Promise<ExportResult>;
   /**
    * Loads files already in the lake (e.g. a Hive-partitioned Parquet dataset
    * on GCS) straight into a table, without pulling them through this process.
@@ -213,11 +227,22 @@ export interface ReadReport {
   readonly badRowSamples: readonly { readonly line: number; readonly reason: string }[];
 }
 
+export interface HttpLoadOptions extends CsvReadOptions {
+  /** Stops the download. Inside a block `ctx.io.http` is already bound to the block's signal (`withSignal`). */
+  readonly signal?: AbortSignal;
+}
+
 export interface HttpLoader {
-  /** Fetches a CSV (plain or .gz) or Parquet file and decodes it into Arrow, streaming. */
-  load(url: string, options?: CsvReadOptions): Promise<Table>;
+  /**
+   * Fetches a CSV (plain or .gz) or Parquet file and decodes it into Arrow,
+   * streaming. A server that does not answer within HTTP_CONNECT_TIMEOUT, or
+   * a transfer that stalls for HTTP_IDLE_TIMEOUT, is a (retriable) ConnectionError.
+   */
+  load(url: string, options?: HttpLoadOptions): Promise<Table>;
   /** Same as `load`, with the bad-row report. */
-  loadWithReport(url: string, options?: CsvReadOptions): Promise<{ table: Table; report: ReadReport }>;
+  loadWithReport(url: string, options?: HttpLoadOptions): Promise<{ table: Table; report: ReadReport }>;
+  /** This loader, with downloads stopped when `signal` aborts (see {@link Cancellable}); absent on test doubles. */
+  withSignal?(signal: AbortSignal): HttpLoader;
 }
 
 // ---------------------------------------------------------------------------

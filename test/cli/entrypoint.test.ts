@@ -1,4 +1,5 @@
 import { execFile } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openSession, type Session } from '../../src/engine/session.ts';
 import { createTestDatabase, type TestDatabase } from '../support/postgres.ts';
@@ -12,6 +13,7 @@ import { createTestProject, REPO_ROOT, type TestProject } from '../support/proje
 let db: TestDatabase;
 let project: TestProject;
 let session: Session;
+let ioConfig: string;
 
 beforeAll(async () => {
   db = await createTestDatabase('entrypoint');
@@ -29,6 +31,7 @@ triggers:
 `,
   });
   session = await openSession({ projectRoot: project.root, profile: 'test' });
+  ioConfig = readFileSync(`${project.root}/io_config.yaml`, 'utf8');
 });
 
 afterAll(async () => {
@@ -141,6 +144,17 @@ describe('errors', () => {
     const v = await pipekit(['validate', '--profile', 'prod']);
     expect(v.code).toBe(2);
     expect(v.stderr).toContain('there is no profile "prod"');
+  });
+
+  it("validate checks each connector's settings, naming the key", async () => {
+    project.write('io_config.yaml', 'test:\n  WAREHOUSE: snowflake\n');
+    try {
+      const v = await pipekit(['validate', '--profile', 'test']);
+      expect(v.code).toBe(2);
+      expect(v.stderr).toContain('(test.WAREHOUSE): unknown warehouse "snowflake"');
+    } finally {
+      project.write('io_config.yaml', ioConfig);
+    }
   });
 
   it('a failed run exits 1 with the reason on stderr', async () => {

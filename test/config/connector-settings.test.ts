@@ -1,3 +1,5 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { loadIoProfile } from '../../src/config/io-config.ts';
 import { IoProfile } from '../../src/config/io-profile.ts';
@@ -5,9 +7,9 @@ import { ConfigError } from '../../src/errors.ts';
 import { openConnectors } from '../../src/io/connectors.ts';
 import { createPool } from '../../src/io/postgres/connection.ts';
 import { createPostgresConnector } from '../../src/io/postgres/connector.ts';
-import { connectorSettings, POSTGRES_DEFAULTS } from '../../src/io/settings/index.ts';
+import { connectorSettings, connectorSettingsProblems, POSTGRES_DEFAULTS } from '../../src/io/settings/index.ts';
 import { openRunStore } from '../../src/engine/session.ts';
-import { createTestProject, type TestProject } from '../support/project.ts';
+import { createTestProject, REPO_ROOT, type TestProject } from '../support/project.ts';
 
 // The embedded server is replaced by a recorder: these tests are about which
 // port and credentials it is started with, not about starting one.
@@ -66,6 +68,12 @@ describe('Postgres settings: one parse, one set of defaults', () => {
     expect(() => settings.warehouse).toThrow(ConfigError);
   });
 
+  it('pipekit validate gets every connector\'s problems at once', () => {
+    expect(connectorSettingsProblems(profile({ WAREHOUSE: 'duckdb' }))).toEqual([]);
+    const problems = connectorSettingsProblems(profile({ POSTGRES_SSLMODE: 'on', WAREHOUSE: 'snowflake', HTTP_IDLE_TIMEOUT: 'soon' })) as ConfigError[];
+    expect(problems.map((p) => p.key)).toEqual(['local.POSTGRES_SSLMODE', 'local.WAREHOUSE', 'local.HTTP_IDLE_TIMEOUT']);
+  });
+
   it('lake and warehouse: typed values with their defaults', () => {
     expect(connectorSettings(profile({})).lake).toEqual({ kind: 'local', path: '/p/.pipekit/lake' });
     expect(connectorSettings(profile({ LAKE_URI: 'file:///data/lake' })).lake).toEqual({ kind: 'local', path: '/data/lake' });
@@ -103,5 +111,17 @@ describe('io_config keys', () => {
     // @ts-expect-error a string is not a BigQuery client
     const io = openConnectors(p, { clients: { bigquery: 'client' } });
     expect(io.profile).toBe('local');
+  });
+});
+
+describe('one home for connector keys', () => {
+  it('only src/io/settings reads POSTGRES_*, LAKE_URI, WAREHOUSE, DUCKDB_*, GOOGLE_*, BIGQUERY_* or HTTP_* from a profile', () => {
+    const read = /\.(get|has|int|bool|path|require)\(\s*'(POSTGRES_|LAKE_URI|WAREHOUSE|DUCKDB_|GOOGLE_|BIGQUERY_|HTTP_|RUN_STORE_)/;
+    const files = (readdirSync(join(REPO_ROOT, 'src'), { recursive: true }) as string[]).filter((f) => f.endsWith('.ts'));
+    const offenders = files
+      .map((f) => join(REPO_ROOT, 'src', f))
+      .filter((file) => !file.includes(join('src', 'io', 'settings')) && read.test(readFileSync(file, 'utf8')))
+      .map((file) => relative(REPO_ROOT, file));
+    expect(offenders).toEqual([]);
   });
 });

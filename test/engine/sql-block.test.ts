@@ -48,4 +48,18 @@ describe('SQL block targets', () => {
     expect(error.hint).toMatch(/dataset: <name>.*BIGQUERY_DATASET/);
     expect(targets).toEqual([]);
   });
+
+  it('a postgres block goes through the same seam: ctx.io.postgres() with POSTGRES_SCHEMA as its default; non-exporters get the rows', async () => {
+    const calls: string[] = [];
+    const result = tableFromArrays({ n: Int32Array.from([3]) });
+    const postgres = {
+      defaultDataset: 'public',
+      runSql: async (_sql: string, names: Record<string, unknown>, target?: WarehouseTarget) => (calls.push(`runSql ${Object.keys(names)} ${JSON.stringify(target)}`), result),
+      writeSql: async () => (calls.push('writeSql'), { rows: 3, target: 'pg' }),
+    };
+    const loader = { ...spec({ connection: 'postgres', table: 'daily_counts' }), kind: 'loader' } as BlockSpec;
+    const out = await runSqlBlock('SELECT count(*) FROM {{ df_1 }}', inputs, loader, { ...ctx(undefined as never), io: { postgres: async () => postgres } } as unknown as BlockContext);
+    expect(out).toBe(result);
+    expect(calls).toEqual(['runSql df_1 {"dataset":"public","table":"daily_counts"}']);
+  });
 });

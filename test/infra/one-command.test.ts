@@ -197,3 +197,17 @@ describe('bad config fails before any resource is created, naming the key and th
     await expect(deployStack(dir, config)).rejects.toThrow(message);
   });
 });
+
+describe('a checkout the image cannot be built from fails before any resource', () => {
+  it('names the missing file', async () => {
+    const { mkdtempSync, writeFileSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { checkBuildInputs } = await import('../../infra/components/image-build.ts');
+    const repo = mkdtempSync(join(tmpdir(), 'pipekit-repo-'));
+    writeFileSync(join(repo, 'Dockerfile'), 'FROM node:20\n');
+    expect(() => checkBuildInputs(repo)).toThrow(/\.dockerignore: is missing/);
+    writeFileSync(join(repo, '.dockerignore'), 'node_modules\n');
+    writeFileSync(join(repo, 'cloudbuild.yaml'), 'steps: []\n');
+    expect(() => checkBuildInputs(repo)).toThrow(/must start with `\*`/);
+  });
+});

@@ -92,6 +92,13 @@ describe('the teardown step pulumi destroy runs', () => {
     await fake.close();
   });
 
+  it('any other refusal fails at once, naming the subnet and the reason', async () => {
+    fake = await startComputeFake({ inUse: 0, other: 'Quota exceeded for quota metric Write requests' });
+    await expect(tearDownNetwork(ENV, { endpoint: fake.url, retryMs: 1 })).rejects.toThrow(/subnet pipekit-subnet: could not be deleted: QUOTA: Quota exceeded/);
+    expect(fake.calls.filter((c) => c.startsWith('DELETE'))).toHaveLength(1);
+    await fake.close();
+  });
+
   it('gives up with an error that says to run destroy again once the wait runs out', async () => {
     fake = await startComputeFake({ inUse: 1_000 });
     const error = await tearDownNetwork(ENV, { endpoint: fake.url, retryMs: 1, giveUpMs: 20 }).catch((e: unknown) => e);

@@ -2,7 +2,7 @@
  * Issue 12's defects that the rehearsal finds without running a pipeline:
  * the build (2, 3), `pulumi up` alone deploying the jobs (6), grants only
  * where used (7), and `pulumi destroy` (8). Each is a regression test; those
- * whose fix is still on the `deploy` branch are `it.fails` until it merges.
+ * comments say what the defect was.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { parse } from 'yaml';
@@ -28,7 +28,9 @@ beforeAll(async () => {
 
 describe('the image tree', () => {
   it('holds what the Dockerfile copies and production dependencies only', () => {
-    expect(existsSync(join(tree.root, 'src/index.ts'))).toBe(true);
+    // pipekit's own code compiled ahead of time by the Dockerfile's build stage; no TypeScript sources.
+    expect(existsSync(join(tree.root, 'dist/src/index.js'))).toBe(true);
+    expect(existsSync(join(tree.root, 'src'))).toBe(false);
     expect(existsSync(join(tree.root, 'pipelines/io_config.yaml'))).toBe(true);
     expect(existsSync(join(tree.root, 'node_modules/tsx/package.json'))).toBe(true);
     expect(existsSync(join(tree.root, 'node_modules/@pulumi'))).toBe(false);
@@ -78,15 +80,15 @@ describe('defect 7: grants only where used', () => {
 });
 
 describe('defect 8: tear-down', () => {
-  // The private services connection is abandoned, so its peering keeps the VPC from being deleted. Fixed on `deploy`.
-  it.fails('lets `pulumi destroy` delete everything of a stack with deletionProtection false', () => {
+  // Was: the private services connection was abandoned and nothing removed its peering, so the VPC could not be deleted.
+  it('lets `pulumi destroy` delete everything of a stack with deletionProtection false', () => {
     expect(rehearseDestroy(graph)).toEqual([]);
   });
 });
 
 describe('defect 8: the example stack config', () => {
-  // Pulumi.example.yaml still pins an all-zero digest: copied as is, the program now refuses it by name (pipekit:image), but the first run still stops there.
-  it.fails('deploys workloads whose image exists when Pulumi.example.yaml is copied as is', async () => {
+  // Was: Pulumi.example.yaml pinned an all-zero digest, so the copied example deployed workloads pointing at no image.
+  it('deploys workloads whose image exists when Pulumi.example.yaml is copied as is', async () => {
     const example = parse(readFileSync(join(REPO_ROOT, 'Pulumi.example.yaml'), 'utf8')) as { config: Record<string, unknown> };
     const deployment = readDeployment(await declare({ config: example.config }));
     const workloads = [...deployment.jobs.values(), ...deployment.services.values()];

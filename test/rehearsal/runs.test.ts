@@ -85,8 +85,8 @@ describe('pipelines that reach other stores', () => {
     expect(r.policy.decisions.some((d) => d.account.startsWith('pipekit-functions@') && d.permission === 'run.jobs.runWithOverrides' && d.allowed)).toBe(true);
   });
 
-  // sslmode=require encrypts but does not check who answers: a server with a certificate from another CA is accepted. To be fixed on `deploy`; flip when merged.
-  it.fails('refuses a Cloud SQL server whose certificate the instance\'s CA did not sign (defect 7)', async () => {
+  // Was: sslmode=require encrypted but did not check who answered, so a server with a certificate from another CA was accepted.
+  it('refuses a Cloud SQL server whose certificate the instance\'s CA did not sign (defect 7)', async () => {
     r.sqlImpostor = true;
     try {
       const { executions } = await r.executeJob(job('api_to_postgres'));

@@ -1,7 +1,6 @@
 import type { Command } from 'commander';
 import pc from 'picocolors';
 import { planRun } from '../../engine/run-plan.ts';
-import { runPipeline } from '../../engine/runner.ts';
 import type { Session } from '../../engine/session.ts';
 import { parseDateArg } from '../../time/backfill-range.ts';
 import { formatRows, formatSeconds, statusText } from '../format.ts';
@@ -41,25 +40,15 @@ export function registerDemo(program: Command): void {
 async function runDemoPipeline(session: Session, name: string, executionDate: Date): Promise<boolean> {
   const pipeline = session.pipeline(name);
   const output = runOutput(session.store, pipeline, { quiet: true });
-  const connectors = session.connectors();
-  try {
-    const result = await runPipeline({
-      pipeline,
-      profile: session.profile.name,
-      store: session.store,
-      workspace: session.workspace,
-      connectors,
-      plan: planRun(pipeline, { executionDate }),
-      sinks: output.sinks,
-      onEvent: output.onEvent,
-      alerts: session.alerts,
-    });
-    output.stop();
-    const run = result.run!;
-    process.stdout.write(`${statusText(run.status)}  ${pc.bold(name)}  ${formatSeconds(run.startedAt, run.finishedAt)}  ${result.blocks.map((b) => `${b.block}${b.rowsOut !== null ? `=${formatRows(b.rowsOut)}` : ''}`).join(' → ')}\n`);
-    if (run.error) process.stderr.write(`${pc.red(run.error)}\n`);
-    return run.status === 'succeeded';
-  } finally {
-    await connectors.close();
-  }
+  const result = await session.runPipeline({
+    pipeline,
+    plan: planRun(pipeline, { executionDate }),
+    sinks: output.sinks,
+    onEvent: output.onEvent,
+  });
+  output.stop();
+  const run = result.run!;
+  process.stdout.write(`${statusText(run.status)}  ${pc.bold(name)}  ${formatSeconds(run.startedAt, run.finishedAt)}  ${result.blocks.map((b) => `${b.block}${b.rowsOut !== null ? `=${formatRows(b.rowsOut)}` : ''}`).join(' → ')}\n`);
+  if (run.error) process.stderr.write(`${pc.red(run.error)}\n`);
+  return run.status === 'succeeded';
 }

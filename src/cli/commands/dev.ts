@@ -3,6 +3,7 @@ import pc from 'picocolors';
 import { loadIoProfile } from '../../config/io-config.ts';
 import type { IoProfile } from '../../config/io-profile.ts';
 import { ensureProfilePostgres } from '../../io/connectors.ts';
+import { connectorSettings } from '../../io/settings/index.ts';
 import { loadProject } from '../../project/load-project.ts';
 import type { PostgresStatus } from '../../services/postgres-server.ts';
 import { findProjectRoot } from '../project-root.ts';
@@ -18,9 +19,9 @@ export function registerDev(program: Command): void {
     .action(async (flags: { json?: boolean }, command: Command) => {
       const { project, profile } = await context(command);
       if (!embedded(profile)) return;
-      const runDb = profile.get('RUN_STORE_DBNAME');
+      const { postgres, runStore } = connectorSettings(profile);
       await ensureProfilePostgres(profile);
-      if (runDb) await ensureProfilePostgres(profile, runDb);
+      if (runStore.database !== postgres.database) await ensureProfilePostgres(profile, runStore.database);
       const { postgresStatus } = await import('../../services/postgres-server.ts');
       print(postgresStatus(project.root), profile, flags.json);
     });
@@ -52,7 +53,7 @@ async function context(command: Command) {
 }
 
 function embedded(profile: IoProfile): boolean {
-  if (profile.bool('POSTGRES_EMBEDDED', false)) return true;
+  if (connectorSettings(profile).postgres.embedded) return true;
   process.stdout.write(`profile ${profile.name} has no embedded PostgreSQL (POSTGRES_EMBEDDED is not true in ${profile.file}): nothing to start\n`);
   return false;
 }
@@ -62,8 +63,9 @@ function embedded(profile: IoProfile): boolean {
  * stays in io_config.yaml), so the output is safe to paste anywhere.
  */
 function print(status: PostgresStatus, profile: IoProfile, json = false): void {
-  const user = profile.get('POSTGRES_USER') ?? 'postgres';
-  const databases = [profile.get('POSTGRES_DBNAME') ?? 'postgres', profile.get('RUN_STORE_DBNAME')].filter((d): d is string => Boolean(d));
+  const { postgres, runStore } = connectorSettings(profile);
+  const user = postgres.user;
+  const databases = [...new Set([postgres.database, runStore.database])];
   const urls = status.running ? databases.map((db) => `postgresql://${encodeURIComponent(user)}@127.0.0.1:${status.port}/${encodeURIComponent(db)}`) : [];
   if (json) {
     process.stdout.write(`${JSON.stringify({ ...status, urls }, null, 2)}\n`);

@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { parseVarArgs } from '../../engine/variables.ts';
 import { cleanWorkspace } from '../../engine/retention.ts';
 import { planRun } from '../../engine/run-plan.ts';
-import { runPipeline, type RunResult } from '../../engine/runner.ts';
+import type { RunResult } from '../../engine/runner.ts';
 import type { Session } from '../../engine/session.ts';
 import { parseDateArg } from '../../time/backfill-range.ts';
 import { formatRows, formatSeconds, statusText, table } from '../format.ts';
@@ -50,15 +50,10 @@ async function runOne(session: Session, name: string, flags: RunFlags): Promise<
   await reconcileBeforeReading(session);
   const output = runOutput(session.store, pipeline, { blocks: flags.block ? [flags.block] : undefined, quiet: flags.quiet });
   const cancel = cancelOnSignals();
-  const connectors = session.connectors();
   let result: RunResult;
   try {
-    result = await runPipeline({
+    result = await session.runPipeline({
       pipeline,
-      profile: session.profile.name,
-      store: session.store,
-      workspace: session.workspace,
-      connectors,
       plan,
       variables: parseVarArgs(flags.var),
       only: flags.block,
@@ -66,13 +61,10 @@ async function runOne(session: Session, name: string, flags: RunFlags): Promise<
       signal: cancel.signal,
       sinks: output.sinks,
       onEvent: output.onEvent,
-      alerts: session.alerts,
-      reconcile: (holder) => session.reconciler.reconcileRun(holder),
     });
   } finally {
     output.stop();
     cancel.dispose();
-    await connectors.close();
   }
   printSummary(result);
   await cleanWorkspace(session);

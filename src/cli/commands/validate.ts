@@ -3,6 +3,7 @@ import pc from 'picocolors';
 import { loadIoProfile, listProfiles } from '../../config/io-config.ts';
 import { loadBlockModule } from '../../engine/load-block.ts';
 import { describeError } from '../../errors.ts';
+import { connectorSettingsProblems } from '../../io/settings/index.ts';
 import { loadProject } from '../../project/load-project.ts';
 import { findProjectRoot } from '../project-root.ts';
 import { globalOptions } from '../session-command.ts';
@@ -26,7 +27,8 @@ export function registerValidate(program: Command): void {
         }
       }
       try {
-        await loadIoProfile(project.ioConfigFile, { profile: options.profile });
+        const profile = await loadIoProfile(project.ioConfigFile, { profile: options.profile });
+        problems.push(...connectorSettingsProblems(profile).map(describeError));
       } catch (error) {
         problems.push(describeError(error));
       }

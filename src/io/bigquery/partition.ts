@@ -21,7 +21,7 @@ import { ensureDataset } from './dataset.ts';
 import { bigQueryError } from './errors.ts';
 import { describeTable, quoteTable, tableRef, type TableRef } from './identifiers.ts';
 import { runQuery, runQueryInto } from './query.ts';
-import { bigQuerySchemaOf, type BigQueryField } from './schema.ts';
+import { appendMismatches, bigQuerySchemaOf, type BigQueryField } from './schema.ts';
 import { dropTable, expireStage, stageRef, stageTable } from './stage.ts';
 
 type PartitionTarget = WarehouseTarget & { readonly partition: PartitionScope };
@@ -92,7 +92,7 @@ export async function queryIntoPartition(
 async function swapRows(ctx: BigQueryContext, stage: TableRef, ref: TableRef, scope: PartitionScope, fields: readonly BigQueryField[]): Promise<void> {
   const where = describeTable(ref);
   const kind = columnKind(fields, scope, where);
-  await createIfMissing(ctx, ref, fields, kind === 'other' ? undefined : scope.column);
+  await createOrCheck(ctx, ref, fields, kind === 'other' ? undefined : scope.column);
   const columns = fields.map((f) => quoteColumn(f.name)).join(', ');
   const script = [
     'BEGIN TRANSACTION;',
@@ -113,12 +113,22 @@ async function swapRows(ctx: BigQueryContext, stage: TableRef, ref: TableRef, sc
   }
 }
 
-async function createIfMissing(ctx: BigQueryContext, ref: TableRef, fields: readonly BigQueryField[], partitionColumn: string | undefined): Promise<void> {
+/** Creates the target, or checks the new rows fit its columns (a mismatch would fail the same way on every retry). */
+async function createOrCheck(ctx: BigQueryContext, ref: TableRef, fields: readonly BigQueryField[], partitionColumn: string | undefined): Promise<void> {
   const dataset = ctx.bigquery.dataset(ref.datasetId, { projectId: ref.projectId });
   try {
-    await dataset.table(ref.tableId).getMetadata();
+    const [metadata] = await dataset.table(ref.tableId).getMetadata();
+    const problems = appendMismatches((metadata as { schema?: { fields?: BigQueryField[] } }).schema?.fields ?? [], fields);
+    if (problems.length > 0) {
+      throw new DataError({
+        source: describeTable(ref),
+        message: `cannot replace the partition: the columns do not match the table's: ${problems.join('; ')}`,
+        hint: 'cast or rename the columns to match the table, or rebuild the table with ifExists: replace (no partition)',
+      });
+    }
     return;
   } catch (error) {
+    if (error instanceof DataError) throw error;
     if ((error as { code?: number }).code !== 404) throw bigQueryError(error, describeTable(ref), `read table ${ref.tableId}`);
   }
   try {

@@ -2,4 +2,4 @@
 export { createDuckDbWarehouse } from './warehouse.ts';
 export type { DuckDbWarehouseOptions } from './warehouse.ts';
 export { quoteIdent, quoteString, checkName } from './identifiers.ts';
-export { placeholdersIn, replacePlaceholders, splitStatements } from './sql-text.ts';
+export { placeholdersIn, replacePlaceholders, splitStatements } from '../sql-text.ts';

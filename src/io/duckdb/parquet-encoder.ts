@@ -19,6 +19,7 @@ import type { Table } from 'apache-arrow';
 import { normalizeForParquet, parquetReadable, writeParquet } from '../parquet/index.ts';
 import { DEFAULT_ROW_GROUP_SIZE, type ParquetWriteOptions } from '../parquet/writer-properties.ts';
 import { CancelledError, ConnectionError, DataError } from '../../errors.ts';
+import { failpoint } from '../failpoints.ts';
 import { trackNativeWork } from '../in-flight.ts';
 import { canScan, scanArrow, scanFailure } from './arrow-scan.ts';
 import { makeTempFolder } from './temp-folders.ts';
@@ -100,7 +101,9 @@ async function copyToFile({ idle, instance, folder }: Encoder, normalized: Table
   try {
     // Again each time: a long-running process (the console) can outlive a tmp cleaner's sweep.
     await mkdir(folder, { recursive: true });
-    await trackNativeWork(connection.run(`COPY (SELECT * FROM ${sql}) TO ${quoteString(file)} (${settings})`), interrupt);
+    const copy = connection.run(`COPY (SELECT * FROM ${sql}) TO ${quoteString(file)} (${settings})`);
+    failpoint('parquet.copy.started');
+    await trackNativeWork(copy, interrupt);
     signal?.throwIfAborted();
     return file;
   } catch (error) {

@@ -13,7 +13,7 @@ import { drained, serializeOn } from './file-queue.ts';
 import { quoteIdent } from './identifiers.ts';
 import { openInstance, withSession } from './session.ts';
 import type { DuckDbSession, SessionConfig } from './session.ts';
-import { placeholdersIn, replacePlaceholders, splitStatements } from './sql-text.ts';
+import { placeholdersIn, replacePlaceholders, splitStatements } from '../sql-text.ts';
 import { qualifiedName, writeRelation } from './write-policy.ts';
 
 export interface DuckDbWarehouseOptions {

@@ -1,5 +1,5 @@
 /** Gzip detection and streaming decompression. */
-import { Readable } from 'node:stream';
+import { pipeline, Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import { DataError } from '../../errors.ts';
 
@@ -25,7 +25,8 @@ export async function* maybeGunzip(bytes: AsyncIterable<Uint8Array>, name: strin
     yield* rest;
     return;
   }
-  const gunzip = Readable.from(rest, { objectMode: false }).pipe(createGunzip({ chunkSize: 1 << 20 }));
+  // pipeline(), not .pipe(): a download that breaks off must fail the read with its own error, not crash the process.
+  const gunzip = pipeline(Readable.from(rest, { objectMode: false }), createGunzip({ chunkSize: 1 << 20 }), () => {});
   try {
     for await (const chunk of gunzip) yield chunk as Uint8Array;
   } catch (error) {

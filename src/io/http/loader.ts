@@ -4,7 +4,7 @@
  */
 import type { Table } from 'apache-arrow';
 import { DataError } from '../../errors.ts';
-import type { CsvReadOptions, HttpLoader, ReadReport } from '../types.ts';
+import type { HttpLoader, HttpLoadOptions, ReadReport } from '../types.ts';
 import { decodeCsv } from '../csv/decode.ts';
 import { readParquetRowGroups } from '../parquet/index.ts';
 import { maybeGunzip } from './decompress.ts';
@@ -13,14 +13,18 @@ import { openSource } from './open-source.ts';
 export interface HttpLoaderOptions {
   /** Progress lines: what was fetched, how big, how many rows, bad rows. */
   readonly log?: (message: string) => void;
+  /** Until a server's response headers (HTTP_CONNECT_TIMEOUT). Default 30 s. */
+  readonly connectTimeoutMs?: number;
+  /** The longest a download may go without receiving data (HTTP_IDLE_TIMEOUT). Default 60 s. */
+  readonly idleTimeoutMs?: number;
 }
 
 /** Creates the loader. Stateless: one instance can serve every block. */
 export function createHttpLoader(options: HttpLoaderOptions = {}): HttpLoader {
   const log = options.log ?? (() => {});
-  const loadWithReport = async (url: string, csv: CsvReadOptions = {}): Promise<{ table: Table; report: ReadReport }> => {
+  const loadWithReport = async (url: string, { signal, ...csv }: HttpLoadOptions = {}): Promise<{ table: Table; report: ReadReport }> => {
     const started = performance.now();
-    const source = await openSource(url);
+    const source = await openSource(url, { signal, connectTimeoutMs: options.connectTimeoutMs, idleTimeoutMs: options.idleTimeoutMs });
     log(`reading ${url}${source.size ? ` (${(source.size / 1e6).toFixed(1)} MB)` : ''}`);
     const result = /\.parquet($|\?)/i.test(url) ? await readParquetSource(source.bytes, url) : await decodeCsv(maybeGunzip(source.bytes, url), { ...csv, sourceName: url });
     const { rows, badRows, badRowSamples } = result.report;

@@ -13,6 +13,7 @@ import { pipeline } from 'node:stream/promises';
 import { pathToFileURL } from 'node:url';
 import { ConnectionError } from '../../errors.ts';
 import type { ObjectStore } from '../types.ts';
+import { failpoint } from '../failpoints.ts';
 import { checkKey, objectNotFound } from './object-keys.ts';
 import { isTempName, sweepTempFiles, tempName, trackTemp } from './temp-files.ts';
 
@@ -79,6 +80,7 @@ export function createLocalStore(folder: string): ObjectStore {
       const untrack = trackTemp(temp);
       try {
         await writeTemp(temp, data, options.signal);
+        failpoint('lake.temp.written');
         await rename(temp, path);
       } catch (error) {
         await unlink(temp).catch(() => undefined);

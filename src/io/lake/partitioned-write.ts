@@ -36,6 +36,7 @@ import { take } from '../../table/take.ts';
 import { normalizeForParquet, readParquet, writeParquet } from '../parquet/index.ts';
 import type { ParquetWriteOptions } from '../parquet/index.ts';
 import type { ObjectStore, PartitionedWriteOptions, PartitionedWriteResult } from '../types.ts';
+import { failpoint } from '../failpoints.ts';
 import { mapBounded } from './bounded.ts';
 import { listDataset } from './dataset-listing.ts';
 import type { PartitionFolder } from './dataset-listing.ts';
@@ -103,6 +104,7 @@ export async function writePartitioned(
     if (mode === 'append' && before) part = await withCurrentRows(store, before, part, columns, target);
     const key = joinKey(base, path, PARTITION_FILE);
     await store.write(key, await encode(part), { contentType: 'application/vnd.apache.parquet', signal });
+    failpoint('lake.partition.replaced');
     await removeSuperseded(store, before, target);
     return { path, values, rows: indices.length, key };
   });

@@ -9,6 +9,7 @@ import { ensureEmbeddedServer } from './embedded.ts';
 import { exportTable } from './export.ts';
 import { qualified } from './identifiers.ts';
 import { queryToTable } from './load.ts';
+import { runSqlOnPostgres, writeSqlOnPostgres } from './sql-block.ts';
 
 export interface PostgresConnectorOptions {
   /**
@@ -60,29 +61,40 @@ export function createPostgresConnector(source: IoProfile | PostgresSettings, op
     if (signal?.aborted) throw new CancelledError(`postgres://${target.label}: cancelled`);
   };
 
-  const view = (signal?: AbortSignal): PostgresConnector => ({
-    async query(sql: string, params: readonly unknown[] = []): Promise<Table> {
-      stopIfAborted(signal);
-      return withClient((client) => queryToTable(client, sql, params));
-    },
+  const dropTable = async (qualifiedName: string) => {
+    await withClient((client) => client.query(`DROP TABLE IF EXISTS ${qualifiedName}`));
+  };
 
-    async execute(sql: string, params: readonly unknown[] = []): Promise<void> {
-      stopIfAborted(signal);
-      await withClient((client) => client.query(sql, params as unknown[]));
-    },
+  const view = (signal?: AbortSignal): PostgresConnector => {
+    const connector: PostgresConnector = {
+      async query(sql: string, params: readonly unknown[] = []): Promise<Table> {
+        stopIfAborted(signal);
+        return withClient((client) => queryToTable(client, sql, params));
+      },
 
-    async export(table: Table, exportOptions: PostgresExportOptions): Promise<ExportResult> {
-      const schema = exportOptions.schema ?? defaultSchema;
-      const result = await withClient((client) =>
-        exportTable(client, table, { schema, table: exportOptions.table, ifExists: exportOptions.ifExists ?? 'replace', signal, columnNames: exportOptions.columnNames, partition: exportOptions.partition }),
-      );
-      return { rows: result.rows, target: `postgres://${target.label} ${qualified(schema, exportOptions.table)}` };
-    },
+      async execute(sql: string, params: readonly unknown[] = []): Promise<void> {
+        stopIfAborted(signal);
+        await withClient((client) => client.query(sql, params as unknown[]));
+      },
 
-    withSignal: (next) => view(next),
+      async export(table: Table, exportOptions: PostgresExportOptions): Promise<ExportResult> {
+        const schema = exportOptions.schema ?? defaultSchema;
+        const result = await withClient((client) =>
+          exportTable(client, table, { schema, table: exportOptions.table, ifExists: exportOptions.ifExists ?? 'replace', signal, columnNames: exportOptions.columnNames, partition: exportOptions.partition }),
+        );
+        return { rows: result.rows, target: `postgres://${target.label} ${qualified(schema, exportOptions.table)}` };
+      },
 
-    // A view made for one block attempt leaves the pool open for the rest of the run.
-    close: signal ? async () => undefined : () => pool.end(),
-  });
+      defaultDataset: defaultSchema,
+      runSql: (sql, inputs, into) => runSqlOnPostgres({ ...connector, dropTable }, sql, inputs, into),
+      writeSql: (sql, inputs, into) => writeSqlOnPostgres({ ...connector, dropTable }, sql, inputs, into),
+
+      withSignal: (next) => view(next),
+
+      // A view made for one block attempt leaves the pool open for the rest of the run.
+      close: signal ? async () => undefined : () => pool.end(),
+    };
+    return connector;
+  };
   return view();
 }

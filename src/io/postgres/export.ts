@@ -8,6 +8,7 @@ import { checkUniqueColumns } from '../../table/unique-columns.ts';
 import { checkRowsInScope, checkScope, scopeCondition, type ScopeColumnKind } from '../partition-scope.ts';
 import type { IfExists, PartitionScope } from '../types.ts';
 import { type ColumnNaming, columnRenamer } from './column-names.ts';
+import { failpoint } from '../failpoints.ts';
 import { encodeCopyBinary } from './copy-binary.ts';
 import { qualified, quoteIdent } from './identifiers.ts';
 import { type PgColumnType, pgTypeOf } from './types.ts';
@@ -206,8 +207,10 @@ async function existingColumns(client: pg.ClientBase, schema: string, table: str
 
 async function copyRows(client: pg.ClientBase, arrow: Table, sql: string, chunkBytes?: number, signal?: AbortSignal): Promise<number> {
   const sink = client.query(copyFrom(sql));
+  const source = encodeCopyBinary(arrow, { chunkBytes });
+  source.on('data', () => failpoint('postgres.copy.chunk'));
   // An abort destroys both streams: the server sees the COPY fail and the caller rolls back.
-  await pipeline(encodeCopyBinary(arrow, { chunkBytes }), sink, signal ? { signal } : {});
+  await pipeline(source, sink, signal ? { signal } : {});
   return sink.rowCount;
 }
 

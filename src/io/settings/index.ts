@@ -1,15 +1,17 @@
 /**
  * Each connector's io_config keys, parsed into a typed, checked value with
  * its defaults beside it. Nothing else reads POSTGRES_*, LAKE_URI, WAREHOUSE,
- * DUCKDB_* or GOOGLE_* from a profile.
+ * DUCKDB_*, GOOGLE_* or HTTP_* from a profile.
  */
 import type { IoProfile } from '../../config/io-profile.ts';
 import { googleSettings, type GoogleSettings } from './google.ts';
+import { httpSettings, type HttpSettings } from './http.ts';
 import { lakeSettings, type LakeSettings } from './lake.ts';
 import { postgresSettings, runStoreSettings, type PostgresSettings } from './postgres.ts';
 import { warehouseSettings, type WarehouseSettings } from './warehouse.ts';
 
 export * from './google.ts';
+export * from './http.ts';
 export * from './lake.ts';
 export * from './postgres.ts';
 export * from './warehouse.ts';
@@ -20,6 +22,7 @@ export interface ConnectorSettings {
   readonly lake: LakeSettings;
   readonly warehouse: WarehouseSettings;
   readonly google: GoogleSettings;
+  readonly http: HttpSettings;
 }
 
 const parsed = new WeakMap<IoProfile, ConnectorSettings>();
@@ -53,7 +56,28 @@ export function connectorSettings(profile: IoProfile): ConnectorSettings {
     get google() {
       return once('google', googleSettings);
     },
+    get http() {
+      return once('http', httpSettings);
+    },
   };
   parsed.set(profile, settings);
   return settings;
+}
+
+/**
+ * Parses every connector's settings and returns what is wrong with them, for
+ * `pipekit validate`: a bad sslmode or warehouse shows before a run needs it.
+ */
+export function connectorSettingsProblems(profile: IoProfile): unknown[] {
+  const settings = connectorSettings(profile);
+  const problems: unknown[] = [];
+  // runStore is postgres on another database: its problems are postgres's.
+  for (const key of ['postgres', 'lake', 'warehouse', 'google', 'http'] as const) {
+    try {
+      void settings[key];
+    } catch (error) {
+      problems.push(error);
+    }
+  }
+  return problems;
 }

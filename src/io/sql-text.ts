@@ -4,7 +4,7 @@
  * in a string literal does not end a statement); placeholders are replaced
  * everywhere, as Mage does.
  */
-import { ConfigError } from '../../errors.ts';
+import { ConfigError } from '../errors.ts';
 
 /** `{{ df_1 }}`, `{{df_1}}`, `{{  load_taxi  }}`: any spaces inside the braces. */
 const PLACEHOLDER = /\{\{\s*([A-Za-z_][A-Za-z0-9_-]*)\s*\}\}/g;
