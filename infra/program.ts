@@ -255,7 +255,11 @@ export function deployPipekit(config: InfraConfig, pipelines: readonly PipelineS
         serviceAccountEmail: accounts.jobs.email,
         schedulerServiceAccountEmail: accounts.scheduler.email,
         jobRunnerRole: accounts.jobRunnerRole.name,
-        extraRunners: accounts.consoleRunnerRole ? [{ member: accounts.consoleMember, role: accounts.consoleRunnerRole.name }] : [],
+        extraRunners: [
+          // Every session reconciles its runs with the executions that ran them.
+          { member: accounts.jobsMember, role: accounts.jobObserverRole.name },
+          ...(accounts.consoleRunnerRole ? [{ member: accounts.consoleMember, role: accounts.consoleRunnerRole.name }] : []),
+        ],
         deletionProtection: config.deletionProtection,
         runtime: jobRuntime,
       },

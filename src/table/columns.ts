@@ -34,9 +34,12 @@ export function renameColumns(table: Table, rename: (name: string) => string): T
 /**
  * snake_case as the Zoomcamp homework wants it: `VendorID` → `vendor_id`,
  * `PULocationID` → `pu_location_id`, `RatecodeID` → `ratecode_id`,
- * `tpep_pickup_datetime` unchanged, `Trip Distance` → `trip_distance`.
+ * `tpep_pickup_datetime` unchanged, `Trip Distance` → `trip_distance`,
+ * `Unnamed: 0.1` (pandas' name for an index column) → `unnamed_0_1`.
  *
- * The rule, in order: runs of spaces and hyphens become one `_`; an `_` goes
+ * The rule, in order: runs of anything but letters, digits and `_` (spaces,
+ * hyphens, `:`, `.`) become one `_`, so the result is a valid column name in
+ * BigQuery, DuckDB and Postgres alike; an `_` goes
  * between a lower-case letter or digit and an upper-case letter (`rI` →
  * `r_I`), and between an upper-case run and an upper-case letter followed by
  * lower case (`PULocation` → `PU_Location`); then everything is lower-cased
@@ -45,7 +48,7 @@ export function renameColumns(table: Table, rename: (name: string) => string): T
 export function snakeCase(name: string): string {
   return name
     .trim()
-    .replace(/[\s-]+/g, '_')
+    .replace(/[^\p{L}\p{N}_]+/gu, '_')
     .replace(/([a-z0-9])([A-Z])/g, '$1_$2')
     .replace(/([A-Z]+)([A-Z][a-z])/g, '$1_$2')
     .toLowerCase()

@@ -36,6 +36,7 @@ let project: TestProject;
 let session: Session;
 let http: Server;
 let taxiUrl: string;
+let pandasKept: number;
 
 beforeAll(async () => {
   gcs = await startGcsFake();
@@ -54,7 +55,12 @@ beforeAll(async () => {
     const kept = text.split('\n').slice(1).filter(Boolean).map((line) => line.split(',')).filter((cells) => cells[3] !== '' && Number(cells[3]) > 0);
     expected = { kept: kept.length, days: new Set(kept.map((cells) => cells[1].slice(0, 10))).size };
   }
-  http = createServer((_req, res) => createReadStream(TAXI).pipe(res.writeHead(200, { 'content-type': 'text/csv' })));
+  // pandas' df.to_csv() with its index, twice: `,Unnamed: 0,VendorID,…` (served at /pandas-index.csv).
+  const [header, ...lines] = [...yellowTaxiCsv({ rows: 1500, seed: 5 })].join('').split('\n').filter(Boolean);
+  const pandasFile = join(project.root, 'pandas-index.csv');
+  writeFileSync(pandasFile, `,Unnamed: 0,${header}\n${lines.map((line, i) => `${i},${lines.length - 1 - i},${line}`).join('\n')}\n`);
+  pandasKept = lines.filter((line) => Number(line.split(',')[3] || 0) > 0).length;
+  http = createServer((req, res) => createReadStream(req.url?.endsWith('/pandas-index.csv') ? pandasFile : TAXI).pipe(res.writeHead(200, { 'content-type': 'text/csv' })));
   await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
   taxiUrl = `http://127.0.0.1:${(http.address() as AddressInfo).port}/yellow_tripdata_2021-01.csv`;
   const workspace = join(project.root, 'nfs-workspace');
@@ -129,5 +135,15 @@ describe('example pipelines on the cloud profile (GCS + BigQuery fakes)', () => 
     expect(r.run!.error).toBeNull();
     expect(r.blocks.find((b) => b.block === 'taxi_to_postgres')!.rowsOut).toBe(expected.kept);
     expect(r.blocks.find((b) => b.block === 'count_trips')!.rowsOut).toBe(expected.days);
+  });
+
+  it('a pandas-written file with its index columns goes to GCS and on to BigQuery, every column under a valid name', async () => {
+    const url = taxiUrl.replace(/[^/]+$/, 'pandas-index.csv');
+    const toLake = await run('api_to_gcs', { taxi_url: url, object_key: 'pandas_index.parquet' });
+    expect(toLake.run!.error).toBeNull();
+    const toWarehouse = await run('gcs_to_bigquery', { object_key: 'pandas_index.parquet' });
+    expect(toWarehouse.run!.error).toBeNull();
+    expect(await bq.sql('SELECT count(*), count(DISTINCT unnamed_0), count(DISTINCT unnamed_0_1) FROM ny_taxi.yellow_cab_data')).toEqual([[String(pandasKept), String(pandasKept), String(pandasKept)]]);
+    expect(bq.table('ny_taxi', 'yellow_cab_data')!.schema.map((f) => f.name).slice(0, 3)).toEqual(['unnamed_0', 'unnamed_0_1', 'vendor_id']);
   });
 });

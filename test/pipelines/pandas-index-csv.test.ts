@@ -160,12 +160,12 @@ describe('a pandas-written CSV with its index columns, through the five example 
     const warehouse = await session.connectors().warehouse();
     const table = await warehouse.query('SELECT * FROM ny_taxi.yellow_cab_data');
     const snake: Record<string, string> = {
-      'Unnamed: 0': 'unnamed:_0', 'Unnamed: 0.2': 'unnamed:_0.2', 'Unnamed: 0.1': 'unnamed:_0.1', VendorID: 'vendor_id', RatecodeID: 'ratecode_id',
+      'Unnamed: 0': 'unnamed_0', 'Unnamed: 0.2': 'unnamed_0_2', 'Unnamed: 0.1': 'unnamed_0_1', VendorID: 'vendor_id', RatecodeID: 'ratecode_id',
       PULocationID: 'pu_location_id', DOLocationID: 'do_location_id',
     };
     const rename = (n: string) => snake[n] ?? n;
     expect(table.schema.fields.map((f) => f.name)).toEqual(taxiHeader.map(rename));
-    const sort = (rows: Row[]) => [...rows].sort((a, b) => (a['unnamed:_0'] as number) - (b['unnamed:_0'] as number));
+    const sort = (rows: Row[]) => [...rows].sort((a, b) => (a.unnamed_0 as number) - (b.unnamed_0 as number));
     expect(sort(plainRows(table))).toEqual(sort(renamed(kept(), rename)));
   });
 

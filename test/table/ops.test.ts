@@ -56,6 +56,7 @@ describe('filters', () => {
 
 describe('columns', () => {
   it('snake_cases the taxi header', () => {
+    expect(['Unnamed: 0', 'Unnamed: 0.1', 'fare-amount ($)'].map(snakeCase)).toEqual(['unnamed_0', 'unnamed_0_1', 'fare_amount_']);
     expect(['VendorID', 'PULocationID', 'DOLocationID', 'RatecodeID', 'tpep_pickup_datetime', 'Trip  Distance', 'store_and_fwd_flag'].map(snakeCase))
       .toEqual(['vendor_id', 'pu_location_id', 'do_location_id', 'ratecode_id', 'tpep_pickup_datetime', 'trip_distance', 'store_and_fwd_flag']);
   });
