@@ -15,6 +15,7 @@ import { Functions } from './components/functions.ts';
 import { ConsoleLoadBalancer } from './components/load-balancer.ts';
 import { Network } from './components/network.ts';
 import { PipelineJob } from './components/pipeline-job.ts';
+import { ReconcileSchedule } from './components/reconcile-schedule.ts';
 import { FUNCTION_SERVICES, ProjectServices, REQUIRED_SERVICES } from './components/project-services.ts';
 import type { RuntimeContractArgs } from './components/runtime-contract.ts';
 import { Secrets } from './components/secrets.ts';
@@ -254,7 +255,11 @@ export function deployPipekit(config: InfraConfig, pipelines: readonly PipelineS
         serviceAccountEmail: accounts.jobs.email,
         schedulerServiceAccountEmail: accounts.scheduler.email,
         jobRunnerRole: accounts.jobRunnerRole.name,
-        extraRunners: accounts.consoleRunnerRole ? [{ member: accounts.consoleMember, role: accounts.consoleRunnerRole.name }] : [],
+        extraRunners: [
+          // Every session reconciles its runs with the executions that ran them.
+          { member: accounts.jobsMember, role: accounts.jobObserverRole.name },
+          ...(accounts.consoleRunnerRole ? [{ member: accounts.consoleMember, role: accounts.consoleRunnerRole.name }] : []),
+        ],
         deletionProtection: config.deletionProtection,
         runtime: jobRuntime,
       },
@@ -262,6 +267,22 @@ export function deployPipekit(config: InfraConfig, pipelines: readonly PipelineS
     );
     outputs.schedulerJobs.push(...job.schedulers.map((s) => s.name));
     jobs.push(job);
+  }
+
+  if (jobs[0]) {
+    new ReconcileSchedule(
+      `${prefix}-reconcile`,
+      {
+        project,
+        region,
+        schedulerRegion: config.schedulerRegion,
+        prefix,
+        jobNames: jobs.map((j) => j.job.name),
+        schedulerServiceAccountEmail: accounts.scheduler.email,
+        readers: config.console ? [accounts.jobsMember, accounts.consoleMember] : [accounts.jobsMember],
+      },
+      { dependsOn: [services, ...jobs] },
+    );
   }
 
   if (config.functions) {

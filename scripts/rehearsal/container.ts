@@ -6,13 +6,15 @@
  *
  * Mounts are real: every container gets its own mount namespace (`unshare
  * -m`), the tree is bind-mounted at WORKDIR (/app) and each volume's local
- * folder at its mount path (/mnt/workspace), then privileges drop to the
- * image's uid with `setpriv`. Where that is not possible (not root, no
- * unshare), the tree runs from its own folder and env values that name a
- * mount path are rewritten to the local folder — the report says which.
+ * folder at its mount path (/mnt/workspace), the base image's /etc/passwd
+ * over this machine's, then privileges drop to the image's uid with
+ * `setpriv`. Where that is not possible (not root, no unshare), the tree
+ * runs from its own folder as the current user, and env values that name a
+ * mount path are rewritten to the local folder — the report says so.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ImageTree } from './image-tree.ts';
@@ -50,6 +52,8 @@ let namespaces: boolean | undefined;
 
 /** True when containers get real mounts (root, unshare and setpriv work here). */
 export function realMounts(): boolean {
+  // PIPEKIT_REHEARSAL_NO_NAMESPACES=1 forces the fallback (machines where unshare is not permitted behave the same).
+  if (namespaces === undefined && process.env.PIPEKIT_REHEARSAL_NO_NAMESPACES === '1') namespaces = false;
   if (namespaces === undefined) {
     const probe = spawnSync('unshare', ['-m', '--propagation', 'private', 'sh', '-c', 'mount -t tmpfs none /mnt && command -v setpriv'], { stdio: 'ignore' });
     namespaces = process.getuid?.() === 0 && probe.status === 0;
@@ -106,7 +110,6 @@ export function startContainer(spec: ContainerSpec): RunningContainer {
     cwd,
     env,
     stdio: ['ignore', 'pipe', 'pipe'],
-    ...(real || process.getuid?.() !== 0 ? {} : { uid: tree.uid, gid: tree.gid }),
   });
   let stdout = '';
   let stderr = '';
@@ -131,15 +134,17 @@ let users: { passwd: string; group: string } | undefined;
 /** /etc/passwd and /etc/group of the official Node images: this machine's, with `node` as uid/gid 1000. */
 function imageUsers(): { passwd: string; group: string } {
   if (users) return users;
-  const dir = mkdtempSync(join(tmpdir(), 'pipekit-rehearsal-etc-'));
-  chmodSync(dir, 0o755);
   const keep = (file: string) => readFileSync(file, 'utf8').split('\n').filter((l) => l && !/^[^:]*:[^:]*:1000:/.test(l) && !l.startsWith('node:'));
+  const passwdText = [...keep('/etc/passwd'), 'node:x:1000:1000::/home/node:/bin/bash', ''].join('\n');
+  const groupText = [...keep('/etc/group'), 'node:x:1000:', ''].join('\n');
+  // Named by content: every rehearsal on this machine shares one copy.
+  const dir = join(tmpdir(), `pipekit-rehearsal-etc-${createHash('sha256').update(passwdText + groupText).digest('hex').slice(0, 12)}`);
+  mkdirSync(dir, { recursive: true });
+  chmodSync(dir, 0o755);
   const passwd = join(dir, 'passwd');
   const group = join(dir, 'group');
-  writeFileSync(passwd, [...keep('/etc/passwd'), 'node:x:1000:1000::/home/node:/bin/bash', ''].join('\n'));
-  writeFileSync(group, [...keep('/etc/group'), 'node:x:1000:', ''].join('\n'));
-  chmodSync(passwd, 0o644);
-  chmodSync(group, 0o644);
+  writeFileSync(passwd, passwdText, { mode: 0o644 });
+  writeFileSync(group, groupText, { mode: 0o644 });
   users = { passwd, group };
   return users;
 }

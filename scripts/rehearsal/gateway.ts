@@ -169,6 +169,8 @@ export function runApiNeeds(): Authorizer {
       }
       return [{ permission: parsed?.overrides ? 'run.jobs.runWithOverrides' : 'run.jobs.run', resource: run[1]! }];
     }
+    const tasks = /^\/v2\/(projects\/[^/]+\/locations\/[^/]+\/jobs\/[^/]+)\/executions\/[^/:]+\/tasks(\/[^/]+)?$/.exec(path);
+    if (tasks) return [{ permission: tasks[2] ? 'run.tasks.get' : 'run.tasks.list', resource: tasks[1]! }];
     const execution = /^\/v2\/(projects\/[^/]+\/locations\/[^/]+\/jobs\/[^/]+)\/executions\/[^/:]+(:cancel)?$/.exec(path);
     if (execution) return [{ permission: execution[2] ? 'run.executions.cancel' : 'run.executions.get', resource: execution[1]! }];
     const scheduler = /^\/v1\/(projects\/[^/]+)\/locations\/[^/]+\/jobs\/[^/:]+:(pause|resume)$/.exec(path);

@@ -87,6 +87,7 @@ export function assembleImageTree(context: string, options: { overlay?: Record<s
   const result = { root, dockerfile: { ...dockerfile, runtime: stage }, digest, workdir: stage.workdir, uid, gid: uid, ignored: [...ignored].sort(), files: plan.length };
   if (existsSync(join(root, '.rehearsal-complete'))) return result;
 
+  pruneOldTrees(cacheDir);
   const building = `${root}.${process.pid}.tmp`;
   rmSync(building, { recursive: true, force: true });
   mkdirSync(building, { recursive: true });
@@ -344,6 +345,20 @@ export function productionDependencies(context: string): string[] {
     }
   }
   return files;
+}
+
+/** Trees and stages of sources from more than a day ago: nothing rehearses them any more. */
+function pruneOldTrees(cacheDir: string): void {
+  const dayAgo = Date.now() - 24 * 3600_000;
+  for (const name of readdirSync(cacheDir)) {
+    if (!/^pipekit-rehearsal-(image|stage)-/.test(name)) continue;
+    const path = join(cacheDir, name);
+    try {
+      if (statSync(path).mtimeMs < dayAgo) rmSync(path, { recursive: true, force: true });
+    } catch {
+      /* removed by another rehearsal */
+    }
+  }
 }
 
 /** The modification time of the oldest file under a folder. */

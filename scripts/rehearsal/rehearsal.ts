@@ -23,7 +23,7 @@ import { realMounts, startContainer, type ContainerResult, type RunningContainer
 import { readDeployment, type Deployment, type FunctionDecl, type WorkloadDecl } from './deployment.ts';
 import { bigqueryNeeds, runApiNeeds, startGateway, storageNeeds, TOKEN_PREFIX, type Gateway } from './gateway.ts';
 import { declareStack, SQL_PRIVATE_IP, type DeclareOptions, type Graph } from './graph.ts';
-import { IamPolicy } from './iam.ts';
+import { IamPolicy, permissionDenied } from './iam.ts';
 import { imageRepository, imageStages } from './build.ts';
 import { assembleImageTree, type ImageTree } from './image-tree.ts';
 import { startInternet, type Internet } from './internet.ts';
@@ -227,6 +227,26 @@ export class Rehearsal {
     return { delivered, executions };
   }
 
+  /**
+   * An HTTP function called through Google's front end: Cloud Run checks the
+   * caller may invoke its service (`run.routes.invoke`), then the request
+   * reaches the function with the caller's identity token.
+   */
+  async callFunction(name: string, body: unknown, caller = DEPLOYER): Promise<{ status: number; body: string; executions: Execution[] }> {
+    const fn = this.deployment.functions.find((f) => f.name === name || f.entryPoint === name);
+    if (!fn) throw new Error(`no function ${name} in the graph (there are: ${this.deployment.functions.map((f) => f.name).join(', ')})`);
+    const invoke = this.policy.check(caller, 'run.routes.invoke', fn.serviceName, `HTTP call to ${fn.name}`);
+    if (!invoke.allowed) return { status: 403, body: JSON.stringify(permissionDenied(invoke)), executions: [] };
+    const { url } = await this.startFunction(fn);
+    const before = this.executions.length;
+    const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${TOKEN_PREFIX}${caller}` }, body: JSON.stringify(body) });
+    const text = await response.text();
+    await this.settle();
+    const executions = this.executions.slice(before);
+    for (const e of executions) if (!e.source) e.source = `${fn.name} called by ${caller}`;
+    return { status: response.status, body: text, executions };
+  }
+
   /** Starts a Cloud Run service (the console) and waits until it answers on its port, or exits. */
   async startService(name: string, timeoutMs = 30_000): Promise<ServiceStart> {
     const decl = this.deployment.services.get(name);
@@ -396,7 +416,7 @@ export class Rehearsal {
         mounts[m.mountPath] = dir;
       }
     }
-    const edge = await this.edgeFor(decl.serviceAccount, context);
+    const edge = await this.edgeFor(decl.serviceAccount, context.replace(/ start \(.*$/, ''));
     const network: Record<string, string> = {
       STORAGE_EMULATOR_HOST: edge.gcs.url,
       BIGQUERY_EMULATOR_HOST: edge.bq.url,
@@ -443,7 +463,9 @@ export class Rehearsal {
 
   /** The endpoints one account's workloads reach Google through. */
   edgeFor(account: string, context: string): Promise<{ gcs: Gateway; bq: Gateway; run: Gateway; metadata: MetadataServer }> {
-    let edge = this.perAccount.get(account);
+    // One set per account and workload, so each decision names the workload that asked.
+    const key = `${account}\0${context}`;
+    let edge = this.perAccount.get(key);
     if (!edge) {
       edge = (async () => ({
         gcs: await startGateway({ policy: this.policy, account, upstream: this.gcs.url, authorize: storageNeeds(this.graph.project), context }),
@@ -459,7 +481,7 @@ export class Rehearsal {
         run: await startGateway({ policy: this.policy, account, upstream: this.runApi.url, authorize: runApiNeeds(), context }),
         metadata: await startMetadataServer(this.graph.project, account),
       }))();
-      this.perAccount.set(account, edge);
+      this.perAccount.set(key, edge);
     }
     return edge;
   }
@@ -573,7 +595,7 @@ export async function startRehearsal(options: RehearsalOptions): Promise<Rehears
   rehearsal.notes.push(
     realMounts()
       ? `containers run in their own mount namespace: the image tree at ${tree.workdir}, the Filestore share at its mount path, as uid ${tree.uid}`
-      : `no mount namespaces here: the tree runs from ${tree.root} and env values naming a mount path point at its local folder; uid ${tree.uid}`,
+      : `no mount namespaces here: containers run from ${tree.root} as this user (not uid ${tree.uid}; the image's users do not exist here), env values naming a mount path point at its local folder`,
     `Cloud SQL ${SQL_PRIVATE_IP} is ${cloudSql.address}:5432 (TLS required, server certificate from the instance's CA)`,
   );
   const onDeploy = await rehearsal.runOnDeploy();

@@ -199,6 +199,20 @@ export async function gcsTriggerChecks(r: Rehearsal): Promise<Check[]> {
   return checks;
 }
 
+/** The apiTrigger function, called as the deployer, starts a pipeline's job through its own account. */
+export async function apiTriggerChecks(r: Rehearsal, pipeline = 'api_to_gcs'): Promise<Check[]> {
+  if (!r.deployment.functions.some((f) => f.entryPoint === 'apiTrigger')) return [];
+  const result = await r.callFunction('apiTrigger', { pipeline });
+  const failed = result.executions.filter((e) => e.status !== 'succeeded');
+  return [
+    {
+      name: `apiTrigger {"pipeline":"${pipeline}"} starts the job, and the run succeeds`,
+      ok: result.status === 202 && result.executions.length === 1 && failed.length === 0,
+      detail: result.status !== 202 ? `${result.status}: ${result.body.slice(0, 300)}` : failed.map(describe).join('; ') || `${result.executions.length} executions`,
+    },
+  ];
+}
+
 /** `pulumi up`'s build and `pulumi destroy`, rehearsed on the graph. */
 export function deployChecks(r: Rehearsal): Check[] {
   const context = r.options.context ?? REPO_ROOT;
@@ -227,7 +241,7 @@ export async function runScenario(r: Rehearsal): Promise<Check[]> {
   const checks: Check[] = [...deployChecks(r)];
   checks.push(...(await consoleChecks(r)));
   // Independent runs overlap, as they would in the cloud; the failing run waits until example_pipeline's real one is done.
-  for (const phase of [[schedulerChecks, manualRunChecks], [backfillChecks, alertChecks, gcsTriggerChecks], [outputChecks]]) {
+  for (const phase of [[schedulerChecks, manualRunChecks], [backfillChecks, alertChecks, gcsTriggerChecks, apiTriggerChecks], [outputChecks]]) {
     for (const result of await Promise.all(phase.map((step) => step(r)))) checks.push(...result);
   }
   checks.push(...secretLeakChecks(r));

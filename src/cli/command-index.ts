@@ -58,6 +58,12 @@ export const COMMANDS: readonly CommandEntry[] = [
     load: async () => (await import('./commands/runs.ts')).registerLogs,
   },
   {
+    name: 'reconcile',
+    term: 'reconcile [options]',
+    description: 'end runs whose process or Cloud Run task is gone (failed with the reason, alerted once)',
+    load: async () => (await import('./commands/runs.ts')).registerReconcile,
+  },
+  {
     name: 'new',
     term: 'new',
     description: 'scaffold a pipeline or a block',

@@ -1,5 +1,5 @@
 import type { RunEvent } from '../engine/runner.ts';
-import { settleNativeWork } from '../io/in-flight.ts';
+import { settleNativeWork } from '../process/in-flight.ts';
 import { jsonLinesSink, wantsJsonLogs, type LogSink } from '../log/logger.ts';
 import { prettySink } from '../log/pretty-sink.ts';
 import { runStoreSink } from '../log/store-sink.ts';
@@ -40,7 +40,7 @@ export function cancelOnSignals(): { signal: AbortSignal; dispose(): void } {
   let count = 0;
   const onSignal = (name: NodeJS.Signals) => {
     count++;
-    // Still not at once under a DuckDB statement: exiting there deadlocks (io/in-flight.ts).
+    // Still not at once under a DuckDB statement: exiting there deadlocks (process/in-flight.ts).
     if (count > 1) void settleNativeWork(2_000).finally(() => process.exit(130));
     process.stderr.write(`\n${name}: cancelling the run (press Ctrl-C again to exit now)…\n`);
     controller.abort();

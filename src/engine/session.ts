@@ -4,7 +4,7 @@ import { loadIoProfile } from '../config/io-config.ts';
 import type { IoProfile } from '../config/io-profile.ts';
 import type { SecretSource } from '../config/secrets/secret-source.ts';
 import { openConnectors, type InjectedClients, type OpenConnectors } from '../io/connectors.ts';
-import { connect, createPool } from '../io/postgres/connection.ts';
+import { connect, connectionLost, createPool, withConnectionErrors } from '../io/postgres/connection.ts';
 import { ensureEmbeddedServer } from '../io/postgres/embedded.ts';
 import { connectorSettings } from '../io/settings/index.ts';
 import { loadProject } from '../project/load-project.ts';
@@ -14,7 +14,6 @@ import { NotFoundError } from '../errors.ts';
 import { createPostgresRunStore } from '../runs/postgres-store.ts';
 import type { RunRecord } from '../runs/model.ts';
 import type { RunStore } from '../runs/store.ts';
-import { createCloudExecutions } from '../cloud/executions.ts';
 import { Reconciler } from '../runs/reconciler.ts';
 import { runPipeline, type RunPipelineOptions, type RunResult } from './runner.ts';
 import { Workspace } from './workspace.ts';
@@ -72,7 +71,7 @@ export async function openSession(options: OpenSessionOptions): Promise<Session>
     ? { webhookUrl: profile.require('ALERT_WEBHOOK_URL'), consoleUrl: profile.get('CONSOLE_URL'), onSuccess: profile.bool('ALERT_ON_SUCCESS', false) }
     : undefined;
   // The Run API client is made only when a run owned by a Cloud Run task is met.
-  const reconciler = new Reconciler({ store, alerts, executions: () => createCloudExecutions(options.env ?? process.env) });
+  const reconciler = new Reconciler({ store, alerts, env: options.env ?? process.env });
   return {
     project,
     profile,
@@ -115,7 +114,8 @@ export async function openRunStore(profile: IoProfile): Promise<RunStore> {
   const pool = createPool(settings, { max: 4 });
   // Fail here, with the connection explained, rather than on the first insert.
   (await connect(pool, settings)).release();
-  return createPostgresRunStore(pool);
+  // Losing the server mid-run is a ConnectionError saying what to do, not pg's bare message.
+  return withConnectionErrors(await createPostgresRunStore(pool).catch((error) => Promise.reject(connectionLost(error, settings))), settings);
 }
 
 /** `<project>/.pipekit`: the embedded server, lake, warehouse and workspace of the local profile. */

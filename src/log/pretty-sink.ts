@@ -1,4 +1,5 @@
 import pc from 'picocolors';
+import { storableText } from '../runs/safe-text.ts';
 import type { LogSink } from './logger.ts';
 
 const SEVERITY_COLOR = {
@@ -20,7 +21,8 @@ export function prettySink(options: { out?: NodeJS.WritableStream; minSeverity?:
       const where = r.block ? pc.bold(r.block) : pc.bold(r.pipeline);
       const color = SEVERITY_COLOR[r.severity];
       const fields = r.fields && Object.keys(r.fields).length ? pc.dim(` ${JSON.stringify(r.fields)}`) : '';
-      print(`${time} ${color(r.severity.padEnd(7))} ${where} ${r.message}${fields}`);
+      // A block's text may hold anything (NUL, escape sequences, megabytes): shown as the run store keeps it.
+      print(`${time} ${color(r.severity.padEnd(7))} ${where} ${storableText(r.message)}${fields}`);
     },
   };
 }

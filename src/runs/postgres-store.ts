@@ -9,6 +9,7 @@ import type {
 } from './model.ts';
 import { quietOnLoss } from '../io/postgres/connection.ts';
 import { isConnectionLoss, withReconnect } from './connection-loss.ts';
+import { storableJson, storableText } from './safe-text.ts';
 import { RUN_STORE_SCHEMA_SQL } from './schema.ts';
 import type { BlockRunPatch, CreatedRun, DeadRun, NewRun, RunPatch, RunStore, TakeOver } from './store.ts';
 
@@ -83,7 +84,7 @@ class PostgresRunStore implements RunStore {
           `UPDATE pipekit.runs SET attempt = attempt + 1, status = 'queued', started_at = NULL, finished_at = NULL, error = NULL,
              profile = $2, variables = $3, host = $4, pid = $5, process_start = $6, cloud_execution = $7, cloud_task_index = $8, cloud_task_attempt = $9
            WHERE id = $1 RETURNING *`,
-          [previous.id, run.profile, JSON.stringify(run.variables), ...ownerValues],
+          [previous.id, run.profile, storableJson(run.variables), ...ownerValues],
         );
         await client.query('DELETE FROM pipekit.block_runs WHERE run_id = $1', [previous.id]);
         await insertBlocks(client, previous.id, blocks);
@@ -104,7 +105,7 @@ class PostgresRunStore implements RunStore {
        RETURNING *`,
       [
         run.id, run.pipeline, run.trigger, run.executionDate, run.intervalStart, run.intervalEnd, run.profile,
-        JSON.stringify(run.variables), run.backfillId, run.resumedFrom, run.dedupeKey, ...ownerValues,
+        storableJson(run.variables), run.backfillId, run.resumedFrom, run.dedupeKey, ...ownerValues,
       ],
     );
     if (inserted.rowCount === 0) {
@@ -147,6 +148,14 @@ class PostgresRunStore implements RunStore {
   async activeRuns(): Promise<RunRecord[]> {
     const { rows } = await this.query(`SELECT * FROM pipekit.runs WHERE status IN ('queued', 'running') ORDER BY created_at`);
     return rows.map(toRun);
+  }
+
+  async runOfTask(execution: string, taskIndex: number): Promise<RunRecord | null> {
+    const { rows } = await this.query(
+      'SELECT * FROM pipekit.runs WHERE cloud_execution = $1 AND cloud_task_index = $2 ORDER BY created_at DESC LIMIT 1',
+      [execution, taskIndex],
+    );
+    return rows[0] ? toRun(rows[0]) : null;
   }
 
   /** One statement, again on a fresh connection if the connection broke under it. */
@@ -200,8 +209,8 @@ class PostgresRunStore implements RunStore {
         logs.map((l) => l.block),
         logs.map((l) => l.time),
         logs.map((l) => l.severity),
-        logs.map((l) => l.message),
-        logs.map((l) => (l.fields ? JSON.stringify(l.fields) : null)),
+        logs.map((l) => storableText(l.message)),
+        logs.map((l) => (l.fields ? storableJson(l.fields) : null)),
       ],
     );
   }
@@ -373,7 +382,8 @@ function assignments<P extends object>(patch: P, columns: Record<keyof P, string
     if (value === undefined) continue;
     const column = columns[key as keyof P];
     if (!column) throw new Error(`unknown run store field ${key}`);
-    values.push(value);
+    // The one way text gets in: errors and the like are stored whatever they contain (see safe-text.ts).
+    values.push(typeof value === 'string' ? storableText(value) : value);
     sets.push(`${column} = $${values.length}`);
   }
   return { sets, values };

@@ -10,9 +10,18 @@ export interface ReconcilerOptions {
   readonly store: RunStore;
   /** The run's alert, sent once by whichever reconciler ends it. */
   readonly alerts?: RunAlertOptions;
-  /** The Run API, for runs owned by Cloud Run tasks; made on first need when a factory. */
+  /**
+   * The Run API, for runs owned by Cloud Run tasks. Default: the real one
+   * (src/cloud/executions.ts, PIPEKIT_RUN_API_ENDPOINT from `env`), loaded on first need.
+   */
   readonly executions?: CloudExecutions | (() => CloudExecutions);
+  readonly env?: NodeJS.ProcessEnv;
   readonly host?: string;
+  /**
+   * Whether processes of this host can be judged (default: not on Cloud Run,
+   * where every container may call itself the same host and pids mean nothing across them).
+   */
+  readonly judgeLocalProcesses?: boolean;
   /** Where a run that could not be checked is reported (default stderr). */
   readonly log?: (message: string) => void;
 }
@@ -39,8 +48,11 @@ export class Reconciler {
   private pass: Promise<void> | undefined;
   private lastPass = 0;
 
+  private readonly judgeLocal: boolean;
+
   constructor(private readonly options: ReconcilerOptions) {
     this.host = options.host ?? hostname();
+    this.judgeLocal = options.judgeLocalProcesses ?? !(process.env.K_SERVICE || process.env.CLOUD_RUN_JOB);
   }
 
   async reconcile(): Promise<ReconcileReport> {
@@ -116,13 +128,12 @@ export class Reconciler {
     if (owner.cloudExecution !== null) {
       // A bare execution id (CLOUD_RUN_JOB or the project unknown) cannot be looked up.
       if (!owner.cloudExecution.startsWith('projects/')) return null;
-      const executions = this.cloud();
-      if (!executions) return null;
+      const executions = await this.cloud();
       const key = `${owner.cloudExecution}#${owner.cloudTaskIndex ?? 0}`;
       if (!tasks.has(key)) tasks.set(key, executions.task(owner.cloudExecution, owner.cloudTaskIndex ?? 0));
       return cloudVerdict(run, await tasks.get(key)!);
     }
-    if (owner.host !== this.host) return null;
+    if (owner.host !== this.host || !this.judgeLocal) return null;
     if (owner.pid === process.pid || isProcessAlive(owner.pid, owner.processStart)) return null;
     return {
       status: 'failed',
@@ -140,9 +151,12 @@ export class Reconciler {
     return true;
   }
 
-  private cloud(): CloudExecutions | undefined {
-    const source = this.options.executions;
-    if (this.executions === undefined && source !== undefined) this.executions = typeof source === 'function' ? source() : source;
+  private async cloud(): Promise<CloudExecutions> {
+    if (this.executions === undefined) {
+      const source = this.options.executions;
+      // Loaded here: a laptop's `pipekit runs` never needs the Google client libraries.
+      this.executions = source === undefined ? (await import('../cloud/executions.ts')).createCloudExecutions(this.options.env ?? process.env) : typeof source === 'function' ? source() : source;
+    }
     return this.executions;
   }
 }

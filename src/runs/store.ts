@@ -54,6 +54,8 @@ export interface RunStore {
   markDead(id: string, attempt: number, dead: DeadRun): Promise<boolean>;
   /** Runs still queued or running (what a reconciler checks). */
   activeRuns(): Promise<RunRecord[]>;
+  /** The newest run a Cloud Run task (execution + index) started, in any attempt. */
+  runOfTask(execution: string, taskIndex: number): Promise<RunRecord | null>;
   updateRun(id: string, patch: RunPatch): Promise<void>;
   updateBlockRun(runId: string, block: string, patch: BlockRunPatch): Promise<void>;
   appendLogs(logs: readonly LogRecord[]): Promise<void>;

@@ -118,10 +118,37 @@ export async function stopPostgres(root: string, timeoutMs = 30_000): Promise<bo
   return true;
 }
 
+/** How long the next command waits for a server that crashed to finish its recovery. */
+const RECOVERY_WAIT_MS = 120_000;
+
+/**
+ * A connection to the `postgres` database, waiting while the server recovers:
+ * after a crash (a backend killed, the machine's OOM killer) the postmaster
+ * lives on and replays its WAL, refusing connections with 57P03 meanwhile.
+ */
+async function connectWhenReady(options: EmbeddedPostgresOptions): Promise<pg.Client> {
+  const dataDir = postgresDataDir(options.root);
+  const deadline = Date.now() + RECOVERY_WAIT_MS;
+  for (;;) {
+    const client = new pg.Client({ host: '127.0.0.1', port: options.port, user: options.user, password: options.password, database: 'postgres' });
+    client.on('error', () => {}); // a server going down under us shows up as the next query's error
+    try {
+      await client.connect();
+      return client;
+    } catch (error) {
+      await client.end().catch(() => undefined);
+      const code = (error as { code?: string }).code;
+      const starting = code === '57P03' || code === 'ECONNREFUSED' || code === 'ECONNRESET';
+      if (!starting || !readPostmasterPid(dataDir) || Date.now() > deadline) throw error;
+      await sleep(250);
+    }
+  }
+}
+
 async function ensureDatabase(options: EmbeddedPostgresOptions): Promise<void> {
-  const client = new pg.Client({ host: '127.0.0.1', port: options.port, user: options.user, password: options.password, database: 'postgres' });
+  let client: pg.Client;
   try {
-    await client.connect();
+    client = await connectWhenReady(options);
   } catch (error) {
     const e = error as { code?: string; message?: string };
     throw new ConnectionError({
@@ -137,10 +164,18 @@ async function ensureDatabase(options: EmbeddedPostgresOptions): Promise<void> {
     const found = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [options.database]);
     if (found.rowCount === 0) {
       await client.query(`CREATE DATABASE "${options.database.replaceAll('"', '""')}"`).catch((error: { code?: string }) => {
-        if (error.code !== '42P04') throw error; // created meanwhile by another process
+        // Created meanwhile by another process: 42P04, or 23505 when both inserted into pg_database at once.
+        if (error.code !== '42P04' && error.code !== '23505') throw error;
       });
     }
+  } catch (error) {
+    throw new ConnectionError({
+      target: `postgres://${options.user}@127.0.0.1:${options.port}/${options.database}`,
+      message: `could not make sure the database exists: ${(error as Error).message}`,
+      hint: `if the server just stopped or crashed, run the command again (it restarts it); see ${serverLogFile(postgresDataDir(options.root))}`,
+      cause: error,
+    });
   } finally {
-    await client.end();
+    await client.end().catch(() => undefined);
   }
 }

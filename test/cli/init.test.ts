@@ -136,8 +136,15 @@ describe('from npm pack to a run, offline', () => {
     symlinkSync(join(REPO_ROOT, 'node_modules'), join(work, 'package', 'node_modules'), 'dir');
   });
 
-  it('pipekit init my-pipelines && npm install --offline && npx pipekit run example', async () => {
-    const init = await run(process.execPath, [join(work, 'package', 'bin', 'pipekit.js'), 'init', 'my-pipelines'], work);
+  it('npx pipekit init my-pipelines && npm install --offline && npx pipekit run example', async () => {
+    // The packed pipekit installed where `npx pipekit` finds it (a folder beside it: a linked
+    // folder inside the installing project would have its dependencies resolved from the registry).
+    const tool = join(work, 'tool');
+    mkdirSync(tool);
+    writeFileSync(join(tool, 'package.json'), JSON.stringify({ name: 'tool', private: true }));
+    const installed = await run('npm', ['install', '--offline', '--ignore-scripts', '--no-audit', '--no-fund', '../package'], tool);
+    expect(installed.code).toBe(0);
+    const init = await run('npx', ['--offline', 'pipekit', 'init', '../my-pipelines'], tool);
     expect(init.stderr).toBe('');
     expect(init.code).toBe(0);
     projectDir = join(work, 'my-pipelines');

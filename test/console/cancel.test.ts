@@ -97,6 +97,21 @@ describe('console cancel on a laptop', () => {
   }, 60_000);
 });
 
+describe('console reads', () => {
+  it('show a run whose process is gone as failed, with the reason, not as running forever', async () => {
+    hold();
+    const cli = pipekit(['run', 'held', '--execution-date', '2021-01-03', '--quiet']);
+    const run = await runWithBlockRunning(session.store, 'held', '2021-01-03', 'hold');
+    cli.child.kill('SIGKILL');
+    await cli.done;
+    release();
+    const runs: { id: string; status: string; error: string }[] = await (await fetch(`${local.url}/api/runs?pipeline=held`)).json();
+    expect(runs.find((r) => r.id === run.id)).toMatchObject({ status: 'failed', error: expect.stringMatching(/its process \(pid \d+ on .+\) is gone/) });
+    const detail = await (await fetch(`${local.url}/api/runs/${run.id}`)).json();
+    expect(detail.blocks.map((b: { status: string }) => b.status)).toEqual(['failed']);
+  }, 60_000);
+});
+
 describe('console cancel in the cloud (Run API stand-in)', () => {
   it('cancels a run by cancelling its execution; the container gets SIGTERM and the run is recorded cancelled', async () => {
     const attempts: TaskAttemptStart[] = [];

@@ -10,6 +10,8 @@ import { mkdirSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import pg from 'pg';
+import { createPostgresRunStore } from '../../src/runs/postgres-store.ts';
+import { Reconciler } from '../../src/runs/reconciler.ts';
 import { writeYellowTaxiSample } from '../../src/samples/yellow-taxi.ts';
 import { createTestDatabase, type TestDatabase } from '../support/postgres.ts';
 import { createTestProject, REPO_ROOT, type TestProject } from '../support/project.ts';
@@ -29,6 +31,16 @@ export default loader(async (ctx) => ctx.io.http.load(String(ctx.variables.url),
   columns: { VendorID: 'int64', passenger_count: 'int64', payment_type: 'int64', RatecodeID: 'int64' },
   parseDates: ['tpep_pickup_datetime', 'tpep_dropoff_datetime'],
 }));
+`;
+/** Wide enough that DuckDB's Parquet COPY of it runs for a while: the moment a cancelled process must not exit under. */
+const SYNTHETIC = `import { loader } from 'pipekit';
+import { tableFromArrays } from 'apache-arrow';
+export default loader(async (ctx) => {
+  const rows = Number(ctx.variables.rows);
+  const a = new Float64Array(rows), b = new Float64Array(rows), c = new Float64Array(rows), d = new Float64Array(rows);
+  for (let i = 0; i < rows; i++) { a[i] = Math.random(); b[i] = Math.random(); c[i] = Math.random() * i; d[i] = Math.random() * 1e6; }
+  return tableFromArrays({ a, b, c, d });
+});
 `;
 const PARTITIONED = `import { exporter, toDate, withColumn, type Table } from 'pipekit';
 export default exporter(async (trips: Table, ctx) => {
@@ -54,11 +66,17 @@ function pipeline(exporterFile: string, options: { timeout?: string; retry?: num
   ].join('\n');
 }
 
-/** A project with pipelines `to_partitioned`, `to_single`, `to_postgres` (and `*_timeout` variants), and two generated months. */
+/**
+ * A project with pipelines `to_partitioned`, `to_single`, `to_postgres` (a generated month, `url` variable),
+ * `big_single` (4M synthetic rows into one Parquet object), `*_timeout` variants, and two generated months.
+ */
 export async function faultProject(name: string, rows: { small: number; big: number }, profile: Record<string, unknown> = {}): Promise<FaultProject> {
   const db = await createTestDatabase(`faults_${name}`);
   const project = createTestProject(`faults-${name}`, { ...db.profileValues, ...profile }, {
     'blocks/load.ts': LOAD,
+    'blocks/synthetic.ts': SYNTHETIC,
+    'big_single/pipeline.yaml': 'blocks:\n  - { uuid: load, kind: loader, file: blocks/synthetic.ts }\n  - { uuid: export, kind: exporter, file: blocks/single.ts, upstream: [load] }\nvariables: { rows: 4000000 }\n',
+    'big_single_timeout/pipeline.yaml': 'blocks:\n  - { uuid: load, kind: loader, file: blocks/synthetic.ts }\n  - { uuid: export, kind: exporter, file: blocks/single.ts, upstream: [load], timeout: 200ms }\nvariables: { rows: 4000000 }\n',
     'blocks/partitioned.ts': PARTITIONED,
     'blocks/single.ts': SINGLE,
     'blocks/postgres.ts': POSTGRES,
@@ -66,7 +84,6 @@ export async function faultProject(name: string, rows: { small: number; big: num
     'to_single/pipeline.yaml': pipeline('single.ts'),
     'to_postgres/pipeline.yaml': pipeline('postgres.ts'),
     'to_partitioned_timeout/pipeline.yaml': pipeline('partitioned.ts', { timeout: '150ms' }),
-    'to_single_timeout/pipeline.yaml': pipeline('single.ts', { timeout: '150ms' }),
   });
   const tmp = join(project.root, 'tmp');
   mkdirSync(tmp, { recursive: true });
@@ -95,6 +112,8 @@ export interface CliRun {
   readonly ms: number;
   /** Still alive `hangMs` after it started (or after the kill): then SIGKILLed by the harness. */
   readonly hung: boolean;
+  /** From the run's summary on stdout to the process's end; undefined when no summary was printed. */
+  readonly afterSummaryMs?: number;
 }
 
 export interface RunOptions {
@@ -119,7 +138,12 @@ export function runCli(project: FaultProject, pipelineName: string, options: Run
   });
   let stdout = '';
   let stderr = '';
-  child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
+  let summaryAt: number | undefined;
+  child.stdout.on('data', (c: Buffer) => {
+    stdout += c.toString();
+    // The summary's first line: `<pipeline> <run id>  <status>  <time>`.
+    if (summaryAt === undefined && new RegExp(`^${pipelineName} \\S+ .*(succeeded|failed|cancelled)`, 'm').test(stdout)) summaryAt = Date.now();
+  });
   child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
   let hung = false;
   const hangMs = options.hangMs ?? 30_000;
@@ -136,7 +160,7 @@ export function runCli(project: FaultProject, pipelineName: string, options: Run
     child.on('close', (code, signal) => {
       clearTimeout(hangTimer);
       clearTimeout(killTimer);
-      resolve({ code, signal, stdout, stderr, ms: Date.now() - started, hung });
+      resolve({ code, signal, stdout, stderr, ms: Date.now() - started, hung, afterSummaryMs: summaryAt === undefined ? undefined : Date.now() - summaryAt });
     });
   });
 }
@@ -211,6 +235,24 @@ export async function pgCount(db: TestDatabase, table: string): Promise<number |
     return Number((await client.query(`SELECT count(*) AS n FROM ${table}`)).rows[0].n);
   } finally {
     await client.end();
+  }
+}
+
+/**
+ * Reconciles the project's runs as `pipekit runs` and the console do (runs
+ * whose process is gone end as failed), then counts runs and blocks still `running`.
+ */
+export async function runningAfterReconcile(db: TestDatabase): Promise<{ runs: number; blocks: number }> {
+  const pool = new pg.Pool({ connectionString: db.url, max: 2 });
+  try {
+    const store = await createPostgresRunStore(pool);
+    await new Reconciler({ store, log: () => {} }).reconcile();
+    const { rows } = await pool.query(
+      `SELECT (SELECT count(*) FROM pipekit.runs WHERE status = 'running')::int AS runs, (SELECT count(*) FROM pipekit.block_runs WHERE status = 'running')::int AS blocks`,
+    );
+    return rows[0];
+  } finally {
+    await pool.end();
   }
 }
 

@@ -217,6 +217,8 @@ describe('Cloud Scheduler', () => {
       'pipekit-green-taxi-hourly',
       'pipekit-green-taxi-morning',
       'pipekit-green-taxi-weekly_off',
+      // Not a trigger: the reconciler's pass (infra/components/reconcile-schedule.ts).
+      'pipekit-reconcile',
       'pipekit-yellow-taxi-daily',
     ]);
     expect((await resolve(stack.outputs.schedulerJobs)).length).toBe(4);

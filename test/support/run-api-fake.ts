@@ -94,6 +94,15 @@ export interface RunApiFake {
  * A local stand-in for the Cloud Run Admin API v2 (`jobs/J:run` answered with
  * a long-running operation, `operations/ID` answered done) and the Cloud
  * Scheduler v1 pause/resume calls, as google-gax sends them in REST mode.
+ *
+ * Each `:run` becomes an execution with its tasks (`taskCount`), each task
+ * with attempts: `executions/E`, `executions/E/tasks`, `executions/E:cancel`
+ * and `jobs/J/executions` answer as the real API does. A test (or the
+ * rehearsal) ends attempts with Google's terminal states — `endAttempt(E, i,
+ * 'oom' | 'timeout' | 'failed' | 'succeeded' | 'cancelled')` — and Cloud Run's
+ * retries follow `maxRetries`. `onTaskAttempt` hears every attempt start with
+ * the args and CLOUD_RUN_* env its container would get (start the container
+ * there); `onCancel` hears a cancelled execution (stop its containers).
  */
 export interface RunApiFakeOptions {
   /**

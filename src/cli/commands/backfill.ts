@@ -49,6 +49,19 @@ export function registerBackfill(program: Command): void {
       withSession(command, async (session) => {
         const pipeline = session.pipeline(name);
         if (flags.cancel) {
+          const backfill = await session.store.getBackfill(flags.cancel);
+          if (backfill?.cloudExecutions.length) {
+            // Started in the cloud: its executions are cancelled too, and its runs in flight with them.
+            const [{ cancelCloudBackfill }, { createCloudExecutions }] = await Promise.all([import('../../cloud/backfill-control.ts'), import('../../cloud/executions.ts')]);
+            const executions = createCloudExecutions();
+            try {
+              const cancelled = await cancelCloudBackfill(flags.cancel, { store: session.store, reconciler: session.reconciler, executions });
+              process.stdout.write(`backfill ${flags.cancel} cancelled: ${cancelled.executions.length} Cloud Run execution(s) and ${cancelled.runs.length} run(s) in flight\n`);
+            } finally {
+              await executions.close();
+            }
+            return 0;
+          }
           await cancelBackfill(session, flags.cancel);
           process.stdout.write(`backfill ${flags.cancel} cancelled: no more of its runs start\n`);
           return 0;

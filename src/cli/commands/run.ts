@@ -1,8 +1,10 @@
 import type { Command } from 'commander';
 import { parseVarArgs } from '../../engine/variables.ts';
 import { cleanWorkspace } from '../../engine/retention.ts';
+import { retriedTaskDate } from '../../engine/retried-task.ts';
 import { planRun } from '../../engine/run-plan.ts';
 import type { RunResult } from '../../engine/runner.ts';
+import { currentOwner } from '../../runs/owner.ts';
 import type { Session } from '../../engine/session.ts';
 import { parseDateArg } from '../../time/backfill-range.ts';
 import { formatRows, formatSeconds, statusText, table } from '../format.ts';
@@ -44,7 +46,8 @@ async function runOne(session: Session, name: string, flags: RunFlags): Promise<
   const pipeline = session.pipeline(name);
   const plan = planRun(pipeline, {
     trigger: flags.trigger,
-    executionDate: flags.executionDate ? parseDateArg(flags.executionDate) : undefined,
+    // A retried Cloud Run task retries its own tick, not the one that is latest by now.
+    executionDate: flags.executionDate ? parseDateArg(flags.executionDate) : await retriedTaskDate(session.store, currentOwner()),
     eventId: flags.eventId,
   });
   await reconcileBeforeReading(session);

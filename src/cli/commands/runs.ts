@@ -71,3 +71,23 @@ export function registerLogs(program: Command): void {
       }),
     );
 }
+
+export function registerReconcile(program: Command): void {
+  program
+    .command('reconcile')
+    .description('end runs whose process or Cloud Run task is gone (failed with the reason, alerted once)')
+    .option('--json', 'print JSON')
+    .action(async (flags: { json?: boolean }, command: Command) =>
+      withSession(command, async (session) => {
+        const { ended, unknown } = await session.reconciler.reconcile();
+        if (flags.json) {
+          process.stdout.write(`${JSON.stringify({ ended: ended.map((e) => ({ run: e.run.id, pipeline: e.run.pipeline, ...e.dead })), unknown: unknown.map((u) => ({ run: u.run.id, why: u.why })) })}\n`);
+        } else {
+          for (const { run, dead } of ended) process.stdout.write(`run ${run.id} of ${run.pipeline} ${dead.status}: ${dead.reason}\n`);
+          process.stdout.write(`${ended.length} run${ended.length === 1 ? '' : 's'} ended${unknown.length ? `, ${unknown.length} could not be checked` : ''}\n`);
+        }
+        // A run that could not be checked is reported; the scheduled pass runs again in minutes.
+        return 0;
+      }),
+    );
+}

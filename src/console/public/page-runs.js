@@ -21,7 +21,7 @@ export async function runsPage(query) {
     el('thead', {}, el('tr', {}, ['Run', 'Pipeline', 'Status', 'Trigger', 'Execution date', 'Duration', 'Rows out'].map((h) => el('th', { scope: 'col' }, h)))),
     el('tbody', {}, runs.length ? runs.map((r) => el('tr', {},
       el('td', { 'data-label': 'Run' }, el('a', { href: `#/runs/${encodeURIComponent(r.id)}` }, r.id)),
-      el('td', { 'data-label': 'Pipeline' }, r.pipeline), el('td', { 'data-label': 'Status' }, statusBadge(r.status)),
+      el('td', { 'data-label': 'Pipeline' }, r.pipeline), el('td', { 'data-label': 'Status' }, statusBadge(r.status), r.attempt > 1 ? el('span', { class: 'muted' }, ` attempt ${r.attempt}`) : null),
       el('td', { 'data-label': 'Trigger' }, r.backfillId ? el('a', { href: `#/backfills/${encodeURIComponent(r.backfillId)}` }, 'backfill') : r.trigger),
       el('td', { class: 'mono', 'data-label': 'Execution date' }, fmtDate(r.executionDate)), el('td', { 'data-label': 'Duration' }, fmtDuration(r.startedAt, r.finishedAt)),
       el('td', { class: 'num', 'data-label': 'Rows out' }, fmtCount(r.rowsOut)))) : el('tr', {}, el('td', { colspan: 7 }, 'No runs match.'))));
@@ -89,6 +89,8 @@ export async function runPage(id) {
   const active = run.status === 'running' || run.status === 'queued';
   const header = el('div', { id: 'run-header', class: 'card' },
     el('div', { class: 'row' }, statusBadge(run.status), el('span', {}, `${run.pipeline} · ${run.trigger}`),
+      run.attempt > 1 ? el('span', { id: 'run-attempt' }, `attempt ${run.attempt}`) : null,
+      run.owner ? el('span', { class: 'muted mono' }, run.owner.cloudExecution ? `${run.owner.cloudExecution.split('/').pop()} task ${run.owner.cloudTaskIndex}` : `pid ${run.owner.pid} on ${run.owner.host}`) : null,
       el('span', { class: 'muted' }, `execution date ${fmtDate(run.executionDate)} · started ${fmtDate(run.startedAt)} · ${fmtDuration(run.startedAt, run.finishedAt)}`),
       active ? el('button', { type: 'button', class: 'danger', onclick: async () => {
         try { await post(`/api/runs/${encodeURIComponent(run.id)}/cancel`); toast('run cancelled'); document.dispatchEvent(new Event('refresh')); } catch (err) { toast(err.message); }

@@ -20,7 +20,7 @@ import { normalizeForParquet, parquetReadable, writeParquet } from '../parquet/i
 import { DEFAULT_ROW_GROUP_SIZE, type ParquetWriteOptions } from '../parquet/writer-properties.ts';
 import { CancelledError, ConnectionError, DataError } from '../../errors.ts';
 import { failpoint } from '../failpoints.ts';
-import { trackNativeWork } from '../in-flight.ts';
+import { trackNativeWork } from '../../process/in-flight.ts';
 import { canScan, scanArrow, scanFailure } from './arrow-scan.ts';
 import { makeTempFolder } from './temp-folders.ts';
 import { quoteString } from './identifiers.ts';
@@ -95,7 +95,7 @@ async function copyToFile({ idle, instance, folder }: Encoder, normalized: Table
   const connection = idle.pop() ?? (await instance.connect());
   const file = join(folder, `part-${++files}.parquet`);
   const { sql, release } = scanArrow(connection, normalized);
-  // Interrupted on abort, and before the process exits (see io/in-flight.ts): the scan calls back into JavaScript.
+  // Interrupted on abort, and before the process exits (see process/in-flight.ts): the scan calls back into JavaScript.
   const interrupt = () => connection.interrupt();
   signal?.addEventListener('abort', interrupt, { once: true });
   try {

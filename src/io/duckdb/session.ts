@@ -6,7 +6,7 @@
 import { rm } from 'node:fs/promises';
 import { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
 import { CancelledError, ConnectionError, NonRetriableError, PipekitError } from '../../errors.ts';
-import { trackNativeWork } from '../in-flight.ts';
+import { trackNativeWork } from '../../process/in-flight.ts';
 import { makeTempFolder } from './temp-folders.ts';
 import { DUCKDB_THREADS_ENV } from './threads.ts';
 import { scanFailure } from './arrow-scan.ts';
@@ -77,7 +77,7 @@ export async function withSession<T>(
   const interrupt = () => connection.interrupt();
   signal?.addEventListener('abort', interrupt, { once: true });
   try {
-    // Interrupted before the process exits, too (see io/in-flight.ts): an Arrow scan calls back into JavaScript.
+    // Interrupted before the process exits, too (see process/in-flight.ts): an Arrow scan calls back into JavaScript.
     return await trackNativeWork(work(session), interrupt);
   } catch (error) {
     throw signal?.aborted ? cancelled(config.path, error) : error;

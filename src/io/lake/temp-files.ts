@@ -7,25 +7,19 @@
  * Why the owner is in the name: a killed process (SIGKILL, OOM, power loss)
  * cannot clean up, so the next write to the same dataset sweeps the temp
  * files of processes that are gone — and only those: a concurrent writer's
- * file in progress is never touched.
+ * file in progress is never touched (see process/temp-owner.ts).
  */
 import { randomBytes } from 'node:crypto';
 import { unlinkSync } from 'node:fs';
 import { readdir, stat, unlink } from 'node:fs/promises';
-import { hostname } from 'node:os';
 import { join } from 'node:path';
+import { abandoned, ownerTag, parseOwner } from '../../process/temp-owner.ts';
 
 export const TEMP_SUFFIX = '.pipekit-tmp';
 
-/** Temp files of other machines (a shared folder) or without an owner are swept once this old. */
-const FOREIGN_AGE_MS = 60 * 60 * 1000;
-
-const HOST = hostname().replace(/[^A-Za-z0-9]/g, '').slice(0, 24) || 'host';
-const OWNED = /^\.(\d+)-([A-Za-z0-9]+)-[0-9a-f]+\.pipekit-tmp$/;
-
 /** A fresh temp file name for this process. */
 export function tempName(): string {
-  return `.${process.pid}-${HOST}-${randomBytes(6).toString('hex')}${TEMP_SUFFIX}`;
+  return `.${ownerTag()}-${randomBytes(6).toString('hex')}${TEMP_SUFFIX}`;
 }
 
 export function isTempName(name: string): boolean {
@@ -36,7 +30,7 @@ export function isTempName(name: string): boolean {
 const inFlight = new Set<string>();
 let hooked = false;
 
-/** Tracks `path` until `done` is called; see {@link inFlight}. */
+/** Tracks `path` until the returned function is called; see {@link inFlight}. */
 export function trackTemp(path: string): () => void {
   if (!hooked) {
     hooked = true;
@@ -54,24 +48,6 @@ export function trackTemp(path: string): () => void {
   return () => inFlight.delete(path);
 }
 
-/** Whether the process that owns temp file `name` is certainly gone. */
-async function orphaned(folder: string, name: string): Promise<boolean> {
-  const owner = OWNED.exec(name);
-  if (owner && owner[2] === HOST) return Number(owner[1]) !== process.pid && !alive(Number(owner[1]));
-  // Another machine's (a shared folder), or a name without an owner (older pipekit): only when old.
-  const { mtimeMs } = await stat(join(folder, name)).catch(() => ({ mtimeMs: Date.now() }));
-  return Date.now() - mtimeMs > FOREIGN_AGE_MS;
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
 /** Removes orphaned temp files in `folder` (and, when `recursive`, the folders below it); returns how many. */
 export async function sweepTempFiles(folder: string, recursive = true): Promise<number> {
   let entries;
@@ -82,9 +58,11 @@ export async function sweepTempFiles(folder: string, recursive = true): Promise<
   }
   let removed = 0;
   for (const entry of entries) {
-    if (entry.isDirectory()) removed += recursive ? await sweepTempFiles(join(folder, entry.name)) : 0;
-    else if (entry.isFile() && isTempName(entry.name) && (await orphaned(folder, entry.name))) {
-      await unlink(join(folder, entry.name)).then(() => removed++, () => undefined);
+    const path = join(folder, entry.name);
+    if (entry.isDirectory()) removed += recursive ? await sweepTempFiles(path) : 0;
+    else if (entry.isFile() && isTempName(entry.name) && !inFlight.has(path)) {
+      const { mtimeMs } = await stat(path).catch(() => ({ mtimeMs: Date.now() }));
+      if (abandoned(parseOwner(entry.name.slice(1)), mtimeMs)) await unlink(path).then(() => removed++, () => undefined);
     }
   }
   return removed;

@@ -37,7 +37,60 @@ export function createPool(source: IoProfile | PostgresSettings, options: { max?
   // An idle client losing its server (restart, failover) must not crash the
   // process; the next checkout reconnects and reports any lasting problem.
   pool.on('error', () => {});
+  // Nor may a checked-out one (see quietOnLoss): every client of the pool, also
+  // those the run store checks out itself or pool.query() uses.
+  pool.on('connect', (client) => quietOnLoss(client as pg.PoolClient));
   return pool;
+}
+
+/**
+ * SQLSTATEs of a connection that went away: class 08 (connection exception) and the
+ * server's admin shutdown, crash shutdown and "not accepting connections yet" — not
+ * 57014, a cancelled statement, which is the caller's own doing.
+ */
+const LOST_STATES = /^(08...|57P0[123])$/;
+const LOST_NODE_CODES = new Set(['ECONNRESET', 'EPIPE', 'ECONNREFUSED', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH']);
+const LOST_MESSAGES = /Connection terminated|terminating connection|server closed the connection|connection error and is not queryable|Client was closed and is not queryable|socket hang up/i;
+
+/** Whether `error` means the connection to the server is gone (not that the SQL or the data is wrong). */
+export function isConnectionLoss(error: unknown): boolean {
+  const e = error as { code?: unknown; message?: unknown } | null | undefined;
+  if (!e || isPipekitError(error)) return false;
+  if (typeof e.code === 'string' && (LOST_STATES.test(e.code) || LOST_NODE_CODES.has(e.code))) return true;
+  return typeof e.message === 'string' && LOST_MESSAGES.test(e.message);
+}
+
+/** A ConnectionError for a connection lost mid-work, saying what to do; other errors pass through. */
+export function connectionLost(error: unknown, target: PostgresTarget): unknown {
+  if (!isConnectionLoss(error)) return error;
+  const e = error as { code?: string; message?: string };
+  const recovering = e.code === '57P03';
+  return new ConnectionError({
+    target: `postgres://${target.label}`,
+    message: recovering ? `the server is starting up or recovering from a crash: ${e.message}` : `the connection to PostgreSQL was lost: ${e.message ?? e.code}`,
+    hint: target.embedded
+      ? 'the project\'s PostgreSQL stopped or crashed; the next pipekit command starts it again and waits for its recovery (`pipekit dev status` shows it). The block is retried if it has retries.'
+      : `the server went away (restart, failover, network): the block is retried if it has retries; if it persists, check the server and the POSTGRES_* keys of the ${target.profile} profile in ${target.file}`,
+    cause: error,
+  });
+}
+
+/**
+ * `target`'s methods with connection losses turned into ConnectionErrors
+ * (see {@link connectionLost}): for objects such as the run store that talk
+ * to PostgreSQL in many places.
+ */
+export function withConnectionErrors<T extends object>(object: T, target: PostgresTarget): T {
+  return new Proxy(object, {
+    get(obj, key, receiver) {
+      const value = Reflect.get(obj, key, receiver);
+      if (typeof value !== 'function') return value;
+      return (...args: unknown[]) => {
+        const result = value.apply(obj, args);
+        return result instanceof Promise ? result.catch((error: unknown) => Promise.reject(connectionLost(error, target))) : result;
+      };
+    },
+  });
 }
 
 /** Checks a client out of the pool, turning connection failures into an actionable ConnectionError. */
@@ -98,6 +151,8 @@ export function connectionError(error: unknown, target: PostgresTarget): Error {
         message: `authentication failed for user ${target.user}: ${e.message}`,
         hint: `check POSTGRES_USER and POSTGRES_PASSWORD in the ${where}`,
       });
+    case '57P03':
+      return connectionLost(error, target) as ConnectionError;
     case '3D000':
       return new ConnectionError({
         ...base,

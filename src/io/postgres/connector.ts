@@ -4,7 +4,7 @@ import { IoProfile } from '../../config/io-profile.ts';
 import { CancelledError } from '../../errors.ts';
 import type { ExportResult, PostgresConnector, PostgresExportOptions } from '../types.ts';
 import { postgresSettings, type PostgresSettings } from '../settings/postgres.ts';
-import { connect, createPool } from './connection.ts';
+import { connect, connectionLost, createPool } from './connection.ts';
 import { ensureEmbeddedServer } from './embedded.ts';
 import { exportTable } from './export.ts';
 import { qualified } from './identifiers.ts';
@@ -49,9 +49,10 @@ export function createPostgresConnector(source: IoProfile | PostgresSettings, op
     try {
       return await work(client);
     } catch (error) {
+      const lost = connectionLost(error, target);
       // A dropped connection must not go back to the pool.
-      if ((error as { code?: string }).code === 'ECONNRESET') broken = error as Error;
-      throw error;
+      if (lost !== error) broken = error as Error;
+      throw lost;
     } finally {
       client.release(broken);
     }

@@ -108,11 +108,16 @@ async function exportInTransaction(
   target: string,
 ): Promise<ExportTableResult> {
   const ifExists = options.ifExists ?? 'replace';
+  // One export of a table at a time, so two first runs do not both CREATE it; held until COMMIT or ROLLBACK.
+  await client.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 7242002))', [`table ${target}`]);
   const existing = await existingColumns(client, options.schema, options.table);
   const columnList = columns.map((c) => quoteIdent(c.name)).join(', ');
   const copy = (into: string) => copyRows(client, arrow, `COPY ${into} (${columnList}) FROM STDIN (FORMAT binary)`, options.chunkBytes, options.signal);
 
   if (!existing) {
+    // Two first runs at once both get here: the second waits for the first's schema, then finds it
+    // (without the lock, CREATE SCHEMA IF NOT EXISTS fails with a duplicate key on pg_namespace).
+    await client.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 7242002))', [`schema ${options.schema}`]);
     await client.query(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(options.schema)}`);
     await client.query(`CREATE TABLE ${target} (${columnDefinitions(columns)})`);
     return { rows: await copy(target), action: 'created' };
