@@ -255,11 +255,8 @@ export function deployPipekit(config: InfraConfig, pipelines: readonly PipelineS
         serviceAccountEmail: accounts.jobs.email,
         schedulerServiceAccountEmail: accounts.scheduler.email,
         jobRunnerRole: accounts.jobRunnerRole.name,
-        extraRunners: [
-          // Every session reconciles its runs with the executions that ran them.
-          { member: accounts.jobsMember, role: accounts.jobObserverRole.name },
-          ...(accounts.consoleRunnerRole ? [{ member: accounts.consoleMember, role: accounts.consoleRunnerRole.name }] : []),
-        ],
+        // The jobs' own reads of executions (run reconciliation) are granted by ReconcileSchedule.
+        extraRunners: accounts.consoleRunnerRole ? [{ member: accounts.consoleMember, role: accounts.consoleRunnerRole.name }] : [],
         deletionProtection: config.deletionProtection,
         runtime: jobRuntime,
       },

@@ -17,12 +17,6 @@ export const JOB_RUNNER_PERMISSIONS = [
 ] as const;
 
 /**
- * What every session reads of a job's executions to reconcile its runs
- * (src/cloud/executions.ts: did the task attempt that owned a run end?).
- */
-export const JOB_OBSERVER_PERMISSIONS = ['run.executions.get', 'run.tasks.list'] as const;
-
-/**
  * The console's role on each job: the runner's permissions plus cancelling an
  * execution and reading its tasks (reconciliation). Cloud Scheduler keeps the
  * narrower JOB_RUNNER_PERMISSIONS.
@@ -60,8 +54,6 @@ export class ServiceAccounts extends pulumi.ComponentResource {
   readonly scheduler: gcp.serviceaccount.Account;
   /** Custom role with JOB_RUNNER_PERMISSIONS, bound per job. */
   readonly jobRunnerRole: gcp.projects.IAMCustomRole;
-  /** Custom role with JOB_OBSERVER_PERMISSIONS, bound per job to the jobs' own account. */
-  readonly jobObserverRole: gcp.projects.IAMCustomRole;
   /** Custom role with CONSOLE_RUNNER_PERMISSIONS, bound per job to the console (only with `console`). */
   readonly consoleRunnerRole?: gcp.projects.IAMCustomRole;
   /** Custom role with SCHEDULER_TOGGLE_PERMISSIONS, granted to the console on the project (only with `console`). */
@@ -102,7 +94,6 @@ export class ServiceAccounts extends pulumi.ComponentResource {
       );
 
     this.jobRunnerRole = customRole('job-runner', 'pipekit job runner', 'Start a pipekit Cloud Run job with overrides and read its executions', JOB_RUNNER_PERMISSIONS);
-    this.jobObserverRole = customRole('job-observer', 'pipekit job observer', 'Read a pipekit Cloud Run job\'s executions and tasks (run reconciliation)', JOB_OBSERVER_PERMISSIONS);
 
     if (args.console) {
       this.consoleRunnerRole = customRole(

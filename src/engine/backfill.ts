@@ -152,8 +152,9 @@ async function runSlots(
   const cancelled = async () => options.signal?.aborted || (await session.store.getBackfill(backfill.id))?.status === 'cancelled';
   const worker = async () => {
     while (next < slots.length) {
-      if (await cancelled()) return;
+      // Claimed before the await: another worker may take the last slot while this one asks the store.
       const slot = slots[next++]!;
+      if (await cancelled()) return;
       const result = await session.runPipeline({
         pipeline: options.pipeline,
         plan: { ...slot, trigger: 'backfill', triggerVariables: {}, dedupeKey: options.claim?.(slot.executionDate) ?? null },

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type pg from 'pg';
 import type {
   BackfillRecord,
@@ -21,16 +22,32 @@ import type { BlockRunPatch, CreatedRun, DeadRun, NewRun, RunPatch, RunStore, Ta
 export async function createPostgresRunStore(pool: pg.Pool): Promise<RunStore> {
   const client = await pool.connect();
   try {
-    await client.query('SELECT pg_advisory_lock(7242001)');
-    try {
-      await client.query(RUN_STORE_SCHEMA_SQL);
-    } finally {
-      await client.query('SELECT pg_advisory_unlock(7242001)');
+    // The DDL only when the schema is not this version's yet: ALTER TABLE takes an
+    // exclusive lock even when the column exists, and run on every start it deadlocked
+    // with other processes' run inserts (issue 14 item 6).
+    if ((await schemaVersion(client)) !== RUN_STORE_SCHEMA_VERSION) {
+      await client.query('SELECT pg_advisory_lock(7242001)');
+      try {
+        if ((await schemaVersion(client)) !== RUN_STORE_SCHEMA_VERSION) {
+          await client.query(RUN_STORE_SCHEMA_SQL);
+          await client.query(`COMMENT ON SCHEMA pipekit IS '${RUN_STORE_SCHEMA_VERSION}'`);
+        }
+      } finally {
+        await client.query('SELECT pg_advisory_unlock(7242001)');
+      }
     }
   } finally {
     client.release();
   }
   return new PostgresRunStore(pool);
+}
+
+/** Which DDL made the schema: a digest of RUN_STORE_SCHEMA_SQL, kept as the schema's comment. */
+const RUN_STORE_SCHEMA_VERSION = `pipekit run store ${createHash('sha256').update(RUN_STORE_SCHEMA_SQL).digest('hex').slice(0, 16)}`;
+
+async function schemaVersion(client: pg.PoolClient): Promise<string | null> {
+  const { rows } = await client.query(`SELECT obj_description(oid, 'pg_namespace') AS v FROM pg_namespace WHERE nspname = 'pipekit'`);
+  return rows[0]?.v ?? null;
 }
 
 const RUN_COLUMNS: Record<keyof RunPatch, string> = {

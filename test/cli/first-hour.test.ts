@@ -119,6 +119,11 @@ describe('pipekit backfill --cancel', () => {
     expect(r.code).toBe(2);
     expect(r.stderr).toContain(`backfill ${id} has already succeeded: there is nothing to cancel`);
     expect((await session.store.getBackfill(id))!.status).toBe('succeeded');
+    // Started in the cloud too: still refused, and no execution is touched.
+    await session.store.addBackfillExecution(id, 'projects/p/locations/europe-west1/jobs/pipekit-tiny/executions/pipekit-tiny-x1');
+    const cloud = await pipekit(['backfill', 'tiny', '--cancel', id]);
+    expect(cloud.code).toBe(2);
+    expect((await session.store.getBackfill(id))!.status).toBe('succeeded');
   });
 });
 

@@ -21,7 +21,9 @@ const adapter = () => ({
   t: (name: string) => `conformance.${name}`,
 });
 tableWriterSuite('BigQuery warehouse', adapter);
-warehouseSuite('BigQuery warehouse', () => ({ warehouse, dataset: 'conformance_sql', read: (sql) => warehouse.query(sql) }));
+warehouseSuite('BigQuery warehouse', () => ({
+  warehouse, dataset: 'conformance_sql', read: (sql) => warehouse.query(sql), export: (table, target) => warehouse.export(table, target), exportedNames: ['VendorID', 'PULocationID'],
+}));
 
 describe('BigQuery partition replace, on the wire', () => {
   it('creates a day-partitioned table, then swaps rows in one DELETE + INSERT transaction from an expiring stage table', async () => {

@@ -15,4 +15,6 @@ tableWriterSuite('DuckDB warehouse', () => ({
   query: (sql) => warehouse.query(sql),
   t: (name) => `conformance.${name}`,
 }));
-warehouseSuite('DuckDB warehouse', () => ({ warehouse, dataset: 'conformance_sql', read: (sql) => warehouse.query(sql) }));
+warehouseSuite('DuckDB warehouse', () => ({
+  warehouse, dataset: 'conformance_sql', read: (sql) => warehouse.query(sql), export: (table, target) => warehouse.export(table, target), exportedNames: ['VendorID', 'PULocationID'],
+}));

@@ -33,3 +33,33 @@ describe('first exports started at once', () => {
     }
   });
 });
+
+describe('processes starting at once on one run store', () => {
+  it('open the store while others record runs: no deadlock, every run recorded', async () => {
+    const { default: pg } = await import('pg');
+    const { createPostgresRunStore } = await import('../../src/runs/postgres-store.ts');
+    const pools = Array.from({ length: 5 }, () => new pg.Pool({ connectionString: db.url, max: 2 }));
+    try {
+      await createPostgresRunStore(pools[0]); // the schema exists, as after a first run
+      const day = new Date('2021-01-01T00:00:00Z');
+      const results = await Promise.allSettled(
+        pools.flatMap((pool, p) =>
+          Array.from({ length: 4 }, async (_, i) => {
+            const store = await createPostgresRunStore(pool);
+            const id = `run-${p}-${i}`;
+            await store.createRun(
+              { id, pipeline: 'p', trigger: 'manual', executionDate: day, intervalStart: day, intervalEnd: day, profile: 'test', variables: {}, backfillId: null, resumedFrom: null, dedupeKey: null },
+              ['a', 'b'],
+            );
+            await store.updateRun(id, { status: 'succeeded' });
+          }),
+        ),
+      );
+      expect(results.filter((r) => r.status === 'rejected')).toEqual([]);
+      const { rows } = await pools[0].query(`SELECT count(*)::int AS n FROM pipekit.runs WHERE id LIKE 'run-%'`);
+      expect(rows[0].n).toBe(20);
+    } finally {
+      await Promise.all(pools.map((p) => p.end()));
+    }
+  });
+});

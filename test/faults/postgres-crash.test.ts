@@ -109,6 +109,8 @@ describe('PostgreSQL killed in the middle of an export', () => {
     await client.connect();
     const pid = (await client.query('SELECT pg_backend_pid() AS pid')).rows[0].pid as number;
     process.kill(pid, 'SIGKILL'); // the postmaster now resets every connection and replays its WAL
+    // As the next command would, once the postmaster has noticed (it does so asynchronously).
+    for (let i = 0; i < 100 && (await query('SELECT 1').then(() => true, () => false)); i++) await new Promise((r) => setTimeout(r, 20));
     const result = await ensurePostgresRunning({ root: project.root, port, ...credentials, database: 'ny_taxi' });
     expect(result.started).toBe(false);
     expect(await query('SELECT 1 AS ok')).toEqual([{ ok: 1 }]);

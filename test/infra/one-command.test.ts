@@ -212,15 +212,7 @@ describe('a checkout the image cannot be built from fails before any resource', 
   });
 });
 
-describe('grants where used: run reconciliation reads executions', () => {
-  it('lets the jobs read their own job\'s executions and tasks, bound on each pipeline job only', () => {
-    const role = stack.ofType('gcp:projects/iAMCustomRole:IAMCustomRole').find((r) => r.inputs.roleId === 'pipekit_job_observer')!;
-    expect(role.inputs.permissions).toEqual(['run.executions.get', 'run.tasks.list']);
-    const bindings = stack.ofType('gcp:cloudrunv2/jobIamMember:JobIamMember').filter((b) => b.inputs.member === JOBS_SA);
-    expect(bindings.map((b) => b.inputs.name).sort()).toEqual(pipelineJobs().map((j) => j.inputs.name).sort());
-    expect(bindings.every((b) => b.inputs.role === `projects/${PROJECT}/roles/pipekit_job_observer`)).toBe(true);
-  });
-
+describe('grants where used: run reconciliation reads executions (the jobs\' reads: test/infra/reconcile-schedule.test.ts)', () => {
   it('lets the console list a job\'s tasks as well as cancel its executions', () => {
     const role = stack.ofType('gcp:projects/iAMCustomRole:IAMCustomRole').find((r) => r.inputs.roleId === 'pipekit_console_runner')!;
     expect(role.inputs.permissions).toEqual(expect.arrayContaining(['run.executions.get', 'run.executions.cancel', 'run.tasks.list']));

@@ -74,10 +74,9 @@ describe('the rehearsed deployment', () => {
     expect(r.policy.refusals().filter((d) => !runApiReads(d))).toEqual([]);
   });
 
-  // Found by the rehearsal after cloudruns' reconciliation merged: a job reconciling runs reads Cloud Run
-  // executions and tasks as the jobs' account, which has no grant for it (run.executions.get, run.tasks.list),
-  // so in the cloud those runs are never reconciled. Flip once infra grants it (or the reconciler stops asking).
-  it.fails('lets the jobs read the executions their run reconciliation asks for', () => {
+  // Was (found by the rehearsal when cloudruns' reconciliation merged): a job reconciling runs read Cloud Run
+  // executions and tasks as the jobs' account, which had no grant for it, so in the cloud those runs were never reconciled.
+  it('lets the jobs read the executions their run reconciliation asks for', () => {
     expect(r.policy.refusals().filter(runApiReads).map((d) => `${d.account} ${d.permission} ${d.resource} (${d.context})`)).toEqual([]);
   });
 

@@ -50,7 +50,8 @@ export function registerBackfill(program: Command): void {
         const pipeline = session.pipeline(name);
         if (flags.cancel) {
           const backfill = await session.store.getBackfill(flags.cancel);
-          if (backfill?.cloudExecutions.length) {
+          // A finished or unknown backfill is refused below (exit 2), never marked cancelled.
+          if (backfill?.status === 'running' && backfill.cloudExecutions.length) {
             // Started in the cloud: its executions are cancelled too, and its runs in flight with them.
             const [{ cancelCloudBackfill }, { createCloudExecutions }] = await Promise.all([import('../../cloud/backfill-control.ts'), import('../../cloud/executions.ts')]);
             const executions = createCloudExecutions();

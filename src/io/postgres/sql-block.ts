@@ -12,6 +12,8 @@ import type { ExportResult, PostgresConnector, SqlTarget } from '../types.ts';
 import { qualified } from './identifiers.ts';
 
 const STAGING_SCHEMA = 'pipekit_staging';
+/** Mage's default write policy of SQL blocks, as on DuckDB and BigQuery (the connector's own export defaults to replace). */
+const SQL_BLOCK_DEFAULT = 'append';
 
 /** The connector's query and export (bound to the block's signal), and a drop that runs even after a cancel. */
 export type StagingConnection = Pick<PostgresConnector, 'query' | 'export'> & { dropTable(qualifiedName: string): Promise<void> };
@@ -20,7 +22,7 @@ export type StagingConnection = Pick<PostgresConnector, 'query' | 'export'> & { 
 export async function runSqlOnPostgres(pg: StagingConnection, sql: string, inputs: Readonly<Record<string, Table>>, target?: SqlTarget): Promise<Table> {
   return withStagedInputs(pg, sql, inputs, async (text) => {
     const result = await pg.query(text);
-    if (target) await pg.export(result, { schema: target.dataset, table: target.table, ifExists: target.ifExists, columnNames: 'keep', partition: target.partition });
+    if (target) await pg.export(result, { schema: target.dataset, table: target.table, ifExists: target.ifExists ?? (target.partition ? 'replace' : SQL_BLOCK_DEFAULT), columnNames: 'keep', partition: target.partition });
     return result;
   });
 }
@@ -28,7 +30,7 @@ export async function runSqlOnPostgres(pg: StagingConnection, sql: string, input
 /** Like `runSqlOnPostgres` into a target, returning what was written. */
 export async function writeSqlOnPostgres(pg: StagingConnection, sql: string, inputs: Readonly<Record<string, Table>>, target: SqlTarget): Promise<ExportResult> {
   return withStagedInputs(pg, sql, inputs, async (text) =>
-    pg.export(await pg.query(text), { schema: target.dataset, table: target.table, ifExists: target.ifExists, columnNames: 'keep', partition: target.partition }),
+    pg.export(await pg.query(text), { schema: target.dataset, table: target.table, ifExists: target.ifExists ?? (target.partition ? 'replace' : SQL_BLOCK_DEFAULT), columnNames: 'keep', partition: target.partition }),
   );
 }
 
