@@ -276,6 +276,7 @@ export function deployPipekit(config: InfraConfig, pipelines: readonly PipelineS
         prefix,
         jobNames: jobs.map((j) => j.job.name),
         schedulerServiceAccountEmail: accounts.scheduler.email,
+        readers: config.console ? [accounts.jobsMember, accounts.consoleMember] : [accounts.jobsMember],
       },
       { dependsOn: [services, ...jobs] },
     );

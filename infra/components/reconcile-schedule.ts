@@ -11,6 +11,8 @@ export interface ReconcileScheduleArgs {
   /** The pipeline jobs; the first runs `pipekit reconcile` (every job has the image, the run store's env and the VPC path). */
   jobNames: pulumi.Input<string>[];
   schedulerServiceAccountEmail: pulumi.Input<string>;
+  /** Who reads executions and tasks: the jobs (they reconcile too, before each run) and the console (its reads and Cancel). */
+  readers: pulumi.Input<string>[];
   /** Cron, in UTC (default every 10 minutes). */
   schedule?: string;
 }
@@ -21,9 +23,8 @@ export interface ReconcileScheduleArgs {
  * (out of memory, task timeout, a cancelled execution) is failed with the
  * reason and alerted even when nobody opens the console or starts a run.
  * It reuses a pipeline job rather than deploying one more: the scheduler's
- * account may already run it with overrides (PipelineJob's grant), the jobs'
- * account may read the jobs' executions and tasks (ServiceAccounts' job
- * observer role), and a reconcile pass is a few queries and Run API reads.
+ * account may already run it with overrides (PipelineJob's grant), and a
+ * reconcile pass is a few queries and Run API reads.
  */
 export class ReconcileSchedule extends pulumi.ComponentResource {
   readonly scheduler: gcp.cloudscheduler.Job;
@@ -31,6 +32,13 @@ export class ReconcileSchedule extends pulumi.ComponentResource {
   constructor(name: string, args: ReconcileScheduleArgs, opts?: pulumi.ComponentResourceOptions) {
     super('pipekit:gcp:ReconcileSchedule', name, {}, opts);
     const child = childOptions(this, opts);
+    // roles/run.viewer on each job (its executions and tasks), nothing that starts or changes anything.
+    const readers = args.jobNames.flatMap((job, j) =>
+      args.readers.map(
+        (member, i) =>
+          new gcp.cloudrunv2.JobIamMember(`${name}-viewer-${j}-${i}`, { project: args.project, location: args.region, name: job, role: 'roles/run.viewer', member }, child),
+      ),
+    );
     const body = { overrides: { containerOverrides: [{ args: ['reconcile'] }] } };
     this.scheduler = new gcp.cloudscheduler.Job(
       `${name}-scheduler`,
@@ -52,7 +60,7 @@ export class ReconcileSchedule extends pulumi.ComponentResource {
           oauthToken: { serviceAccountEmail: args.schedulerServiceAccountEmail, scope: 'https://www.googleapis.com/auth/cloud-platform' },
         },
       },
-      child,
+      childOptions(this, opts, { dependsOn: readers }),
     );
     this.registerOutputs({ scheduler: this.scheduler.name });
   }
