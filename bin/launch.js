@@ -61,12 +61,16 @@ export async function launch(module) {
   if (!asked && reason === null) return import(pathToFileURL(join(ROOT, 'dist', `${module}.js`)).href);
   const source = join(ROOT, `${module}.ts`);
   if (!existsSync(source)) {
-    process.stderr.write(`pipekit: ${STAMP} is missing and there are no sources to run instead: reinstall pipekit, or run \`npm run build\` in ${ROOT}\n`);
+    process.stderr.write(
+      `pipekit: ${STAMP} is missing and there are no sources to run instead: reinstall pipekit, or run \`npm run build\` in ${ROOT}\n`,
+    );
     process.exit(2);
   }
   // A note for the person at the terminal; logs and pipes (tests, Cloud Logging) stay clean.
   if (reason && process.stderr.isTTY) {
-    process.stderr.write(`pipekit: ${reason}, so the TypeScript sources run through tsx (a slower start); \`npm run build\` compiles them\n`);
+    process.stderr.write(
+      `pipekit: ${reason}, so the TypeScript sources run through tsx (a slower start); \`npm run build\` compiles them\n`,
+    );
   }
   await registerSourceLoader();
   return import(pathToFileURL(source).href);

@@ -32,15 +32,23 @@ export async function apiTrigger(req: Request, res: Response): Promise<void> {
     const pipeline = pipelineOr404(project, body.pipeline);
     if (body.trigger) {
       const trigger = pipeline.triggers.find((t) => t.name === body.trigger);
-      if (!trigger || trigger.type !== 'api') {
+      if (trigger?.type !== 'api') {
         const api = pipeline.triggers.filter((t) => t.type === 'api').map((t) => t.name);
-        throw new HttpError(400, `trigger: pipeline ${pipeline.name} has no api trigger "${body.trigger}" (api triggers: ${api.join(', ') || 'none'})`, 'trigger');
+        throw new HttpError(
+          400,
+          `trigger: pipeline ${pipeline.name} has no api trigger "${body.trigger}" (api triggers: ${api.join(', ') || 'none'})`,
+          'trigger',
+        );
       }
       if (!trigger.enabled) throw new HttpError(409, `trigger ${trigger.name} of ${pipeline.name} is disabled in pipeline.yaml`, 'trigger');
     }
     const args = runArgs({ pipeline: pipeline.name, trigger: body.trigger, executionDate: body.execution_date, variables: body.variables });
     const launched = await launcher.launch({ pipeline: pipeline.name, args });
-    logLine('INFO', `started ${pipeline.name}: ${launched.execution}`, { function: 'apiTrigger', pipeline: pipeline.name, execution: launched.execution });
+    logLine('INFO', `started ${pipeline.name}: ${launched.execution}`, {
+      function: 'apiTrigger',
+      pipeline: pipeline.name,
+      execution: launched.execution,
+    });
     res.status(202).json({ execution: launched.execution, job: launched.job, pipeline: pipeline.name });
   } catch (error) {
     sendError(res, error, 'apiTrigger');

@@ -17,7 +17,13 @@ export interface FunctionContext {
 let cached: { key: string; context: FunctionContext } | undefined;
 
 export function functionContext(env: NodeJS.ProcessEnv = process.env): FunctionContext {
-  const key = [env.PIPEKIT_PROJECT, env.PIPEKIT_JOB_PREFIX, env.GOOGLE_CLOUD_PROJECT, env.PIPEKIT_REGION, env.PIPEKIT_RUN_API_ENDPOINT].join('|');
+  const key = [
+    env.PIPEKIT_PROJECT,
+    env.PIPEKIT_JOB_PREFIX,
+    env.GOOGLE_CLOUD_PROJECT,
+    env.PIPEKIT_REGION,
+    env.PIPEKIT_RUN_API_ENDPOINT,
+  ].join('|');
   if (cached?.key === key) return cached.context;
   const target = cloudTargetFromEnv(env);
   if (!target) {
@@ -37,7 +43,11 @@ export function functionContext(env: NodeJS.ProcessEnv = process.env): FunctionC
 export function pipelineOr404(project: Project, name: string): PipelineSpec {
   const spec = project.pipelines.get(name);
   if (!spec) {
-    throw new HttpError(404, `there is no pipeline "${name}" (pipelines: ${[...project.pipelines.keys()].join(', ') || 'none'})`, 'pipeline');
+    throw new HttpError(
+      404,
+      `there is no pipeline "${name}" (pipelines: ${[...project.pipelines.keys()].join(', ') || 'none'})`,
+      'pipeline',
+    );
   }
   return spec;
 }

@@ -20,7 +20,10 @@ export interface StorageObjectData {
 export const FINALIZED = 'google.cloud.storage.object.v1.finalized';
 
 /** Every enabled `gcs` trigger whose bucket is the object's and whose prefix starts its name. */
-export function matchingTriggers(project: Project, object: { bucket: string; name: string }): { pipeline: PipelineSpec; trigger: GcsEventTrigger }[] {
+export function matchingTriggers(
+  project: Project,
+  object: { bucket: string; name: string },
+): { pipeline: PipelineSpec; trigger: GcsEventTrigger }[] {
   const matches: { pipeline: PipelineSpec; trigger: GcsEventTrigger }[] = [];
   for (const pipeline of project.pipelines.values()) {
     for (const trigger of pipeline.triggers) {
@@ -42,13 +45,19 @@ export function matchingTriggers(project: Project, object: { bucket: string; nam
 export async function gcsTrigger(event: CloudEvent<StorageObjectData>): Promise<void> {
   const data = event.data;
   if (event.type !== FINALIZED || !data?.bucket || !data.name) {
-    logLine('WARNING', `gcsTrigger ignores event ${event.id} of type ${event.type}: expected ${FINALIZED} with bucket and name`, { function: 'gcsTrigger' });
+    logLine('WARNING', `gcsTrigger ignores event ${event.id} of type ${event.type}: expected ${FINALIZED} with bucket and name`, {
+      function: 'gcsTrigger',
+    });
     return;
   }
   const { project, launcher } = functionContext();
   const matches = matchingTriggers(project, data);
   if (matches.length === 0) {
-    logLine('INFO', `gs://${data.bucket}/${data.name}: no gcs trigger matches, nothing started`, { function: 'gcsTrigger', bucket: data.bucket, object: data.name });
+    logLine('INFO', `gs://${data.bucket}/${data.name}: no gcs trigger matches, nothing started`, {
+      function: 'gcsTrigger',
+      bucket: data.bucket,
+      object: data.name,
+    });
     return;
   }
   const payload = {
@@ -77,11 +86,16 @@ export async function gcsTrigger(event: CloudEvent<StorageObjectData>): Promise<
       // A missing job stays missing: failing would have Eventarc redeliver for a day to no end.
       const permanent = isPipekitError(error) && error.code === 'NOT_FOUND';
       if (!permanent) failures.push(`${pipeline.name}: ${describeError(error)}`);
-      logLine('ERROR', `could not start ${pipeline.name} for gs://${data.bucket}/${data.name}${permanent ? '' : ' (Eventarc will deliver the event again)'}: ${describeError(error)}`, {
-        function: 'gcsTrigger',
-        pipeline: pipeline.name,
-      });
+      logLine(
+        'ERROR',
+        `could not start ${pipeline.name} for gs://${data.bucket}/${data.name}${permanent ? '' : ' (Eventarc will deliver the event again)'}: ${describeError(error)}`,
+        {
+          function: 'gcsTrigger',
+          pipeline: pipeline.name,
+        },
+      );
     }
   }
-  if (failures.length > 0) throw new Error(`gcsTrigger: ${failures.length} of ${matches.length} pipelines did not start: ${failures.join('; ')}`);
+  if (failures.length > 0)
+    throw new Error(`gcsTrigger: ${failures.length} of ${matches.length} pipelines did not start: ${failures.join('; ')}`);
 }

@@ -1,5 +1,5 @@
 import type { Response } from '@google-cloud/functions-framework';
-import { z } from 'zod';
+import type { z } from 'zod';
 import { describeError, InvalidInputError, isPipekitError, NotFoundError } from '../src/errors.ts';
 import { logLine } from './log.ts';
 
@@ -31,11 +31,15 @@ export function parseBody<T>(schema: z.ZodType<T>, body: unknown): T {
 /** Sends an error as `{ error: { status, message, field? } }`, never a stack trace. */
 export function sendError(res: Response, error: unknown, fn: string): void {
   if (error instanceof HttpError) {
-    res.status(error.status).json({ error: { status: error.status, message: error.message, ...(error.field ? { field: error.field } : {}) } });
+    res
+      .status(error.status)
+      .json({ error: { status: error.status, message: error.message, ...(error.field ? { field: error.field } : {}) } });
     return;
   }
   if (error instanceof InvalidInputError) {
-    res.status(400).json({ error: { status: 400, message: error.message, field: error.field, ...(error.hint ? { hint: error.hint } : {}) } });
+    res
+      .status(400)
+      .json({ error: { status: 400, message: error.message, field: error.field, ...(error.hint ? { hint: error.hint } : {}) } });
     return;
   }
   if (error instanceof NotFoundError) {

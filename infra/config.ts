@@ -112,14 +112,23 @@ export function parseInfraConfig(source: ConfigSource, env: NodeJS.ProcessEnv = 
   const region = source.get('gcp:region') ?? 'us-central1';
   const prefix = source.get('prefix') ?? 'pipekit';
   if (!isValidCloudRunName(prefix) || prefix.length > 20) {
-    throw configError('pipekit:prefix', `${JSON.stringify(prefix)} is not a usable name prefix`, 'use 1–20 lower-case letters, digits and hyphens, starting with a letter, e.g. `pipekit`');
+    throw configError(
+      'pipekit:prefix',
+      `${JSON.stringify(prefix)} is not a usable name prefix`,
+      'use 1–20 lower-case letters, digits and hyphens, starting with a letter, e.g. `pipekit`',
+    );
   }
 
   const image = source.get('image');
   if (image !== undefined) validateImage(image);
   const workspaceInitImage = source.get('workspaceInitImage');
   if (workspaceInitImage !== undefined) {
-    if (image === undefined) throw configError('pipekit:workspaceInitImage', 'is set without pipekit:image', 'remove it: without pipekit:image, `pulumi up` builds both images itself');
+    if (image === undefined)
+      throw configError(
+        'pipekit:workspaceInitImage',
+        'is set without pipekit:image',
+        'remove it: without pipekit:image, `pulumi up` builds both images itself',
+      );
     validateImage(workspaceInitImage, 'pipekit:workspaceInitImage');
   }
 
@@ -127,14 +136,22 @@ export function parseInfraConfig(source: ConfigSource, env: NodeJS.ProcessEnv = 
   const minCapacity = FILESTORE_MIN_GB[filestoreTier];
   const filestoreCapacityGb = int(source, 'filestoreCapacityGb', minCapacity);
   if (filestoreCapacityGb < minCapacity) {
-    throw configError('pipekit:filestoreCapacityGb', `${filestoreCapacityGb} GB is below the ${filestoreTier} minimum of ${minCapacity} GB`, `set it to at least ${minCapacity}, or remove it to use the minimum`);
+    throw configError(
+      'pipekit:filestoreCapacityGb',
+      `${filestoreCapacityGb} GB is below the ${filestoreTier} minimum of ${minCapacity} GB`,
+      `set it to at least ${minCapacity}, or remove it to use the minimum`,
+    );
   }
 
   const consoleOn = bool(source, 'console', true);
   const cloudArmor = bool(source, 'cloudArmor', true);
   const allowedCidrs = source.getObject<unknown>('allowedCidrs') ?? [];
   if (!Array.isArray(allowedCidrs) || !allowedCidrs.every((c) => typeof c === 'string' && CIDR.test(c))) {
-    throw configError('pipekit:allowedCidrs', 'must be a list of CIDR ranges such as ["203.0.113.7/32"]', 'run `pulumi config set --path "pipekit:allowedCidrs[0]" "$(curl -s https://api.ipify.org)/32"`');
+    throw configError(
+      'pipekit:allowedCidrs',
+      'must be a list of CIDR ranges such as ["203.0.113.7/32"]',
+      'run `pulumi config set --path "pipekit:allowedCidrs[0]" "$(curl -s https://api.ipify.org)/32"`',
+    );
   }
   if (consoleOn && cloudArmor && allowedCidrs.length === 0) {
     throw configError(
@@ -146,33 +163,61 @@ export function parseInfraConfig(source: ConfigSource, env: NodeJS.ProcessEnv = 
 
   const domain = source.get('domain');
   if (domain !== undefined && !/^(?=.{1,253}$)([a-z0-9]([a-z0-9-]*[a-z0-9])?\.)+[a-z]{2,}$/i.test(domain)) {
-    throw configError('pipekit:domain', `${JSON.stringify(domain)} is not a domain name`, 'give a bare host name such as `pipekit.example.com` (no scheme, no path)');
+    throw configError(
+      'pipekit:domain',
+      `${JSON.stringify(domain)} is not a domain name`,
+      'give a bare host name such as `pipekit.example.com` (no scheme, no path)',
+    );
   }
 
   const bigqueryDataset = source.get('bigqueryDataset') ?? 'ny_taxi';
   if (!/^[A-Za-z0-9_]{1,1024}$/.test(bigqueryDataset)) {
-    throw configError('pipekit:bigqueryDataset', `${JSON.stringify(bigqueryDataset)} is not a BigQuery dataset id`, 'use letters, digits and underscores only, e.g. `ny_taxi`');
+    throw configError(
+      'pipekit:bigqueryDataset',
+      `${JSON.stringify(bigqueryDataset)} is not a BigQuery dataset id`,
+      'use letters, digits and underscores only, e.g. `ny_taxi`',
+    );
   }
   const lakeBucket = source.get('lakeBucket') ?? `${project}-${prefix}-lake`;
   if (!BUCKET.test(lakeBucket)) {
-    throw configError('pipekit:lakeBucket', `${JSON.stringify(lakeBucket)} is not a valid bucket name`, 'use 3–63 lower-case letters, digits, `-`, `_` and `.`; set pipekit:lakeBucket explicitly if the default from the project id is too long');
+    throw configError(
+      'pipekit:lakeBucket',
+      `${JSON.stringify(lakeBucket)} is not a valid bucket name`,
+      'use 3–63 lower-case letters, digits, `-`, `_` and `.`; set pipekit:lakeBucket explicitly if the default from the project id is too long',
+    );
   }
 
   const functionsOn = bool(source, 'functions', true);
   const functionsAuth = oneOf(source, 'functionsAuth', ['iam', 'token'] as const, 'iam');
   const functionsSourceBucket = source.get('functionsSourceBucket') ?? `${project}-${prefix}-fn-source`;
   if (!BUCKET.test(functionsSourceBucket)) {
-    throw configError('pipekit:functionsSourceBucket', `${JSON.stringify(functionsSourceBucket)} is not a valid bucket name`, 'use 3–63 lower-case letters, digits, `-`, `_` and `.`; set pipekit:functionsSourceBucket explicitly if the default from the project id is too long');
+    throw configError(
+      'pipekit:functionsSourceBucket',
+      `${JSON.stringify(functionsSourceBucket)} is not a valid bucket name`,
+      'use 3–63 lower-case letters, digits, `-`, `_` and `.`; set pipekit:functionsSourceBucket explicitly if the default from the project id is too long',
+    );
   }
   const buildBucket = source.get('buildBucket') ?? `${project}-${prefix}-build`;
   if (!BUCKET.test(buildBucket)) {
-    throw configError('pipekit:buildBucket', `${JSON.stringify(buildBucket)} is not a valid bucket name`, 'use 3–63 lower-case letters, digits, `-`, `_` and `.`; set pipekit:buildBucket explicitly if the default from the project id is too long');
+    throw configError(
+      'pipekit:buildBucket',
+      `${JSON.stringify(buildBucket)} is not a valid bucket name`,
+      'use 3–63 lower-case letters, digits, `-`, `_` and `.`; set pipekit:buildBucket explicitly if the default from the project id is too long',
+    );
   }
   if (buildBucket === lakeBucket || buildBucket === functionsSourceBucket) {
-    throw configError('pipekit:buildBucket', `is the same bucket as pipekit:${buildBucket === lakeBucket ? 'lakeBucket' : 'functionsSourceBucket'}`, 'give the image sources their own bucket: only the deployer and the build account may touch what gets built');
+    throw configError(
+      'pipekit:buildBucket',
+      `is the same bucket as pipekit:${buildBucket === lakeBucket ? 'lakeBucket' : 'functionsSourceBucket'}`,
+      'give the image sources their own bucket: only the deployer and the build account may touch what gets built',
+    );
   }
   if (functionsSourceBucket === lakeBucket) {
-    throw configError('pipekit:functionsSourceBucket', 'is the lake bucket', 'the jobs write to the lake bucket, so they could replace the functions\' code: give the source archive its own bucket');
+    throw configError(
+      'pipekit:functionsSourceBucket',
+      'is the lake bucket',
+      "the jobs write to the lake bucket, so they could replace the functions' code: give the source archive its own bucket",
+    );
   }
 
   return {
@@ -229,9 +274,13 @@ const RESERVED_ENV = /^(PIPEKIT_|CLOUD_RUN_|GOOGLE_CLOUD_PROJECT$|PORT$|K_)/;
  */
 export function validateImage(image: string, key = 'pipekit:image'): void {
   if (/@sha256:0{64}$/.test(image)) {
-    throw configError(key, 'is the all-zero placeholder digest, not an image', `remove it (\`pulumi config rm ${key}\`) and \`pulumi up\` builds the image itself, or set the digest of an image you built`);
+    throw configError(
+      key,
+      'is the all-zero placeholder digest, not an image',
+      `remove it (\`pulumi config rm ${key}\`) and \`pulumi up\` builds the image itself, or set the digest of an image you built`,
+    );
   }
-  if (!/^[a-z0-9.-]+(:\d+)?\/[a-z0-9._\/-]+@sha256:[a-f0-9]{64}$/.test(image)) {
+  if (!/^[a-z0-9.-]+(:\d+)?\/[a-z0-9._/-]+@sha256:[a-f0-9]{64}$/.test(image)) {
     throw configError(
       key,
       `${JSON.stringify(image)} is not pinned by digest${/:[\w.-]+$/.test(image) ? ' (tags such as :latest can move under a deployment)' : ''}`,
@@ -245,15 +294,27 @@ export function validateImage(image: string, key = 'pipekit:image'): void {
 function userSecrets(source: ConfigSource): Record<string, pulumi.Output<string>> {
   const raw = source.getObject<unknown>('userSecrets') ?? {};
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
-    throw configError('pipekit:userSecrets', 'must be a map of ENV_NAME: value', 'run `pulumi config set --secret --path "pipekit:userSecrets.ALERT_WEBHOOK_URL" https://hooks.slack.com/...`');
+    throw configError(
+      'pipekit:userSecrets',
+      'must be a map of ENV_NAME: value',
+      'run `pulumi config set --secret --path "pipekit:userSecrets.ALERT_WEBHOOK_URL" https://hooks.slack.com/...`',
+    );
   }
   const result: Record<string, pulumi.Output<string>> = {};
   for (const [name, value] of Object.entries(raw)) {
     if (!/^[A-Z_][A-Z0-9_]*$/.test(name) || RESERVED_ENV.test(name)) {
-      throw configError(`pipekit:userSecrets.${name}`, 'is not a usable environment variable name', 'use UPPER_SNAKE_CASE names that do not start with PIPEKIT_, CLOUD_RUN_ or K_');
+      throw configError(
+        `pipekit:userSecrets.${name}`,
+        'is not a usable environment variable name',
+        'use UPPER_SNAKE_CASE names that do not start with PIPEKIT_, CLOUD_RUN_ or K_',
+      );
     }
     if (typeof value !== 'string' || value === '') {
-      throw configError(`pipekit:userSecrets.${name}`, 'must be a non-empty string', `run \`pulumi config set --secret --path "pipekit:userSecrets.${name}" <value>\``);
+      throw configError(
+        `pipekit:userSecrets.${name}`,
+        'must be a non-empty string',
+        `run \`pulumi config set --secret --path "pipekit:userSecrets.${name}" <value>\``,
+      );
     }
     // Read in plain text (the names are needed to plan resources), re-wrapped as secret at once.
     result[name] = pulumi.secret(value);
@@ -266,7 +327,11 @@ function bool(source: ConfigSource, key: string, fallback: boolean): boolean {
   if (raw === undefined) return fallback;
   if (/^(true|yes|1|on)$/i.test(raw)) return true;
   if (/^(false|no|0|off)$/i.test(raw)) return false;
-  throw configError(`pipekit:${key}`, `must be true or false, got ${JSON.stringify(raw)}`, `run \`pulumi config set pipekit:${key} ${fallback}\``);
+  throw configError(
+    `pipekit:${key}`,
+    `must be true or false, got ${JSON.stringify(raw)}`,
+    `run \`pulumi config set pipekit:${key} ${fallback}\``,
+  );
 }
 
 function int(source: ConfigSource, key: string, fallback: number): number {
@@ -274,14 +339,19 @@ function int(source: ConfigSource, key: string, fallback: number): number {
   if (raw === undefined) return fallback;
   const value = Number(raw);
   if (!Number.isInteger(value) || value <= 0) {
-    throw configError(`pipekit:${key}`, `must be a positive whole number, got ${JSON.stringify(raw)}`, `remove it to use the default (${fallback})`);
+    throw configError(
+      `pipekit:${key}`,
+      `must be a positive whole number, got ${JSON.stringify(raw)}`,
+      `remove it to use the default (${fallback})`,
+    );
   }
   return value;
 }
 
 function cidr(source: ConfigSource, key: string, fallback: string): string {
   const value = source.get(key) ?? fallback;
-  if (!CIDR.test(value)) throw configError(`pipekit:${key}`, `${JSON.stringify(value)} is not a CIDR range`, `use a range such as ${fallback}`);
+  if (!CIDR.test(value))
+    throw configError(`pipekit:${key}`, `${JSON.stringify(value)} is not a CIDR range`, `use a range such as ${fallback}`);
   return value;
 }
 

@@ -138,7 +138,14 @@ export function deployPipekit(config: InfraConfig, pipelines: readonly PipelineS
   const repository = new ContainerImage(`${prefix}-image`, { project, region, repositoryId: prefix }, afterApis);
   const builder = new BuildAccount(
     `${prefix}-build`,
-    { project, region, prefix, bucketName: config.buildBucket, repository: repository.repository, deletionProtection: config.deletionProtection },
+    {
+      project,
+      region,
+      prefix,
+      bucketName: config.buildBucket,
+      repository: repository.repository,
+      deletionProtection: config.deletionProtection,
+    },
     afterApis,
   );
   const images = resolveImages(config, pipelines, { repository, builder, afterApis: [services] });
@@ -226,10 +233,16 @@ export function deployPipekit(config: InfraConfig, pipelines: readonly PipelineS
       afterWorkspace,
     );
     const armor = config.cloudArmor
-      ? new CloudArmorPolicy(`${prefix}-armor`, { project, allowedCidrs: config.allowedCidrs, rateLimitPerMinute: config.rateLimitPerMinute }, afterApis)
+      ? new CloudArmorPolicy(
+          `${prefix}-armor`,
+          { project, allowedCidrs: config.allowedCidrs, rateLimitPerMinute: config.rateLimitPerMinute },
+          afterApis,
+        )
       : undefined;
     if (!armor) {
-      pulumi.log.warn('pipekit:cloudArmor is false: the console has no IP allowlist, WAF or rate limit in front of it; only its own sign-in protects it.');
+      pulumi.log.warn(
+        'pipekit:cloudArmor is false: the console has no IP allowlist, WAF or rate limit in front of it; only its own sign-in protects it.',
+      );
     }
     const lb = new ConsoleLoadBalancer(
       `${prefix}-lb`,
@@ -322,11 +335,14 @@ function watchedBuckets(pipelines: readonly PipelineSpec[]): string[] {
  */
 function resolveImages(
   config: InfraConfig,
-  pipelines: readonly PipelineSpec[],
+  _pipelines: readonly PipelineSpec[],
   deps: { repository: ContainerImage; builder: BuildAccount; afterApis: pulumi.Resource[] },
 ): { image: pulumi.Output<string>; initImage?: pulumi.Output<string> } {
   if (config.image) {
-    return { image: pulumi.output(config.image), initImage: config.workspaceInitImage ? pulumi.output(config.workspaceInitImage) : undefined };
+    return {
+      image: pulumi.output(config.image),
+      initImage: config.workspaceInitImage ? pulumi.output(config.workspaceInitImage) : undefined,
+    };
   }
   const build = new ImageBuild(
     `${config.prefix}-image-build`,

@@ -43,7 +43,15 @@ const opts = new Command('bench')
   .option('--startup-rounds <n>', 'interleaved rounds of the start-up figures', integer, 5)
   .option('--skip-startup', 'skip the start-up figures')
   .parse()
-  .opts<{ rounds: number; rows: number; backfillRows: number; only?: string; skipOverhead?: boolean; startupRounds: number; skipStartup?: boolean }>();
+  .opts<{
+    rounds: number;
+    rows: number;
+    backfillRows: number;
+    only?: string;
+    skipOverhead?: boolean;
+    startupRounds: number;
+    skipStartup?: boolean;
+  }>();
 
 mkdirSync(join(RESULTS, 'samples'), { recursive: true });
 const log = join(RESULTS, `bench-${stamp()}.log`);
@@ -75,7 +83,9 @@ try {
   const paths = only ? all.filter((p) => only.includes(p.id)) : all;
   const samples = new Map<string, Sample[]>(paths.map((p) => [p.id, []]));
 
-  console.log(`bench: ${opts.rows.toLocaleString('en-US')} rows, ${opts.rounds} round(s), ${paths.length} paths; ${pg.version}; load ${loadAverage()}; log ${log}`);
+  console.log(
+    `bench: ${opts.rows.toLocaleString('en-US')} rows, ${opts.rounds} round(s), ${paths.length} paths; ${pg.version}; load ${loadAverage()}; log ${log}`,
+  );
   const startup = opts.skipStartup ? null : await measureStartup(log, opts.startupRounds);
   if (!pandasParquet) console.log('bench: pyarrow is not installable from Debian 12 apt, so the pandas Parquet paths are skipped');
   for (let round = 0; round < opts.rounds; round++) {
@@ -84,7 +94,9 @@ try {
     for (const path of order) {
       const sample = await path.run();
       samples.get(path.id)!.push(sample);
-      console.log(`  round ${round + 1} ${path.label.padEnd(52)} ${sample.wallS.toFixed(2)} s  ${Math.round(sample.peakRssMB)} MB  ${phaseText(sample.phases)}`);
+      console.log(
+        `  round ${round + 1} ${path.label.padEnd(52)} ${sample.wallS.toFixed(2)} s  ${Math.round(sample.peakRssMB)} MB  ${phaseText(sample.phases)}`,
+      );
     }
   }
 
@@ -95,7 +107,14 @@ try {
   const table = markdown(summary, tgts, overhead, startup, machine);
   console.log(`\n${table}\n`);
   const out = join(RESULTS, `bench-${stamp()}.json`);
-  writeFileSync(out, JSON.stringify({ date: new Date().toISOString(), machine, rows: opts.rows, rounds: opts.rounds, summary, overhead, startup, targets: tgts }, null, 2));
+  writeFileSync(
+    out,
+    JSON.stringify(
+      { date: new Date().toISOString(), machine, rows: opts.rows, rounds: opts.rounds, summary, overhead, startup, targets: tgts },
+      null,
+      2,
+    ),
+  );
   console.log(`bench: figures in ${out}`);
 } finally {
   await session?.close();
@@ -103,7 +122,11 @@ try {
 }
 
 async function measureOverhead(): Promise<Overhead> {
-  const cli = (...args: string[]) => measure(process.execPath, [join(REPO, 'bin/pipekit.js'), '--project', PROJECT, '--profile', 'local', ...args, '--quiet'], { cwd: REPO, log });
+  const cli = (...args: string[]) =>
+    measure(process.execPath, [join(REPO, 'bin/pipekit.js'), '--project', PROJECT, '--profile', 'local', ...args, '--quiet'], {
+      cwd: REPO,
+      log,
+    });
   const noopWall: number[] = [];
   const noopRun: number[] = [];
   for (let i = 0; i < 3; i++) {
@@ -119,7 +142,18 @@ async function measureOverhead(): Promise<Overhead> {
   const cores: Record<number, number[]> = { 1: [], [parallel]: [] };
   for (let i = 0; i < 2; i++) {
     for (const p of [1, parallel]) {
-      const m = await cli('backfill', 'monthly_taxi', '--start', '2021-01-01', '--end', '2021-12-01', '--every', 'month', '--parallel', String(p));
+      const m = await cli(
+        'backfill',
+        'monthly_taxi',
+        '--start',
+        '2021-01-01',
+        '--end',
+        '2021-12-01',
+        '--every',
+        'month',
+        '--parallel',
+        String(p),
+      );
       wall[p].push(m.wallS);
       cores[p].push(m.cpuS / m.wallS);
     }
@@ -160,7 +194,9 @@ function hasPyarrow(): boolean {
 }
 
 function phaseText(phases: Readonly<Record<string, number>>): string {
-  return Object.entries(phases).map(([k, v]) => `${k} ${v.toFixed(2)}`).join(', ');
+  return Object.entries(phases)
+    .map(([k, v]) => `${k} ${v.toFixed(2)}`)
+    .join(', ');
 }
 
 function loadAverage(): string {
@@ -169,8 +205,10 @@ function loadAverage(): string {
 
 function machineLine(pgVersion: string, rows: number, rounds: number): string {
   const cpu = cpus();
-  return `${new Date().toISOString().slice(0, 10)} · ${cpu.length} cores (${cpu[0]?.model.trim()}) · ${Math.round(totalmem() / 2 ** 30)} GB RAM · ` +
-    `Node ${process.version} · ${pgVersion}, stock settings · ${rows.toLocaleString('en-US')} rows × 18 columns · median of ${rounds} interleaved rounds · load average at start ${loadAverage()}`;
+  return (
+    `${new Date().toISOString().slice(0, 10)} · ${cpu.length} cores (${cpu[0]?.model.trim()}) · ${Math.round(totalmem() / 2 ** 30)} GB RAM · ` +
+    `Node ${process.version} · ${pgVersion}, stock settings · ${rows.toLocaleString('en-US')} rows × 18 columns · median of ${rounds} interleaved rounds · load average at start ${loadAverage()}`
+  );
 }
 
 function stamp(): string {

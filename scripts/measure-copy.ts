@@ -24,7 +24,17 @@ const ROWS = Number(process.argv[2] ?? 1_369_765);
 const NULL_VENDOR_ROWS = Math.round(ROWS * 0.071); // ≈ 98k of 1.37M in the real month
 
 const INT_COLS = ['VendorID', 'passenger_count', 'RatecodeID', 'PULocationID', 'DOLocationID', 'payment_type'];
-const FLOAT_COLS = ['trip_distance', 'fare_amount', 'extra', 'mta_tax', 'tip_amount', 'tolls_amount', 'improvement_surcharge', 'total_amount', 'congestion_surcharge'];
+const FLOAT_COLS = [
+  'trip_distance',
+  'fare_amount',
+  'extra',
+  'mta_tax',
+  'tip_amount',
+  'tolls_amount',
+  'improvement_surcharge',
+  'total_amount',
+  'congestion_surcharge',
+];
 /** Columns that are empty in the null-vendor block. */
 const NULL_IN_TAIL = new Set(['VendorID', 'passenger_count', 'RatecodeID', 'store_and_fwd_flag', 'payment_type', 'congestion_surcharge']);
 
@@ -32,16 +42,61 @@ function taxiTable(rows: number): Table {
   const sampleFile = resolve(import.meta.dirname, '../../shared/data/yellow_tripdata_2021-01.head.csv');
   let sample: string[][];
   try {
-    sample = readFileSync(sampleFile, 'utf8').trim().split('\n').slice(1).map((line) => line.split(','));
+    sample = readFileSync(sampleFile, 'utf8')
+      .trim()
+      .split('\n')
+      .slice(1)
+      .map((line) => line.split(','));
   } catch {
-    sample = [['1', '2021-01-01 00:30:10', '2021-01-01 00:36:12', '1', '2.10', '1', 'N', '142', '43', '2', '8', '3', '0.5', '0', '0', '0.3', '11.8', '2.5']];
+    sample = [
+      [
+        '1',
+        '2021-01-01 00:30:10',
+        '2021-01-01 00:36:12',
+        '1',
+        '2.10',
+        '1',
+        'N',
+        '142',
+        '43',
+        '2',
+        '8',
+        '3',
+        '0.5',
+        '0',
+        '0',
+        '0.3',
+        '11.8',
+        '2.5',
+      ],
+    ];
   }
-  const header = ['VendorID', 'tpep_pickup_datetime', 'tpep_dropoff_datetime', 'passenger_count', 'trip_distance', 'RatecodeID', 'store_and_fwd_flag', 'PULocationID', 'DOLocationID', 'payment_type', 'fare_amount', 'extra', 'mta_tax', 'tip_amount', 'tolls_amount', 'improvement_surcharge', 'total_amount', 'congestion_surcharge'];
+  const header = [
+    'VendorID',
+    'tpep_pickup_datetime',
+    'tpep_dropoff_datetime',
+    'passenger_count',
+    'trip_distance',
+    'RatecodeID',
+    'store_and_fwd_flag',
+    'PULocationID',
+    'DOLocationID',
+    'payment_type',
+    'fare_amount',
+    'extra',
+    'mta_tax',
+    'tip_amount',
+    'tolls_amount',
+    'improvement_surcharge',
+    'total_amount',
+    'congestion_surcharge',
+  ];
   const firstNull = rows - Math.min(NULL_VENDOR_ROWS, rows);
   const tailValid = new Uint8Array((rows + 7) >> 3).fill(0xff);
   for (let r = firstNull; r < rows; r++) tailValid[r >> 3] &= ~(1 << (r & 7));
   const tailNulls = rows - firstNull;
-  const nulls = (name: string) => (NULL_IN_TAIL.has(name) && tailNulls > 0 ? { nullCount: tailNulls, nullBitmap: tailValid } : { nullCount: 0 });
+  const nulls = (name: string) =>
+    NULL_IN_TAIL.has(name) && tailNulls > 0 ? { nullCount: tailNulls, nullBitmap: tailValid } : { nullCount: 0 };
   const january = Date.UTC(2021, 0, 1) * 1000;
 
   const fields: Field[] = [];
@@ -86,7 +141,15 @@ function taxiTable(rows: number): Table {
 async function server(): Promise<{ config: pg.PoolConfig; stop: () => Promise<void> }> {
   if (process.env.PIPEKIT_TEST_PG_HOST) {
     const e = process.env;
-    return { config: { host: e.PIPEKIT_TEST_PG_HOST, port: Number(e.PIPEKIT_TEST_PG_PORT ?? 5432), user: e.PIPEKIT_TEST_PG_USER, password: e.PIPEKIT_TEST_PG_PASSWORD }, stop: async () => {} };
+    return {
+      config: {
+        host: e.PIPEKIT_TEST_PG_HOST,
+        port: Number(e.PIPEKIT_TEST_PG_PORT ?? 5432),
+        user: e.PIPEKIT_TEST_PG_USER,
+        password: e.PIPEKIT_TEST_PG_PASSWORD,
+      },
+      stop: async () => {},
+    };
   }
   const root = mkdtempSync(join(tmpdir(), 'pipekit-measure-'));
   chmodSync(root, 0o711);
@@ -96,7 +159,13 @@ async function server(): Promise<{ config: pg.PoolConfig; stop: () => Promise<vo
       s.close(() => done(port));
     });
   });
-  const spec: ClusterSpec = { binaries: await findPostgresBinaries({ preferSystem: true }), dataDir: join(root, 'data'), port, user: 'postgres', password: 'measure' };
+  const spec: ClusterSpec = {
+    binaries: await findPostgresBinaries({ preferSystem: true }),
+    dataDir: join(root, 'data'),
+    port,
+    user: 'postgres',
+    password: 'measure',
+  };
   await initCluster(spec);
   await startCluster(spec);
   console.log(`server: ${spec.binaries.source} ${spec.binaries.dir}, stock settings (fsync on)`);
@@ -127,11 +196,17 @@ console.log(`encode only: ${seconds(start)} s, ${(bytes / 1e6).toFixed(0)} MB in
 const pgServer = await server();
 const pool = new pg.Pool({ ...pgServer.config, database: 'postgres' });
 try {
-  for (const [label, ifExists] of [['create + COPY', 'replace'], ['replace (TRUNCATE + COPY)', 'replace'], ['append', 'append']] as const) {
+  for (const [label, ifExists] of [
+    ['create + COPY', 'replace'],
+    ['replace (TRUNCATE + COPY)', 'replace'],
+    ['append', 'append'],
+  ] as const) {
     start = process.hrtime.bigint();
     const result = await exportTable(pool, table, { schema: 'ny_taxi', table: 'yellow_taxi_data', ifExists });
     const took = Number(process.hrtime.bigint() - start) / 1e9;
-    console.log(`${label}: ${took.toFixed(2)} s, ${result.rows.toLocaleString()} rows (${result.action}), ${Math.round(result.rows / took).toLocaleString()} rows/s`);
+    console.log(
+      `${label}: ${took.toFixed(2)} s, ${result.rows.toLocaleString()} rows (${result.action}), ${Math.round(result.rows / took).toLocaleString()} rows/s`,
+    );
   }
   console.log(`peak RSS: ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MB`);
 } finally {

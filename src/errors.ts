@@ -135,8 +135,7 @@ export class BlockTestError extends PipekitError {
 
   constructor(block: string, failures: { test: string; message: string }[], total: number) {
     super(
-      `${total - failures.length}/${total} tests passed for block ${block}: ` +
-        failures.map((f) => `${f.test}: ${f.message}`).join('; '),
+      `${total - failures.length}/${total} tests passed for block ${block}: ${failures.map((f) => `${f.test}: ${f.message}`).join('; ')}`,
     );
     this.failures = failures;
   }

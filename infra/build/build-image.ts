@@ -23,10 +23,19 @@ export interface BuildOutput {
   readonly initImage: string;
 }
 
-export async function buildImages(env: NodeJS.ProcessEnv, options: { pollMs?: number; log?: (line: string) => void } = {}): Promise<BuildOutput> {
+export async function buildImages(
+  env: NodeJS.ProcessEnv,
+  options: { pollMs?: number; log?: (line: string) => void } = {},
+): Promise<BuildOutput> {
   const need = (key: string): string => {
     const value = env[key];
-    if (!value) throw new ConfigError({ file: 'environment', key, message: 'is not set', hint: 'infra/components/image-build.ts sets it; run the build through `pulumi up`' });
+    if (!value)
+      throw new ConfigError({
+        file: 'environment',
+        key,
+        message: 'is not set',
+        hint: 'infra/components/image-build.ts sets it; run the build through `pulumi up`',
+      });
     return value;
   };
   const image = need('PIPEKIT_BUILD_IMAGE');

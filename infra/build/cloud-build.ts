@@ -70,7 +70,11 @@ export async function runCloudBuild(request: BuildRequest, options: CloudBuildOp
     if (build.status && build.status !== status) log(`build ${id}: ${(status = build.status)}`);
     if (build.status && DONE.has(build.status)) return imagesOf(build, request, target);
     if (Date.now() > deadline) {
-      throw new ConnectionError({ target: `build ${id}`, message: `still ${status || 'pending'} after the wait ran out`, hint: `follow it with \`gcloud builds describe ${id} --region ${request.region}\`, then run \`pulumi up\` again` });
+      throw new ConnectionError({
+        target: `build ${id}`,
+        message: `still ${status || 'pending'} after the wait ran out`,
+        hint: `follow it with \`gcloud builds describe ${id} --region ${request.region}\`, then run \`pulumi up\` again`,
+      });
     }
     await new Promise((resolve) => setTimeout(resolve, options.pollMs ?? 5_000));
   }
@@ -90,7 +94,8 @@ function imagesOf(build: Build, request: BuildRequest, target: string): BuiltIma
   return (request.config.images ?? []).map((wanted) => {
     const name = substitute(wanted, request.substitutions);
     const image = pushed.find((i) => i.name === name);
-    if (!image?.digest) throw new ConnectionError({ target, message: `build ${build.id} succeeded but reported no digest for ${name}`, retriable: false });
+    if (!image?.digest)
+      throw new ConnectionError({ target, message: `build ${build.id} succeeded but reported no digest for ${name}`, retriable: false });
     return { name, digest: image.digest };
   });
 }

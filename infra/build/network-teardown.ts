@@ -43,7 +43,13 @@ interface Operation {
 export async function tearDownNetwork(env: NodeJS.ProcessEnv, options: TeardownOptions = {}): Promise<void> {
   const need = (key: string): string => {
     const value = env[key];
-    if (!value) throw new ConfigError({ file: 'environment', key, message: 'is not set', hint: 'infra/components/network.ts sets it; run this through `pulumi destroy`' });
+    if (!value)
+      throw new ConfigError({
+        file: 'environment',
+        key,
+        message: 'is not set',
+        hint: 'infra/components/network.ts sets it; run this through `pulumi destroy`',
+      });
     return value;
   };
   const project = need('PIPEKIT_TEARDOWN_PROJECT');
@@ -54,7 +60,12 @@ export async function tearDownNetwork(env: NodeJS.ProcessEnv, options: TeardownO
   const api = computeClient(options.endpoint);
   const base = `/compute/v1/projects/${project}`;
 
-  const removal = await api.call<Operation>('POST', `${base}/global/networks/${network}/removePeering`, { name: SERVICE_NETWORKING_PEERING }, [404, 400]);
+  const removal = await api.call<Operation>(
+    'POST',
+    `${base}/global/networks/${network}/removePeering`,
+    { name: SERVICE_NETWORKING_PEERING },
+    [404, 400],
+  );
   if (removal.status === undefined) log(`no peering ${SERVICE_NETWORKING_PEERING} on ${network}: nothing to remove`);
   else {
     await api.wait(removal, `${base}/global/operations`);
@@ -64,7 +75,10 @@ export async function tearDownNetwork(env: NodeJS.ProcessEnv, options: TeardownO
   const deadline = Date.now() + (options.giveUpMs ?? 150 * 60_000);
   for (let attempt = 1; ; attempt++) {
     const deletion = await api.call<Operation>('DELETE', `${base}/regions/${region}/subnetworks/${subnet}`, undefined, [404, 400]);
-    const failure = deletion.status === undefined ? (deletion as { error?: { message?: string } }).error?.message : await api.wait(deletion, `${base}/regions/${region}/operations`, true);
+    const failure =
+      deletion.status === undefined
+        ? (deletion as { error?: { message?: string } }).error?.message
+        : await api.wait(deletion, `${base}/regions/${region}/operations`, true);
     if (!failure || /not found/i.test(failure)) {
       log(`subnet ${subnet} is deleted`);
       return;
@@ -77,7 +91,9 @@ export async function tearDownNetwork(env: NodeJS.ProcessEnv, options: TeardownO
         retriable: false,
       });
     }
-    log(`subnet ${subnet} is still in use by Cloud Run (attempt ${attempt}); trying again in ${Math.round((options.retryMs ?? 60_000) / 1000)}s`);
+    log(
+      `subnet ${subnet} is still in use by Cloud Run (attempt ${attempt}); trying again in ${Math.round((options.retryMs ?? 60_000) / 1000)}s`,
+    );
     await new Promise((resolve) => setTimeout(resolve, options.retryMs ?? 60_000));
   }
 }
@@ -97,12 +113,21 @@ function computeClient(endpoint: string | undefined) {
           body: body === undefined ? undefined : JSON.stringify(body),
         });
       } catch (error) {
-        throw new ConnectionError({ target: 'Compute Engine API', message: (error as Error).message, hint: 'check the network and `gcloud auth application-default login`', cause: error });
+        throw new ConnectionError({
+          target: 'Compute Engine API',
+          message: (error as Error).message,
+          hint: 'check the network and `gcloud auth application-default login`',
+          cause: error,
+        });
       }
       const json = (await response.json().catch(() => ({}))) as T & { error?: { message?: string } };
       if (response.ok) return json;
       if (tolerated.includes(response.status)) return { error: { message: json.error?.message ?? String(response.status) } } as T;
-      throw new ConnectionError({ target: 'Compute Engine API', message: `${method} ${path} answered ${response.status}: ${json.error?.message ?? ''}`, retriable: response.status >= 500 });
+      throw new ConnectionError({
+        target: 'Compute Engine API',
+        message: `${method} ${path} answered ${response.status}: ${json.error?.message ?? ''}`,
+        retriable: response.status >= 500,
+      });
     },
     /** Polls an operation to DONE; returns its error message (or throws it unless `returnError`). */
     async wait(operation: Operation, operations: string, returnError = false): Promise<string | undefined> {
@@ -120,8 +145,10 @@ function computeClient(endpoint: string | undefined) {
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
-  tearDownNetwork(process.env, { endpoint: process.env.PIPEKIT_COMPUTE_ENDPOINT, log: (line) => process.stderr.write(`${line}\n`) }).catch((error: unknown) => {
-    process.stderr.write(`pipekit network teardown failed: ${describeError(error)}\n`);
-    process.exitCode = 1;
-  });
+  tearDownNetwork(process.env, { endpoint: process.env.PIPEKIT_COMPUTE_ENDPOINT, log: (line) => process.stderr.write(`${line}\n`) }).catch(
+    (error: unknown) => {
+      process.stderr.write(`pipekit network teardown failed: ${describeError(error)}\n`);
+      process.exitCode = 1;
+    },
+  );
 }

@@ -68,17 +68,31 @@ export class BuildAccount extends pulumi.ComponentResource {
     this.grants = [
       new gcp.artifactregistry.RepositoryIamMember(
         `${name}-push`,
-        { project: args.project, location: args.repository.location, repository: args.repository.repositoryId, role: 'roles/artifactregistry.writer', member },
+        {
+          project: args.project,
+          location: args.repository.location,
+          repository: args.repository.repositoryId,
+          role: 'roles/artifactregistry.writer',
+          member,
+        },
         child,
       ),
-      new gcp.storage.BucketIAMMember(`${name}-read-source`, { bucket: this.bucket.name, role: 'roles/storage.objectViewer', member }, child),
+      new gcp.storage.BucketIAMMember(
+        `${name}-read-source`,
+        { bucket: this.bucket.name, role: 'roles/storage.objectViewer', member },
+        child,
+      ),
       new gcp.projects.IAMMember(
         `${name}-read-function-sources`,
         {
           project: args.project,
           role: 'roles/storage.objectViewer',
           member,
-          condition: { title: 'gcf-v2-sources buckets only', description: 'the functions build from their copy of the source there', expression: FUNCTION_SOURCES_CONDITION },
+          condition: {
+            title: 'gcf-v2-sources buckets only',
+            description: 'the functions build from their copy of the source there',
+            expression: FUNCTION_SOURCES_CONDITION,
+          },
         },
         child,
       ),

@@ -66,7 +66,12 @@ export class CloudArmorPolicy extends pulumi.ComponentResource {
     };
     this.policy = new gcp.compute.SecurityPolicy(
       `${name}-policy`,
-      { project: args.project, type: 'CLOUD_ARMOR', description: 'pipekit console: WAF, allowlist, rate limit, default deny', rules: [...waf, ...allow, defaultDeny] },
+      {
+        project: args.project,
+        type: 'CLOUD_ARMOR',
+        description: 'pipekit console: WAF, allowlist, rate limit, default deny',
+        rules: [...waf, ...allow, defaultDeny],
+      },
       childOptions(this, opts),
     );
     pulumi.log.info(

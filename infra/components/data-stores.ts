@@ -66,7 +66,11 @@ export class DataStores extends pulumi.ComponentResource {
     const grant = (members: pulumi.Input<string>[], kind: string, bucketRole: string, datasetRole: string) =>
       members.forEach((member, i) => {
         new gcp.storage.BucketIAMMember(`${name}-lake-${kind}-${i}`, { bucket: this.bucket.name, role: bucketRole, member }, child);
-        new gcp.bigquery.DatasetIamMember(`${name}-dataset-${kind}-${i}`, { project: args.project, datasetId: this.dataset.datasetId, role: datasetRole, member }, child);
+        new gcp.bigquery.DatasetIamMember(
+          `${name}-dataset-${kind}-${i}`,
+          { project: args.project, datasetId: this.dataset.datasetId, role: datasetRole, member },
+          child,
+        );
       });
     grant(args.writers, 'writer', 'roles/storage.objectAdmin', 'roles/bigquery.dataEditor');
     grant(args.readers, 'reader', 'roles/storage.objectViewer', 'roles/bigquery.dataViewer');
@@ -74,7 +78,11 @@ export class DataStores extends pulumi.ComponentResource {
     for (const bucket of args.watchedBuckets ?? []) {
       if (bucket === args.bucketName) continue;
       args.writers.forEach((member, i) => {
-        new gcp.storage.BucketIAMMember(`${name}-watched-${bucket}-reader-${i}`, { bucket, role: 'roles/storage.objectViewer', member }, child);
+        new gcp.storage.BucketIAMMember(
+          `${name}-watched-${bucket}-reader-${i}`,
+          { bucket, role: 'roles/storage.objectViewer', member },
+          child,
+        );
       });
     }
 

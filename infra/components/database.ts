@@ -87,7 +87,13 @@ export class Database extends pulumi.ComponentResource {
     }
     new gcp.sql.User(
       `${name}-user`,
-      { project: args.project, instance: this.instance.name, name: args.user, password: pulumi.secret(args.password), deletionPolicy: 'ABANDON' },
+      {
+        project: args.project,
+        instance: this.instance.name,
+        name: args.user,
+        password: pulumi.secret(args.password),
+        deletionPolicy: 'ABANDON',
+      },
       child,
     );
 

@@ -16,7 +16,15 @@ const BUILD_PATHS = ['scripts/build.mjs', 'tsconfig.build.json'] as const;
  * `pipekit:pipelinesDir`) and always lands at `pipelines/` in the archive,
  * where `PIPEKIT_PROJECT` points.
  */
-export const FUNCTION_SOURCE_PATHS = ['functions', 'src', 'bin', 'package.json', 'package-lock.json', 'tsconfig.json', ...BUILD_PATHS] as const;
+export const FUNCTION_SOURCE_PATHS = [
+  'functions',
+  'src',
+  'bin',
+  'package.json',
+  'package-lock.json',
+  'tsconfig.json',
+  ...BUILD_PATHS,
+] as const;
 
 /**
  * The archive root's `index.js`. The Node.js buildpack of Cloud Run functions

@@ -99,13 +99,21 @@ export class Functions extends pulumi.ComponentResource {
       PIPEKIT_FUNCTIONS_AUTH: auth,
       NODE_OPTIONS: '--import tsx',
     };
-    const make = (id: string, entryPoint: string, eventTrigger?: gcp.types.input.cloudfunctionsv2.FunctionEventTrigger, after: pulumi.Resource[] = []) =>
+    const make = (
+      id: string,
+      entryPoint: string,
+      eventTrigger?: gcp.types.input.cloudfunctionsv2.FunctionEventTrigger,
+      after: pulumi.Resource[] = [],
+    ) =>
       new gcp.cloudfunctionsv2.Function(
         `${name}-${id}`,
         {
           project: args.project,
           location: args.region,
-          name: `${args.prefix}-${id}`.toLowerCase().replace(/[^a-z0-9-]+/g, '-').slice(0, 63),
+          name: `${args.prefix}-${id}`
+            .toLowerCase()
+            .replace(/[^a-z0-9-]+/g, '-')
+            .slice(0, 63),
           buildConfig: {
             runtime: 'nodejs20',
             entryPoint,
@@ -120,7 +128,9 @@ export class Functions extends pulumi.ComponentResource {
             maxInstanceCount: 5,
             ingressSettings: 'ALLOW_ALL',
             environmentVariables: env,
-            secretEnvironmentVariables: [{ key: 'PIPEKIT_API_TOKEN', projectId: args.project, secret: args.apiTokenSecret, version: 'latest' }],
+            secretEnvironmentVariables: [
+              { key: 'PIPEKIT_API_TOKEN', projectId: args.project, secret: args.apiTokenSecret, version: 'latest' },
+            ],
           },
           eventTrigger,
           labels: { 'managed-by': 'pipekit' },
@@ -132,10 +142,19 @@ export class Functions extends pulumi.ComponentResource {
     this.backfill = make('backfill', 'backfill');
     if (auth === 'token') {
       // The bearer token is the gate; IAM would refuse callers without a Google identity.
-      for (const [id, fn] of [['api-trigger', this.apiTrigger], ['backfill', this.backfill]] as const) {
+      for (const [id, fn] of [
+        ['api-trigger', this.apiTrigger],
+        ['backfill', this.backfill],
+      ] as const) {
         new gcp.cloudrunv2.ServiceIamMember(
           `${name}-${id}-public`,
-          { project: args.project, location: args.region, name: fn.serviceConfig.apply((s) => s?.service ?? ''), role: 'roles/run.invoker', member: 'allUsers' },
+          {
+            project: args.project,
+            location: args.region,
+            name: fn.serviceConfig.apply((s) => s?.service ?? ''),
+            role: 'roles/run.invoker',
+            member: 'allUsers',
+          },
           child(),
         );
       }
@@ -150,21 +169,36 @@ export class Functions extends pulumi.ComponentResource {
         { project: args.project, role: 'roles/pubsub.publisher', member: pulumi.interpolate`serviceAccount:${gcsAgent.emailAddress}` },
         child(),
       );
-      const receiver = new gcp.projects.IAMMember(`${name}-event-receiver`, { project: args.project, role: 'roles/eventarc.eventReceiver', member }, child());
+      const receiver = new gcp.projects.IAMMember(
+        `${name}-event-receiver`,
+        { project: args.project, role: 'roles/eventarc.eventReceiver', member },
+        child(),
+      );
       args.gcsBuckets.forEach((bucket, i) => {
-        const fn = make(`gcs-${i}`, 'gcsTrigger', {
-          triggerRegion: args.region,
-          eventType: 'google.cloud.storage.object.v1.finalized',
-          // A transient Run API error must not drop the event: Eventarc redelivers (with backoff, up to 24 h),
-          // and the job dedupes on the CloudEvent id (`run --event-id`), so a redelivery starts no second run.
-          retryPolicy: 'RETRY_POLICY_RETRY',
-          serviceAccountEmail: this.serviceAccount.email,
-          eventFilters: [{ attribute: 'bucket', value: bucket }],
-        }, [publisher, receiver]);
+        const fn = make(
+          `gcs-${i}`,
+          'gcsTrigger',
+          {
+            triggerRegion: args.region,
+            eventType: 'google.cloud.storage.object.v1.finalized',
+            // A transient Run API error must not drop the event: Eventarc redelivers (with backoff, up to 24 h),
+            // and the job dedupes on the CloudEvent id (`run --event-id`), so a redelivery starts no second run.
+            retryPolicy: 'RETRY_POLICY_RETRY',
+            serviceAccountEmail: this.serviceAccount.email,
+            eventFilters: [{ attribute: 'bucket', value: bucket }],
+          },
+          [publisher, receiver],
+        );
         // Eventarc delivers as the functions account: it must be allowed to invoke its own function.
         new gcp.cloudrunv2.ServiceIamMember(
           `${name}-gcs-${i}-invoker`,
-          { project: args.project, location: args.region, name: fn.serviceConfig.apply((s) => s?.service ?? ''), role: 'roles/run.invoker', member },
+          {
+            project: args.project,
+            location: args.region,
+            name: fn.serviceConfig.apply((s) => s?.service ?? ''),
+            role: 'roles/run.invoker',
+            member,
+          },
           child({ dependsOn: [publisher, receiver] }),
         );
         this.gcsTriggers.push(fn);
@@ -180,7 +214,9 @@ export class Functions extends pulumi.ComponentResource {
 
 function validate(args: FunctionsArgs): void {
   if (!/^[a-z][a-z0-9-]{0,20}$/.test(args.prefix)) {
-    throw new Error(`Functions: prefix "${args.prefix}" must be lowercase letters, digits and -, starting with a letter, at most 21 characters`);
+    throw new Error(
+      `Functions: prefix "${args.prefix}" must be lowercase letters, digits and -, starting with a letter, at most 21 characters`,
+    );
   }
   if (args.pipelines.length === 0) throw new Error('Functions: no pipelines: the functions would have no job to start');
   const invalid = args.gcsBuckets.filter((b) => !/^[a-z0-9][a-z0-9._-]{1,220}[a-z0-9]$/.test(b));

@@ -50,7 +50,11 @@ export function imageSourcePaths(repoRoot: string): string[] {
 export function checkBuildInputs(repoRoot: string): void {
   for (const file of ['Dockerfile', '.dockerignore', 'cloudbuild.yaml']) {
     if (!existsSync(join(repoRoot, file))) {
-      throw new ConfigError({ file: join(repoRoot, file), message: 'is missing, and `pulumi up` builds the image from it', hint: 'restore it from the repository, or set pipekit:image to an image built elsewhere' });
+      throw new ConfigError({
+        file: join(repoRoot, file),
+        message: 'is missing, and `pulumi up` builds the image from it',
+        hint: 'restore it from the repository, or set pipekit:image to an image built elsewhere',
+      });
     }
   }
   imageSourcePaths(repoRoot);
@@ -66,7 +70,8 @@ export function parseBuildOutput(stdout: string): BuildOutput {
     throw new Error(`the image build printed ${JSON.stringify(line.slice(0, 200))} instead of its result; see its log above`);
   }
   for (const key of ['image', 'initImage'] as const) {
-    if (!/@sha256:[a-f0-9]{64}$/.test(parsed[key] ?? '')) throw new Error(`the image build gave no digest for ${key}: ${JSON.stringify(parsed)}`);
+    if (!/@sha256:[a-f0-9]{64}$/.test(parsed[key] ?? ''))
+      throw new Error(`the image build gave no digest for ${key}: ${JSON.stringify(parsed)}`);
   }
   return parsed as BuildOutput;
 }

@@ -93,7 +93,10 @@ export class Network extends pulumi.ComponentResource {
         logging: 'stderr',
       },
       // Deleted before these (and after everything that depends on it): Cloud SQL, Filestore, the workloads.
-      childOptions(this, opts, { dependsOn: [this.network, this.subnet, peeringRange, this.privateServicesConnection], customTimeouts: { delete: '160m' } }),
+      childOptions(this, opts, {
+        dependsOn: [this.network, this.subnet, peeringRange, this.privateServicesConnection],
+        customTimeouts: { delete: '160m' },
+      }),
     );
     this.networkId = this.network.id;
     this.networkName = this.network.name;

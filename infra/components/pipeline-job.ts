@@ -90,7 +90,11 @@ export class PipelineJob extends pulumi.ComponentResource {
 
     const runners: [string, pulumi.Input<string>, pulumi.Input<string>][] = [
       ['scheduler', pulumi.interpolate`serviceAccount:${args.schedulerServiceAccountEmail}`, args.jobRunnerRole],
-      ...args.extraRunners.map(({ member, role }, i): [string, pulumi.Input<string>, pulumi.Input<string>] => [`runner-${i}`, member, role]),
+      ...args.extraRunners.map(({ member, role }, i): [string, pulumi.Input<string>, pulumi.Input<string>] => [
+        `runner-${i}`,
+        member,
+        role,
+      ]),
     ];
     const grants = runners.map(
       ([id, member, role]) =>
@@ -121,7 +125,10 @@ export class PipelineJob extends pulumi.ComponentResource {
               uri: this.job.name.apply((job) => runJobUrl(args.project, args.region, job)),
               headers: { 'Content-Type': 'application/json' },
               body: schedulerRunBody(pipeline.name, trigger.name),
-              oauthToken: { serviceAccountEmail: args.schedulerServiceAccountEmail, scope: 'https://www.googleapis.com/auth/cloud-platform' },
+              oauthToken: {
+                serviceAccountEmail: args.schedulerServiceAccountEmail,
+                scope: 'https://www.googleapis.com/auth/cloud-platform',
+              },
             },
           },
           // A tick before the grant exists would fail with 403: create the scheduler after it.
@@ -136,5 +143,8 @@ export class PipelineJob extends pulumi.ComponentResource {
 
 /** Label values: lower-case letters, digits, `_` and `-`, at most 63 characters. */
 function label(value: string): string {
-  return value.toLowerCase().replace(/[^a-z0-9_-]/g, '-').slice(0, 63);
+  return value
+    .toLowerCase()
+    .replace(/[^a-z0-9_-]/g, '-')
+    .slice(0, 63);
 }

@@ -36,7 +36,11 @@ export class ReconcileSchedule extends pulumi.ComponentResource {
     const readers = args.jobNames.flatMap((job, j) =>
       args.readers.map(
         (member, i) =>
-          new gcp.cloudrunv2.JobIamMember(`${name}-viewer-${j}-${i}`, { project: args.project, location: args.region, name: job, role: 'roles/run.viewer', member }, child),
+          new gcp.cloudrunv2.JobIamMember(
+            `${name}-viewer-${j}-${i}`,
+            { project: args.project, location: args.region, name: job, role: 'roles/run.viewer', member },
+            child,
+          ),
       ),
     );
     const body = { overrides: { containerOverrides: [{ args: ['reconcile'] }] } };

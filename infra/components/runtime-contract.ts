@@ -1,5 +1,5 @@
 import type * as gcp from '@pulumi/gcp';
-import * as pulumi from '@pulumi/pulumi';
+import type * as pulumi from '@pulumi/pulumi';
 import type { SecretEnv } from './secrets.ts';
 
 /**
@@ -90,7 +90,10 @@ export function jobEnv(args: RuntimeContractArgs): RunEnv[] {
 }
 
 /** The NFS workspace volume, for `template.volumes`. */
-export function workspaceVolume(args: RuntimeContractArgs): { name: string; nfs: { server: pulumi.Input<string>; path: string; readOnly: boolean } } {
+export function workspaceVolume(args: RuntimeContractArgs): {
+  name: string;
+  nfs: { server: pulumi.Input<string>; path: string; readOnly: boolean };
+} {
   return { name: WORKSPACE_VOLUME, nfs: { server: args.nfsServer, path: args.nfsPath, readOnly: false } };
 }
 

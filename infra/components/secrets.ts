@@ -55,7 +55,14 @@ export class Secrets extends pulumi.ComponentResource {
     this.apiTokenSecretId = this.secret(name, `${args.prefix}-api-token`, args.project, token.result, args.apiTokenReaders, child);
     this.userSecretEnv = Object.entries(args.userSecrets).map(([env, value]) => ({
       env,
-      secret: this.secret(name, `${args.prefix}-${env.toLowerCase().replace(/_/g, '-')}`, args.project, value, args.userSecretReaders, child),
+      secret: this.secret(
+        name,
+        `${args.prefix}-${env.toLowerCase().replace(/_/g, '-')}`,
+        args.project,
+        value,
+        args.userSecretReaders,
+        child,
+      ),
     }));
 
     this.registerOutputs({ dbPasswordSecretId: this.dbPasswordSecretId, apiTokenSecretId: this.apiTokenSecretId });

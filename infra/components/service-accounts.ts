@@ -93,7 +93,12 @@ export class ServiceAccounts extends pulumi.ComponentResource {
         child,
       );
 
-    this.jobRunnerRole = customRole('job-runner', 'pipekit job runner', 'Start a pipekit Cloud Run job with overrides and read its executions', JOB_RUNNER_PERMISSIONS);
+    this.jobRunnerRole = customRole(
+      'job-runner',
+      'pipekit job runner',
+      'Start a pipekit Cloud Run job with overrides and read its executions',
+      JOB_RUNNER_PERMISSIONS,
+    );
 
     if (args.console) {
       this.consoleRunnerRole = customRole(

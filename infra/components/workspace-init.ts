@@ -44,7 +44,9 @@ export class WorkspaceInit extends pulumi.ComponentResource {
         deletionProtection: args.deletionProtection,
         labels: { 'managed-by': 'pipekit' },
         // Execution names are `<job>-<token>`, at most 63 characters.
-        runExecutionToken: pulumi.all([args.filestoreId, args.image]).apply(([share, image]) => `i${createHash('sha256').update(`${share}\0${image}`).digest('hex').slice(0, 8)}`),
+        runExecutionToken: pulumi
+          .all([args.filestoreId, args.image])
+          .apply(([share, image]) => `i${createHash('sha256').update(`${share}\0${image}`).digest('hex').slice(0, 8)}`),
         template: {
           taskCount: 1,
           template: {
@@ -52,7 +54,9 @@ export class WorkspaceInit extends pulumi.ComponentResource {
             timeout: '300s',
             maxRetries: 2,
             executionEnvironment: 'EXECUTION_ENVIRONMENT_GEN2',
-            containers: [{ image: args.image, envs: [{ name: 'PIPEKIT_WORKSPACE', value: WORKSPACE_MOUNT }], volumeMounts: [workspaceMount] }],
+            containers: [
+              { image: args.image, envs: [{ name: 'PIPEKIT_WORKSPACE', value: WORKSPACE_MOUNT }], volumeMounts: [workspaceMount] },
+            ],
             volumes: [workspaceVolume(args.runtime)],
             vpcAccess: vpcAccess(args.runtime),
           },

@@ -8,10 +8,7 @@ import { renameColumns, snakeCase, transformer, type Table } from 'pipekit';
  * `pu_location_id`); write `renameColumns(trips, (n) => n.replaceAll(' ', '_').toLowerCase())`
  * for the course's exact names.
  */
-export default transformer(async (trips: Table) => renameColumns(trips, snakeCase)).test(
-  'columns are snake_case',
-  (output) => {
-    const bad = output.schema.fields.map((f) => f.name).filter((n) => n !== n.toLowerCase() || n.includes(' '));
-    if (bad.length) throw new Error(`columns not snake_case: ${bad.join(', ')}`);
-  },
-);
+export default transformer(async (trips: Table) => renameColumns(trips, snakeCase)).test('columns are snake_case', (output) => {
+  const bad = output.schema.fields.map((f) => f.name).filter((n) => n !== n.toLowerCase() || n.includes(' '));
+  if (bad.length) throw new Error(`columns not snake_case: ${bad.join(', ')}`);
+});

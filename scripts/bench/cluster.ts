@@ -56,7 +56,13 @@ export async function startBenchPostgres(): Promise<BenchPostgres> {
     version: `PostgreSQL ${version.split(' ')[0]} (${binaries.source})`,
     query,
     createDatabase: async (name) => void (await query('postgres', `CREATE DATABASE "${name}"`)),
-    env: (database) => ({ PGHOST: connection.host, PGPORT: String(spec.port), PGUSER: spec.user, PGPASSWORD: spec.password, PGDATABASE: database }),
+    env: (database) => ({
+      PGHOST: connection.host,
+      PGPORT: String(spec.port),
+      PGUSER: spec.user,
+      PGPASSWORD: spec.password,
+      PGDATABASE: database,
+    }),
     stop: async () => {
       try {
         await stopCluster(binaries, spec.dataDir);

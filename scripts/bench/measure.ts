@@ -18,7 +18,11 @@ export interface Measured {
   readonly json: Record<string, unknown> | null;
 }
 
-export async function measure(command: string, args: readonly string[], options: { env?: Record<string, string>; cwd: string; log: string }): Promise<Measured> {
+export async function measure(
+  command: string,
+  args: readonly string[],
+  options: { env?: Record<string, string>; cwd: string; log: string },
+): Promise<Measured> {
   const timeFile = join(tmpdir(), `pipekit-bench-time-${process.pid}-${Date.now()}`);
   appendFileSync(options.log, `\n$ ${command} ${args.join(' ')}\n`);
   const child = spawn('/usr/bin/time', ['-f', '%e %M %U %S', '-o', timeFile, command, ...args], {
@@ -40,8 +44,17 @@ export async function measure(command: string, args: readonly string[], options:
   rmSync(timeFile, { force: true });
   if (code !== 0) throw new Error(`${command} ${args.join(' ')} exited with ${code} (see ${options.log})`);
   const [wall, rssKB, user, system] = timeLine.split(/\s+/).map(Number);
-  const jsonLine = stdout.trim().split('\n').reverse().find((line) => line.startsWith('{'));
-  return { wallS: wall, peakRssMB: rssKB / 1024, cpuS: user + system, json: jsonLine ? (JSON.parse(jsonLine) as Record<string, unknown>) : null };
+  const jsonLine = stdout
+    .trim()
+    .split('\n')
+    .reverse()
+    .find((line) => line.startsWith('{'));
+  return {
+    wallS: wall,
+    peakRssMB: rssKB / 1024,
+    cpuS: user + system,
+    json: jsonLine ? (JSON.parse(jsonLine) as Record<string, unknown>) : null,
+  };
 }
 
 export function median(values: readonly number[]): number {

@@ -40,7 +40,12 @@ export interface PathContext {
 /** Block → phase, per example pipeline. Exporters that run side by side are also summed into `export` as a span. */
 const PIPEKIT_PHASES: Record<string, Record<string, string>> = {
   api_to_postgres: { load_yellow_taxi: 'decode', drop_zero_passengers: 'transform', taxi_to_postgres: 'export' },
-  api_to_gcs: { load_yellow_taxi: 'decode', drop_zero_passengers: 'transform', taxi_to_lake_parquet: 'parquet', taxi_to_lake_partitioned: 'partitioned' },
+  api_to_gcs: {
+    load_yellow_taxi: 'decode',
+    drop_zero_passengers: 'transform',
+    taxi_to_lake_parquet: 'parquet',
+    taxi_to_lake_partitioned: 'partitioned',
+  },
   api_to_gcs_partitioned: { load_yellow_taxi: 'decode', drop_zero_passengers: 'transform', taxi_to_lake_partitioned: 'partitioned' },
   gcs_to_bigquery: { load_taxi_from_lake: 'decode', standardise_columns: 'transform', write_taxi_to_warehouse: 'export' },
 };
@@ -60,7 +65,11 @@ export function benchPaths(ctx: PathContext): BenchPath[] {
       const lake = join(RESULTS, 'pandas-lake');
       rmSync(lake, { recursive: true, force: true });
       await ctx.pg.query('ny_taxi', 'DROP TABLE IF EXISTS ny_taxi.mage_yellow_taxi_data');
-      const m = await measure('/usr/bin/python3', [join(REPO, 'scripts/bench/mage_path.py'), ctx.csvGz, what, lake], { cwd: REPO, env: ctx.pg.env('ny_taxi'), log: ctx.log });
+      const m = await measure('/usr/bin/python3', [join(REPO, 'scripts/bench/mage_path.py'), ctx.csvGz, what, lake], {
+        cwd: REPO,
+        env: ctx.pg.env('ny_taxi'),
+        log: ctx.log,
+      });
       return fromJson(m);
     },
   });
@@ -74,7 +83,11 @@ export function benchPaths(ctx: PathContext): BenchPath[] {
       run: async () => {
         await ctx.pg.query('ny_taxi', FLOOR_DDL);
         const copy = `\\copy ny_taxi.floor_taxi FROM '${ctx.csv}' WITH (FORMAT csv, HEADER true)`;
-        const m = await measure('psql', ['-X', '-q', '-v', 'ON_ERROR_STOP=1', '-c', copy], { cwd: REPO, env: ctx.pg.env('ny_taxi'), log: ctx.log });
+        const m = await measure('psql', ['-X', '-q', '-v', 'ON_ERROR_STOP=1', '-c', copy], {
+          cwd: REPO,
+          env: ctx.pg.env('ny_taxi'),
+          log: ctx.log,
+        });
         const rows = Number((await ctx.pg.query('ny_taxi', 'SELECT count(*) AS n FROM ny_taxi.floor_taxi')).rows[0].n);
         return { wallS: m.wallS, peakRssMB: m.peakRssMB, phases: { export: m.wallS }, rowsIn: rows, rowsOut: rows };
       },
@@ -86,7 +99,12 @@ export function benchPaths(ctx: PathContext): BenchPath[] {
       label: 'DuckDB read_csv → filter → parquet',
       family: 'duckdb',
       run: async () =>
-        fromJson(await measure(process.execPath, [join(REPO, 'scripts/bench/duckdb-path.mjs'), ctx.csvGz, join(RESULTS, 'duckdb-lake')], { cwd: REPO, log: ctx.log })),
+        fromJson(
+          await measure(process.execPath, [join(REPO, 'scripts/bench/duckdb-path.mjs'), ctx.csvGz, join(RESULTS, 'duckdb-lake')], {
+            cwd: REPO,
+            log: ctx.log,
+          }),
+        ),
     },
     pipekit('gcs_to_bigquery', 'pipekit gcs_to_bigquery (lake → DuckDB warehouse)'),
   ];
@@ -107,11 +125,19 @@ CREATE TABLE ny_taxi.floor_taxi ("VendorID" bigint, tpep_pickup_datetime timesta
 
 async function runPipekit(ctx: PathContext, pipeline: string): Promise<Sample> {
   if (pipeline === 'gcs_to_bigquery' && !existsSync(join(PROJECT, '.pipekit/lake/nyc_taxi_data.parquet'))) {
-    await measure(process.execPath, [join(REPO, 'bin/pipekit.js'), '--project', PROJECT, '--profile', 'local', 'run', 'api_to_gcs', '--quiet'], { cwd: REPO, log: ctx.log });
+    await measure(
+      process.execPath,
+      [join(REPO, 'bin/pipekit.js'), '--project', PROJECT, '--profile', 'local', 'run', 'api_to_gcs', '--quiet'],
+      { cwd: REPO, log: ctx.log },
+    );
   }
-  const m = await measure(process.execPath, [join(REPO, 'bin/pipekit.js'), '--project', PROJECT, '--profile', 'local', 'run', pipeline, '--quiet'], { cwd: REPO, log: ctx.log });
+  const m = await measure(
+    process.execPath,
+    [join(REPO, 'bin/pipekit.js'), '--project', PROJECT, '--profile', 'local', 'run', pipeline, '--quiet'],
+    { cwd: REPO, log: ctx.log },
+  );
   const [run] = await ctx.session.store.listRuns({ pipeline, limit: 1 });
-  if (!run || run.status !== 'succeeded') throw new Error(`pipekit ${pipeline}: latest run is ${run?.status ?? 'missing'} (see ${ctx.log})`);
+  if (run?.status !== 'succeeded') throw new Error(`pipekit ${pipeline}: latest run is ${run?.status ?? 'missing'} (see ${ctx.log})`);
   const blocks = await ctx.session.store.getBlockRuns(run.id);
   const phases: Record<string, number> = {};
   let exportStart = Infinity;

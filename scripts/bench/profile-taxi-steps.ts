@@ -9,7 +9,7 @@
 import { RecordBatchStreamWriter } from 'apache-arrow';
 import { createWriteStream, rmSync } from 'node:fs';
 import { pipeline } from 'node:stream/promises';
-import { Readable } from 'node:stream';
+import type { Readable } from 'node:stream';
 import { resolve } from 'node:path';
 import { createHttpLoader } from '../../src/io/http/index.ts';
 import { countWhere, where } from '../../src/table/index.ts';
@@ -19,11 +19,15 @@ const file = resolve(process.argv[2]);
 const step = async <T>(name: string, fn: () => T | Promise<T>): Promise<T> => {
   const t = performance.now();
   const out = await fn();
-  console.log(`${name.padEnd(28)} ${((performance.now() - t) / 1000).toFixed(3)} s  rss ${Math.round(process.memoryUsage().rss / 2 ** 20)} MB`);
+  console.log(
+    `${name.padEnd(28)} ${((performance.now() - t) / 1000).toFixed(3)} s  rss ${Math.round(process.memoryUsage().rss / 2 ** 20)} MB`,
+  );
   return out;
 };
 const loader = createHttpLoader();
-const { table } = await step('decode', () => loader.loadWithReport(file, { columns: YELLOW_TAXI_COLUMNS, parseDates: [...YELLOW_TAXI_DATES] }));
+const { table } = await step('decode', () =>
+  loader.loadWithReport(file, { columns: YELLOW_TAXI_COLUMNS, parseDates: [...YELLOW_TAXI_DATES] }),
+);
 console.log(`  ${table.numRows} rows in ${table.batches.length} batches`);
 await step('countWhere == 0', () => countWhere(table, 'passenger_count', (n) => n === 0));
 const kept = await step('where > 0', () => where(table, 'passenger_count', (n) => n > 0));

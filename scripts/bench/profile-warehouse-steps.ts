@@ -21,7 +21,9 @@ async function step<T>(name: string, fn: () => Promise<T> | T): Promise<T> {
   const t = performance.now();
   const out = await fn();
   const m = process.memoryUsage();
-  console.log(`${name.padEnd(34)} ${((performance.now() - t) / 1000).toFixed(3)} s  rss ${mb(m.rss)} (process peak so far ${mb(process.resourceUsage().maxRSS * 1024)}), arrays ${mb(m.arrayBuffers)}, wasm ${mb(wasmMemory().buffer.byteLength)}`);
+  console.log(
+    `${name.padEnd(34)} ${((performance.now() - t) / 1000).toFixed(3)} s  rss ${mb(m.rss)} (process peak so far ${mb(process.resourceUsage().maxRSS * 1024)}), arrays ${mb(m.arrayBuffers)}, wasm ${mb(wasmMemory().buffer.byteLength)}`,
+  );
   return out;
 }
 
@@ -31,7 +33,8 @@ const renamed = await step('rename columns', () => renameColumns(table, snakeCas
 const db = join(tmpdir(), `pipekit-profile-${process.pid}.duckdb`);
 const warehouse = await createDuckDbWarehouse({ path: db });
 await step('warehouse.writeSql (scan + CTAS)', () =>
-  warehouse.writeSql('SELECT * FROM {{ df_1 }}', { df_1: renamed }, { dataset: 'ny_taxi', table: 'yellow_cab_data', ifExists: 'replace' }));
+  warehouse.writeSql('SELECT * FROM {{ df_1 }}', { df_1: renamed }, { dataset: 'ny_taxi', table: 'yellow_cab_data', ifExists: 'replace' }),
+);
 await warehouse.close();
 rmSync(db, { force: true });
 rmSync(`${db}.wal`, { force: true });

@@ -47,7 +47,11 @@ export async function measureStartup(log: string, rounds: number): Promise<Start
       label: '`pipekit validate` (the 5 example pipelines, 17 blocks)',
       run: () => measure(process.execPath, [bin, '--project', join(REPO, 'pipelines'), 'validate'], { cwd: REPO, log }),
     },
-    { id: 'noop', label: '1-block no-op `pipekit run` (TypeScript block, run store included)', run: () => cli(['run', 'noop_1', '--quiet']) },
+    {
+      id: 'noop',
+      label: '1-block no-op `pipekit run` (TypeScript block, run store included)',
+      run: () => cli(['run', 'noop_1', '--quiet']),
+    },
     {
       id: 'worker',
       label: 'backfill worker (one no-op date)',
@@ -78,11 +82,15 @@ export async function measureStartup(log: string, rounds: number): Promise<Start
 async function consoleFirstResponse(bin: string, log: string): Promise<{ cpuS: number; wallS: number }> {
   const port = await freePort();
   const started = performance.now();
-  const child = spawn(process.execPath, [bin, '--project', PROJECT, '--profile', 'local', 'console', '--port', String(port)], { cwd: REPO, stdio: 'ignore' });
+  const child = spawn(process.execPath, [bin, '--project', PROJECT, '--profile', 'local', 'console', '--port', String(port)], {
+    cwd: REPO,
+    stdio: 'ignore',
+  });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   try {
     for (;;) {
-      if (child.exitCode !== null) throw new Error(`the console exited with ${child.exitCode} before answering (run it by hand: see ${log})`);
+      if (child.exitCode !== null)
+        throw new Error(`the console exited with ${child.exitCode} before answering (run it by hand: see ${log})`);
       try {
         const response = await fetch(`http://127.0.0.1:${port}/`);
         await response.arrayBuffer();

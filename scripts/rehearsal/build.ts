@@ -19,15 +19,25 @@ export interface BuildPlan {
   readonly builds: { what: string; serviceAccount?: string }[];
 }
 
-export function planBuild(graph: Graph, deployment: Deployment, tree: ImageTree, context: string): BuildPlan {
-  const builds: { what: string; serviceAccount?: string }[] = deployment.functions.map((f) => ({ what: `function ${f.name}`, serviceAccount: f.buildServiceAccount }));
+export function planBuild(graph: Graph, deployment: Deployment, _tree: ImageTree, context: string): BuildPlan {
+  const builds: { what: string; serviceAccount?: string }[] = deployment.functions.map((f) => ({
+    what: `function ${f.name}`,
+    serviceAccount: f.buildServiceAccount,
+  }));
   const cloudbuild = join(context, 'cloudbuild.yaml');
   // A resource of the graph that starts a Cloud Build (a trigger, or a command that submits one).
   const declared = graph.resources.find(
-    (r) => r.type.startsWith('gcp:cloudbuild/') || (r.type === 'command:local:Command' && /build/i.test(String(r.inputs.create))) || JSON.stringify(r.inputs).includes('builds submit'),
+    (r) =>
+      r.type.startsWith('gcp:cloudbuild/') ||
+      (r.type === 'command:local:Command' && /build/i.test(String(r.inputs.create))) ||
+      JSON.stringify(r.inputs).includes('builds submit'),
   );
   if (existsSync(cloudbuild) && declared) {
-    const config = parse(readFileSync(cloudbuild, 'utf8')) as { steps?: { name?: string; env?: string[]; args?: string[] }[]; serviceAccount?: string; options?: { env?: string[] } };
+    const config = parse(readFileSync(cloudbuild, 'utf8')) as {
+      steps?: { name?: string; env?: string[]; args?: string[] }[];
+      serviceAccount?: string;
+      options?: { env?: string[] };
+    };
     const env = [...(config.options?.env ?? []), ...(config.steps ?? []).flatMap((s) => s.env ?? [])];
     const buildKit = env.includes('DOCKER_BUILDKIT=1') || (config.steps ?? []).some((s) => (s.args ?? []).includes('buildx'));
     const serviceAccount = config.serviceAccount ?? findServiceAccount(declared?.inputs);
@@ -52,17 +62,23 @@ export function planBuild(graph: Graph, deployment: Deployment, tree: ImageTree,
 export function buildProblems(plan: BuildPlan, tree: ImageTree): string[] {
   const problems: string[] = [];
   if (!plan.buildKit) {
-    for (const b of tree.dockerfile.buildKitOnly) problems.push(`${tree.dockerfile.file} line ${b.line}: ${b.text} needs BuildKit, which ${plan.builder} does not turn on`);
+    for (const b of tree.dockerfile.buildKitOnly)
+      problems.push(`${tree.dockerfile.file} line ${b.line}: ${b.text} needs BuildKit, which ${plan.builder} does not turn on`);
   }
   for (const b of plan.builds) {
-    if (!b.serviceAccount) problems.push(`${b.what} builds as Cloud Build's default service account, which projects created since 2024 do not grant build rights: declare a build service account`);
+    if (!b.serviceAccount)
+      problems.push(
+        `${b.what} builds as Cloud Build's default service account, which projects created since 2024 do not grant build rights: declare a build service account`,
+      );
   }
   return problems;
 }
 
 function findServiceAccount(inputs: unknown): string | undefined {
   const text = JSON.stringify(inputs ?? {});
-  return /"(?:serviceAccount(?:Email)?|[A-Z_]*SERVICE_ACCOUNT)":"([^"]+)"/.exec(text)?.[1] ?? /--service-account[= ]([^\s"]+)/.exec(text)?.[1];
+  return (
+    /"(?:serviceAccount(?:Email)?|[A-Z_]*SERVICE_ACCOUNT)":"([^"]+)"/.exec(text)?.[1] ?? /--service-account[= ]([^\s"]+)/.exec(text)?.[1]
+  );
 }
 
 /** An image reference without its tag or digest: the repository path. */
@@ -114,7 +130,8 @@ export function rehearseBuildAccess(graph: Graph, deployment: Deployment, policy
     check(account, 'logging.logEntries.create', `projects/${graph.project}`, what);
     for (const image of [env.PIPEKIT_BUILD_IMAGE, env.PIPEKIT_BUILD_INIT_IMAGE].filter(Boolean)) {
       const m = /^([a-z0-9-]+)-docker\.pkg\.dev\/([^/]+)\/([^/]+)\//.exec(String(image));
-      if (m) check(account, 'artifactregistry.repositories.uploadArtifacts', `projects/${m[2]}/locations/${m[1]}/repositories/${m[3]}`, what);
+      if (m)
+        check(account, 'artifactregistry.repositories.uploadArtifacts', `projects/${m[2]}/locations/${m[1]}/repositories/${m[3]}`, what);
     }
   }
   for (const fn of deployment.functions) {

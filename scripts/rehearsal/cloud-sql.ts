@@ -25,8 +25,37 @@ export function makeServerCertificate(commonName: string): CertificateAuthority 
   const dir = mkdtempSync(join(tmpdir(), 'pipekit-rehearsal-ca-'));
   try {
     const run = (...args: string[]) => execFileSync('openssl', args, { cwd: dir, stdio: 'pipe' });
-    run('req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', 'ca.key', '-out', 'ca.pem', '-days', '2', '-subj', '/CN=Google Cloud SQL Server CA/O=Google, Inc');
-    run('req', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', 'server.key', '-out', 'server.csr', '-subj', `/CN=${commonName}/O=Google, Inc`);
+    run(
+      'req',
+      '-x509',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:prime256v1',
+      '-nodes',
+      '-keyout',
+      'ca.key',
+      '-out',
+      'ca.pem',
+      '-days',
+      '2',
+      '-subj',
+      '/CN=Google Cloud SQL Server CA/O=Google, Inc',
+    );
+    run(
+      'req',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:prime256v1',
+      '-nodes',
+      '-keyout',
+      'server.key',
+      '-out',
+      'server.csr',
+      '-subj',
+      `/CN=${commonName}/O=Google, Inc`,
+    );
     run('x509', '-req', '-in', 'server.csr', '-CA', 'ca.pem', '-CAkey', 'ca.key', '-CAcreateserial', '-out', 'server.pem', '-days', '2');
     const read = (f: string) => readFileSync(join(dir, f), 'utf8');
     return { caPem: read('ca.pem'), keyPem: read('server.key'), certPem: read('server.pem') };
@@ -48,7 +77,11 @@ export interface CloudSqlStandIn {
 const SSL_REQUEST = 80877103;
 const GSS_REQUEST = 80877104;
 
-export async function startCloudSql(options: { upstreamHost: string; upstreamPort: number; certificate: () => CertificateAuthority }): Promise<CloudSqlStandIn> {
+export async function startCloudSql(options: {
+  upstreamHost: string;
+  upstreamPort: number;
+  certificate: () => CertificateAuthority;
+}): Promise<CloudSqlStandIn> {
   const counters = { refusedPlaintext: 0, sessions: 0 };
   const server: Server = createServer((socket) => handle(socket).catch(() => socket.destroy()));
 
@@ -60,7 +93,9 @@ export async function startCloudSql(options: { upstreamHost: string; upstreamPor
     }
     if (code !== SSL_REQUEST) {
       counters.refusedPlaintext += 1;
-      socket.end(errorResponse('28000', 'pg_hba.conf rejects connection: the instance accepts encrypted connections only (sslMode ENCRYPTED_ONLY)'));
+      socket.end(
+        errorResponse('28000', 'pg_hba.conf rejects connection: the instance accepts encrypted connections only (sslMode ENCRYPTED_ONLY)'),
+      );
       return;
     }
     socket.write('S');

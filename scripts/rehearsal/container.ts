@@ -55,7 +55,9 @@ export function realMounts(): boolean {
   // PIPEKIT_REHEARSAL_NO_NAMESPACES=1 forces the fallback (machines where unshare is not permitted behave the same).
   if (namespaces === undefined && process.env.PIPEKIT_REHEARSAL_NO_NAMESPACES === '1') namespaces = false;
   if (namespaces === undefined) {
-    const probe = spawnSync('unshare', ['-m', '--propagation', 'private', 'sh', '-c', 'mount -t tmpfs none /mnt && command -v setpriv'], { stdio: 'ignore' });
+    const probe = spawnSync('unshare', ['-m', '--propagation', 'private', 'sh', '-c', 'mount -t tmpfs none /mnt && command -v setpriv'], {
+      stdio: 'ignore',
+    });
     namespaces = process.getuid?.() === 0 && probe.status === 0;
   }
   return namespaces;
@@ -98,7 +100,8 @@ export function startContainer(spec: ContainerSpec): RunningContainer {
     cwd = '/';
   } else {
     for (const [name, value] of Object.entries(env)) {
-      for (const [path, local] of Object.entries(spec.mounts)) if (value === path || value.startsWith(`${path}/`)) env[name] = local + value.slice(path.length);
+      for (const [path, local] of Object.entries(spec.mounts))
+        if (value === path || value.startsWith(`${path}/`)) env[name] = local + value.slice(path.length);
     }
     env.HOME = tree.root;
     for (const local of Object.values(spec.mounts)) mkdirSync(local, { recursive: true });
@@ -134,11 +137,20 @@ let users: { passwd: string; group: string } | undefined;
 /** /etc/passwd and /etc/group of the official Node images: this machine's, with `node` as uid/gid 1000. */
 function imageUsers(): { passwd: string; group: string } {
   if (users) return users;
-  const keep = (file: string) => readFileSync(file, 'utf8').split('\n').filter((l) => l && !/^[^:]*:[^:]*:1000:/.test(l) && !l.startsWith('node:'));
+  const keep = (file: string) =>
+    readFileSync(file, 'utf8')
+      .split('\n')
+      .filter((l) => l && !/^[^:]*:[^:]*:1000:/.test(l) && !l.startsWith('node:'));
   const passwdText = [...keep('/etc/passwd'), 'node:x:1000:1000::/home/node:/bin/bash', ''].join('\n');
   const groupText = [...keep('/etc/group'), 'node:x:1000:', ''].join('\n');
   // Named by content: every rehearsal on this machine shares one copy.
-  const dir = join(tmpdir(), `pipekit-rehearsal-etc-${createHash('sha256').update(passwdText + groupText).digest('hex').slice(0, 12)}`);
+  const dir = join(
+    tmpdir(),
+    `pipekit-rehearsal-etc-${createHash('sha256')
+      .update(passwdText + groupText)
+      .digest('hex')
+      .slice(0, 12)}`,
+  );
   mkdirSync(dir, { recursive: true });
   chmodSync(dir, 0o755);
   const passwd = join(dir, 'passwd');

@@ -105,7 +105,9 @@ export function readDeployment(graph: Graph): Deployment {
         env: (c.envs ?? []).map((e: any) => ({
           name: e.name,
           value: e.value,
-          secret: e.valueSource?.secretKeyRef ? { secret: String(e.valueSource.secretKeyRef.secret), version: String(e.valueSource.secretKeyRef.version ?? 'latest') } : undefined,
+          secret: e.valueSource?.secretKeyRef
+            ? { secret: String(e.valueSource.secretKeyRef.secret), version: String(e.valueSource.secretKeyRef.version ?? 'latest') }
+            : undefined,
         })),
         mounts: c.volumeMounts ?? [],
         port: c.ports?.containerPort ?? (Array.isArray(c.ports) ? c.ports[0]?.containerPort : undefined),
@@ -130,7 +132,10 @@ export function readDeployment(graph: Graph): Deployment {
   for (const o of graph.ofType('gcp:storage/bucketObject:BucketObject')) {
     const assets = o.inputs.source?.assets;
     if (!assets) continue;
-    archives.set(`${o.inputs.bucket}/${o.inputs.name}`, Object.fromEntries(Object.entries(assets).map(([p, a]: [string, any]) => [p, { text: a.text, path: a.path }])));
+    archives.set(
+      `${o.inputs.bucket}/${o.inputs.name}`,
+      Object.fromEntries(Object.entries(assets).map(([p, a]: [string, any]) => [p, { text: a.text, path: a.path }])),
+    );
   }
 
   return {
@@ -178,6 +183,9 @@ export function readDeployment(graph: Graph): Deployment {
     sqlDatabases: graph.ofType('gcp:sql/database:Database').map((r) => r.inputs.name),
     buckets: graph.ofType('gcp:storage/bucket:Bucket').map((r) => r.inputs.name ?? r.name),
     datasets: graph.ofType('gcp:bigquery/dataset:Dataset').map((r) => r.inputs.datasetId),
-    filestores: graph.ofType('gcp:filestore/instance:Instance').map((r) => ({ ip: r.state.networks?.[0]?.ipAddresses?.[0] ?? '', share: r.inputs.fileShares?.name ?? r.inputs.fileShares?.[0]?.name ?? '' })),
+    filestores: graph.ofType('gcp:filestore/instance:Instance').map((r) => ({
+      ip: r.state.networks?.[0]?.ipAddresses?.[0] ?? '',
+      share: r.inputs.fileShares?.name ?? r.inputs.fileShares?.[0]?.name ?? '',
+    })),
   };
 }

@@ -55,7 +55,8 @@ export function parseDockerfile(text: string, file = 'Dockerfile'): Dockerfile {
     const upper = keyword?.toUpperCase();
     const stage = stages[stages.length - 1];
     const need = (): Stage => {
-      if (!stage) throw new ConfigError({ file, key: `line ${line}`, message: `${upper} before FROM`, hint: 'start the Dockerfile with FROM' });
+      if (!stage)
+        throw new ConfigError({ file, key: `line ${line}`, message: `${upper} before FROM`, hint: 'start the Dockerfile with FROM' });
       return stage;
     };
     switch (upper) {
@@ -107,7 +108,8 @@ export function parseDockerfile(text: string, file = 'Dockerfile'): Dockerfile {
         const words = rest.trim().split(/\s+/);
         const flags = words.filter((w) => w.startsWith('--'));
         const paths = words.filter((w) => !w.startsWith('--'));
-        if (flags.some((f) => f.startsWith('--link') || f.startsWith('--parents') || f.startsWith('--exclude'))) buildKitOnly.push({ line, text: `${upper} ${flags.join(' ')}` });
+        if (flags.some((f) => f.startsWith('--link') || f.startsWith('--parents') || f.startsWith('--exclude')))
+          buildKitOnly.push({ line, text: `${upper} ${flags.join(' ')}` });
         const flag = (name: string) => flags.find((f) => f.startsWith(`--${name}=`))?.slice(name.length + 3);
         const copy = { from: flag('from'), chown: flag('chown'), sources: paths.slice(0, -1), dest: paths[paths.length - 1]!, line };
         need().copies.push(copy);

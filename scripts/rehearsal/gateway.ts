@@ -17,7 +17,13 @@ export interface Need {
 }
 
 /** Which permissions a request needs; `body` is the raw request body. */
-export type Authorizer = (req: { method: string; path: string; query: URLSearchParams; body: Buffer; headers: IncomingMessage['headers'] }) => Need[];
+export type Authorizer = (req: {
+  method: string;
+  path: string;
+  query: URLSearchParams;
+  body: Buffer;
+  headers: IncomingMessage['headers'];
+}) => Need[];
 
 export interface Gateway {
   readonly url: string;
@@ -58,7 +64,9 @@ export async function startGateway(options: {
       needs = options.authorize({ method: req.method ?? 'GET', path, query: url.searchParams, body, headers: req.headers });
     } catch (error) {
       res.writeHead(400, { 'content-type': 'application/json' });
-      return res.end(JSON.stringify({ error: { code: 400, message: `rehearsal gateway: ${(error as Error).message}`, status: 'INVALID_ARGUMENT' } }));
+      return res.end(
+        JSON.stringify({ error: { code: 400, message: `rehearsal gateway: ${(error as Error).message}`, status: 'INVALID_ARGUMENT' } }),
+      );
     }
     for (const need of needs) {
       const decision = options.policy.check(account, need.permission, need.resource, options.context);
@@ -125,7 +133,9 @@ export function bigqueryNeeds(): Authorizer {
       const text = body.toString('utf8');
       const contentType = String(headers['content-type'] ?? '');
       try {
-        config = contentType.startsWith('multipart/') ? JSON.parse(/\{[\s\S]*?\}\s*\r?\n--/.exec(text)?.[0].replace(/\r?\n--$/, '') ?? '{}') : JSON.parse(text || '{}');
+        config = contentType.startsWith('multipart/')
+          ? JSON.parse(/\{[\s\S]*?\}\s*\r?\n--/.exec(text)?.[0].replace(/\r?\n--$/, '') ?? '{}')
+          : JSON.parse(text || '{}');
       } catch {
         config = {};
       }
@@ -146,10 +156,21 @@ export function bigqueryNeeds(): Authorizer {
     }
     let r: RegExpExecArray | null;
     if (rest === '/datasets' && method === 'POST') return [{ permission: 'bigquery.datasets.create', resource: `projects/${project}` }];
-    if ((r = /^\/datasets\/([^/]+)$/.exec(rest))) return [{ permission: method === 'GET' ? 'bigquery.datasets.get' : 'bigquery.datasets.update', resource: dataset(r[1]!) }];
-    if ((r = /^\/datasets\/([^/]+)\/tables$/.exec(rest))) return [{ permission: method === 'POST' ? 'bigquery.tables.create' : 'bigquery.tables.list', resource: dataset(r[1]!) }];
+    if ((r = /^\/datasets\/([^/]+)$/.exec(rest)))
+      return [{ permission: method === 'GET' ? 'bigquery.datasets.get' : 'bigquery.datasets.update', resource: dataset(r[1]!) }];
+    if ((r = /^\/datasets\/([^/]+)\/tables$/.exec(rest)))
+      return [{ permission: method === 'POST' ? 'bigquery.tables.create' : 'bigquery.tables.list', resource: dataset(r[1]!) }];
     if ((r = /^\/datasets\/([^/]+)\/tables\/([^/]+)(\/data|\/insertAll)?$/.exec(rest))) {
-      const permission = r[3] === '/data' ? 'bigquery.tables.getData' : r[3] === '/insertAll' ? 'bigquery.tables.updateData' : method === 'GET' ? 'bigquery.tables.get' : method === 'DELETE' ? 'bigquery.tables.delete' : 'bigquery.tables.update';
+      const permission =
+        r[3] === '/data'
+          ? 'bigquery.tables.getData'
+          : r[3] === '/insertAll'
+            ? 'bigquery.tables.updateData'
+            : method === 'GET'
+              ? 'bigquery.tables.get'
+              : method === 'DELETE'
+                ? 'bigquery.tables.delete'
+                : 'bigquery.tables.update';
       return [{ permission, resource: dataset(r[1]!) }];
     }
     return []; // reading one's own jobs and query results

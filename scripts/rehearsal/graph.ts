@@ -120,7 +120,13 @@ function freshImport(): Promise<Record<string, unknown>> {
 }
 
 /** Fills the outputs Google would compute; the mock monitor only echoes inputs. */
-function computedState(type: string, name: string, inputs: Record<string, any>, project: string, sqlServerCa?: string): Record<string, any> {
+function computedState(
+  type: string,
+  name: string,
+  inputs: Record<string, any>,
+  project: string,
+  sqlServerCa?: string,
+): Record<string, any> {
   const state: Record<string, any> = { ...inputs, name: inputs.name ?? name };
   switch (type) {
     case 'gcp:serviceaccount/account:Account':
@@ -134,7 +140,9 @@ function computedState(type: string, name: string, inputs: Record<string, any>, 
       state.connectionName = `${project}:${inputs.region}:${name}`;
       state.privateIpAddress = SQL_PRIVATE_IP;
       // A declaration-only graph (no Cloud SQL stand-in) still needs a CA to hand to the workloads.
-      state.serverCaCerts = [{ cert: sqlServerCa ?? PLACEHOLDER_CA, commonName: 'rehearsal Cloud SQL server CA', sha1Fingerprint: 'rehearsal' }];
+      state.serverCaCerts = [
+        { cert: sqlServerCa ?? PLACEHOLDER_CA, commonName: 'rehearsal Cloud SQL server CA', sha1Fingerprint: 'rehearsal' },
+      ];
       break;
     case 'gcp:filestore/instance:Instance':
       state.networks = (inputs.networks ?? []).map((n: any) => ({ ...n, ipAddresses: [FILESTORE_IP] }));
@@ -158,8 +166,10 @@ function computedState(type: string, name: string, inputs: Record<string, any>, 
     case 'command:local:Command': {
       // The image build (infra/build/build-image.ts) prints the pushed images by digest as one JSON line.
       const env = inputs.environment ?? {};
-      const pin = (tagged: string, seed: string) => `${tagged.replace(/:[^:/]+$/, '')}@sha256:${createHash('sha256').update(seed).digest('hex')}`;
-      if (env.PIPEKIT_BUILD_IMAGE) state.stdout = `${JSON.stringify({ image: pin(env.PIPEKIT_BUILD_IMAGE, env.PIPEKIT_BUILD_IMAGE), initImage: pin(env.PIPEKIT_BUILD_INIT_IMAGE ?? '', `${env.PIPEKIT_BUILD_INIT_IMAGE}`) })}\n`;
+      const pin = (tagged: string, seed: string) =>
+        `${tagged.replace(/:[^:/]+$/, '')}@sha256:${createHash('sha256').update(seed).digest('hex')}`;
+      if (env.PIPEKIT_BUILD_IMAGE)
+        state.stdout = `${JSON.stringify({ image: pin(env.PIPEKIT_BUILD_IMAGE, env.PIPEKIT_BUILD_IMAGE), initImage: pin(env.PIPEKIT_BUILD_INIT_IMAGE ?? '', `${env.PIPEKIT_BUILD_INIT_IMAGE}`) })}\n`;
       break;
     }
     case 'random:index/randomPassword:RandomPassword':

@@ -10,12 +10,53 @@ import type { Graph } from './graph.ts';
 
 /** Permissions of the predefined roles the program uses (from Google's role reference, trimmed to what pipekit touches). */
 export const PREDEFINED_ROLES: Readonly<Record<string, readonly string[]>> = {
-  'roles/storage.objectAdmin': ['storage.objects.create', 'storage.objects.delete', 'storage.objects.get', 'storage.objects.list', 'storage.objects.update', 'storage.multipartUploads.create', 'storage.multipartUploads.abort', 'storage.multipartUploads.list', 'storage.multipartUploads.listParts'],
-  'roles/storage.objectCreator': ['storage.objects.create', 'storage.multipartUploads.create', 'storage.multipartUploads.abort', 'storage.multipartUploads.listParts'],
+  'roles/storage.objectAdmin': [
+    'storage.objects.create',
+    'storage.objects.delete',
+    'storage.objects.get',
+    'storage.objects.list',
+    'storage.objects.update',
+    'storage.multipartUploads.create',
+    'storage.multipartUploads.abort',
+    'storage.multipartUploads.list',
+    'storage.multipartUploads.listParts',
+  ],
+  'roles/storage.objectCreator': [
+    'storage.objects.create',
+    'storage.multipartUploads.create',
+    'storage.multipartUploads.abort',
+    'storage.multipartUploads.listParts',
+  ],
   'roles/storage.objectViewer': ['storage.objects.get', 'storage.objects.list'],
-  'roles/storage.objectUser': ['storage.objects.create', 'storage.objects.delete', 'storage.objects.get', 'storage.objects.list', 'storage.objects.update'],
-  'roles/storage.admin': ['storage.buckets.create', 'storage.buckets.delete', 'storage.buckets.get', 'storage.buckets.list', 'storage.buckets.update', 'storage.objects.create', 'storage.objects.delete', 'storage.objects.get', 'storage.objects.list', 'storage.objects.update'],
-  'roles/bigquery.dataEditor': ['bigquery.datasets.get', 'bigquery.tables.create', 'bigquery.tables.delete', 'bigquery.tables.get', 'bigquery.tables.getData', 'bigquery.tables.list', 'bigquery.tables.update', 'bigquery.tables.updateData'],
+  'roles/storage.objectUser': [
+    'storage.objects.create',
+    'storage.objects.delete',
+    'storage.objects.get',
+    'storage.objects.list',
+    'storage.objects.update',
+  ],
+  'roles/storage.admin': [
+    'storage.buckets.create',
+    'storage.buckets.delete',
+    'storage.buckets.get',
+    'storage.buckets.list',
+    'storage.buckets.update',
+    'storage.objects.create',
+    'storage.objects.delete',
+    'storage.objects.get',
+    'storage.objects.list',
+    'storage.objects.update',
+  ],
+  'roles/bigquery.dataEditor': [
+    'bigquery.datasets.get',
+    'bigquery.tables.create',
+    'bigquery.tables.delete',
+    'bigquery.tables.get',
+    'bigquery.tables.getData',
+    'bigquery.tables.list',
+    'bigquery.tables.update',
+    'bigquery.tables.updateData',
+  ],
   'roles/bigquery.dataViewer': ['bigquery.datasets.get', 'bigquery.tables.get', 'bigquery.tables.getData', 'bigquery.tables.list'],
   'roles/bigquery.jobUser': ['bigquery.jobs.create'],
   'roles/bigquery.user': ['bigquery.jobs.create', 'bigquery.datasets.create', 'bigquery.datasets.get'],
@@ -23,7 +64,19 @@ export const PREDEFINED_ROLES: Readonly<Record<string, readonly string[]>> = {
   'roles/cloudsql.client': ['cloudsql.instances.connect', 'cloudsql.instances.get'],
   'roles/cloudsql.instanceUser': ['cloudsql.instances.login', 'cloudsql.instances.get'],
   'roles/run.invoker': ['run.routes.invoke', 'run.jobs.run'],
-  'roles/run.developer': ['run.jobs.run', 'run.jobs.runWithOverrides', 'run.jobs.get', 'run.executions.get', 'run.executions.list', 'run.executions.cancel', 'run.tasks.get', 'run.tasks.list', 'run.jobs.create', 'run.jobs.update', 'run.jobs.delete'],
+  'roles/run.developer': [
+    'run.jobs.run',
+    'run.jobs.runWithOverrides',
+    'run.jobs.get',
+    'run.executions.get',
+    'run.executions.list',
+    'run.executions.cancel',
+    'run.tasks.get',
+    'run.tasks.list',
+    'run.jobs.create',
+    'run.jobs.update',
+    'run.jobs.delete',
+  ],
   'roles/run.viewer': ['run.jobs.get', 'run.jobs.list', 'run.executions.get', 'run.executions.list', 'run.tasks.get', 'run.tasks.list'],
   'roles/pubsub.publisher': ['pubsub.topics.publish'],
   'roles/eventarc.eventReceiver': ['eventarc.events.receiveEvent'],
@@ -32,20 +85,37 @@ export const PREDEFINED_ROLES: Readonly<Record<string, readonly string[]>> = {
   'roles/logging.logWriter': ['logging.logEntries.create'],
   'roles/artifactregistry.reader': ['artifactregistry.repositories.downloadArtifacts'],
   'roles/artifactregistry.writer': ['artifactregistry.repositories.downloadArtifacts', 'artifactregistry.repositories.uploadArtifacts'],
-  'roles/cloudbuild.builds.builder': ['artifactregistry.repositories.uploadArtifacts', 'artifactregistry.repositories.downloadArtifacts', 'logging.logEntries.create', 'storage.objects.get', 'storage.objects.list', 'storage.objects.create'],
-  'roles/cloudscheduler.admin': ['cloudscheduler.jobs.get', 'cloudscheduler.jobs.pause', 'cloudscheduler.jobs.resume', 'cloudscheduler.jobs.create', 'cloudscheduler.jobs.update', 'cloudscheduler.jobs.delete'],
+  'roles/cloudbuild.builds.builder': [
+    'artifactregistry.repositories.uploadArtifacts',
+    'artifactregistry.repositories.downloadArtifacts',
+    'logging.logEntries.create',
+    'storage.objects.get',
+    'storage.objects.list',
+    'storage.objects.create',
+  ],
+  'roles/cloudscheduler.admin': [
+    'cloudscheduler.jobs.get',
+    'cloudscheduler.jobs.pause',
+    'cloudscheduler.jobs.resume',
+    'cloudscheduler.jobs.create',
+    'cloudscheduler.jobs.update',
+    'cloudscheduler.jobs.delete',
+  ],
 };
 
 /** Which binding types exist, and how each names its resource. */
 const BINDING_TYPES: Record<string, (inputs: Record<string, any>, graph: Graph) => string> = {
   'gcp:projects/iAMMember:IAMMember': (i) => `projects/${i.project}`,
-  'gcp:cloudrunv2/jobIamMember:JobIamMember': (i, g) => `projects/${i.project ?? g.project}/locations/${i.location ?? g.region}/jobs/${lastSegment(i.name)}`,
-  'gcp:cloudrunv2/serviceIamMember:ServiceIamMember': (i, g) => `projects/${i.project ?? g.project}/locations/${i.location ?? g.region}/services/${lastSegment(i.name)}`,
+  'gcp:cloudrunv2/jobIamMember:JobIamMember': (i, g) =>
+    `projects/${i.project ?? g.project}/locations/${i.location ?? g.region}/jobs/${lastSegment(i.name)}`,
+  'gcp:cloudrunv2/serviceIamMember:ServiceIamMember': (i, g) =>
+    `projects/${i.project ?? g.project}/locations/${i.location ?? g.region}/services/${lastSegment(i.name)}`,
   'gcp:secretmanager/secretIamMember:SecretIamMember': (i, g) => `projects/${i.project ?? g.project}/secrets/${lastSegment(i.secretId)}`,
   'gcp:storage/bucketIAMMember:BucketIAMMember': (i) => `projects/_/buckets/${i.bucket}`,
   'gcp:bigquery/datasetIamMember:DatasetIamMember': (i, g) => `projects/${i.project ?? g.project}/datasets/${i.datasetId}`,
   'gcp:serviceaccount/iAMMember:IAMMember': (i) => `serviceAccounts/${lastSegment(i.serviceAccountId)}`,
-  'gcp:artifactregistry/repositoryIamMember:RepositoryIamMember': (i, g) => `projects/${i.project ?? g.project}/locations/${i.location ?? g.region}/repositories/${lastSegment(i.repository)}`,
+  'gcp:artifactregistry/repositoryIamMember:RepositoryIamMember': (i, g) =>
+    `projects/${i.project ?? g.project}/locations/${i.location ?? g.region}/repositories/${lastSegment(i.repository)}`,
 };
 
 export interface Binding {
@@ -120,7 +190,11 @@ export class IamPolicy {
       const account = b.member.replace(/^serviceAccount:/, '');
       const perms = this.permissionsOf(b.role);
       return !this.decisions.some(
-        (d) => d.allowed && d.account === account && perms.includes(d.permission) && (d.resource === b.resource || ancestors(d.resource, this.graph.project).includes(b.resource)),
+        (d) =>
+          d.allowed &&
+          d.account === account &&
+          perms.includes(d.permission) &&
+          (d.resource === b.resource || ancestors(d.resource, this.graph.project).includes(b.resource)),
       );
     });
   }
@@ -136,7 +210,9 @@ export function ancestors(resource: string, project: string): string[] {
 }
 
 /** A Google error body for a refused call, naming the account, the permission and the resource. */
-export function permissionDenied(decision: IamDecision): { error: { code: number; message: string; status: string; errors: { reason: string; message: string }[] } } {
+export function permissionDenied(decision: IamDecision): {
+  error: { code: number; message: string; status: string; errors: { reason: string; message: string }[] };
+} {
   const message = `Permission '${decision.permission}' denied on resource '${decision.resource}' for ${decision.account} (or it may not exist).`;
   return { error: { code: 403, message, status: 'PERMISSION_DENIED', errors: [{ reason: 'forbidden', message }] } };
 }

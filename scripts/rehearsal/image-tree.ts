@@ -7,7 +7,23 @@
  * /tmp and reused by every rehearsal on the machine.
  */
 import { createHash } from 'node:crypto';
-import { chmodSync, chownSync, copyFileSync, existsSync, linkSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  chownSync,
+  copyFileSync,
+  existsSync,
+  linkSync,
+  lstatSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  renameSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, posix, relative } from 'node:path';
 import { spawnSync } from 'node:child_process';
@@ -34,12 +50,21 @@ export interface ImageTree {
 const KNOWN_USERS: Record<string, number> = { node: 1000, root: 0 };
 
 /** Builds (or reuses) the tree of the image built from `context`. */
-export function assembleImageTree(context: string, options: { overlay?: Record<string, string>; cacheDir?: string; target?: string } = {}): ImageTree {
+export function assembleImageTree(
+  context: string,
+  options: { overlay?: Record<string, string>; cacheDir?: string; target?: string } = {},
+): ImageTree {
   const dockerfile = parseDockerfile(readFileSync(join(context, 'Dockerfile'), 'utf8'), join(context, 'Dockerfile'));
   const ignore = dockerIgnore(context);
   const stage = options.target ? dockerfile.stages.find((st) => st.name === options.target) : dockerfile.runtime;
-  if (!stage) throw new ConfigError({ file: dockerfile.file, message: `has no stage ${options.target}`, hint: 'the build names a --target the Dockerfile does not have' });
-  if (!stage.workdir.startsWith('/')) throw new ConfigError({ file: dockerfile.file, message: 'the final stage has no absolute WORKDIR', hint: 'add WORKDIR /app' });
+  if (!stage)
+    throw new ConfigError({
+      file: dockerfile.file,
+      message: `has no stage ${options.target}`,
+      hint: 'the build names a --target the Dockerfile does not have',
+    });
+  if (!stage.workdir.startsWith('/'))
+    throw new ConfigError({ file: dockerfile.file, message: 'the final stage has no absolute WORKDIR', hint: 'add WORKDIR /app' });
 
   // Plan every file first: its source, its place in the tree, and whether it is a production dependency.
   const plan: PlanItem[] = [];
@@ -47,11 +72,17 @@ export function assembleImageTree(context: string, options: { overlay?: Record<s
   for (const copy of stage.copies) {
     const dest = copy.dest.startsWith('/') ? copy.dest : posix.join(stage.workdir, copy.dest);
     if (!dest.startsWith(stage.workdir)) {
-      throw new ConfigError({ file: dockerfile.file, key: `line ${copy.line}`, message: `COPY to ${dest}, outside WORKDIR ${stage.workdir}`, hint: 'the rehearsal lays out WORKDIR only' });
+      throw new ConfigError({
+        file: dockerfile.file,
+        key: `line ${copy.line}`,
+        message: `COPY to ${dest}, outside WORKDIR ${stage.workdir}`,
+        hint: 'the rehearsal lays out WORKDIR only',
+      });
     }
     const target = relative(stage.workdir, dest);
     if (copy.from) {
-      for (const src of copy.sources) plan.push(...fromStage(dockerfile, copy.from, src, target, context, copy.line, ignore, options.overlay));
+      for (const src of copy.sources)
+        plan.push(...fromStage(dockerfile, copy.from, src, target, context, copy.line, ignore, options.overlay));
       continue;
     }
     for (const src of copy.sources) {
@@ -84,7 +115,16 @@ export function assembleImageTree(context: string, options: { overlay?: Record<s
   const user = stage.user ?? 'root';
   const uid = KNOWN_USERS[user.split(':')[0]!] ?? Number(user.split(':')[0]);
   // The tree runs with this stage's ENV, ENTRYPOINT and CMD.
-  const result = { root, dockerfile: { ...dockerfile, runtime: stage }, digest, workdir: stage.workdir, uid, gid: uid, ignored: [...ignored].sort(), files: plan.length };
+  const result = {
+    root,
+    dockerfile: { ...dockerfile, runtime: stage },
+    digest,
+    workdir: stage.workdir,
+    uid,
+    gid: uid,
+    ignored: [...ignored].sort(),
+    files: plan.length,
+  };
   if (existsSync(join(root, '.rehearsal-complete'))) return result;
 
   pruneOldTrees(cacheDir);
@@ -158,7 +198,13 @@ function globToRegex(glob: string): RegExp {
 }
 
 /** Files under `src` in the context that survive .dockerignore (`overlay` swaps a top-level folder for another, e.g. a test project). */
-function contextFiles(context: string, src: string, ignore: (rel: string) => boolean, ignored: Set<string>, overlay: Record<string, string> = {}): { abs: string; rel: string }[] {
+function contextFiles(
+  context: string,
+  src: string,
+  ignore: (rel: string) => boolean,
+  ignored: Set<string>,
+  overlay: Record<string, string> = {},
+): { abs: string; rel: string }[] {
   const top = src.split('/')[0]!;
   const base = overlay[top] ? join(overlay[top]!, src.slice(top.length)) : join(context, src);
   if (ignore(src)) {
@@ -198,17 +244,48 @@ interface PlanItem {
  * --omit=dev` are the lockfile's production packages; anything else comes
  * from building that stage here (buildStage).
  */
-function fromStage(dockerfile: Dockerfile, name: string, src: string, target: string, context: string, line: number, ignore: (rel: string) => boolean, overlay?: Record<string, string>): PlanItem[] {
+function fromStage(
+  dockerfile: Dockerfile,
+  name: string,
+  src: string,
+  target: string,
+  context: string,
+  line: number,
+  ignore: (rel: string) => boolean,
+  overlay?: Record<string, string>,
+): PlanItem[] {
   const stage = dockerfile.stages.find((s) => s.name === name);
-  if (!stage) throw new ConfigError({ file: dockerfile.file, key: `line ${line}`, message: `COPY --from=${name}: no such stage`, hint: 'name a stage defined above with FROM … AS <name>' });
+  if (!stage)
+    throw new ConfigError({
+      file: dockerfile.file,
+      key: `line ${line}`,
+      message: `COPY --from=${name}: no such stage`,
+      hint: 'name a stage defined above with FROM … AS <name>',
+    });
   const installsProduction = stage.runs.some((r) => /\bnpm\s+ci\b.*--omit[= ]dev|\bnpm\s+ci\b.*--production/.test(r.command));
   if (installsProduction && /node_modules\/?$/.test(src)) {
-    return productionDependencies(context).map((p) => ({ from: join(context, p), to: join(target, relative('node_modules', p)), link: true }));
+    return productionDependencies(context).map((p) => ({
+      from: join(context, p),
+      to: join(target, relative('node_modules', p)),
+      link: true,
+    }));
   }
-  const built = buildStage(dockerfile, stage, context, ignore, overlay, relative(stage.workdir, src.startsWith('/') ? src : posix.join(stage.workdir, src)));
+  const built = buildStage(
+    dockerfile,
+    stage,
+    context,
+    ignore,
+    overlay,
+    relative(stage.workdir, src.startsWith('/') ? src : posix.join(stage.workdir, src)),
+  );
   const from = join(built.dir, relative(stage.workdir, src.startsWith('/') ? src : posix.join(stage.workdir, src)));
   if (!existsSync(from)) {
-    throw new ConfigError({ file: dockerfile.file, key: `line ${line}`, message: `COPY --from=${name} ${src}: the stage did not produce it`, hint: `see the stage's RUN output; it was built in ${built.dir}` });
+    throw new ConfigError({
+      file: dockerfile.file,
+      key: `line ${line}`,
+      message: `COPY --from=${name} ${src}: the stage did not produce it`,
+      hint: `see the stage's RUN output; it was built in ${built.dir}`,
+    });
   }
   const items: PlanItem[] = [];
   const walk = (abs: string, rel: string) => {
@@ -226,7 +303,14 @@ function fromStage(dockerfile: Dockerfile, name: string, src: string, target: st
  * node_modules (the same lockfile), and every other RUN executed with sh in
  * the stage's WORKDIR. Kept per content hash, so a second rehearsal reuses it.
  */
-function buildStage(dockerfile: Dockerfile, stage: Stage, context: string, ignore: (rel: string) => boolean, overlay: Record<string, string> | undefined, output: string): { dir: string; key: string } {
+function buildStage(
+  dockerfile: Dockerfile,
+  stage: Stage,
+  context: string,
+  ignore: (rel: string) => boolean,
+  overlay: Record<string, string> | undefined,
+  output: string,
+): { dir: string; key: string } {
   const inputs: { src: string; dest: string; files: { abs: string; rel: string }[] }[] = [];
   let newestInput = 0;
   const hash = createHash('sha256').update(`${stage.name}\n`);
@@ -236,12 +320,23 @@ function buildStage(dockerfile: Dockerfile, stage: Stage, context: string, ignor
       hash.update(`RUN ${step.run.command}\n`);
       continue;
     }
-    if (step.copy.from) throw new ConfigError({ file: dockerfile.file, key: `line ${step.copy.line}`, message: 'COPY --from inside a built stage', hint: 'extend scripts/rehearsal/image-tree.ts' });
+    if (step.copy.from)
+      throw new ConfigError({
+        file: dockerfile.file,
+        key: `line ${step.copy.line}`,
+        message: 'COPY --from inside a built stage',
+        hint: 'extend scripts/rehearsal/image-tree.ts',
+      });
     for (const src of step.copy.sources) {
       const clean = src.replace(/^\.\//, '').replace(/\/$/, '');
       const files = contextFiles(context, clean, ignore, unused, overlay);
       if (files.length === 0) {
-        throw new ConfigError({ file: dockerfile.file, key: `line ${step.copy.line}`, message: `COPY ${src}: file not found in build context or excluded by .dockerignore`, hint: 'the build would fail here: un-ignore it in .dockerignore or drop the COPY' });
+        throw new ConfigError({
+          file: dockerfile.file,
+          key: `line ${step.copy.line}`,
+          message: `COPY ${src}: file not found in build context or excluded by .dockerignore`,
+          hint: 'the build would fail here: un-ignore it in .dockerignore or drop the COPY',
+        });
       }
       for (const f of files) {
         const s = lstatSync(f.abs);
@@ -277,7 +372,14 @@ function buildStage(dockerfile: Dockerfile, stage: Stage, context: string, ignor
   }
 }
 
-function buildStageLocked(dockerfile: Dockerfile, stage: Stage, context: string, inputs: { src: string; dest: string; files: { abs: string; rel: string }[] }[], key: string, done: string): { dir: string; key: string } {
+function buildStageLocked(
+  dockerfile: Dockerfile,
+  stage: Stage,
+  context: string,
+  inputs: { src: string; dest: string; files: { abs: string; rel: string }[] }[],
+  key: string,
+  done: string,
+): { dir: string; key: string } {
   if (existsSync(join(done, '.rehearsal-complete'))) return { dir: done, key };
   // Built beside its final place and renamed, so two rehearsals building at once never share a half-built stage.
   const dir = `${done}.${process.pid}.tmp`;
@@ -290,7 +392,12 @@ function buildStageLocked(dockerfile: Dockerfile, stage: Stage, context: string,
         const input = inputs[copyIndex++]!;
         const destAbs = input.dest.startsWith('/') ? input.dest : posix.join(stage.workdir, input.dest);
         const into = join(dir, relative(stage.workdir, destAbs));
-        const single = input.files.length === 1 && !input.dest.endsWith('/') && step.copy.sources.length === 1 && statSync(input.files[0]!.abs).isFile() && input.files[0]!.rel === posix.basename(input.src);
+        const single =
+          input.files.length === 1 &&
+          !input.dest.endsWith('/') &&
+          step.copy.sources.length === 1 &&
+          statSync(input.files[0]!.abs).isFile() &&
+          input.files[0]!.rel === posix.basename(input.src);
         for (const f of input.files) {
           const to = single ? into : join(into, f.rel);
           mkdirSync(dirname(to), { recursive: true });
@@ -306,7 +413,12 @@ function buildStageLocked(dockerfile: Dockerfile, stage: Stage, context: string,
     }
     const result = spawnSync('sh', ['-c', step.run.command], { cwd: dir, env: { ...process.env, ...stage.env }, encoding: 'utf8' });
     if (result.status !== 0) {
-      throw new ConfigError({ file: dockerfile.file, key: `line ${step.run.line}`, message: `RUN ${step.run.command} failed (exit ${result.status}): ${(result.stderr || result.stdout).trim().slice(-800)}`, hint: 'the image build would fail here too' });
+      throw new ConfigError({
+        file: dockerfile.file,
+        key: `line ${step.run.line}`,
+        message: `RUN ${step.run.command} failed (exit ${result.status}): ${(result.stderr || result.stdout).trim().slice(-800)}`,
+        hint: 'the image build would fail here too',
+      });
     }
   }
   writeFileSync(join(dir, '.rehearsal-complete'), key);
@@ -320,7 +432,9 @@ function buildStageLocked(dockerfile: Dockerfile, stage: Stage, context: string,
 
 /** Every file of the packages `npm ci --omit=dev` installs: lockfile entries not marked `dev`, as installed in node_modules. */
 export function productionDependencies(context: string): string[] {
-  const lock = JSON.parse(readFileSync(join(context, 'package-lock.json'), 'utf8')) as { packages: Record<string, { dev?: boolean; link?: boolean; bin?: Record<string, string> | string; name?: string }> };
+  const lock = JSON.parse(readFileSync(join(context, 'package-lock.json'), 'utf8')) as {
+    packages: Record<string, { dev?: boolean; link?: boolean; bin?: Record<string, string> | string; name?: string }>;
+  };
   const keep = Object.entries(lock.packages).filter(([path, meta]) => path.startsWith('node_modules/') && !meta.dev);
   const files: string[] = [];
   for (const [path, meta] of keep) {

@@ -34,7 +34,11 @@ export async function startMetadataServer(project: string, account: string): Pro
       case '/computeMetadata/v1/instance/service-accounts/default/email':
         return send(200, account);
       case '/computeMetadata/v1/instance/service-accounts/default/token':
-        return send(200, JSON.stringify({ access_token: `${TOKEN_PREFIX}${account}`, expires_in: 3599, token_type: 'Bearer' }), 'application/json');
+        return send(
+          200,
+          JSON.stringify({ access_token: `${TOKEN_PREFIX}${account}`, expires_in: 3599, token_type: 'Bearer' }),
+          'application/json',
+        );
       case '/computeMetadata/v1/instance/service-accounts/default/identity':
         return send(200, `${TOKEN_PREFIX}${account}`);
       case '/computeMetadata/v1/instance/region':

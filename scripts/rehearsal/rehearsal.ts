@@ -106,7 +106,6 @@ export class Rehearsal {
   private readonly functionProcs = new Map<string, Promise<{ url: string; container: RunningContainer }>>();
   private closers: (() => Promise<unknown> | unknown)[] = [];
   private readonly trees = new Map<string, ImageTree>();
-  private executionCounter = 0;
 
   constructor(
     readonly graph: Graph,
@@ -132,25 +131,45 @@ export class Rehearsal {
   /** Sends exactly the scheduler job's HTTP request, as its account, and waits for what it started. */
   async fireScheduler(name: string): Promise<SchedulerFiring> {
     const scheduler = this.deployment.schedulers.find((s) => s.name === name);
-    if (!scheduler) throw new Error(`no Cloud Scheduler job ${name} in the graph (there are: ${this.deployment.schedulers.map((s) => s.name).join(', ') || 'none'})`);
+    if (!scheduler)
+      throw new Error(
+        `no Cloud Scheduler job ${name} in the graph (there are: ${this.deployment.schedulers.map((s) => s.name).join(', ') || 'none'})`,
+      );
     const target = new URL(scheduler.uri);
-    if (target.hostname !== 'run.googleapis.com') throw new Error(`scheduler ${name} calls ${target.hostname}; the rehearsal stands in for run.googleapis.com only`);
+    if (target.hostname !== 'run.googleapis.com')
+      throw new Error(`scheduler ${name} calls ${target.hostname}; the rehearsal stands in for run.googleapis.com only`);
     const account = scheduler.oauthAccount ?? scheduler.oidcAccount;
     const edge = await this.edgeFor(account ?? 'allUsers', `scheduler ${name}`);
     const headers: Record<string, string> = { ...scheduler.headers, 'User-Agent': 'Google-Cloud-Scheduler' };
     if (account) headers.Authorization = `Bearer ${TOKEN_PREFIX}${account}`;
     const before = this.executions.length;
-    const response = await fetch(`${edge.run.url}${target.pathname}${target.search}`, { method: scheduler.method, headers, body: scheduler.body || undefined });
+    const response = await fetch(`${edge.run.url}${target.pathname}${target.search}`, {
+      method: scheduler.method,
+      headers,
+      body: scheduler.body || undefined,
+    });
     const text = await response.text();
     await this.settle();
-    const firing = { scheduler: name, method: scheduler.method, url: scheduler.uri, body: scheduler.body, account, status: response.status, response: text, executions: this.startedBy(text, before) };
+    const firing = {
+      scheduler: name,
+      method: scheduler.method,
+      url: scheduler.uri,
+      body: scheduler.body,
+      account,
+      status: response.status,
+      response: text,
+      executions: this.startedBy(text, before),
+    };
     for (const e of firing.executions) e.source = `scheduler ${name}`;
     this.firings.push(firing);
     return firing;
   }
 
   /** `gcloud run jobs execute <job> [--args=…] [--tasks=N]` as `caller` (the deployer by default). */
-  async executeJob(job: string, options: { args?: string[]; tasks?: number; env?: Record<string, string>; caller?: string; why?: string } = {}): Promise<{ status: number; response: string; executions: Execution[] }> {
+  async executeJob(
+    job: string,
+    options: { args?: string[]; tasks?: number; env?: Record<string, string>; caller?: string; why?: string } = {},
+  ): Promise<{ status: number; response: string; executions: Execution[] }> {
     const decl = this.deployment.jobs.get(job);
     if (!decl) throw new Error(`no Cloud Run job ${job} in the graph (there are: ${[...this.deployment.jobs.keys()].join(', ')})`);
     const caller = options.caller ?? DEPLOYER;
@@ -186,7 +205,11 @@ export class Rehearsal {
   }
 
   /** A new object in a bucket: Cloud Storage → Eventarc → each function whose trigger watches the bucket. */
-  async fireGcsEvent(bucket: string, object: string, data: Buffer | string): Promise<{ delivered: { fn: string; status: number; body: string }[]; executions: Execution[] }> {
+  async fireGcsEvent(
+    bucket: string,
+    object: string,
+    data: Buffer | string,
+  ): Promise<{ delivered: { fn: string; status: number; body: string }[]; executions: Execution[] }> {
     if (!this.gcs.buckets.has(bucket)) this.gcs.createBucket(bucket);
     const stored = this.gcs.buckets.get(bucket)!;
     const generation = Date.now();
@@ -194,11 +217,21 @@ export class Rehearsal {
     const before = this.executions.length;
     const delivered: { fn: string; status: number; body: string }[] = [];
     for (const fn of this.deployment.functions) {
-      if (!fn.event || fn.event.type !== 'google.cloud.storage.object.v1.finalized' || fn.event.bucket !== bucket) continue;
+      if (fn.event?.type !== 'google.cloud.storage.object.v1.finalized' || fn.event.bucket !== bucket) continue;
       const agent = 'service-123456789@gs-project-accounts.iam.gserviceaccount.com';
-      const publish = this.policy.check(agent, 'pubsub.topics.publish', `projects/${this.graph.project}`, `Cloud Storage notification for ${fn.name}`);
+      const publish = this.policy.check(
+        agent,
+        'pubsub.topics.publish',
+        `projects/${this.graph.project}`,
+        `Cloud Storage notification for ${fn.name}`,
+      );
       const eventAccount = fn.event.serviceAccount ?? `123456789-compute@developer.gserviceaccount.com`;
-      const receive = this.policy.check(eventAccount, 'eventarc.events.receiveEvent', `projects/${this.graph.project}`, `Eventarc trigger of ${fn.name}`);
+      const receive = this.policy.check(
+        eventAccount,
+        'eventarc.events.receiveEvent',
+        `projects/${this.graph.project}`,
+        `Eventarc trigger of ${fn.name}`,
+      );
       const invoke = this.policy.check(eventAccount, 'run.routes.invoke', fn.serviceName, `Eventarc delivery to ${fn.name}`);
       if (!publish.allowed || !receive.allowed || !invoke.allowed) {
         delivered.push({ fn: fn.name, status: 403, body: 'Eventarc could not deliver the event (see the refused IAM decisions)' });
@@ -217,7 +250,14 @@ export class Rehearsal {
           'ce-subject': `objects/${object}`,
           'ce-time': new Date().toISOString(),
         },
-        body: JSON.stringify({ bucket, name: object, size: String(Buffer.byteLength(data)), contentType: 'application/octet-stream', generation: String(generation), timeCreated: new Date().toISOString() }),
+        body: JSON.stringify({
+          bucket,
+          name: object,
+          size: String(Buffer.byteLength(data)),
+          contentType: 'application/octet-stream',
+          generation: String(generation),
+          timeCreated: new Date().toISOString(),
+        }),
       });
       delivered.push({ fn: fn.name, status: response.status, body: await response.text() });
     }
@@ -239,7 +279,11 @@ export class Rehearsal {
     if (!invoke.allowed) return { status: 403, body: JSON.stringify(permissionDenied(invoke)), executions: [] };
     const { url } = await this.startFunction(fn);
     const before = this.executions.length;
-    const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${TOKEN_PREFIX}${caller}` }, body: JSON.stringify(body) });
+    const response = await fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${TOKEN_PREFIX}${caller}` },
+      body: JSON.stringify(body),
+    });
     const text = await response.text();
     await this.settle();
     const executions = this.executions.slice(before);
@@ -301,7 +345,13 @@ export class Rehearsal {
 
   /** Rows of a table in one of the deployment's Cloud SQL databases. */
   async sql<T = Record<string, unknown>>(database: string, text: string): Promise<T[]> {
-    const client = new pg.Client({ host: this.options.postgres.host, port: this.options.postgres.port, user: this.options.postgres.user, password: this.options.postgres.password, database });
+    const client = new pg.Client({
+      host: this.options.postgres.host,
+      port: this.options.postgres.port,
+      user: this.options.postgres.user,
+      password: this.options.postgres.password,
+      database,
+    });
     await client.connect();
     try {
       return (await client.query(text)).rows as T[];
@@ -368,7 +418,15 @@ export class Rehearsal {
             CLOUD_RUN_TASK_ATTEMPT: String(attempt),
           };
           this.log(`▶ ${name} task ${index}/${taskCount} attempt ${attempt}: ${args.join(' ')}`);
-          const result: ContainerResult = await startContainer({ tree: this.treeFor(decl.container.image), command: decl.container.command, args, env, mounts: prepared.mounts, network: prepared.network, label: `${name}-${index}` }).done;
+          const result: ContainerResult = await startContainer({
+            tree: this.treeFor(decl.container.image),
+            command: decl.container.command,
+            args,
+            env,
+            mounts: prepared.mounts,
+            network: prepared.network,
+            label: `${name}-${index}`,
+          }).done;
           execution.tasks.push({ index, attempt, exitCode: result.exitCode, ms: result.ms, output: result.stdout + result.stderr });
           if (result.exitCode === 0) break;
         }
@@ -385,16 +443,29 @@ export class Rehearsal {
    * What Cloud Run does before a container starts: pull the image, read each
    * referenced secret as the workload's account, mount the volumes.
    */
-  private async prepare(decl: WorkloadDecl, context: string): Promise<{ env: Record<string, string>; mounts: Record<string, string>; network: Record<string, string> } | { error: string }> {
+  private async prepare(
+    decl: WorkloadDecl,
+    context: string,
+  ): Promise<{ env: Record<string, string>; mounts: Record<string, string>; network: Record<string, string> } | { error: string }> {
     if (!this.imageExists(decl.container.image)) {
-      return { error: `image ${decl.container.image} was not found in the registry (the rehearsal's registry holds the image built from this tree, ${this.tree.digest})` };
+      return {
+        error: `image ${decl.container.image} was not found in the registry (the rehearsal's registry holds the image built from this tree, ${this.tree.digest})`,
+      };
     }
     const env: Record<string, string> = {};
     for (const e of decl.container.env) {
       if (e.secret) {
         const id = e.secret.secret.split('/').pop()!;
-        const decision = this.policy.check(decl.serviceAccount, 'secretmanager.versions.access', `projects/${this.graph.project}/secrets/${id}`, `${context} start (env ${e.name})`);
-        if (!decision.allowed) return { error: `${decl.serviceAccount} may not access secret ${id} (env ${e.name}): Cloud Run refuses to start the ${decl.kind}` };
+        const decision = this.policy.check(
+          decl.serviceAccount,
+          'secretmanager.versions.access',
+          `projects/${this.graph.project}/secrets/${id}`,
+          `${context} start (env ${e.name})`,
+        );
+        if (!decision.allowed)
+          return {
+            error: `${decl.serviceAccount} may not access secret ${id} (env ${e.name}): Cloud Run refuses to start the ${decl.kind}`,
+          };
         const value = this.deployment.secrets.get(id);
         if (value === undefined) return { error: `secret ${id} (env ${e.name}) has no version` };
         env[e.name] = value;
@@ -438,7 +509,10 @@ export class Rehearsal {
     if (!stage || stage === this.tree.dockerfile.runtime.name) return this.tree;
     let tree = this.trees.get(stage);
     if (!tree) {
-      tree = assembleImageTree(this.options.context ?? REPO_ROOT, { target: stage, ...(this.options.pipelinesDir ? { overlay: { pipelines: this.options.pipelinesDir } } : {}) });
+      tree = assembleImageTree(this.options.context ?? REPO_ROOT, {
+        target: stage,
+        ...(this.options.pipelinesDir ? { overlay: { pipelines: this.options.pipelinesDir } } : {}),
+      });
       this.trees.set(stage, tree);
     }
     return tree;
@@ -460,7 +534,6 @@ export class Rehearsal {
     return started;
   }
 
-
   /** The endpoints one account's workloads reach Google through. */
   edgeFor(account: string, context: string): Promise<{ gcs: Gateway; bq: Gateway; run: Gateway; metadata: MetadataServer }> {
     // One set per account and workload, so each decision names the workload that asked.
@@ -468,7 +541,13 @@ export class Rehearsal {
     let edge = this.perAccount.get(key);
     if (!edge) {
       edge = (async () => ({
-        gcs: await startGateway({ policy: this.policy, account, upstream: this.gcs.url, authorize: storageNeeds(this.graph.project), context }),
+        gcs: await startGateway({
+          policy: this.policy,
+          account,
+          upstream: this.gcs.url,
+          authorize: storageNeeds(this.graph.project),
+          context,
+        }),
         bq: await startGateway({
           policy: this.policy,
           account,
@@ -511,16 +590,35 @@ export class Rehearsal {
       const env: Record<string, string> = { ...fn.env };
       for (const s of fn.secretEnv) {
         const id = s.secret.split('/').pop()!;
-        const decision = this.policy.check(fn.serviceAccount, 'secretmanager.versions.access', `projects/${this.graph.project}/secrets/${id}`, `function ${fn.name} start (env ${s.key})`);
+        const decision = this.policy.check(
+          fn.serviceAccount,
+          'secretmanager.versions.access',
+          `projects/${this.graph.project}/secrets/${id}`,
+          `function ${fn.name} start (env ${s.key})`,
+        );
         if (!decision.allowed) throw new Error(`function ${fn.name}: ${fn.serviceAccount} may not access secret ${id}`);
         env[s.key] = this.deployment.secrets.get(id) ?? '';
       }
       const edge = await this.edgeFor(fn.serviceAccount, `function ${fn.name}`);
       const port = await freePort();
-      const tree: ImageTree = { ...this.tree, root: dir, workdir: '/workspace', dockerfile: { ...this.tree.dockerfile, runtime: { ...this.tree.dockerfile.runtime, env: {}, entrypoint: undefined, cmd: undefined } } };
+      const tree: ImageTree = {
+        ...this.tree,
+        root: dir,
+        workdir: '/workspace',
+        dockerfile: {
+          ...this.tree.dockerfile,
+          runtime: { ...this.tree.dockerfile.runtime, env: {}, entrypoint: undefined, cmd: undefined },
+        },
+      };
       const container = startContainer({
         tree,
-        command: ['node', 'node_modules/@google-cloud/functions-framework/build/src/main.js', `--target=${fn.entryPoint}`, `--port=${port}`, ...(fn.event ? ['--signature-type=cloudevent'] : [])],
+        command: [
+          'node',
+          'node_modules/@google-cloud/functions-framework/build/src/main.js',
+          `--target=${fn.entryPoint}`,
+          `--port=${port}`,
+          ...(fn.event ? ['--signature-type=cloudevent'] : []),
+        ],
         env: { ...env, K_SERVICE: fn.name, FUNCTION_TARGET: fn.entryPoint },
         mounts: {},
         network: { GCE_METADATA_HOST: edge.metadata.host, PIPEKIT_RUN_API_ENDPOINT: edge.run.url },
@@ -552,11 +650,19 @@ export async function startRehearsal(options: RehearsalOptions): Promise<Rehears
     runsDatabase: `reh_${suffix}_pipekit`,
     ...options.config,
   };
-  const graph = await declareStack({ config, pipelinesDir: options.pipelinesDir, sqlServerCa: certificate.caPem, importProgram: options.importProgram });
+  const graph = await declareStack({
+    config,
+    pipelinesDir: options.pipelinesDir,
+    sqlServerCa: certificate.caPem,
+    importProgram: options.importProgram,
+  });
   const deployment = readDeployment(graph);
   const policy = new IamPolicy(graph);
   policy.owners.add(DEPLOYER);
-  const tree = assembleImageTree(options.context ?? REPO_ROOT, options.pipelinesDir ? { overlay: { pipelines: options.pipelinesDir } } : {});
+  const tree = assembleImageTree(
+    options.context ?? REPO_ROOT,
+    options.pipelinesDir ? { overlay: { pipelines: options.pipelinesDir } } : {},
+  );
 
   const workDir = mkdtempSync(join(tmpdir(), 'pipekit-rehearsal-'));
   chmodSync(workDir, 0o755);
@@ -567,7 +673,11 @@ export async function startRehearsal(options: RehearsalOptions): Promise<Rehears
   for (const dataset of deployment.datasets) bigquery.createDataset(dataset, String(config.bigqueryLocation ?? 'US'));
   let rehearsal: Rehearsal | undefined;
   const impostor = makeServerCertificate('rehearsal-project:pipekit-db-instance');
-  const cloudSql = await startCloudSql({ upstreamHost: options.postgres.host, upstreamPort: options.postgres.port, certificate: () => (rehearsal?.sqlImpostor ? impostor : certificate) });
+  const cloudSql = await startCloudSql({
+    upstreamHost: options.postgres.host,
+    upstreamPort: options.postgres.port,
+    certificate: () => (rehearsal?.sqlImpostor ? impostor : certificate),
+  });
 
   // Cloud SQL's users and databases, as the graph declares them.
   const user = deployment.sqlUsers[0] ?? { name: 'pipekit', password: '' };
@@ -591,7 +701,22 @@ export async function startRehearsal(options: RehearsalOptions): Promise<Rehears
   }
 
   const runApi = await startRunApiFake({ onRun: (run) => rehearsal?.onRun(run.job, run.body, run.execution) });
-  rehearsal = new Rehearsal(graph, deployment, policy, tree, imageStages(graph, options.context ?? REPO_ROOT), gcs, bigquery, runApi, cloudSql, internet, filestore, workDir, { user: user.name, password: user.password, names: deployment.sqlDatabases }, options);
+  rehearsal = new Rehearsal(
+    graph,
+    deployment,
+    policy,
+    tree,
+    imageStages(graph, options.context ?? REPO_ROOT),
+    gcs,
+    bigquery,
+    runApi,
+    cloudSql,
+    internet,
+    filestore,
+    workDir,
+    { user: user.name, password: user.password, names: deployment.sqlDatabases },
+    options,
+  );
   rehearsal.notes.push(
     realMounts()
       ? `containers run in their own mount namespace: the image tree at ${tree.workdir}, the Filestore share at its mount path, as uid ${tree.uid}`

@@ -12,7 +12,9 @@ export function formatReport(r: Rehearsal, checks: readonly Check[] = []): strin
   const short = (account?: string) => (account ?? '(none)').replace(/@.*$/, '@…');
   line(`pipekit rehearsal · project ${r.graph.project} · region ${r.graph.region} · ${r.graph.resources.length} resources declared`);
   const buildKit = r.tree.dockerfile.buildKitOnly;
-  line(`image ${r.tree.digest.slice(0, 19)}… · ${r.tree.files} files from the Dockerfile's COPYs · runs as uid ${r.tree.uid} in ${r.tree.workdir}`);
+  line(
+    `image ${r.tree.digest.slice(0, 19)}… · ${r.tree.files} files from the Dockerfile's COPYs · runs as uid ${r.tree.uid} in ${r.tree.workdir}`,
+  );
   if (buildKit.length) line(`  BuildKit-only: ${buildKit.map((b) => `line ${b.line} ${b.text}`).join('; ')}`);
   for (const note of r.notes) line(`  ${note}`);
 
@@ -20,7 +22,9 @@ export function formatReport(r: Rehearsal, checks: readonly Check[] = []): strin
   line('Cloud Run jobs');
   for (const job of r.deployment.jobs.values()) {
     const secrets = job.container.env.filter((e) => e.secret).map((e) => e.name);
-    line(`  ${job.name}  as ${short(job.serviceAccount)}  args: ${(job.container.args ?? []).join(' ') || '(image default)'}  env: ${job.container.env.length} (secrets: ${secrets.join(', ') || 'none'})  tasks ${job.taskCount}, parallelism ${job.parallelism || 'max'}, retries ${job.maxRetries}`);
+    line(
+      `  ${job.name}  as ${short(job.serviceAccount)}  args: ${(job.container.args ?? []).join(' ') || '(image default)'}  env: ${job.container.env.length} (secrets: ${secrets.join(', ') || 'none'})  tasks ${job.taskCount}, parallelism ${job.parallelism || 'max'}, retries ${job.maxRetries}`,
+    );
   }
   for (const service of r.deployment.services.values()) {
     line(`  service ${service.name}  as ${short(service.serviceAccount)}  args: ${(service.container.args ?? []).join(' ')}`);
@@ -40,9 +44,12 @@ export function formatReport(r: Rehearsal, checks: readonly Check[] = []): strin
   if (r.executions.length === 0) line('  (none)');
   for (const e of r.executions) {
     const mark = e.status === 'succeeded' ? '✔' : '✘';
-    line(`  ${mark} ${e.job}  ${e.args.join(' ') || '(image default)'}  ${e.taskCount} task${e.taskCount === 1 ? '' : 's'}  ${(e.ms / 1000).toFixed(1)}s  ← ${e.source || 'Run API'}`);
+    line(
+      `  ${mark} ${e.job}  ${e.args.join(' ') || '(image default)'}  ${e.taskCount} task${e.taskCount === 1 ? '' : 's'}  ${(e.ms / 1000).toFixed(1)}s  ← ${e.source || 'Run API'}`,
+    );
     if (e.startError) line(`      did not start: ${e.startError}`);
-    for (const t of e.tasks.filter((t) => t.exitCode !== 0)) line(`      task ${t.index} attempt ${t.attempt} exit ${t.exitCode}: ${lastMeaningfulLine(t.output)}`);
+    for (const t of e.tasks.filter((t) => t.exitCode !== 0))
+      line(`      task ${t.index} attempt ${t.attempt} exit ${t.exitCode}: ${lastMeaningfulLine(t.output)}`);
   }
   for (const s of r.services) {
     line(`  ${s.ready ? '✔' : '✘'} service ${s.service} ${s.ready ? 'ready' : `never became ready: ${lastMeaningfulLine(s.output)}`}`);
@@ -58,7 +65,8 @@ export function formatReport(r: Rehearsal, checks: readonly Check[] = []): strin
     line(`Project-wide grants nothing the rehearsal ran used (${unused.length})`);
     for (const b of unused) line(`  · ${b.role} → ${b.member.replace(/@.*$/, '@…')} on ${b.resource}`);
   }
-  if (r.policy.unknownRoles.size) line(`Roles the rehearsal's table does not know (they granted nothing here): ${[...r.policy.unknownRoles].join(', ')}`);
+  if (r.policy.unknownRoles.size)
+    line(`Roles the rehearsal's table does not know (they granted nothing here): ${[...r.policy.unknownRoles].join(', ')}`);
 
   if (checks.length) {
     line();
@@ -71,9 +79,13 @@ export function formatReport(r: Rehearsal, checks: readonly Check[] = []): strin
 
 /** The line of a container's output that says most about why it failed. */
 export function lastMeaningfulLine(output: string): string {
-  const lines = output.split('\n').map((l) => l.trim()).filter(Boolean);
+  const lines = output
+    .split('\n')
+    .map((l) => l.trim())
+    .filter(Boolean);
   const error =
-    lines.find((l) => /"severity":"(ERROR|CRITICAL)"/.test(l)) ?? [...lines].reverse().find((l) => /error|Error|ERR_|refused|denied|✘|failed/.test(l));
+    lines.find((l) => /"severity":"(ERROR|CRITICAL)"/.test(l)) ??
+    [...lines].reverse().find((l) => /error|Error|ERR_|refused|denied|✘|failed/.test(l));
   const chosen = error ?? lines[lines.length - 1] ?? '(no output)';
   try {
     const parsed = JSON.parse(chosen) as { message?: string };

@@ -33,10 +33,16 @@ export function runMessage(run: RunRecord, blocks: readonly BlockRunRecord[], co
     { type: 'section', fields: fields.map((f) => ({ type: 'mrkdwn', text: f })) },
   ];
   if (run.error || failed.length) {
-    const lines = failed.length ? failed.map((b) => `• \`${escape(b.block)}\` after ${b.attempts} attempt${b.attempts === 1 ? '' : 's'}: ${escape(truncate(b.error ?? 'failed', 300))}`) : [escape(truncate(run.error ?? '', 500))];
+    const lines = failed.length
+      ? failed.map(
+          (b) =>
+            `• \`${escape(b.block)}\` after ${b.attempts} attempt${b.attempts === 1 ? '' : 's'}: ${escape(truncate(b.error ?? 'failed', 300))}`,
+        )
+      : [escape(truncate(run.error ?? '', 500))];
     slackBlocks.push({ type: 'section', text: { type: 'mrkdwn', text: lines.join('\n') } });
   }
-  if (link) slackBlocks.push({ type: 'actions', elements: [{ type: 'button', text: { type: 'plain_text', text: 'Open in console' }, url: link }] });
+  if (link)
+    slackBlocks.push({ type: 'actions', elements: [{ type: 'button', text: { type: 'plain_text', text: 'Open in console' }, url: link }] });
   return { text, blocks: slackBlocks };
 }
 
@@ -56,7 +62,9 @@ export async function notifyRunFinished(run: RunRecord, blocks: readonly BlockRu
       signal: AbortSignal.timeout(options.timeoutMs ?? 10_000),
     });
     if (!response.ok) {
-      log(`pipekit: the alert webhook answered ${response.status} ${response.statusText} for run ${run.id}: ${truncate(await response.text().catch(() => ''), 200)}`);
+      log(
+        `pipekit: the alert webhook answered ${response.status} ${response.statusText} for run ${run.id}: ${truncate(await response.text().catch(() => ''), 200)}`,
+      );
       return false;
     }
     return true;

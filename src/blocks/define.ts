@@ -1,4 +1,3 @@
-import type { Table } from 'apache-arrow';
 import type { BlockKind } from '../project/model.ts';
 import type { BlockContext } from './context.ts';
 

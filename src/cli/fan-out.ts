@@ -30,7 +30,12 @@ export function shareOfThreads(processes: number): Record<string, string> {
  * on one thread, so separate processes are what lets a backfill use every
  * core. Resolves with the child exit codes.
  */
-export async function fanOut(indices: readonly number[], taskCount: number, args: readonly string[], env: NodeJS.ProcessEnv = process.env): Promise<number[]> {
+export async function fanOut(
+  indices: readonly number[],
+  taskCount: number,
+  args: readonly string[],
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<number[]> {
   const script = process.argv[1]!;
   return Promise.all(
     indices.map(
@@ -38,7 +43,13 @@ export async function fanOut(indices: readonly number[], taskCount: number, args
         new Promise<number>((resolve) => {
           const child = spawn(process.execPath, [...process.execArgv, script, ...args], {
             stdio: ['ignore', 'ignore', 'inherit'],
-            env: { ...RETURN_FREED_MEMORY, ...shareOfThreads(taskCount), ...env, PIPEKIT_TASK_INDEX: String(index), PIPEKIT_TASK_COUNT: String(taskCount) },
+            env: {
+              ...RETURN_FREED_MEMORY,
+              ...shareOfThreads(taskCount),
+              ...env,
+              PIPEKIT_TASK_INDEX: String(index),
+              PIPEKIT_TASK_COUNT: String(taskCount),
+            },
           });
           child.on('exit', (code, signal) => resolve(code ?? (signal ? 130 : 1)));
           child.on('error', () => resolve(1));

@@ -31,7 +31,11 @@ export function statusText(status: RunStatus | BlockStatus | 'duplicate'): strin
 export function table(headers: readonly string[], rows: readonly (readonly string[])[]): string {
   const width = (s: string) => s.replace(/\x1b\[[0-9;]*m/g, '').length;
   const widths = headers.map((h, i) => Math.max(width(h), ...rows.map((r) => width(r[i] ?? ''))));
-  const line = (cells: readonly string[]) => cells.map((c, i) => c + ' '.repeat(widths[i]! - width(c))).join('  ').trimEnd();
+  const line = (cells: readonly string[]) =>
+    cells
+      .map((c, i) => c + ' '.repeat(widths[i]! - width(c)))
+      .join('  ')
+      .trimEnd();
   return [pc.bold(line(headers)), ...rows.map(line)].join('\n');
 }
 
@@ -46,7 +50,10 @@ export function formatRows(rows: number | null | undefined): string {
 }
 
 export function formatDate(date: Date): string {
-  return date.toISOString().replace('T', ' ').replace(/\.000Z$/, 'Z');
+  return date
+    .toISOString()
+    .replace('T', ' ')
+    .replace(/\.000Z$/, 'Z');
 }
 
 /** Cuts text to `max` characters, marking the cut with an ellipsis. */

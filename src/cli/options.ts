@@ -24,7 +24,8 @@ export function dateOption(value: string): string {
 
 /** A whole number of 1 or more (`--limit`, `--parallel`). */
 export function positiveIntOption(value: string): string {
-  if (!/^\s*\d+\s*$/.test(value) || Number(value) < 1) throw new InvalidArgumentError(`${JSON.stringify(value)} is not a whole number of 1 or more.`);
+  if (!/^\s*\d+\s*$/.test(value) || Number(value) < 1)
+    throw new InvalidArgumentError(`${JSON.stringify(value)} is not a whole number of 1 or more.`);
   return value.trim();
 }
 

@@ -15,7 +15,10 @@ export async function buildProgram(argv: readonly string[], all = false): Promis
     .option('--project <folder>', 'project folder holding io_config.yaml (default ./pipelines or .)')
     .option('--profile <name>', 'io_config.yaml profile (default $PIPEKIT_PROFILE or local)')
     .showHelpAfterError()
-    .addHelpText('after', '\nExit codes: 0 success, 1 a run failed, 2 bad input or configuration, 130 cancelled.\nStart a project of your own with: pipekit init <folder>')
+    .addHelpText(
+      'after',
+      '\nExit codes: 0 success, 1 a run failed, 2 bad input or configuration, 130 cancelled.\nStart a project of your own with: pipekit init <folder>',
+    )
     .exitOverride();
   const invoked = invokedCommand(argv);
   const terms = new Map<Command, string>();

@@ -16,12 +16,18 @@ let logUpdate: LogUpdate | undefined;
  * attempt, rows and time, redrawn in place. Log lines print above it.
  */
 export class ProgressView {
-  private readonly state = new Map<string, { status: BlockStatus; attempt?: number; rows?: number | null; started?: number; ms?: number }>();
+  private readonly state = new Map<
+    string,
+    { status: BlockStatus; attempt?: number; rows?: number | null; started?: number; ms?: number }
+  >();
   private readonly depth = new Map<string, number>();
   private timer: NodeJS.Timeout | undefined;
   private stopped = false;
 
-  constructor(private readonly pipeline: PipelineSpec, blocks?: readonly string[]) {
+  constructor(
+    private readonly pipeline: PipelineSpec,
+    blocks?: readonly string[],
+  ) {
     const selected = new Set(blocks ?? pipeline.blocks.map((b) => b.uuid));
     for (const b of pipeline.blocks) {
       if (!selected.has(b.uuid)) continue;

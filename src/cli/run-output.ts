@@ -14,7 +14,11 @@ export interface RunOutput {
   stop(): void;
 }
 
-export function runOutput(store: RunStore, pipeline: PipelineSpec, options: { blocks?: readonly string[]; quiet?: boolean; live?: boolean } = {}): RunOutput {
+export function runOutput(
+  store: RunStore,
+  pipeline: PipelineSpec,
+  options: { blocks?: readonly string[]; quiet?: boolean; live?: boolean } = {},
+): RunOutput {
   const sinks: LogSink[] = [runStoreSink(store)];
   if (wantsJsonLogs()) {
     sinks.push(jsonLinesSink());

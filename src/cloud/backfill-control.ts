@@ -21,7 +21,9 @@ export async function cancelCloudBackfill(
 ): Promise<{ executions: string[]; runs: string[] }> {
   const backfill = await requireBackfill(deps.store, id);
   await deps.store.updateBackfill(id, { status: 'cancelled', finishedAt: new Date() });
-  const live = (await deps.store.listRuns({ backfillId: id, limit: 10_000 })).filter((r) => r.status === 'queued' || r.status === 'running');
+  const live = (await deps.store.listRuns({ backfillId: id, limit: 10_000 })).filter(
+    (r) => r.status === 'queued' || r.status === 'running',
+  );
   const executions = new Set(backfill.cloudExecutions);
   for (const run of live) if (run.owner?.cloudExecution?.startsWith('projects/')) executions.add(run.owner.cloudExecution);
   for (const execution of executions) await deps.executions.cancel(execution);

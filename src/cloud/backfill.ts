@@ -106,7 +106,8 @@ function plannedSlots(request: CloudBackfillRequest, timezone: string): Backfill
   } catch (error) {
     throw new InvalidInputError('every', (error as Error).message);
   }
-  if (slots.length === 0) throw new InvalidInputError('every', `no ${request.every} tick between ${start.toISOString()} and ${end.toISOString()}`);
+  if (slots.length === 0)
+    throw new InvalidInputError('every', `no ${request.every} tick between ${start.toISOString()} and ${end.toISOString()}`);
   if (slots.length > MAX_TASKS) {
     throw new InvalidInputError('end', `${slots.length} runs is more than Cloud Run's ${MAX_TASKS} tasks per execution`, {
       hint: `split the range into backfills of at most ${MAX_TASKS} dates, or step less often`,

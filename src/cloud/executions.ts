@@ -45,7 +45,10 @@ export function createCloudExecutions(env: NodeJS.ProcessEnv = process.env): Clo
   // Loaded on first use: a laptop's `pipekit runs` never needs the Google client libraries.
   const connect = () =>
     (clients ??= (async () => {
-      const [{ ExecutionsClient, TasksClient }, { gaxClientOptions }] = await Promise.all([import('@google-cloud/run'), import('./job-launcher.ts')]);
+      const [{ ExecutionsClient, TasksClient }, { gaxClientOptions }] = await Promise.all([
+        import('@google-cloud/run'),
+        import('./job-launcher.ts'),
+      ]);
       const options = gaxClientOptions(env.PIPEKIT_RUN_API_ENDPOINT);
       return { executions: new ExecutionsClient(options), tasks: new TasksClient(options) };
     })());

@@ -47,7 +47,12 @@ export function cloudTargetFromEnv(env: NodeJS.ProcessEnv = process.env): CloudT
       hint: 'infra/ sets all three on the console and the functions; set them yourself when running outside Cloud Run',
     });
   }
-  return { project: project!, region: region!, prefix, ...(env.PIPEKIT_SCHEDULER_REGION ? { schedulerRegion: env.PIPEKIT_SCHEDULER_REGION } : {}) };
+  return {
+    project: project!,
+    region: region!,
+    prefix,
+    ...(env.PIPEKIT_SCHEDULER_REGION ? { schedulerRegion: env.PIPEKIT_SCHEDULER_REGION } : {}),
+  };
 }
 
 /**

@@ -8,8 +8,25 @@ import { IO_CONFIG_KEYS } from './io-profile.ts';
  * of anything pipekit reads.
  */
 const OTHER_MAGE_CONNECTORS = [
-  'ALGOLIA', 'AWS', 'AZURE', 'CHROMA', 'CLICKHOUSE', 'DRUID', 'ELASTICSEARCH', 'MONGODB', 'MSSQL', 'MYSQL',
-  'OPENSEARCH', 'ORACLEDB', 'PINOT', 'QDRANT', 'REDSHIFT', 'SNOWFLAKE', 'SPARK', 'TRINO', 'WEAVIATE',
+  'ALGOLIA',
+  'AWS',
+  'AZURE',
+  'CHROMA',
+  'CLICKHOUSE',
+  'DRUID',
+  'ELASTICSEARCH',
+  'MONGODB',
+  'MSSQL',
+  'MYSQL',
+  'OPENSEARCH',
+  'ORACLEDB',
+  'PINOT',
+  'QDRANT',
+  'REDSHIFT',
+  'SNOWFLAKE',
+  'SPARK',
+  'TRINO',
+  'WEAVIATE',
 ];
 
 const KNOWN = Object.keys(IO_CONFIG_KEYS);
@@ -27,9 +44,10 @@ export function checkProfileKeys(section: Readonly<Record<string, unknown>>, fil
       file,
       key: `${profile}.${key}`,
       message: `is not a key pipekit reads; did you mean ${nearest}?`,
-      hint: key === 'GOOGLE_SERVICE_ACC_KEY'
-        ? 'pipekit does not take an inline key: save it to a file and set GOOGLE_SERVICE_ACC_KEY_FILEPATH, or remove the key to use Application Default Credentials'
-        : `rename it to ${nearest} (${IO_CONFIG_KEYS[nearest as keyof typeof IO_CONFIG_KEYS]}), or remove it; the keys are listed in the README (io_config.yaml)`,
+      hint:
+        key === 'GOOGLE_SERVICE_ACC_KEY'
+          ? 'pipekit does not take an inline key: save it to a file and set GOOGLE_SERVICE_ACC_KEY_FILEPATH, or remove the key to use Application Default Credentials'
+          : `rename it to ${nearest} (${IO_CONFIG_KEYS[nearest as keyof typeof IO_CONFIG_KEYS]}), or remove it; the keys are listed in the README (io_config.yaml)`,
     });
   }
 }

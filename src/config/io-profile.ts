@@ -110,9 +110,7 @@ export class IoProfile {
 
   /** Plain values, for tests and the console (passwords masked). */
   toJSON(): Record<string, unknown> {
-    return Object.fromEntries(
-      Object.entries(this.values).map(([k, v]) => [k, /PASSWORD|SECRET|TOKEN|KEY$/.test(k) ? '***' : v]),
-    );
+    return Object.fromEntries(Object.entries(this.values).map(([k, v]) => [k, /PASSWORD|SECRET|TOKEN|KEY$/.test(k) ? '***' : v]));
   }
 }
 

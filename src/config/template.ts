@@ -151,12 +151,9 @@ class Parser {
         value = token.text === 'true';
       } else {
         const values = this.scope.values ?? {};
-        if (!Object.prototype.hasOwnProperty.call(values, token.text)) {
+        if (!Object.hasOwn(values, token.text)) {
           const known = Object.keys(values).sort().join(', ');
-          throw new TemplateError(
-            this.source,
-            `unknown name "${token.text}" in {{ ${this.source} }}${known ? ` (known: ${known})` : ''}`,
-          );
+          throw new TemplateError(this.source, `unknown name "${token.text}" in {{ ${this.source} }}${known ? ` (known: ${known})` : ''}`);
         }
         value = values[token.text];
       }
@@ -197,7 +194,7 @@ class Parser {
 
   private expectName(): string {
     const token = this.tokens[this.pos++];
-    if (!token || token.kind !== 'name') throw new TemplateError(this.source, `expected a name in {{ ${this.source} }}`);
+    if (token?.kind !== 'name') throw new TemplateError(this.source, `expected a name in {{ ${this.source} }}`);
     return token.text;
   }
 

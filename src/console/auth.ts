@@ -13,7 +13,11 @@ export type TokenSource = 'option' | 'environment' | 'file';
  * cloud: from Secret Manager), else `<project>/.pipekit/console-token`,
  * generated once (mode 0600) so a laptop has no anonymous writes either.
  */
-export function resolveConsoleToken(projectRoot: string, given?: string, env: NodeJS.ProcessEnv = process.env): { token: string; file?: string; source: TokenSource } {
+export function resolveConsoleToken(
+  projectRoot: string,
+  given?: string,
+  env: NodeJS.ProcessEnv = process.env,
+): { token: string; file?: string; source: TokenSource } {
   if (given) return { token: given, source: 'option' };
   if (env.PIPEKIT_API_TOKEN) return { token: env.PIPEKIT_API_TOKEN, source: 'environment' };
   const file = join(projectRoot, '.pipekit', 'console-token');

@@ -38,7 +38,11 @@ export async function cancelRunElsewhere(session: Session, runId: string, option
   }
   const owner = run.owner;
   if (run.backfillId) {
-    throw new ApiError(409, `run ${runId} is one run of backfill ${run.backfillId}, whose process or execution runs others too`, `cancel the backfill ${run.backfillId}`);
+    throw new ApiError(
+      409,
+      `run ${runId} is one run of backfill ${run.backfillId}, whose process or execution runs others too`,
+      `cancel the backfill ${run.backfillId}`,
+    );
   }
   if (owner?.cloudExecution?.startsWith('projects/') && options.executions) {
     await options.executions.cancel(owner.cloudExecution);
@@ -49,9 +53,17 @@ export async function cancelRunElsewhere(session: Session, runId: string, option
     // The CLI cancels on SIGINT as on Ctrl-C: blocks are aborted, exports roll back, the run records `cancelled`.
     process.kill(owner.pid, 'SIGINT');
     if (await finishes(session, run, options.waitMs ?? 30_000)) return;
-    throw new ApiError(504, `run ${runId} was asked to stop (SIGINT to pid ${owner.pid}) but has not recorded its end yet`, 'refresh in a moment');
+    throw new ApiError(
+      504,
+      `run ${runId} was asked to stop (SIGINT to pid ${owner.pid}) but has not recorded its end yet`,
+      'refresh in a moment',
+    );
   }
-  const where = owner?.cloudExecution ? `Cloud Run execution ${owner.cloudExecution}` : owner ? `pid ${owner.pid} on ${owner.host}` : 'a process this console cannot see';
+  const where = owner?.cloudExecution
+    ? `Cloud Run execution ${owner.cloudExecution}`
+    : owner
+      ? `pid ${owner.pid} on ${owner.host}`
+      : 'a process this console cannot see';
   throw new ApiError(409, `run ${runId} is running in ${where}: stop it there`);
 }
 

@@ -41,7 +41,11 @@ export function createCloudExecutor(
       await cancelCloudBackfill(id, { store: session.store, reconciler: session.reconciler, executions: executions() });
     },
     async retryBackfill(id, options = {}) {
-      const retried = await retryCloudBackfill(id, { store: session.store, launcher, pipeline: (name) => session.pipeline(name) }, { parallelism: options.parallel });
+      const retried = await retryCloudBackfill(
+        id,
+        { store: session.store, launcher, pipeline: (name) => session.pipeline(name) },
+        { parallelism: options.parallel },
+      );
       if (retried.dates === 0) throw new ApiError(409, `every date of backfill ${id} has succeeded: nothing to retry`);
       return { execution: retried.execution };
     },

@@ -28,7 +28,10 @@ export interface Executor {
   cancelRun(runId: string): Promise<void>;
   startBackfill(request: StartBackfillRequest): Promise<{ backfillId: string; execution?: string }>;
   cancelBackfill(id: string): Promise<void>;
-  retryBackfill(id: string, options?: { variables?: Readonly<Record<string, unknown>>; parallel?: number }): Promise<{ execution?: string }>;
+  retryBackfill(
+    id: string,
+    options?: { variables?: Readonly<Record<string, unknown>>; parallel?: number },
+  ): Promise<{ execution?: string }>;
   /** Pauses or resumes what fires a trigger outside the run store (Cloud Scheduler); a no-op locally. */
   setTriggerPaused(pipeline: string, trigger: string, paused: boolean): Promise<void>;
   /** Cancels what still runs in this process and waits for it to stop. */

@@ -43,7 +43,8 @@ export function baseHeaders(): Record<string, string> {
     'x-content-type-options': 'nosniff',
     'x-frame-options': 'DENY',
     'referrer-policy': 'same-origin',
-    'content-security-policy': "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; connect-src 'self'; frame-ancestors 'none'; form-action 'self'",
+    'content-security-policy':
+      "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; connect-src 'self'; frame-ancestors 'none'; form-action 'self'",
   };
 }
 
@@ -71,7 +72,8 @@ export function stringField(body: Record<string, unknown>, field: string, option
 /** A `variables` object of a JSON body. */
 export function variablesField(body: Record<string, unknown>): Record<string, unknown> {
   const value = body.variables ?? {};
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new ApiError(400, 'variables: must be an object of name → value');
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    throw new ApiError(400, 'variables: must be an object of name → value');
   for (const key of Object.keys(value)) {
     if (!/^[A-Za-z_]\w*$/.test(key)) throw new ApiError(400, `variables: "${key}" is not a variable name (letters, digits and _)`);
   }

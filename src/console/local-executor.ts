@@ -19,9 +19,7 @@ export function createLocalExecutor(session: Session, log: (message: string) => 
   const sinks = [runStoreSink(session.store, { intervalMs: 250 })];
 
   const track = (id: string, controller: AbortController, work: Promise<unknown>) => {
-    const done = work
-      .catch((error) => log(`console: ${id} failed: ${describeError(error)}`))
-      .finally(() => running.delete(id));
+    const done = work.catch((error) => log(`console: ${id} failed: ${describeError(error)}`)).finally(() => running.delete(id));
     running.set(id, { controller, done });
     return done;
   };
@@ -85,7 +83,8 @@ export function createLocalExecutor(session: Session, log: (message: string) => 
     async cancelBackfill(id) {
       const backfill = await session.store.getBackfill(id);
       if (!backfill) throw new ApiError(404, `backfill ${id} is not in the run store`);
-      if (backfill.status !== 'running') throw new ApiError(409, `backfill ${id} has already ${backfill.status}: there is nothing to cancel`);
+      if (backfill.status !== 'running')
+        throw new ApiError(409, `backfill ${id} has already ${backfill.status}: there is nothing to cancel`);
       await cancelBackfill(session, id);
       const entry = running.get(id);
       if (entry) {

@@ -24,12 +24,19 @@ export async function previewOutput(uri: string, limit = 50): Promise<OutputPrev
   if (!existsSync(uri)) throw new Error(`the output file ${uri} is gone (workspace retention?): rerun the block`);
   const bytes = (await stat(uri)).size;
   if (uri.endsWith('.arrow')) return previewArrow(uri, limit, bytes);
-  if (bytes > JSON_PREVIEW_MAX) return { format: 'json', columns: [], rows: [], totalRows: null, bytes, value: `(${bytes} bytes: too large to preview)` };
+  if (bytes > JSON_PREVIEW_MAX)
+    return { format: 'json', columns: [], rows: [], totalRows: null, bytes, value: `(${bytes} bytes: too large to preview)` };
   const value = JSON.parse(await readFile(uri, 'utf8')) as unknown;
   if (Array.isArray(value) && value.every((r) => r !== null && typeof r === 'object' && !Array.isArray(r))) {
     const rows = value.slice(0, limit) as Record<string, unknown>[];
     const names = [...new Set(rows.flatMap((r) => Object.keys(r)))];
-    return { format: 'json', columns: names.map((name) => ({ name, type: jsonType(rows.map((r) => r[name])) })), rows, totalRows: value.length, bytes };
+    return {
+      format: 'json',
+      columns: names.map((name) => ({ name, type: jsonType(rows.map((r) => r[name])) })),
+      rows,
+      totalRows: value.length,
+      bytes,
+    };
   }
   return { format: 'json', columns: [], rows: [], totalRows: null, bytes, value };
 }

@@ -39,7 +39,14 @@ export function createReadApi(session: Session) {
       // What a run from the console gets: the active profile's overrides on top, as the CLI does.
       variables: { ...pipeline.variables, ...(pipeline.profileVariables[session.profile.name] ?? {}) },
       profile: session.profile.name,
-      blocks: pipeline.blocks.map((b) => ({ uuid: b.uuid, kind: b.kind, upstream: b.upstream, language: b.language, description: b.description ?? null, status: status.get(b.uuid) ?? null })),
+      blocks: pipeline.blocks.map((b) => ({
+        uuid: b.uuid,
+        kind: b.kind,
+        upstream: b.upstream,
+        language: b.language,
+        description: b.description ?? null,
+        status: status.get(b.uuid) ?? null,
+      })),
       triggers: await triggersOf(pipeline),
       latestRun: latest ?? null,
     };
@@ -86,7 +93,10 @@ export function createReadApi(session: Session) {
 
     async logs(id: string, query: URLSearchParams) {
       if (!(await store.getRun(id))) throw new ApiError(404, `run ${id} is not in the run store`);
-      return store.getLogs(id, { block: query.get('block') || undefined, limit: Math.min(5000, Number(query.get('limit') ?? 1000) || 1000) });
+      return store.getLogs(id, {
+        block: query.get('block') || undefined,
+        limit: Math.min(5000, Number(query.get('limit') ?? 1000) || 1000),
+      });
     },
 
     async preview(id: string, block: string) {
@@ -121,7 +131,12 @@ export function createReadApi(session: Session) {
         if (s === 'succeeded' || s === 'failed' || s === 'cancelled') counts[s]++;
         else if (s === 'running' || s === 'queued') counts.running++;
         else counts.pending++;
-        return { executionDate: d, runId: run?.id ?? null, status: s ?? 'pending', attempts: runs.filter((r) => r.executionDate.getTime() === d.getTime()).length };
+        return {
+          executionDate: d,
+          runId: run?.id ?? null,
+          status: s ?? 'pending',
+          attempts: runs.filter((r) => r.executionDate.getTime() === d.getTime()).length,
+        };
       });
       return { backfill, counts, dates };
     },

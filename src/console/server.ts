@@ -3,7 +3,16 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import type { Session } from '../engine/session.ts';
 import { describeError, isPipekitError } from '../errors.ts';
-import { hasSession, isAuthorized, isHttps, resolveConsoleToken, sameSecret, sessionCookie, SESSION_COOKIE, type TokenSource } from './auth.ts';
+import {
+  hasSession,
+  isAuthorized,
+  isHttps,
+  resolveConsoleToken,
+  sameSecret,
+  sessionCookie,
+  SESSION_COOKIE,
+  type TokenSource,
+} from './auth.ts';
 import type { Executor } from './executor.ts';
 import { ApiError, baseHeaders, readBody, sendError, sendJson } from './http.ts';
 import { createLocalExecutor } from './local-executor.ts';
@@ -58,7 +67,8 @@ export async function startConsole(options: ConsoleOptions): Promise<ConsoleServ
   // a laptop's console starts without them.
   const target = env.PIPEKIT_JOB_PREFIX ? (await import('../cloud/job-launcher.ts')).cloudTargetFromEnv(env) : null;
   const executor =
-    options.executor ?? (target ? (await import('./cloud-executor.ts')).createCloudExecutor(session, target, { env }) : createLocalExecutor(session, log));
+    options.executor ??
+    (target ? (await import('./cloud-executor.ts')).createCloudExecutor(session, target, { env }) : createLocalExecutor(session, log));
   const read = createReadApi(session);
   const write = createWriteApi(session, executor);
   const files = loadStaticFiles(join(import.meta.dirname, 'public'));
@@ -72,7 +82,13 @@ export async function startConsole(options: ConsoleOptions): Promise<ConsoleServ
       handler: async (req) => {
         const signedIn = hasSession(req, token);
         // Answered to anyone (the page asks before sign-in): where the project lives only to those signed in, in the cloud.
-        return { signedIn, mode: executor.mode, profile: session.profile.name, ...(signedIn || !readsNeedSignIn ? { project: session.project.root } : {}), readsNeedSignIn };
+        return {
+          signedIn,
+          mode: executor.mode,
+          profile: session.profile.name,
+          ...(signedIn || !readsNeedSignIn ? { project: session.project.root } : {}),
+          readsNeedSignIn,
+        };
       },
     },
     { method: 'GET', pattern: /^\/api\/pipelines$/, handler: () => read.pipelines() },
@@ -83,12 +99,36 @@ export async function startConsole(options: ConsoleOptions): Promise<ConsoleServ
     { method: 'GET', pattern: new RegExp(`^/api/runs/${id}/blocks/${id}/preview$`), handler: async (_r, [r, b]) => read.preview(r!, b!) },
     { method: 'GET', pattern: /^\/api\/backfills$/, handler: async (_r, _p, q) => read.backfills(q) },
     { method: 'GET', pattern: new RegExp(`^/api/backfills/${id}$`), handler: async (_r, [b]) => read.backfill(b!) },
-    { method: 'POST', pattern: new RegExp(`^/api/pipelines/${id}/runs$`), handler: async (req, [p]) => write.startRun(p!, await readBody(req)) },
-    { method: 'POST', pattern: new RegExp(`^/api/runs/${id}/cancel$`), handler: async (_r, [r]) => (await write.cancelRun(r!), { cancelled: r }) },
-    { method: 'POST', pattern: new RegExp(`^/api/pipelines/${id}/backfills$`), handler: async (req, [p]) => write.startBackfill(p!, await readBody(req)) },
-    { method: 'POST', pattern: new RegExp(`^/api/backfills/${id}/cancel$`), handler: async (_r, [b]) => (await write.cancelBackfill(b!), { cancelled: b }) },
-    { method: 'POST', pattern: new RegExp(`^/api/backfills/${id}/retry$`), handler: async (req, [b]) => ({ retrying: b, ...(await write.retryBackfill(b!, await readBody(req))) }) },
-    { method: 'POST', pattern: new RegExp(`^/api/pipelines/${id}/triggers/${id}$`), handler: async (req, [p, t]) => write.setTrigger(p!, t!, await readBody(req)) },
+    {
+      method: 'POST',
+      pattern: new RegExp(`^/api/pipelines/${id}/runs$`),
+      handler: async (req, [p]) => write.startRun(p!, await readBody(req)),
+    },
+    {
+      method: 'POST',
+      pattern: new RegExp(`^/api/runs/${id}/cancel$`),
+      handler: async (_r, [r]) => (await write.cancelRun(r!), { cancelled: r }),
+    },
+    {
+      method: 'POST',
+      pattern: new RegExp(`^/api/pipelines/${id}/backfills$`),
+      handler: async (req, [p]) => write.startBackfill(p!, await readBody(req)),
+    },
+    {
+      method: 'POST',
+      pattern: new RegExp(`^/api/backfills/${id}/cancel$`),
+      handler: async (_r, [b]) => (await write.cancelBackfill(b!), { cancelled: b }),
+    },
+    {
+      method: 'POST',
+      pattern: new RegExp(`^/api/backfills/${id}/retry$`),
+      handler: async (req, [b]) => ({ retrying: b, ...(await write.retryBackfill(b!, await readBody(req))) }),
+    },
+    {
+      method: 'POST',
+      pattern: new RegExp(`^/api/pipelines/${id}/triggers/${id}$`),
+      handler: async (req, [p, t]) => write.setTrigger(p!, t!, await readBody(req)),
+    },
   ];
 
   const handle = async (req: IncomingMessage, res: ServerResponse) => {
@@ -101,12 +141,18 @@ export async function startConsole(options: ConsoleOptions): Promise<ConsoleServ
     if (url.pathname.startsWith('/api/')) {
       const candidates = routes.filter((r) => r.pattern.test(url.pathname));
       const route = candidates.find((r) => r.method === method || (method === 'HEAD' && r.method === 'GET'));
-      if (!route) throw new ApiError(candidates.length ? 405 : 404, candidates.length ? `use ${candidates[0]!.method} for ${url.pathname}` : `no API at ${url.pathname}`);
+      if (!route)
+        throw new ApiError(
+          candidates.length ? 405 : 404,
+          candidates.length ? `use ${candidates[0]!.method} for ${url.pathname}` : `no API at ${url.pathname}`,
+        );
       const open = route.method === 'GET' && (!readsNeedSignIn || url.pathname === '/api/session');
       if (!open && !isAuthorized(req, token)) {
         throw new ApiError(
           401,
-          route.method === 'POST' ? 'sign in with the console token to do this' : 'sign in with the console token to see runs, logs and data',
+          route.method === 'POST'
+            ? 'sign in with the console token to do this'
+            : 'sign in with the console token to see runs, logs and data',
           readsNeedSignIn
             ? 'the token is the Secret Manager secret named by the `apiTokenSecret` stack output: gcloud secrets versions access latest --secret <it>'
             : 'the token is printed by `pipekit console` (and kept in .pipekit/console-token)',
@@ -118,7 +164,12 @@ export async function startConsole(options: ConsoleOptions): Promise<ConsoleServ
     }
     const file = files.get(url.pathname);
     if (!file || (method !== 'GET' && method !== 'HEAD')) throw new ApiError(404, `no page at ${url.pathname}`);
-    res.writeHead(200, { ...baseHeaders(), 'content-type': file.type, 'cache-control': 'no-cache', 'content-length': String(file.body.length) });
+    res.writeHead(200, {
+      ...baseHeaders(),
+      'content-type': file.type,
+      'cache-control': 'no-cache',
+      'content-length': String(file.body.length),
+    });
     res.end(method === 'HEAD' ? undefined : file.body);
   };
 

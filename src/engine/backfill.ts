@@ -114,7 +114,11 @@ export async function slotsToRetry(store: RunStore, backfill: BackfillRecord): P
     const run = latest.get(date.getTime());
     if (run?.status === 'succeeded') return;
     const next = backfill.executionDates[i + 1];
-    slots.push({ executionDate: date, intervalStart: date, intervalEnd: run?.intervalEnd ?? next ?? new Date(date.getTime() + 86_400_000) });
+    slots.push({
+      executionDate: date,
+      intervalStart: date,
+      intervalEnd: run?.intervalEnd ?? next ?? new Date(date.getTime() + 86_400_000),
+    });
   });
   return slots;
 }
@@ -129,7 +133,10 @@ async function recordExecution(session: Session, id: string): Promise<void> {
 /** Stops a running backfill from starting more runs. Unknown or finished backfills are refused, never overwritten. */
 export async function cancelBackfill(session: Session, id: string): Promise<void> {
   const backfill = await session.store.getBackfill(id);
-  if (!backfill) throw new NotFoundError(`backfill ${id} is not in the run store`, { hint: 'backfill ids start with bf-: see the console’s Backfills page or pipekit runs --json' });
+  if (!backfill)
+    throw new NotFoundError(`backfill ${id} is not in the run store`, {
+      hint: 'backfill ids start with bf-: see the console’s Backfills page or pipekit runs --json',
+    });
   if (backfill.status !== 'running') {
     throw new UsageError(`backfill ${id} has already ${backfill.status}: there is nothing to cancel`, {
       hint: backfill.status === 'succeeded' ? undefined : `run its dates again with: pipekit backfill ${backfill.pipeline} --retry ${id}`,

@@ -38,7 +38,12 @@ export async function executeAttempt(input: AttemptInput): Promise<unknown> {
   if (input.signal.aborted) onCancel();
   input.signal.addEventListener('abort', onCancel, { once: true });
   let timer: NodeJS.Timeout | undefined;
-  const ctx: BlockContext = { ...runtimeContext(input.runtime, spec.uuid), ...input.ctx, io: withSignal(input.ctx.io, controller.signal), signal: controller.signal };
+  const ctx: BlockContext = {
+    ...runtimeContext(input.runtime, spec.uuid),
+    ...input.ctx,
+    io: withSignal(input.ctx.io, controller.signal),
+    signal: controller.signal,
+  };
 
   const work = (async () => {
     const output = spec.language === 'sql' ? await runSql(input, ctx) : await runDefinition(input, ctx);
@@ -95,9 +100,12 @@ async function runDefinition(input: AttemptInput, ctx: BlockContext): Promise<un
       if (await definition.run(...input.inputs, ctx)) return true;
       if (Date.now() + every > deadline) {
         // Waiting again would only repeat the wait (and its bill): not retried.
-        throw new NonRetriableError(`sensor ${input.spec.uuid} was not satisfied within ${formatDuration(waitMs)} (${polls} polls, every ${formatDuration(every)})`, {
-          hint: `raise its timeoutMs (sensor(fn, { timeoutMs })) if the wait is expected, or start the pipeline when the data arrives (a gcs trigger) instead of waiting for it`,
-        });
+        throw new NonRetriableError(
+          `sensor ${input.spec.uuid} was not satisfied within ${formatDuration(waitMs)} (${polls} polls, every ${formatDuration(every)})`,
+          {
+            hint: `raise its timeoutMs (sensor(fn, { timeoutMs })) if the wait is expected, or start the pipeline when the data arrives (a gcs trigger) instead of waiting for it`,
+          },
+        );
       }
       ctx.log.info(`sensor not satisfied yet, polling again in ${formatDuration(every)}`);
       await sleep(every, ctx.signal);
@@ -105,7 +113,10 @@ async function runDefinition(input: AttemptInput, ctx: BlockContext): Promise<un
   }
   const output = await definition.run(...input.inputs, ctx);
   if (definition.kind === 'conditional' && typeof output !== 'boolean') {
-    throw new ConfigError({ file: input.spec.path, message: `a conditional block must return true or false, it returned ${typeof output}` });
+    throw new ConfigError({
+      file: input.spec.path,
+      message: `a conditional block must return true or false, it returned ${typeof output}`,
+    });
   }
   return output;
 }
@@ -150,7 +161,11 @@ async function runSql(input: AttemptInput, ctx: BlockContext): Promise<unknown> 
       passThrough: (name) => names.has(name) || /^df_\d+$/.test(name),
     });
   } catch (error) {
-    throw new ConfigError({ file: spec.path, message: (error as Error).message, hint: 'a SQL block may use {{ df_N }}, upstream uuids, runtime variables and variables(\'name\')' });
+    throw new ConfigError({
+      file: spec.path,
+      message: (error as Error).message,
+      hint: "a SQL block may use {{ df_N }}, upstream uuids, runtime variables and variables('name')",
+    });
   }
   for (const m of sql.matchAll(/\{\{\s*(df_\d+)\s*\}\}/g)) {
     if (!names.has(m[1]!)) {

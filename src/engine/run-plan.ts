@@ -40,7 +40,8 @@ export function planRun(
         hint: `its triggers: ${pipeline.triggers.map((t) => t.name).join(', ') || '(none)'}`,
       });
     }
-    if (trigger.type === 'schedule') return planScheduled(pipeline, trigger, options.executionDate ?? latestTick(trigger.schedule, trigger.timezone, now));
+    if (trigger.type === 'schedule')
+      return planScheduled(pipeline, trigger, options.executionDate ?? latestTick(trigger.schedule, trigger.timezone, now));
     const date = options.executionDate ?? now;
     // An event delivered again (Eventarc retries, at-least-once delivery) maps to the run its first delivery started.
     const dedupeKey = options.eventId ? `${pipeline.name}:${trigger.name}:event:${options.eventId}` : null;
@@ -58,7 +59,8 @@ function planScheduled(pipeline: PipelineSpec, trigger: ScheduleTrigger, tick: D
     intervalEnd: interval.end,
     trigger: trigger.name,
     triggerVariables: trigger.variables,
-    dedupeKey: trigger.schedule === '@once' ? `${pipeline.name}:${trigger.name}:once` : `${pipeline.name}:${trigger.name}:${tick.toISOString()}`,
+    dedupeKey:
+      trigger.schedule === '@once' ? `${pipeline.name}:${trigger.name}:once` : `${pipeline.name}:${trigger.name}:${tick.toISOString()}`,
     // Running a tick again after its run failed or was killed is a retry: attempt N+1 of that run.
     takeOver: 'retry',
   };

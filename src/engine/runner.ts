@@ -24,7 +24,14 @@ import { isBigOutput, reclaimMemory } from './reclaim.ts';
 /** Progress events for the terminal view and the console. */
 export type RunEvent =
   | { readonly type: 'run'; readonly runId: string; readonly status: RunStatus }
-  | { readonly type: 'block'; readonly runId: string; readonly block: string; readonly status: BlockStatus; readonly attempt?: number; readonly rows?: number | null };
+  | {
+      readonly type: 'block';
+      readonly runId: string;
+      readonly block: string;
+      readonly status: BlockStatus;
+      readonly attempt?: number;
+      readonly rows?: number | null;
+    };
 
 export interface RunPipelineOptions {
   readonly pipeline: PipelineSpec;
@@ -89,7 +96,14 @@ export async function runPipeline(options: RunPipelineOptions): Promise<RunResul
   if (options.resumeFrom) {
     const previous = await resumeSource(store, options.resumeFrom, pipeline);
     resumedFrom = previous.id;
-    effectivePlan = { ...plan, executionDate: previous.executionDate, intervalStart: previous.intervalStart, intervalEnd: previous.intervalEnd, trigger: previous.trigger, dedupeKey: null };
+    effectivePlan = {
+      ...plan,
+      executionDate: previous.executionDate,
+      intervalStart: previous.intervalStart,
+      intervalEnd: previous.intervalEnd,
+      trigger: previous.trigger,
+      dedupeKey: null,
+    };
     runVariables = { ...previous.variables, ...runVariables };
     for (const b of await store.getBlockRuns(previous.id)) {
       if (b.status === 'succeeded' && b.outputUri) reused.set(b.block, { runId: b.reusedFrom ?? previous.id, outputUri: b.outputUri });
@@ -124,7 +138,18 @@ export async function runPipeline(options: RunPipelineOptions): Promise<RunResul
   };
   const resolve = (id: string) => {
     const values = runtimeValues({ ...effectivePlan, profile: options.profile, pipeline: pipeline.name, runId: id });
-    return { runtime: values, variables: resolveVariables(pipeline, options.profile, effectivePlan.triggerVariables, runVariables, values, options.env, dirname(dirname(pipeline.file))) };
+    return {
+      runtime: values,
+      variables: resolveVariables(
+        pipeline,
+        options.profile,
+        effectivePlan.triggerVariables,
+        runVariables,
+        values,
+        options.env,
+        dirname(dirname(pipeline.file)),
+      ),
+    };
   };
   // Resolved before anything is recorded: a bad variable fails here, leaving no queued run behind.
   let { runtime, variables } = resolve(runId);
@@ -148,7 +173,9 @@ export async function runPipeline(options: RunPipelineOptions): Promise<RunResul
   const startedAt = run.attempt > 1 ? new Date() : run.createdAt;
   await store.updateRun(runId, { status: 'running', startedAt: new Date() });
   emit({ type: 'run', runId, status: 'running' });
-  logger.info(`run ${runId}${run.attempt > 1 ? ` attempt ${run.attempt}` : ''} of ${pipeline.name} for ${effectivePlan.executionDate.toISOString()} (${effectivePlan.trigger}, profile ${options.profile})`);
+  logger.info(
+    `run ${runId}${run.attempt > 1 ? ` attempt ${run.attempt}` : ''} of ${pipeline.name} for ${effectivePlan.executionDate.toISOString()} (${effectivePlan.trigger}, profile ${options.profile})`,
+  );
 
   let status: RunStatus;
   let error: string | null = null;
@@ -163,7 +190,10 @@ export async function runPipeline(options: RunPipelineOptions): Promise<RunResul
   }
   const finishedAt = new Date();
   await store.updateRun(runId, { status, finishedAt, error });
-  logger.log(status === 'succeeded' ? 'INFO' : 'ERROR', `run ${status} in ${((finishedAt.getTime() - startedAt.getTime()) / 1000).toFixed(1)}s`);
+  logger.log(
+    status === 'succeeded' ? 'INFO' : 'ERROR',
+    `run ${status} in ${((finishedAt.getTime() - startedAt.getTime()) / 1000).toFixed(1)}s`,
+  );
   await logger.flush();
   emit({ type: 'run', runId, status });
   const finalRun = (await store.getRun(runId))!;
@@ -225,7 +255,10 @@ class Execution {
       for (const block of this.ready()) {
         if (running.size >= limit) break;
         this.status.set(block.uuid, 'running');
-        running.set(block.uuid, this.runBlock(block, signal).finally(() => running.delete(block.uuid)));
+        running.set(
+          block.uuid,
+          this.runBlock(block, signal).finally(() => running.delete(block.uuid)),
+        );
       }
       if (running.size === 0) break;
       await Promise.race(running.values());
@@ -241,7 +274,9 @@ class Execution {
 
   private ready(): BlockSpec[] {
     return this.blocks.filter(
-      (b) => this.status.get(b.uuid) === 'queued' && b.upstream.every((up) => this.status.get(up) === 'succeeded' || (!this.status.has(up) && this.outputs.has(up))),
+      (b) =>
+        this.status.get(b.uuid) === 'queued' &&
+        b.upstream.every((up) => this.status.get(up) === 'succeeded' || (!this.status.has(up) && this.outputs.has(up))),
     );
   }
 
@@ -294,7 +329,13 @@ class Execution {
         const rows = rowsOf(output) ?? saved.rows;
         this.outputs.set(block.uuid, output);
         this.status.set(block.uuid, 'succeeded');
-        await store.updateBlockRun(this.runId, block.uuid, { status: 'succeeded', finishedAt: new Date(), rowsOut: rows, outputUri: saved.uri, error: null });
+        await store.updateBlockRun(this.runId, block.uuid, {
+          status: 'succeeded',
+          finishedAt: new Date(),
+          rowsOut: rows,
+          outputUri: saved.uri,
+          error: null,
+        });
         log.info(`succeeded in ${seconds(startedAt)}s${rows !== null ? `, ${rows.toLocaleString('en-US')} rows` : ''}`);
         this.emit({ type: 'block', runId: this.runId, block: block.uuid, status: 'succeeded', rows });
         if (block.kind === 'conditional' && output === false) await this.skipDownstream(block);

@@ -68,7 +68,11 @@ export async function openSession(options: OpenSessionOptions): Promise<Session>
   const workspace = new Workspace(profile.path('WORKSPACE_URI', '.pipekit/workspace'));
   const retention = profile.get('WORKSPACE_RETENTION') ?? '7d';
   const alerts: RunAlertOptions | undefined = profile.has('ALERT_WEBHOOK_URL')
-    ? { webhookUrl: profile.require('ALERT_WEBHOOK_URL'), consoleUrl: profile.get('CONSOLE_URL'), onSuccess: profile.bool('ALERT_ON_SUCCESS', false) }
+    ? {
+        webhookUrl: profile.require('ALERT_WEBHOOK_URL'),
+        consoleUrl: profile.get('CONSOLE_URL'),
+        onSuccess: profile.bool('ALERT_ON_SUCCESS', false),
+      }
     : undefined;
   // The Run API client is made only when a run owned by a Cloud Run task is met.
   const reconciler = new Reconciler({ store, alerts, env: options.env ?? process.env });
@@ -115,7 +119,10 @@ export async function openRunStore(profile: IoProfile): Promise<RunStore> {
   // Fail here, with the connection explained, rather than on the first insert.
   (await connect(pool, settings)).release();
   // Losing the server mid-run is a ConnectionError saying what to do, not pg's bare message.
-  return withConnectionErrors(await createPostgresRunStore(pool).catch((error) => Promise.reject(connectionLost(error, settings))), settings);
+  return withConnectionErrors(
+    await createPostgresRunStore(pool).catch((error) => Promise.reject(connectionLost(error, settings))),
+    settings,
+  );
 }
 
 /** `<project>/.pipekit`: the embedded server, lake, warehouse and workspace of the local profile. */

@@ -2,7 +2,16 @@ import type { BigQuery } from '@google-cloud/bigquery';
 import type { Storage } from '@google-cloud/storage';
 import type { IoProfile } from '../config/io-profile.ts';
 import { ensureEmbeddedServer } from './postgres/embedded.ts';
-import { connectorSettings, onDatabase, type BigQuerySettings, type ConnectorSettings, type GoogleSettings, type HttpSettings, type LakeSettings, type WarehouseSettings } from './settings/index.ts';
+import {
+  connectorSettings,
+  onDatabase,
+  type BigQuerySettings,
+  type ConnectorSettings,
+  type GoogleSettings,
+  type HttpSettings,
+  type LakeSettings,
+  type WarehouseSettings,
+} from './settings/index.ts';
 import type { Connectors, HttpLoader, Lake, PostgresConnector, Warehouse } from './types.ts';
 
 /** Connectors plus the means to close whatever a run opened. */
@@ -32,7 +41,10 @@ export interface InjectedClients {
  * | LAKE_URI            | `.pipekit/lake` folder    | `gs://bucket/prefix`       |
  * | WAREHOUSE           | `duckdb` (DUCKDB_PATH)    | `bigquery`                 |
  */
-export function openConnectors(profile: IoProfile, options: { log?: (message: string) => void; clients?: InjectedClients } = {}): OpenConnectors {
+export function openConnectors(
+  profile: IoProfile,
+  options: { log?: (message: string) => void; clients?: InjectedClients } = {},
+): OpenConnectors {
   const settings = connectorSettings(profile);
   const closers: (() => Promise<void>)[] = [];
   let postgres: Promise<PostgresConnector> | undefined;

@@ -27,14 +27,26 @@ export function checkScope(scope: PartitionScope, ifExists: IfExists | undefined
   const fail = (message: string, hint: string) => {
     throw new ConfigError({ file: where, key: 'partition', message, hint });
   };
-  if (!scope.column) fail('names no column', 'give the column that holds each row\'s partition, e.g. { column: "pickup_date", start, end }');
-  if (ifExists && ifExists !== 'replace') fail(`cannot be combined with ifExists '${ifExists}'`, 'a partition-scoped write replaces the rows in scope: leave ifExists unset or use replace');
+  if (!scope.column)
+    fail('names no column', 'give the column that holds each row\'s partition, e.g. { column: "pickup_date", start, end }');
+  if (ifExists && ifExists !== 'replace')
+    fail(
+      `cannot be combined with ifExists '${ifExists}'`,
+      'a partition-scoped write replaces the rows in scope: leave ifExists unset or use replace',
+    );
   const hasRange = scope.start !== undefined || scope.end !== undefined;
-  if (hasRange === (scope.values !== undefined)) fail('needs either start and end or values', 'pass { column, start: ctx.intervalStart, end: ctx.intervalEnd } or { column, values: [...] }');
+  if (hasRange === (scope.values !== undefined))
+    fail(
+      'needs either start and end or values',
+      'pass { column, start: ctx.intervalStart, end: ctx.intervalEnd } or { column, values: [...] }',
+    );
   if (hasRange) {
     const [start, end] = [scope.start?.getTime(), scope.end?.getTime()];
     if (start === undefined || end === undefined || Number.isNaN(start) || Number.isNaN(end) || start >= end) {
-      fail(`has an empty or invalid interval [${scope.start?.toISOString?.()}, ${scope.end?.toISOString?.()})`, 'start must be a date before end');
+      fail(
+        `has an empty or invalid interval [${scope.start?.toISOString?.()}, ${scope.end?.toISOString?.()})`,
+        'start must be a date before end',
+      );
     }
   } else if (scope.values!.length === 0) fail('has no values', 'list the partition values to replace, e.g. ["2021-01-01"]');
 }
@@ -60,7 +72,12 @@ export function arrowKind(type: DataType): ScopeColumnKind {
 export function checkRowsInScope(table: Table, scope: PartitionScope, where: string): void {
   const column = table.getChild(scope.column);
   if (!column) {
-    throw new DataError({ source: where, column: scope.column, message: 'the partition column is not in the table to write', hint: `add the column, or scope the write by one of: ${table.schema.fields.map((f) => f.name).join(', ')}` });
+    throw new DataError({
+      source: where,
+      column: scope.column,
+      message: 'the partition column is not in the table to write',
+      hint: `add the column, or scope the write by one of: ${table.schema.fields.map((f) => f.name).join(', ')}`,
+    });
   }
   const kind = arrowKind(column.type);
   const i = scope.values ? firstOutsideValues(table, scope, kind) : firstOutsideRange(table, scope);
@@ -72,7 +89,7 @@ export function checkRowsInScope(table: Table, scope: PartitionScope, where: str
     column: scope.column,
     value: value === null ? 'null' : formatValue(value, kind),
     message: `row ${i + 1} lies outside the partition being replaced (${describeScope(scope)})`,
-    hint: 'filter the rows to the run\'s interval before writing, or widen the partition scope: a row outside it would be written again by every run',
+    hint: "filter the rows to the run's interval before writing, or widen the partition scope: a row outside it would be written again by every run",
   });
 }
 
@@ -110,7 +127,11 @@ function toMillis(value: unknown): number {
 /** A value as the scope's `values` spell it: dates `YYYY-MM-DD`, timestamps ISO without zone, else String(). */
 function formatValue(value: unknown, kind: ScopeColumnKind): string {
   if (kind === 'date') return new Date(toMillis(value)).toISOString().slice(0, 10);
-  if (kind === 'timestamp' || kind === 'timestamptz') return new Date(toMillis(value)).toISOString().replace('T', ' ').replace(/\.000Z$|Z$/, '');
+  if (kind === 'timestamp' || kind === 'timestamptz')
+    return new Date(toMillis(value))
+      .toISOString()
+      .replace('T', ' ')
+      .replace(/\.000Z$|Z$/, '');
   return String(value);
 }
 

@@ -28,7 +28,9 @@ export function replacePlaceholders(sql: string, replacements: Readonly<Record<s
         file: source,
         key: `{{ ${name} }}`,
         message: 'names no input of this SQL block',
-        hint: known.length ? `use one of: ${known.map((k) => `{{ ${k} }}`).join(', ')}` : 'the block has no upstream blocks; add one in pipeline.yaml',
+        hint: known.length
+          ? `use one of: ${known.map((k) => `{{ ${k} }}`).join(', ')}`
+          : 'the block has no upstream blocks; add one in pipeline.yaml',
       });
     }
     return value;
@@ -68,5 +70,10 @@ export function splitStatements(sql: string): string[] {
 
 /** True when a statement is only whitespace and comments. */
 function isBlank(statement: string): boolean {
-  return statement.replace(/--[^\n]*/g, '').replace(/\/\*[\s\S]*?\*\//g, '').trim() === '';
+  return (
+    statement
+      .replace(/--[^\n]*/g, '')
+      .replace(/\/\*[\s\S]*?\*\//g, '')
+      .trim() === ''
+  );
 }

@@ -203,7 +203,11 @@ export interface Warehouse extends SqlRunner, Cancellable<Warehouse> {
    * on GCS) straight into a table, without pulling them through this process.
    * BigQuery only; absent on DuckDB.
    */
-  loadFromUri?(uris: string | readonly string[], target: WarehouseTarget, options?: { hivePartitioning?: { sourceUriPrefix: string } }): Promise<ExportResult>;
+  loadFromUri?(
+    uris: string | readonly string[],
+    target: WarehouseTarget,
+    options?: { hivePartitioning?: { sourceUriPrefix: string } },
+  ): Promise<ExportResult>;
   close(): Promise<void>;
 }
 

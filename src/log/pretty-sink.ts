@@ -10,7 +10,9 @@ const SEVERITY_COLOR = {
 } as const;
 
 /** Human-readable, coloured lines for a terminal. */
-export function prettySink(options: { out?: NodeJS.WritableStream; minSeverity?: 'DEBUG' | 'INFO'; print?: (line: string) => void } = {}): LogSink {
+export function prettySink(
+  options: { out?: NodeJS.WritableStream; minSeverity?: 'DEBUG' | 'INFO'; print?: (line: string) => void } = {},
+): LogSink {
   const out = options.out ?? process.stderr;
   const print = options.print ?? ((line: string) => out.write(`${line}\n`));
   const showDebug = options.minSeverity === 'DEBUG';

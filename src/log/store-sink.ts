@@ -18,9 +18,11 @@ export function runStoreSink(store: RunStore, options: { intervalMs?: number; ma
     if (buffer.length === 0) return pending;
     const batch = buffer;
     buffer = [];
-    pending = pending.then(() => store.appendLogs(batch)).catch((error) => {
-      process.stderr.write(`pipekit: could not store ${batch.length} log lines: ${(error as Error).message}\n`);
-    });
+    pending = pending
+      .then(() => store.appendLogs(batch))
+      .catch((error) => {
+        process.stderr.write(`pipekit: could not store ${batch.length} log lines: ${(error as Error).message}\n`);
+      });
     return pending;
   };
 

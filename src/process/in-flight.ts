@@ -18,7 +18,13 @@ const running = new Set<Entry>();
 
 /** Registers `work` until it settles; `interrupt` must make it settle soon. Returns `work`. */
 export function trackNativeWork<T>(work: Promise<T>, interrupt: () => void): Promise<T> {
-  const entry: Entry = { interrupt, done: work.then(() => undefined, () => undefined) };
+  const entry: Entry = {
+    interrupt,
+    done: work.then(
+      () => undefined,
+      () => undefined,
+    ),
+  };
   running.add(entry);
   void entry.done.then(() => running.delete(entry));
   return work;

@@ -9,7 +9,10 @@ import { hostname } from 'node:os';
 /** Another host's temp files (or ones named without an owner) are taken for leftovers only once this old. */
 export const FOREIGN_AGE_MS = 60 * 60 * 1000;
 
-const HOST = hostname().replace(/[^A-Za-z0-9]/g, '').slice(0, 24) || 'host';
+const HOST =
+  hostname()
+    .replace(/[^A-Za-z0-9]/g, '')
+    .slice(0, 24) || 'host';
 
 /** `<pid>-<host>` of this process, for temp names. */
 export function ownerTag(): string {

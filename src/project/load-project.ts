@@ -33,7 +33,11 @@ export const IO_CONFIG_FILE = 'io_config.yaml';
 export function loadProject(root: string): Project {
   const absRoot = resolve(root);
   if (!existsSync(absRoot) || !statSync(absRoot).isDirectory()) {
-    throw new ConfigError({ file: absRoot, message: 'the project folder does not exist', hint: 'pass --project <folder holding io_config.yaml>' });
+    throw new ConfigError({
+      file: absRoot,
+      message: 'the project folder does not exist',
+      hint: 'pass --project <folder holding io_config.yaml>',
+    });
   }
   const pipelines = new Map<string, PipelineSpec>();
   for (const entry of readdirSync(absRoot, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
@@ -63,7 +67,12 @@ export function loadPipeline(root: string, name: string, file: string): Pipeline
   const blocks = raw.blocks.map((block, i) => {
     const key = `blocks[${i}]`;
     if (seen.has(block.uuid)) {
-      throw new ConfigError({ file, key: `${key}.uuid`, message: `duplicate block uuid "${block.uuid}"`, hint: 'give every block of a pipeline its own uuid' });
+      throw new ConfigError({
+        file,
+        key: `${key}.uuid`,
+        message: `duplicate block uuid "${block.uuid}"`,
+        hint: 'give every block of a pipeline its own uuid',
+      });
     }
     seen.add(block.uuid);
     return toBlock(root, file, key, block, pipelineRetry, defaultTimeout);
@@ -117,7 +126,8 @@ export function loadPipeline(root: string, name: string, file: string): Pipeline
     resources: Object.freeze({
       cpu: r.cpu === undefined ? DEFAULT_RESOURCES.cpu : String(r.cpu),
       memory: r.memory ?? DEFAULT_RESOURCES.memory,
-      taskTimeoutMs: r.task_timeout === undefined ? DEFAULT_RESOURCES.taskTimeoutMs : duration(file, 'resources.task_timeout', r.task_timeout),
+      taskTimeoutMs:
+        r.task_timeout === undefined ? DEFAULT_RESOURCES.taskTimeoutMs : duration(file, 'resources.task_timeout', r.task_timeout),
       parallelism: r.parallelism ?? DEFAULT_RESOURCES.parallelism,
       maxRetries: r.max_retries ?? DEFAULT_RESOURCES.maxRetries,
     }),
@@ -137,7 +147,10 @@ function parsePipelineYaml(file: string): RawPipeline {
 
 function schemaError(file: string, error: z.ZodError): ConfigError {
   const issue = error.issues[0]!;
-  const key = issue.path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`)).join('').replace(/^\./, '');
+  const key = issue.path
+    .map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`))
+    .join('')
+    .replace(/^\./, '');
   let message = issue.message;
   if (issue.code === 'unrecognized_keys') {
     message = `unknown key${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `"${k}"`).join(', ')}`;
@@ -176,10 +189,20 @@ function toBlock(
     throw new ConfigError({ file, key: `${key}.sql`, message: 'only .sql blocks take sql settings' });
   }
   if (raw.sql?.partition && !raw.sql.table) {
-    throw new ConfigError({ file, key: `${key}.sql.partition`, message: 'replaces rows of the result table, but the block names no table', hint: 'add table: <name> under sql:' });
+    throw new ConfigError({
+      file,
+      key: `${key}.sql.partition`,
+      message: 'replaces rows of the result table, but the block names no table',
+      hint: 'add table: <name> under sql:',
+    });
   }
   if (raw.sql?.partition && raw.sql.write && raw.sql.write !== 'replace') {
-    throw new ConfigError({ file, key: `${key}.sql.partition`, message: `replaces the run's rows, which write: ${raw.sql.write} contradicts`, hint: 'leave write: out (or write: replace) with partition:' });
+    throw new ConfigError({
+      file,
+      key: `${key}.sql.partition`,
+      message: `replaces the run's rows, which write: ${raw.sql.write} contradicts`,
+      hint: 'leave write: out (or write: replace) with partition:',
+    });
   }
   if (raw.sql?.schema && raw.sql?.dataset && raw.sql.schema !== raw.sql.dataset) {
     throw new ConfigError({ file, key: `${key}.sql`, message: 'give schema or dataset, not both' });

@@ -15,8 +15,14 @@ export function pipekitPackage(from = dirname(fileURLToPath(import.meta.url))): 
   for (let dir = from; ; dir = dirname(dir)) {
     const file = join(dir, 'package.json');
     if (existsSync(file)) {
-      const pkg = JSON.parse(readFileSync(file, 'utf8')) as { name?: string; version?: string; dependencies?: Record<string, string>; devDependencies?: Record<string, string> };
-      if (pkg.name === 'pipekit') return { root: dir, version: pkg.version ?? '0.0.0', ranges: { ...pkg.devDependencies, ...pkg.dependencies } };
+      const pkg = JSON.parse(readFileSync(file, 'utf8')) as {
+        name?: string;
+        version?: string;
+        dependencies?: Record<string, string>;
+        devDependencies?: Record<string, string>;
+      };
+      if (pkg.name === 'pipekit')
+        return { root: dir, version: pkg.version ?? '0.0.0', ranges: { ...pkg.devDependencies, ...pkg.dependencies } };
     }
     if (dirname(dir) === dir) throw new Error(`pipekit's package.json was not found above ${from}`);
   }

@@ -58,7 +58,10 @@ export const triggerSchema = z.union([
 export const resourcesSchema = z
   .object({
     cpu: z.union([z.string(), z.number()]).optional(),
-    memory: z.string().regex(/^\d+(Mi|Gi)$/, 'memory is like 512Mi or 4Gi').optional(),
+    memory: z
+      .string()
+      .regex(/^\d+(Mi|Gi)$/, 'memory is like 512Mi or 4Gi')
+      .optional(),
     task_timeout: duration.optional(),
     parallelism: z.number().int().min(1).max(100).optional(),
     max_retries: z.number().int().min(0).max(10).optional(),

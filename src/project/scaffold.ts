@@ -24,7 +24,11 @@ export interface ScaffoldResult {
 export async function scaffoldProject(folder: string, options: { pipekit?: string; cwd?: string } = {}): Promise<ScaffoldResult> {
   const root = resolve(options.cwd ?? process.cwd(), folder);
   if (existsSync(root) && readdirSync(root).length > 0) {
-    throw new ConfigError({ file: root, message: 'is not empty', hint: 'pick a new folder name, or empty this one; pipekit init never overwrites files' });
+    throw new ConfigError({
+      file: root,
+      message: 'is not empty',
+      hint: 'pick a new folder name, or empty this one; pipekit init never overwrites files',
+    });
   }
   const name = packageName(basename(root));
   const pkg = pipekitPackage();
@@ -57,7 +61,11 @@ function addDeployTools(manifest: string, pkg: PipekitPackage): void {
 
 /** npm's rules: lower case, no spaces, at most 214 characters. */
 function packageName(folder: string): string {
-  const name = folder.toLowerCase().replace(/[^a-z0-9._-]+/g, '-').replace(/^[._-]+/, '').slice(0, 214);
+  const name = folder
+    .toLowerCase()
+    .replace(/[^a-z0-9._-]+/g, '-')
+    .replace(/^[._-]+/, '')
+    .slice(0, 214);
   return name || 'pipelines';
 }
 
@@ -74,7 +82,10 @@ export function dependencySpec(pkg: PipekitPackage): string {
   const installer = parts.slice(0, at).join(sep) || sep;
   const manifest = join(installer, 'package.json');
   if (existsSync(manifest)) {
-    const json = JSON.parse(readFileSync(manifest, 'utf8')) as { dependencies?: Record<string, string>; devDependencies?: Record<string, string> };
+    const json = JSON.parse(readFileSync(manifest, 'utf8')) as {
+      dependencies?: Record<string, string>;
+      devDependencies?: Record<string, string>;
+    };
     const spec = json.dependencies?.pipekit ?? json.devDependencies?.pipekit;
     if (spec?.startsWith('file:')) {
       const target = spec.slice('file:'.length);
@@ -86,8 +97,10 @@ export function dependencySpec(pkg: PipekitPackage): string {
 }
 
 function listFiles(root: string, dir = root): string[] {
-  return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
-    const path = join(dir, entry.name);
-    return entry.isDirectory() ? listFiles(root, path) : [relative(root, path)];
-  }).sort();
+  return readdirSync(dir, { withFileTypes: true })
+    .flatMap((entry) => {
+      const path = join(dir, entry.name);
+      return entry.isDirectory() ? listFiles(root, path) : [relative(root, path)];
+    })
+    .sort();
 }

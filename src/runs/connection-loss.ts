@@ -9,7 +9,8 @@
 /** SQLSTATEs of a connection the server ended (class 08, admin/crash shutdown, not accepting yet). */
 const LOST_SQLSTATES = new Set(['08000', '08003', '08006', '08001', '08004', '57P01', '57P02', '57P03']);
 const LOST_NODE_CODES = new Set(['ECONNRESET', 'EPIPE', 'ECONNREFUSED', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH']);
-const LOST_MESSAGES = /Connection terminated|connection error and is not queryable|Client was closed and is not queryable|server closed the connection/i;
+const LOST_MESSAGES =
+  /Connection terminated|connection error and is not queryable|Client was closed and is not queryable|server closed the connection/i;
 
 /** True when `error` means the connection broke, not that the statement was wrong. */
 export function isConnectionLoss(error: unknown): boolean {

@@ -1,13 +1,6 @@
 import { createHash } from 'node:crypto';
 import type pg from 'pg';
-import type {
-  BackfillRecord,
-  BlockRunRecord,
-  LogRecord,
-  RunFilter,
-  RunOwner,
-  RunRecord,
-} from './model.ts';
+import type { BackfillRecord, BlockRunRecord, LogRecord, RunFilter, RunOwner, RunRecord } from './model.ts';
 import { quietOnLoss } from '../io/postgres/connection.ts';
 import { isConnectionLoss, withReconnect } from './connection-loss.ts';
 import { storableJson, storableText } from './safe-text.ts';
@@ -88,7 +81,14 @@ class PostgresRunStore implements RunStore {
       return { outcome: 'created', run: toRun(mine.rows[0]) };
     }
     const owner = run.owner ?? null;
-    const ownerValues = [owner?.host ?? null, owner?.pid ?? null, owner?.processStart ?? null, owner?.cloudExecution ?? null, owner?.cloudTaskIndex ?? null, owner?.cloudTaskAttempt ?? null];
+    const ownerValues = [
+      owner?.host ?? null,
+      owner?.pid ?? null,
+      owner?.processStart ?? null,
+      owner?.cloudExecution ?? null,
+      owner?.cloudTaskIndex ?? null,
+      owner?.cloudTaskAttempt ?? null,
+    ];
     if (run.dedupeKey) {
       const existing = await client.query('SELECT * FROM pipekit.runs WHERE dedupe_key = $1 FOR UPDATE', [run.dedupeKey]);
       if (existing.rows[0]) {
@@ -105,7 +105,10 @@ class PostgresRunStore implements RunStore {
         );
         await client.query('DELETE FROM pipekit.block_runs WHERE run_id = $1', [previous.id]);
         await insertBlocks(client, previous.id, blocks);
-        const ended = previous.status === 'failed' || previous.status === 'cancelled' ? `${previous.status}${previous.error ? `: ${previous.error}` : ''}` : `died while ${previous.status}`;
+        const ended =
+          previous.status === 'failed' || previous.status === 'cancelled'
+            ? `${previous.status}${previous.error ? `: ${previous.error}` : ''}`
+            : `died while ${previous.status}`;
         await client.query(`INSERT INTO pipekit.logs (run_id, block, time, severity, message) VALUES ($1, NULL, now(), 'WARNING', $2)`, [
           previous.id,
           `attempt ${previous.attempt + 1} takes the run over (attempt ${previous.attempt} ${ended})`,
@@ -121,8 +124,18 @@ class PostgresRunStore implements RunStore {
        ON CONFLICT (dedupe_key) WHERE dedupe_key IS NOT NULL DO NOTHING
        RETURNING *`,
       [
-        run.id, run.pipeline, run.trigger, run.executionDate, run.intervalStart, run.intervalEnd, run.profile,
-        storableJson(run.variables), run.backfillId, run.resumedFrom, run.dedupeKey, ...ownerValues,
+        run.id,
+        run.pipeline,
+        run.trigger,
+        run.executionDate,
+        run.intervalStart,
+        run.intervalEnd,
+        run.profile,
+        storableJson(run.variables),
+        run.backfillId,
+        run.resumedFrom,
+        run.dedupeKey,
+        ...ownerValues,
       ],
     );
     if (inserted.rowCount === 0) {

@@ -155,7 +155,12 @@ export class Reconciler {
     if (this.executions === undefined) {
       const source = this.options.executions;
       // Loaded here: a laptop's `pipekit runs` never needs the Google client libraries.
-      this.executions = source === undefined ? (await import('../cloud/executions.ts')).createCloudExecutions(this.options.env ?? process.env) : typeof source === 'function' ? source() : source;
+      this.executions =
+        source === undefined
+          ? (await import('../cloud/executions.ts')).createCloudExecutions(this.options.env ?? process.env)
+          : typeof source === 'function'
+            ? source()
+            : source;
     }
     return this.executions;
   }
@@ -168,7 +173,8 @@ export function cloudVerdict(run: RunRecord, task: TaskState): DeadRun | null {
   if (task.missing) return { status: 'failed', reason: `${where}: the execution no longer exists` };
   const recordedAttempt = owner.cloudTaskAttempt ?? 0;
   if (task.running && task.attempt <= recordedAttempt) return null;
-  if (task.cancelled) return { status: 'cancelled', reason: `${where} was cancelled${task.lastEnd?.message ? `: ${task.lastEnd.message}` : ''}` };
+  if (task.cancelled)
+    return { status: 'cancelled', reason: `${where} was cancelled${task.lastEnd?.message ? `: ${task.lastEnd.message}` : ''}` };
   const retried = task.attempt > recordedAttempt ? `; Cloud Run retries it as attempt ${task.attempt}` : '';
   return { status: 'failed', reason: `${where} ended: ${describeEnd(task.lastEnd)}${retried}` };
 }
@@ -177,7 +183,8 @@ export function cloudVerdict(run: RunRecord, task: TaskState): DeadRun | null {
 export function describeEnd(end: AttemptEnd | null): string {
   if (!end) return 'without a result (the task stopped before it could report one)';
   const said = end.message.trim();
-  const how = end.exitCode !== null && end.exitCode !== 0 ? `exit code ${end.exitCode}` : end.termSignal ? `signal ${end.termSignal}` : null;
+  const how =
+    end.exitCode !== null && end.exitCode !== 0 ? `exit code ${end.exitCode}` : end.termSignal ? `signal ${end.termSignal}` : null;
   let kind: string;
   if (/memory/i.test(said)) kind = 'out of memory';
   else if (end.code === 4 || /time(d)? ?out|deadline/i.test(said)) kind = 'timed out';

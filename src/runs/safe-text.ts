@@ -28,7 +28,7 @@ export function storableText(text: string, max = MAX_STORED_CHARS): string {
 
 /** JSON for a `jsonb` column: every string in it (keys too) made storable. */
 export function storableJson(value: unknown): string {
-  return JSON.stringify(value, function (key, v) {
+  return JSON.stringify(value, (_key, v) => {
     if (typeof v === 'string') return storableText(v);
     if (v && typeof v === 'object' && !Array.isArray(v) && Object.keys(v).some((k) => k !== storableText(k))) {
       return Object.fromEntries(Object.entries(v).map(([k, inner]) => [storableText(k), inner]));

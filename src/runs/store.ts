@@ -1,12 +1,4 @@
-import type {
-  RunOwner,
-  BackfillRecord,
-  BackfillStatus,
-  BlockRunRecord,
-  LogRecord,
-  RunFilter,
-  RunRecord,
-} from './model.ts';
+import type { RunOwner, BackfillRecord, BackfillStatus, BlockRunRecord, LogRecord, RunFilter, RunRecord } from './model.ts';
 
 export type NewRun = Omit<RunRecord, 'status' | 'createdAt' | 'startedAt' | 'finishedAt' | 'error' | 'attempt' | 'owner'> & {
   readonly owner?: RunOwner | null;

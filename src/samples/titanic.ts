@@ -33,7 +33,9 @@ export async function writeTitanicSample(path: string, options: { rows?: number;
     const fare = (pclass === 1 ? 30 + random.next() * 200 : pclass === 2 ? 10 + random.next() * 30 : 7 + random.next() * 10).toFixed(4);
     const cabin = pclass === 1 && random.next() < 0.8 ? `C${Math.floor(random.next() * 120)}` : '';
     const embarked = random.next() < 0.003 ? '' : random.next() < 0.72 ? 'S' : random.next() < 0.7 ? 'C' : 'Q';
-    out.write(`${id},${survived},${pclass},${name},${female ? 'female' : 'male'},${age},${sibsp},${parch},A/5 ${21000 + id},${fare},${cabin},${embarked}\n`);
+    out.write(
+      `${id},${survived},${pclass},${name},${female ? 'female' : 'male'},${age},${sibsp},${parch},A/5 ${21000 + id},${fare},${cabin},${embarked}\n`,
+    );
   }
   out.end();
   await finished(out);

@@ -32,7 +32,7 @@ export class TimestampFormatter {
     const day = Math.floor(epochSeconds / 86400);
     if (day !== this.day) {
       this.day = day;
-      this.prefix = new Date(day * 86_400_000).toISOString().slice(0, 10) + ' ';
+      this.prefix = `${new Date(day * 86_400_000).toISOString().slice(0, 10)} `;
     }
     const s = epochSeconds - day * 86400;
     const h = Math.floor(s / 3600);

@@ -77,24 +77,48 @@ export function* yellowTaxiCsv(options: YellowTaxiSampleOptions = {}): Generator
     const sign = random.next() < 0.006 ? -1 : 1;
     const total = sign * (fare + extra + 0.5 + tip + tolls + 0.3 + congestion);
     lines.push(
-      (known ? (random.next() < 0.33 ? '1' : '2') : '') + ',' +
-      pickupFormat.format(pickup) + ',' + dropoffFormat.format(dropoff) + ',' +
-      (known ? String(random.pick(PASSENGERS)) : '') + ',' +
-      formatDistance(distance) + ',' +
-      (known ? String(ratecode) : '') + ',' +
-      (known ? (random.next() < 0.99 ? 'N' : 'Y') : '') + ',' +
-      random.int(1, 265) + ',' + random.int(1, 265) + ',' +
-      (known ? String(payment) : '') + ',' +
-      formatMoney(sign * fare) + ',' + formatMoney(sign * extra) + ',' + formatMoney(sign * 0.5) + ',' +
-      formatMoney(sign * tip) + ',' + formatMoney(sign * tolls) + ',' + formatMoney(sign * 0.3) + ',' +
-      formatMoney(total) + ',' + formatMoney(sign * congestion),
+      (known ? (random.next() < 0.33 ? '1' : '2') : '') +
+        ',' +
+        pickupFormat.format(pickup) +
+        ',' +
+        dropoffFormat.format(dropoff) +
+        ',' +
+        (known ? String(random.pick(PASSENGERS)) : '') +
+        ',' +
+        formatDistance(distance) +
+        ',' +
+        (known ? String(ratecode) : '') +
+        ',' +
+        (known ? (random.next() < 0.99 ? 'N' : 'Y') : '') +
+        ',' +
+        random.int(1, 265) +
+        ',' +
+        random.int(1, 265) +
+        ',' +
+        (known ? String(payment) : '') +
+        ',' +
+        formatMoney(sign * fare) +
+        ',' +
+        formatMoney(sign * extra) +
+        ',' +
+        formatMoney(sign * 0.5) +
+        ',' +
+        formatMoney(sign * tip) +
+        ',' +
+        formatMoney(sign * tolls) +
+        ',' +
+        formatMoney(sign * 0.3) +
+        ',' +
+        formatMoney(total) +
+        ',' +
+        formatMoney(sign * congestion),
     );
     if (lines.length >= ROWS_PER_CHUNK) {
-      yield lines.join('\n') + '\n';
+      yield `${lines.join('\n')}\n`;
       lines = [];
     }
   }
-  if (lines.length > 0) yield lines.join('\n') + '\n';
+  if (lines.length > 0) yield `${lines.join('\n')}\n`;
 }
 
 /**

@@ -59,16 +59,20 @@ export async function initCluster(spec: ClusterSpec): Promise<void> {
   writeFileSync(pwfile, `${spec.password}\n`, { mode: 0o600 });
   if (osUser) chownSync(pwfile, osUser.uid, osUser.gid);
   try {
-    await run(spec.binaries.initdb, [
-      `--pgdata=${spec.dataDir}`,
-      `--username=${spec.user}`,
-      `--pwfile=${pwfile}`,
-      '--auth-host=scram-sha-256',
-      '--auth-local=trust',
-      '--encoding=UTF8',
-      '--locale=C',
-      '--no-sync',
-    ], osUser);
+    await run(
+      spec.binaries.initdb,
+      [
+        `--pgdata=${spec.dataDir}`,
+        `--username=${spec.user}`,
+        `--pwfile=${pwfile}`,
+        '--auth-host=scram-sha-256',
+        '--auth-local=trust',
+        '--encoding=UTF8',
+        '--locale=C',
+        '--no-sync',
+      ],
+      osUser,
+    );
   } finally {
     rmSync(pwfile, { force: true });
   }
@@ -87,7 +91,11 @@ export async function startCluster(spec: ClusterSpec): Promise<void> {
     spec.fsync === false ? '-c fsync=off -c synchronous_commit=off -c full_page_writes=off' : '',
   ].join(' ');
   try {
-    await run(spec.binaries.pgCtl, ['start', '-D', spec.dataDir, '-w', '-t', '60', '-l', serverLogFile(spec.dataDir), '-o', settings], osUser);
+    await run(
+      spec.binaries.pgCtl,
+      ['start', '-D', spec.dataDir, '-w', '-t', '60', '-l', serverLogFile(spec.dataDir), '-o', settings],
+      osUser,
+    );
   } catch (cause) {
     const log = tail(serverLogFile(spec.dataDir));
     throw new ConnectionError({
@@ -153,7 +161,18 @@ export function serverOsUser(): Promise<OsUser | undefined> {
     const existing = await lookupUser('postgres');
     if (existing) return existing;
     const groupExists = (await capture('getent', ['group', 'postgres']).catch(() => '')) !== '';
-    await run('useradd', ['--system', ...(groupExists ? ['-g', 'postgres'] : ['--user-group']), '--no-create-home', '--shell', '/usr/sbin/nologin', 'postgres'], undefined);
+    await run(
+      'useradd',
+      [
+        '--system',
+        ...(groupExists ? ['-g', 'postgres'] : ['--user-group']),
+        '--no-create-home',
+        '--shell',
+        '/usr/sbin/nologin',
+        'postgres',
+      ],
+      undefined,
+    );
     const created = await lookupUser('postgres');
     if (!created) throw new Error('created the postgres OS user but cannot look it up');
     return created;

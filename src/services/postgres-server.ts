@@ -130,7 +130,13 @@ async function connectWhenReady(options: EmbeddedPostgresOptions): Promise<pg.Cl
   const dataDir = postgresDataDir(options.root);
   const deadline = Date.now() + RECOVERY_WAIT_MS;
   for (;;) {
-    const client = new pg.Client({ host: '127.0.0.1', port: options.port, user: options.user, password: options.password, database: 'postgres' });
+    const client = new pg.Client({
+      host: '127.0.0.1',
+      port: options.port,
+      user: options.user,
+      password: options.password,
+      database: 'postgres',
+    });
     client.on('error', () => {}); // a server going down under us shows up as the next query's error
     try {
       await client.connect();
@@ -154,9 +160,10 @@ async function ensureDatabase(options: EmbeddedPostgresOptions): Promise<void> {
     throw new ConnectionError({
       target: `postgres://${options.user}@127.0.0.1:${options.port}`,
       message: `the project's PostgreSQL runs but refuses us: ${e.message}`,
-      hint: e.code === '28P01'
-        ? `POSTGRES_USER/POSTGRES_PASSWORD must be the ones the server was created with; to start over, \`pipekit dev stop\` and delete ${postgresDataDir(options.root)}`
-        : `see ${serverLogFile(postgresDataDir(options.root))}`,
+      hint:
+        e.code === '28P01'
+          ? `POSTGRES_USER/POSTGRES_PASSWORD must be the ones the server was created with; to start over, \`pipekit dev stop\` and delete ${postgresDataDir(options.root)}`
+          : `see ${serverLogFile(postgresDataDir(options.root))}`,
       cause: error,
     });
   }

@@ -59,7 +59,8 @@ export function snakeCase(name: string): string {
 export function selectColumns(table: Table, names: readonly string[]): Table {
   const have = table.schema.fields.map((f) => f.name);
   const missing = names.filter((n) => !have.includes(n));
-  if (missing.length > 0) throw new TypeError(`selectColumns: no column ${missing.map((m) => JSON.stringify(m)).join(', ')}; the table has ${have.join(', ')}`);
+  if (missing.length > 0)
+    throw new TypeError(`selectColumns: no column ${missing.map((m) => JSON.stringify(m)).join(', ')}; the table has ${have.join(', ')}`);
   return table.select(names as string[]);
 }
 

@@ -17,7 +17,13 @@ export function concatTables(tables: readonly Table[]): Table {
     const mismatch =
       a.length !== b.length
         ? `it has ${b.length} columns, the first has ${a.length}`
-        : a.map((f, i) => (f.name !== b[i].name || String(f.type) !== String(b[i].type) ? `column ${i + 1} is "${b[i].name}" ${b[i].type}, the first table has "${f.name}" ${f.type}` : '')).find(Boolean);
+        : a
+            .map((f, i) =>
+              f.name !== b[i].name || String(f.type) !== String(b[i].type)
+                ? `column ${i + 1} is "${b[i].name}" ${b[i].type}, the first table has "${f.name}" ${f.type}`
+                : '',
+            )
+            .find(Boolean);
     if (mismatch) throw new TypeError(`concatTables: table ${n + 2} has another schema: ${mismatch}`);
   }
   const batches = tables.flatMap((t) => t.batches);

@@ -1,5 +1,5 @@
 /** Date parts of timestamps. */
-import { DateDay, TimeUnit, Type, type Vector } from 'apache-arrow';
+import { type DateDay, TimeUnit, Type, type Vector } from 'apache-arrow';
 import { dateVector } from './make.ts';
 import { readInt64 } from './int64.ts';
 import { bitmapBytes } from './bitmap.ts';
@@ -20,7 +20,8 @@ const PER_DAY: Record<number, number> = {
 export function toDate(timestamps: Vector): Vector<DateDay> {
   const type = timestamps.type as { typeId: Type; unit?: TimeUnit };
   if (type.typeId === Type.Date && timestamps.data.every((d) => d.values instanceof Int32Array)) return timestamps as Vector<DateDay>;
-  if (type.typeId !== Type.Timestamp && type.typeId !== Type.Date) throw new TypeError(`toDate: expected timestamps, got ${timestamps.type}`);
+  if (type.typeId !== Type.Timestamp && type.typeId !== Type.Date)
+    throw new TypeError(`toDate: expected timestamps, got ${timestamps.type}`);
   const perDay = type.typeId === Type.Date ? 86_400_000 : PER_DAY[type.unit!];
   const n = timestamps.length;
   const days = new Int32Array(n);

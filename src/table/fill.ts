@@ -1,5 +1,5 @@
 /** Replacing nulls. */
-import { Table, Type, type Vector } from 'apache-arrow';
+import { type Table, Type, type Vector } from 'apache-arrow';
 import { int64Words, writeInt64 } from './int64.ts';
 import { float64Vector, int32Vector, int64Vector, timestampVector, utf8Vector, dateVector, boolVector } from './make.ts';
 import { getBit } from './bitmap.ts';
@@ -51,7 +51,8 @@ export function fillNull(table: Table, column: string, value: number | bigint | 
         for (let i = 0; i < n; i++) if (!isValid(flat, i)) out[i] = Math.floor(ms / 86_400_000);
         filled = dateVector(out);
       } else {
-        if ((type as any).unit !== 2) throw new TypeError(`fillNull: only microsecond timestamps are supported, column ${JSON.stringify(column)} is ${type}`);
+        if ((type as any).unit !== 2)
+          throw new TypeError(`fillNull: only microsecond timestamps are supported, column ${JSON.stringify(column)} is ${type}`);
         const out = (flat.values as BigInt64Array).slice(0, n);
         const words = int64Words(out);
         for (let i = 0; i < n; i++) if (!isValid(flat, i)) writeInt64(words, i, Math.round(ms * 1000));
@@ -68,8 +69,13 @@ export function fillNull(table: Table, column: string, value: number | bigint | 
       const out = new Uint8Array(offsets[n] - offsets[0] + fill.length * flat.nullCount);
       let at = 0;
       for (let i = 0; i < n; i++) {
-        if (isValid(flat, i)) { out.set(bytes.subarray(offsets[i], offsets[i + 1]), at); at += offsets[i + 1] - offsets[i]; }
-        else { out.set(fill, at); at += fill.length; }
+        if (isValid(flat, i)) {
+          out.set(bytes.subarray(offsets[i], offsets[i + 1]), at);
+          at += offsets[i + 1] - offsets[i];
+        } else {
+          out.set(fill, at);
+          at += fill.length;
+        }
         outOffsets[i + 1] = at;
       }
       filled = utf8Vector(outOffsets, out);
@@ -78,7 +84,8 @@ export function fillNull(table: Table, column: string, value: number | bigint | 
     case Type.Bool: {
       if (typeof value !== 'boolean') throw mismatch();
       const bits = new Uint8Array(Math.ceil(n / 8));
-      for (let i = 0; i < n; i++) if (isValid(flat, i) ? getBit(flat.values as Uint8Array, flat.offset + i) : value) bits[i >> 3] |= 1 << (i & 7);
+      for (let i = 0; i < n; i++)
+        if (isValid(flat, i) ? getBit(flat.values as Uint8Array, flat.offset + i) : value) bits[i >> 3] |= 1 << (i & 7);
       filled = boolVector(bits, n);
       break;
     }

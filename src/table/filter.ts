@@ -1,5 +1,5 @@
 /** Row filters: masks, predicates, counts. */
-import { Table, Type } from 'apache-arrow';
+import { type Table, Type } from 'apache-arrow';
 import { keepRuns, maskRuns, runsSupported } from './keep-runs.ts';
 import { take } from './take.ts';
 import { columnOf, isNumeric, isValid, readNumbers } from './values.ts';

@@ -8,6 +8,13 @@ export { median } from './stats.ts';
 export { fillNull } from './fill.ts';
 export { toDate } from './dates.ts';
 export {
-  arrowType, int64Vector, int32Vector, float64Vector, utf8Vector, boolVector, timestampVector, dateVector,
+  arrowType,
+  int64Vector,
+  int32Vector,
+  float64Vector,
+  utf8Vector,
+  boolVector,
+  timestampVector,
+  dateVector,
 } from './make.ts';
 export { readInt64, writeInt64, int64Words } from './int64.ts';

@@ -5,7 +5,7 @@
  * row through `take`. Runs are found per input batch, so no row mapping
  * across chunks is needed either.
  */
-import { Data, DataType, RecordBatch, Struct, Table, Type, makeData } from 'apache-arrow';
+import { type Data, type DataType, RecordBatch, Struct, Table, Type, makeData } from 'apache-arrow';
 import { countZeroBits, getBit, newBitmap } from './bitmap.ts';
 
 /** Kept-row runs of one batch: `[starts[k], ends[k])`, batch-local. */
@@ -55,7 +55,13 @@ export function maskRuns(table: Table, mask: Uint8Array): Runs[] | null {
  */
 export function keepRuns(table: Table, runs: readonly Runs[]): Table {
   const length = runs.reduce((n, r) => n + r.kept, 0);
-  const children = table.schema.fields.map((_, c) => keepData(table.batches.map((b) => b.data.children[c]), runs, length));
+  const children = table.schema.fields.map((_, c) =>
+    keepData(
+      table.batches.map((b) => b.data.children[c]),
+      runs,
+      length,
+    ),
+  );
   const struct = makeData({ type: new Struct(table.schema.fields), length, nullCount: 0, children });
   return new Table([new RecordBatch(table.schema, struct)]);
 }
@@ -75,8 +81,15 @@ function keepData(chunks: readonly Data[], runs: readonly Runs[], length: number
   }
   const nullCount = nullBitmap ? countZeroBits(nullBitmap, length) : 0;
   switch (type.typeId) {
-    case Type.Int: case Type.Float: case Type.Date: case Type.Timestamp: case Type.Time:
-    case Type.Duration: case Type.Decimal: case Type.Interval: case Type.FixedSizeBinary: {
+    case Type.Int:
+    case Type.Float:
+    case Type.Date:
+    case Type.Timestamp:
+    case Type.Time:
+    case Type.Duration:
+    case Type.Decimal:
+    case Type.Interval:
+    case Type.FixedSizeBinary: {
       // `values` is already sliced to the Data's offset for fixed-width types (see take.ts).
       const stride = chunks[0].stride;
       const out = new ((chunks[0].values as Int32Array).constructor as Int32ArrayConstructor)(length * stride);
@@ -102,7 +115,8 @@ function keepData(chunks: readonly Data[], runs: readonly Runs[], length: number
       });
       return makeData({ type, length, nullCount, nullBitmap, data: out } as never);
     }
-    case Type.Utf8: case Type.Binary: {
+    case Type.Utf8:
+    case Type.Binary: {
       // Offsets are sliced with the Data, the bytes are not.
       let total = 0;
       chunks.forEach((d, b) => {
@@ -146,6 +160,19 @@ function keepBits(bits: Uint8Array, offset: number, runs: Runs, out: Uint8Array,
 /** Whether every column of `table` is a type `keepRuns` copies by run. */
 export function runsSupported(table: Table): boolean {
   const simple = (t: DataType): boolean =>
-    [Type.Int, Type.Float, Type.Date, Type.Timestamp, Type.Time, Type.Duration, Type.Decimal, Type.Interval, Type.FixedSizeBinary, Type.Bool, Type.Utf8, Type.Binary].includes(t.typeId);
+    [
+      Type.Int,
+      Type.Float,
+      Type.Date,
+      Type.Timestamp,
+      Type.Time,
+      Type.Duration,
+      Type.Decimal,
+      Type.Interval,
+      Type.FixedSizeBinary,
+      Type.Bool,
+      Type.Utf8,
+      Type.Binary,
+    ].includes(t.typeId);
   return table.schema.fields.every((f) => simple(f.type));
 }

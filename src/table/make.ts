@@ -7,7 +7,17 @@
  * null/undefined when nothing is null.
  */
 import {
-  Bool, DataType, DateDay, Float64, Int32, Int64, TimestampMicrosecond, Utf8, Vector, makeData, makeVector,
+  Bool,
+  type DataType,
+  DateDay,
+  Float64,
+  Int32,
+  Int64,
+  TimestampMicrosecond,
+  Utf8,
+  type Vector,
+  makeData,
+  makeVector,
 } from 'apache-arrow';
 import type { ColumnType } from '../io/types.ts';
 import { countZeroBits } from './bitmap.ts';
@@ -15,13 +25,20 @@ import { countZeroBits } from './bitmap.ts';
 /** The Arrow type pipekit uses for a `ColumnType`. Timestamps are naive microseconds, like pandas. */
 export function arrowType(type: ColumnType): DataType {
   switch (type) {
-    case 'int64': return new Int64();
-    case 'int32': return new Int32();
-    case 'float64': return new Float64();
-    case 'string': return new Utf8();
-    case 'bool': return new Bool();
-    case 'timestamp': return new TimestampMicrosecond();
-    case 'date': return new DateDay();
+    case 'int64':
+      return new Int64();
+    case 'int32':
+      return new Int32();
+    case 'float64':
+      return new Float64();
+    case 'string':
+      return new Utf8();
+    case 'bool':
+      return new Bool();
+    case 'timestamp':
+      return new TimestampMicrosecond();
+    case 'date':
+      return new DateDay();
   }
 }
 
@@ -58,9 +75,7 @@ export function boolVector(bits: Uint8Array, length: number, valid?: Uint8Array 
 
 /** Naive timestamp column, microseconds since 1970-01-01 00:00:00. */
 export function timestampVector(micros: BigInt64Array, valid?: Uint8Array | null, length = micros.length): Vector<TimestampMicrosecond> {
-  return makeVector(
-    makeData({ type: new TimestampMicrosecond(), length, data: micros.subarray(0, length), ...nulls(valid, length) }),
-  );
+  return makeVector(makeData({ type: new TimestampMicrosecond(), length, data: micros.subarray(0, length), ...nulls(valid, length) }));
 }
 
 /** Date column, days since 1970-01-01. */

@@ -4,7 +4,7 @@
  * words (so Int64 and Timestamp never become BigInts), Utf8 as offsets plus
  * one byte copy per string, Bool and validity as bits.
  */
-import { Data, DataType, Table, Type, makeBuilder, makeData, makeVector, RecordBatch, Struct } from 'apache-arrow';
+import { type Data, type DataType, Table, Type, makeBuilder, makeData, makeVector, RecordBatch, Struct } from 'apache-arrow';
 import { countZeroBits, getBit, newBitmap } from './bitmap.ts';
 
 /**
@@ -23,7 +23,11 @@ interface RowMap {
  * @throws RangeError when an index is outside `[0, table.numRows)`.
  */
 export function take(table: Table, indices: Int32Array | Uint32Array): Table {
-  const map = mapRows(table.batches.map((b) => b.numRows), table.numRows, indices);
+  const map = mapRows(
+    table.batches.map((b) => b.numRows),
+    table.numRows,
+    indices,
+  );
   const children = table.schema.fields.map((_, i) => {
     const chunks = table.batches.map((b) => b.data.children[i]);
     return takeChunks(chunks, map, indices.length);
@@ -35,7 +39,15 @@ export function take(table: Table, indices: Int32Array | Uint32Array): Table {
 /** Gathers rows from the chunks of one column (all of the same type). */
 export function takeData(chunks: readonly Data[], indices: Int32Array | Uint32Array): Data {
   const total = chunks.reduce((n, c) => n + c.length, 0);
-  return takeChunks(chunks, mapRows(chunks.map((c) => c.length), total, indices), indices.length);
+  return takeChunks(
+    chunks,
+    mapRows(
+      chunks.map((c) => c.length),
+      total,
+      indices,
+    ),
+    indices.length,
+  );
 }
 
 function mapRows(lengths: readonly number[], total: number, indices: Int32Array | Uint32Array): RowMap {
@@ -77,18 +89,33 @@ function takeChunks(chunks: readonly Data[], map: RowMap, length: number): Data 
   const nullBitmap = validity ?? undefined;
   const nullCount = validity ? countZeroBits(validity, length) : 0;
   switch (type.typeId) {
-    case Type.Int: case Type.Float: case Type.Date: case Type.Timestamp: case Type.Time:
-    case Type.Duration: case Type.Decimal: case Type.Interval: case Type.FixedSizeBinary:
+    case Type.Int:
+    case Type.Float:
+    case Type.Date:
+    case Type.Timestamp:
+    case Type.Time:
+    case Type.Duration:
+    case Type.Decimal:
+    case Type.Interval:
+    case Type.FixedSizeBinary:
       return makeData({ type, length, nullCount, nullBitmap, data: takeFixed(chunks, map, length) } as never);
     case Type.Bool:
       return makeData({ type, length, nullCount, nullBitmap, data: takeBits(chunks, map, length) } as never);
-    case Type.Utf8: case Type.Binary: {
+    case Type.Utf8:
+    case Type.Binary: {
       const { valueOffsets, data } = takeVariable(chunks, map, length);
       return makeData({ type, length, nullCount, nullBitmap, valueOffsets, data } as never);
     }
     case Type.Dictionary:
       if (chunks.every((c) => c.dictionary === chunks[0].dictionary)) {
-        return makeData({ type, length, nullCount, nullBitmap, data: takeFixed(chunks, map, length), dictionary: chunks[0].dictionary } as never);
+        return makeData({
+          type,
+          length,
+          nullCount,
+          nullBitmap,
+          data: takeFixed(chunks, map, length),
+          dictionary: chunks[0].dictionary,
+        } as never);
       }
       return takeSlow(chunks, map, length);
     default:

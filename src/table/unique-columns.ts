@@ -28,8 +28,9 @@ export function checkUniqueColumns(table: Table, target: string, rename: (name: 
   throw new DataError({
     source: target,
     column: repeated[0][0],
-    message: `the table to write has ${repeated.length === 1 ? 'a column name' : 'column names'} more than once: ${repeated.map(describe).join('; ')}`
-      + (renamed ? ' after the writer cleans the names' : ''),
+    message:
+      `the table to write has ${repeated.length === 1 ? 'a column name' : 'column names'} more than once: ${repeated.map(describe).join('; ')}` +
+      (renamed ? ' after the writer cleans the names' : ''),
     hint: renamed
       ? 'rename one of the columns in a transformer, or keep the names as they are (columnNames: "keep")'
       : 'rename or drop one of the columns in a transformer (renameColumns, selectColumns) before this block',

@@ -3,7 +3,7 @@
  * doubles (Int64/Timestamp through their two Int32 words), validity as a
  * bitmap. The building block of `where`, `median` and `fillNull`.
  */
-import { DataType, Table, TimeUnit, Type, type Data, type Vector } from 'apache-arrow';
+import { type DataType, type Table, TimeUnit, Type, type Data, type Vector } from 'apache-arrow';
 import { getBit, newBitmap } from './bitmap.ts';
 import { readInt64 } from './int64.ts';
 
@@ -74,7 +74,14 @@ export function readNumbers(data: Data, from: number, count: number, out: Float6
       else readWide(data, from, count, out, at, 1);
       return;
     case Type.Timestamp:
-      return readWide(data, from, count, out, at, type.unit === TimeUnit.SECOND ? 1000 : type.unit === TimeUnit.MILLISECOND ? 1 : type.unit === TimeUnit.MICROSECOND ? 1e-3 : 1e-6);
+      return readWide(
+        data,
+        from,
+        count,
+        out,
+        at,
+        type.unit === TimeUnit.SECOND ? 1000 : type.unit === TimeUnit.MILLISECOND ? 1 : type.unit === TimeUnit.MICROSECOND ? 1e-3 : 1e-6,
+      );
   }
 }
 

@@ -63,7 +63,13 @@ export async function runBlockForTest<In extends readonly unknown[], Out>(
     inputs: options.inputs ?? [],
     runtime,
     signal: options.signal ?? new AbortController().signal,
-    ctx: { variables: options.variables ?? {}, event: options.event, attempt: 1, log: logger.forBlock(uuid), io: testConnectors(runtime.env, options.io) },
+    ctx: {
+      variables: options.variables ?? {},
+      event: options.event,
+      attempt: 1,
+      log: logger.forBlock(uuid),
+      io: testConnectors(runtime.env, options.io),
+    },
   });
   return { output: output as Out, logs: sink.records.map((r) => r.message) };
 }
@@ -83,7 +89,8 @@ function testSpec(kind: BlockSpec['kind'], uuid: string, timeout: string | numbe
 }
 
 function testConnectors(profile: string, io: Partial<Connectors> = {}): Connectors {
-  const unavailable = (name: string) => () => Promise.reject(new Error(`ctx.io.${name}() is not available in runBlockForTest: pass options.io`));
+  const unavailable = (name: string) => () =>
+    Promise.reject(new Error(`ctx.io.${name}() is not available in runBlockForTest: pass options.io`));
   return {
     profile,
     postgres: io.postgres ?? unavailable('postgres'),

@@ -28,12 +28,16 @@ export function parseEvery(every: string, timezone = 'UTC'): BackfillEvery {
   }
   if (STEPS.includes(every)) return every as BackfillEvery;
   if (every.startsWith('@') && !PRESET_CRON[every]) {
-    throw new InvalidInputError('every', `${every} does not step a backfill`, { hint: 'use hour, day, week, month, @hourly, @daily, @weekly, @monthly or a cron expression such as "0 5 * * *"' });
+    throw new InvalidInputError('every', `${every} does not step a backfill`, {
+      hint: 'use hour, day, week, month, @hourly, @daily, @weekly, @monthly or a cron expression such as "0 5 * * *"',
+    });
   }
   try {
     assertValidSchedule(every, timezone);
   } catch (error) {
-    throw new InvalidInputError('every', `${every}: ${(error as Error).message}`, { hint: 'use hour, day, week, month or a cron expression such as "0 5 * * *"' });
+    throw new InvalidInputError('every', `${every}: ${(error as Error).message}`, {
+      hint: 'use hour, day, week, month or a cron expression such as "0 5 * * *"',
+    });
   }
   return { cron: every, timezone };
 }

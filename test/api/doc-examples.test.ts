@@ -15,7 +15,10 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('documented examples type-check against the public API', () => {
   it("src/index.ts's doc comment and the README's block example", () => {
-    const sources = { index: readFileSync(join(REPO_ROOT, 'src/index.ts'), 'utf8'), readme: readFileSync(join(REPO_ROOT, 'README.md'), 'utf8') };
+    const sources = {
+      index: readFileSync(join(REPO_ROOT, 'src/index.ts'), 'utf8'),
+      readme: readFileSync(join(REPO_ROOT, 'README.md'), 'utf8'),
+    };
     mkdirSync(dir, { recursive: true });
     const files = Object.entries(sources).flatMap(([name, text]) =>
       examples(text).map((code, i) => {
@@ -25,7 +28,11 @@ describe('documented examples type-check against the public API', () => {
       }),
     );
     expect(files.length).toBeGreaterThanOrEqual(2);
-    const config = ts.getParsedCommandLineOfConfigFile(join(REPO_ROOT, 'tsconfig.json'), {}, { ...ts.sys, onUnRecoverableConfigFileDiagnostic: () => {} })!;
+    const config = ts.getParsedCommandLineOfConfigFile(
+      join(REPO_ROOT, 'tsconfig.json'),
+      {},
+      { ...ts.sys, onUnRecoverableConfigFileDiagnostic: () => {} },
+    )!;
     const program = ts.createProgram(files, config.options);
     const problems = ts
       .getPreEmitDiagnostics(program)

@@ -14,10 +14,13 @@ let bq: BigQueryFake;
 let gcs: GcsFake;
 let wh: BigQueryWarehouse;
 
-const profile = (values: Record<string, string> = {}) => new IoProfile({
-  name: 'cloud', file: '/p/io_config.yaml', root: '/p',
-  values: { GOOGLE_PROJECT_ID: PROJECT, GOOGLE_LOCATION: 'europe-west1', BIGQUERY_DATASET: 'ny_taxi', WAREHOUSE: 'bigquery', ...values },
-});
+const profile = (values: Record<string, string> = {}) =>
+  new IoProfile({
+    name: 'cloud',
+    file: '/p/io_config.yaml',
+    root: '/p',
+    values: { GOOGLE_PROJECT_ID: PROJECT, GOOGLE_LOCATION: 'europe-west1', BIGQUERY_DATASET: 'ny_taxi', WAREHOUSE: 'bigquery', ...values },
+  });
 
 beforeAll(async () => {
   gcs = await startGcsFake();
@@ -61,14 +64,16 @@ describe('BigQuery export: Parquet load jobs', () => {
       sourceFormat: 'PARQUET',
       writeDisposition: 'WRITE_TRUNCATE',
       createDisposition: 'CREATE_IF_NEEDED',
-      schema: { fields: [
-        { name: 'VendorID', type: 'INT64', mode: 'NULLABLE' },
-        { name: 'trip_distance', type: 'FLOAT64', mode: 'NULLABLE' },
-        { name: 'store_and_fwd_flag', type: 'STRING', mode: 'NULLABLE' },
-        { name: 'tpep_pickup_datetime', type: 'TIMESTAMP', mode: 'NULLABLE' },
-        { name: 'tpep_pickup_date', type: 'DATE', mode: 'NULLABLE' },
-        { name: 'is_airport', type: 'BOOL', mode: 'NULLABLE' },
-      ] },
+      schema: {
+        fields: [
+          { name: 'VendorID', type: 'INT64', mode: 'NULLABLE' },
+          { name: 'trip_distance', type: 'FLOAT64', mode: 'NULLABLE' },
+          { name: 'store_and_fwd_flag', type: 'STRING', mode: 'NULLABLE' },
+          { name: 'tpep_pickup_datetime', type: 'TIMESTAMP', mode: 'NULLABLE' },
+          { name: 'tpep_pickup_date', type: 'DATE', mode: 'NULLABLE' },
+          { name: 'is_airport', type: 'BOOL', mode: 'NULLABLE' },
+        ],
+      },
     });
     const jobId = upload.body.jobReference.jobId;
     const polls = calls.filter((c) => c.method === 'GET' && c.path.endsWith(`/jobs/${jobId}`));
@@ -116,9 +121,13 @@ describe('BigQuery export: Parquet load jobs', () => {
     // Skip our pre-check by loading through loadFromUri: BigQuery's own error must come through.
     const lake = createLake(createGcsStore({ uri: 'gs://zoomcamp-lake/bad', storage: gcs.client() }));
     await lake.write(new Table({ VendorID: vectorFromArray(['x']) }), 'one.parquet');
-    const error = await wh.loadFromUri('gs://zoomcamp-lake/bad/one.parquet', { dataset: 'ny_taxi', table: 'yellow_taxi_data', ifExists: 'append' }).catch((e) => e);
+    const error = await wh
+      .loadFromUri('gs://zoomcamp-lake/bad/one.parquet', { dataset: 'ny_taxi', table: 'yellow_taxi_data', ifExists: 'append' })
+      .catch((e) => e);
     expect(error).toBeInstanceOf(DataError);
-    expect(error.message).toMatch(/job pipekit_\w+ failed: Provided Schema does not match Table pipekit-test-123:ny_taxi.yellow_taxi_data. Field VendorID has changed type from INTEGER to STRING/);
+    expect(error.message).toMatch(
+      /job pipekit_\w+ failed: Provided Schema does not match Table pipekit-test-123:ny_taxi.yellow_taxi_data. Field VendorID has changed type from INTEGER to STRING/,
+    );
   });
 
   it('a dataset in another location is a clear error naming both locations', async () => {
@@ -150,10 +159,17 @@ describe('BigQuery export: Parquet load jobs', () => {
 
 describe('BigQuery query, SQL blocks, loads by URI', () => {
   it('query returns typed Arrow columns', async () => {
-    const table = await wh.query(`SELECT VendorID, trip_distance, store_and_fwd_flag, tpep_pickup_datetime, tpep_pickup_date, is_airport FROM \`${PROJECT}.ny_taxi.fresh\` ORDER BY VendorID`);
+    const table = await wh.query(
+      `SELECT VendorID, trip_distance, store_and_fwd_flag, tpep_pickup_datetime, tpep_pickup_date, is_airport FROM \`${PROJECT}.ny_taxi.fresh\` ORDER BY VendorID`,
+    );
     expect(table.numRows).toBe(3);
     expect(Object.fromEntries(table.schema.fields.map((f) => [f.name, String(f.type)]))).toEqual({
-      VendorID: 'Int64', trip_distance: 'Float64', store_and_fwd_flag: 'Utf8', tpep_pickup_datetime: 'Timestamp<MICROSECOND>', tpep_pickup_date: 'Date32<DAY>', is_airport: 'Bool',
+      VendorID: 'Int64',
+      trip_distance: 'Float64',
+      store_and_fwd_flag: 'Utf8',
+      tpep_pickup_datetime: 'Timestamp<MICROSECOND>',
+      tpep_pickup_date: 'Date32<DAY>',
+      is_airport: 'Bool',
     });
     expect(table.getChild('VendorID')!.toArray()).toEqual(BigInt64Array.from([0n, 1n, 2n]));
     expect(table.getChild('tpep_pickup_datetime')!.data[0].values[2]).toBe(T0 + 2_000_002n); // microseconds kept
@@ -164,7 +180,11 @@ describe('BigQuery query, SQL blocks, loads by URI', () => {
   it('runSql stages inputs as expiring tables, quotes their names, writes the target with its policy, drops the stages', async () => {
     const start = bq.requests.length;
     const simple = 'SELECT VendorID, count(*) AS trips FROM {{ df_1 }} GROUP BY VendorID ORDER BY VendorID';
-    const result = await wh.runSql(simple, { df_1: trips(4), unused: trips(1) }, { dataset: 'ny_taxi', table: 'trips_by_vendor', ifExists: 'replace' });
+    const result = await wh.runSql(
+      simple,
+      { df_1: trips(4), unused: trips(1) },
+      { dataset: 'ny_taxi', table: 'trips_by_vendor', ifExists: 'replace' },
+    );
     expect(result.numRows).toBe(4);
     expect(result.schema.fields.map((f) => f.name)).toEqual(['VendorID', 'trips']);
     const calls = since(start);
@@ -173,8 +193,14 @@ describe('BigQuery query, SQL blocks, loads by URI', () => {
     expect(stageName).toMatch(/^_pipekit_stage_[0-9a-f]{8}_df_1$/);
     expect(Number(createStage.body.expirationTime)).toBeGreaterThan(Date.now());
     expect(calls.filter((c) => c.method === 'POST' && c.path.endsWith('/tables'))).toHaveLength(1); // `unused` is not staged
-    const query = bq.jobs().map((j) => j.configuration.query).filter(Boolean).at(-1);
-    expect(query.query).toBe(`SELECT VendorID, count(*) AS trips FROM \`${PROJECT}.ny_taxi.${stageName}\` GROUP BY VendorID ORDER BY VendorID`);
+    const query = bq
+      .jobs()
+      .map((j) => j.configuration.query)
+      .filter(Boolean)
+      .at(-1);
+    expect(query.query).toBe(
+      `SELECT VendorID, count(*) AS trips FROM \`${PROJECT}.ny_taxi.${stageName}\` GROUP BY VendorID ORDER BY VendorID`,
+    );
     expect(query).toMatchObject({
       useLegacySql: false,
       destinationTable: { projectId: PROJECT, datasetId: 'ny_taxi', tableId: 'trips_by_vendor' },
@@ -185,13 +211,23 @@ describe('BigQuery query, SQL blocks, loads by URI', () => {
     expect(bq.table('ny_taxi', stageName)).toBeUndefined();
 
     await wh.runSql(simple, { df_1: trips(2) }, { dataset: 'ny_taxi', table: 'trips_by_vendor', ifExists: 'append' });
-    expect(bq.jobs().map((j) => j.configuration.query).filter(Boolean).at(-1).writeDisposition).toBe('WRITE_APPEND');
+    expect(
+      bq
+        .jobs()
+        .map((j) => j.configuration.query)
+        .filter(Boolean)
+        .at(-1).writeDisposition,
+    ).toBe('WRITE_APPEND');
     expect(await bq.sql('SELECT count(*) FROM ny_taxi.trips_by_vendor')).toEqual([['6']]);
   });
 
   it('writeSql runs the query into the target and reads only the row count (maxResults 0)', async () => {
     const start = bq.requests.length;
-    const result = await wh.writeSql('SELECT * FROM {{ df_1 }}', { df_1: trips(5) }, { dataset: 'ny_taxi', table: 'written', ifExists: 'replace' });
+    const result = await wh.writeSql(
+      'SELECT * FROM {{ df_1 }}',
+      { df_1: trips(5) },
+      { dataset: 'ny_taxi', table: 'written', ifExists: 'replace' },
+    );
     expect(result).toEqual({ rows: 5, target: `bigquery://${PROJECT}/ny_taxi.written` });
     const reads = since(start).filter((c) => c.method === 'GET' && /\/queries\//.test(c.path));
     expect(reads.length).toBeGreaterThan(0);
@@ -215,9 +251,13 @@ describe('BigQuery query, SQL blocks, loads by URI', () => {
     });
     await lake.writePartitioned(data, 'nyc_taxi_data', { partitionBy: 'tpep_pickup_date' });
     const start = bq.requests.length;
-    const result = await wh.loadFromUri('gs://zoomcamp-lake/pipekit/nyc_taxi_data/', { dataset: 'ny_taxi', table: 'from_lake' }, {
-      hivePartitioning: { sourceUriPrefix: 'gs://zoomcamp-lake/pipekit/nyc_taxi_data' },
-    });
+    const result = await wh.loadFromUri(
+      'gs://zoomcamp-lake/pipekit/nyc_taxi_data/',
+      { dataset: 'ny_taxi', table: 'from_lake' },
+      {
+        hivePartitioning: { sourceUriPrefix: 'gs://zoomcamp-lake/pipekit/nyc_taxi_data' },
+      },
+    );
     expect(result.rows).toBe(3);
     const load = since(start).find((c) => c.method === 'POST' && c.path.endsWith('/jobs'))!.body.configuration.load;
     expect(load).toMatchObject({
@@ -227,7 +267,10 @@ describe('BigQuery query, SQL blocks, loads by URI', () => {
       hivePartitioningOptions: { mode: 'AUTO', sourceUriPrefix: 'gs://zoomcamp-lake/pipekit/nyc_taxi_data/' },
     });
     expect(since(start).some((c) => c.path.startsWith('/upload/'))).toBe(false);
-    expect(await bq.sql('SELECT CAST(tpep_pickup_date AS VARCHAR), count(*) FROM ny_taxi.from_lake GROUP BY 1 ORDER BY 1')).toEqual([['2020-12-31', '1'], ['2021-01-01', '2']]);
+    expect(await bq.sql('SELECT CAST(tpep_pickup_date AS VARCHAR), count(*) FROM ny_taxi.from_lake GROUP BY 1 ORDER BY 1')).toEqual([
+      ['2020-12-31', '1'],
+      ['2021-01-01', '2'],
+    ]);
   });
 
   it('export through a staging store: Parquet staged in the lake bucket, loaded by URI, then deleted', async () => {

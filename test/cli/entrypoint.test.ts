@@ -64,7 +64,10 @@ describe('the Cloud Run job entrypoint', () => {
     const r = await pipekit(['run', 'tiny', '--execution-date', '2021-01-01'], cloudRun(0, 1));
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
-    const lines = r.stdout.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l));
+    const lines = r.stdout
+      .split('\n')
+      .filter((l) => l.startsWith('{'))
+      .map((l) => JSON.parse(l));
     expect(lines.length).toBeGreaterThan(3);
     expect(lines[0]).toMatchObject({ severity: 'INFO', 'logging.googleapis.com/labels': { pipeline: 'tiny' } });
     expect(lines.some((l) => /^run succeeded in /.test(l.message))).toBe(true);
@@ -82,7 +85,9 @@ describe('the Cloud Run job entrypoint', () => {
     const scheduled = runs.filter((r) => r.trigger === 'daily');
     expect(scheduled).toHaveLength(1);
     const today = new Date();
-    expect(scheduled[0]!.executionDate.toISOString()).toBe(new Date(Date.UTC(today.getUTCFullYear(), today.getUTCMonth(), today.getUTCDate())).toISOString());
+    expect(scheduled[0]!.executionDate.toISOString()).toBe(
+      new Date(Date.UTC(today.getUTCFullYear(), today.getUTCMonth(), today.getUTCDate())).toISOString(),
+    );
   });
 
   it('splits a backfill over `--tasks=3`: every date once, one backfill record', async () => {
@@ -94,7 +99,13 @@ describe('the Cloud Run job entrypoint', () => {
     expect(backfill!.executionDates).toHaveLength(7);
     const runs = await session.store.listRuns({ backfillId: backfill!.id });
     expect(runs.map((r) => r.executionDate.toISOString().slice(0, 10)).sort()).toEqual([
-      '2021-01-01', '2021-01-02', '2021-01-03', '2021-01-04', '2021-01-05', '2021-01-06', '2021-01-07',
+      '2021-01-01',
+      '2021-01-02',
+      '2021-01-03',
+      '2021-01-04',
+      '2021-01-05',
+      '2021-01-06',
+      '2021-01-07',
     ]);
     expect(runs.every((r) => r.status === 'succeeded')).toBe(true);
     // Whichever task finished last saw every date done and closed the backfill.
@@ -107,21 +118,44 @@ describe('the Cloud Run job entrypoint', () => {
     // A late sibling finds every date taken and runs none.
     expect((await pipekit(args, cloudRun(2, 3, 'pipekit-tiny-bf002'))).code).toBe(0);
     const runs = await session.store.listRuns({ backfillId: 'bf-pipekit-tiny-bf002' });
-    expect(runs.map((r) => r.executionDate.toISOString().slice(0, 10)).sort()).toEqual(['2021-03-01', '2021-03-02', '2021-03-03', '2021-03-04', '2021-03-05']);
+    expect(runs.map((r) => r.executionDate.toISOString().slice(0, 10)).sort()).toEqual([
+      '2021-03-01',
+      '2021-03-02',
+      '2021-03-03',
+      '2021-03-04',
+      '2021-03-05',
+    ]);
     expect((await session.store.getBackfill('bf-pipekit-tiny-bf002'))!.status).toBe('succeeded');
   });
 });
 
 describe('pipekit backfill --parallel on a laptop', () => {
   it('runs its own share and two worker processes the rest, under one backfill id', async () => {
-    const r = await pipekit(['backfill', 'tiny', '--start', '2021-02-01', '--end', '2021-02-06', '--every', 'day', '--parallel', '3', '--quiet']);
+    const r = await pipekit([
+      'backfill',
+      'tiny',
+      '--start',
+      '2021-02-01',
+      '--end',
+      '2021-02-06',
+      '--every',
+      'day',
+      '--parallel',
+      '3',
+      '--quiet',
+    ]);
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     const id = /backfill (bf-\S+) of tiny/.exec(r.stdout)?.[1];
     expect(id).toBeDefined();
     const runs = await session.store.listRuns({ backfillId: id! });
     expect(runs.map((run) => run.executionDate.toISOString().slice(0, 10)).sort()).toEqual([
-      '2021-02-01', '2021-02-02', '2021-02-03', '2021-02-04', '2021-02-05', '2021-02-06',
+      '2021-02-01',
+      '2021-02-02',
+      '2021-02-03',
+      '2021-02-04',
+      '2021-02-05',
+      '2021-02-06',
     ]);
     expect(runs.every((run) => run.status === 'succeeded')).toBe(true);
     expect((await session.store.getBackfill(id!))!.status).toBe('succeeded');
@@ -158,8 +192,14 @@ describe('errors', () => {
   });
 
   it('a failed run exits 1 with the reason on stderr', async () => {
-    project.write('broken/pipeline.yaml', 'blocks:\n  - { uuid: numbers, kind: loader, file: blocks/numbers.ts }\n  - { uuid: boom, kind: transformer, file: blocks/boom.ts, upstream: [numbers] }\n');
-    project.write('blocks/boom.ts', "import { transformer } from 'pipekit';\nexport default transformer(async () => { throw new Error('kaboom'); });\n");
+    project.write(
+      'broken/pipeline.yaml',
+      'blocks:\n  - { uuid: numbers, kind: loader, file: blocks/numbers.ts }\n  - { uuid: boom, kind: transformer, file: blocks/boom.ts, upstream: [numbers] }\n',
+    );
+    project.write(
+      'blocks/boom.ts',
+      "import { transformer } from 'pipekit';\nexport default transformer(async () => { throw new Error('kaboom'); });\n",
+    );
     const r = await pipekit(['run', 'broken'], { PIPEKIT_LOG_FORMAT: 'text' });
     expect(r.code).toBe(1);
     expect(r.stderr).toContain('boom: kaboom');

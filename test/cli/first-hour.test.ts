@@ -65,7 +65,11 @@ function pipekit(args: string[], env: Record<string, string> = {}, cwd = REPO_RO
     execFile(
       process.execPath,
       [join(REPO_ROOT, 'bin/pipekit.js'), ...args],
-      { cwd, env: { ...process.env, PIPEKIT_PROJECT: project.root, PIPEKIT_PROFILE: 'test', PIPEKIT_LOG_FORMAT: 'text', NO_COLOR: '1', ...env }, timeout: 60_000 },
+      {
+        cwd,
+        env: { ...process.env, PIPEKIT_PROJECT: project.root, PIPEKIT_PROFILE: 'test', PIPEKIT_LOG_FORMAT: 'text', NO_COLOR: '1', ...env },
+        timeout: 60_000,
+      },
       (error, stdout, stderr) => resolve({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr }),
     );
   });
@@ -197,8 +201,11 @@ describe('pipekit dev', () => {
 });
 
 describe('pipekit list', () => {
-  it('keeps every line within 100 columns when piped, and shows one pipeline\'s blocks', async () => {
-    project.write('long/pipeline.yaml', `description: ${'a very long description '.repeat(12)}\nblocks:\n  - { uuid: numbers, kind: loader, file: blocks/numbers.ts }\n`);
+  it("keeps every line within 100 columns when piped, and shows one pipeline's blocks", async () => {
+    project.write(
+      'long/pipeline.yaml',
+      `description: ${'a very long description '.repeat(12)}\nblocks:\n  - { uuid: numbers, kind: loader, file: blocks/numbers.ts }\n`,
+    );
     const [r, blocks, unknown] = await Promise.all([pipekit(['list']), pipekit(['list', 'resumable']), pipekit(['list', 'nope'])]);
     expect(r.code).toBe(0);
     for (const line of r.stdout.split('\n')) expect(line.length).toBeLessThanOrEqual(100);
@@ -224,7 +231,12 @@ describe('a project anywhere', () => {
   it('without package.json or node_modules: pipekit new pipeline, then its blocks import pipekit and run', async () => {
     const root = mkdtempSync(join(tmpdir(), 'pipekit-anywhere-'));
     try {
-      writeFileSync(join(root, 'io_config.yaml'), stringify({ test: { ...db.profileValues, LAKE_URI: 'lake', WAREHOUSE: 'duckdb', DUCKDB_PATH: 'warehouse.duckdb', WORKSPACE_URI: 'workspace' } }));
+      writeFileSync(
+        join(root, 'io_config.yaml'),
+        stringify({
+          test: { ...db.profileValues, LAKE_URI: 'lake', WAREHOUSE: 'duckdb', DUCKDB_PATH: 'warehouse.duckdb', WORKSPACE_URI: 'workspace' },
+        }),
+      );
       const env = { PIPEKIT_PROJECT: root };
       const scaffold = await pipekit(['new', 'pipeline', 'mine'], env);
       expect(scaffold.code).toBe(0);

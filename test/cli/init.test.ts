@@ -14,10 +14,18 @@ import { REPO_ROOT } from '../support/project.ts';
 const scratch = mkdtempSync(join(tmpdir(), 'pipekit-init-'));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 
-function run(command: string, args: string[], cwd: string, env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
+function run(
+  command: string,
+  args: string[],
+  cwd: string,
+  env: Record<string, string> = {},
+): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    execFile(command, args, { cwd, env: { ...process.env, NO_COLOR: '1', ...env }, timeout: 180_000, maxBuffer: 20 * 1024 * 1024 }, (error, stdout, stderr) =>
-      resolve({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr }),
+    execFile(
+      command,
+      args,
+      { cwd, env: { ...process.env, NO_COLOR: '1', ...env }, timeout: 180_000, maxBuffer: 20 * 1024 * 1024 },
+      (error, stdout, stderr) => resolve({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr }),
     );
   });
 }
@@ -80,7 +88,7 @@ describe('pipekit init', () => {
     expect(dependencySpec({ root: REPO_ROOT, version: '0.1.0', ranges: {} })).toBe(`file:${REPO_ROOT}`);
   });
 
-  it('its Pulumi program deploys that project through pipekit\'s components', async () => {
+  it("its Pulumi program deploys that project through pipekit's components", async () => {
     const { root } = await scaffoldProject(join(scratch, 'deployed'), { pipekit: `file:${REPO_ROOT}` });
     // What `npm install` makes of a linked dependency.
     mkdirSync(join(root, 'node_modules'));
@@ -112,7 +120,8 @@ describe('from npm pack to a run, offline', () => {
   let port = 0;
 
   afterAll(async () => {
-    if (projectDir) await run(process.execPath, ['node_modules/pipekit/bin/pipekit.js', 'dev', 'stop'], projectDir, { PIPEKIT_PG_PORT: String(port) });
+    if (projectDir)
+      await run(process.execPath, ['node_modules/pipekit/bin/pipekit.js', 'dev', 'stop'], projectDir, { PIPEKIT_PG_PORT: String(port) });
   });
 
   it('packs what an installed pipekit needs and nothing else', async () => {
@@ -122,15 +131,31 @@ describe('from npm pack to a run, offline', () => {
     expect(packed.code).toBe(0);
     const [info] = JSON.parse(packed.stdout);
     const files = info.files.map((f: { path: string }) => f.path) as string[];
-    if (existsSync(join(REPO_ROOT, 'dist', '.build-stamp'))) expect(files).toEqual(expect.arrayContaining(['dist/.build-stamp', 'dist/src/cli/main.js', 'dist/src/console/public/index.html']));
-    for (const needed of ['bin/pipekit.js', 'bin/launch.js', 'src/index.ts', 'src/cli/main.ts', 'src/console/public/index.html', 'infra/project.ts', 'templates/project/gitignore', 'templates/project/infra/index.ts', 'functions/index.ts',
+    if (existsSync(join(REPO_ROOT, 'dist', '.build-stamp')))
+      expect(files).toEqual(expect.arrayContaining(['dist/.build-stamp', 'dist/src/cli/main.js', 'dist/src/console/public/index.html']));
+    for (const needed of [
+      'bin/pipekit.js',
+      'bin/launch.js',
+      'src/index.ts',
+      'src/cli/main.ts',
+      'src/console/public/index.html',
+      'infra/project.ts',
+      'templates/project/gitignore',
+      'templates/project/infra/index.ts',
+      'functions/index.ts',
       // What pulumi up's image build uploads from an installed pipekit.
-      '.dockerignore', 'cloudbuild.yaml', 'tsconfig.build.json', 'scripts/build.mjs', 'infra/build/build-image.ts']) {
+      '.dockerignore',
+      'cloudbuild.yaml',
+      'tsconfig.build.json',
+      'scripts/build.mjs',
+      'infra/build/build-image.ts',
+    ]) {
       expect(files).toContain(needed);
     }
     const tops = new Set(files.map((f) => f.split('/')[0]));
     expect(files.filter((f) => f.startsWith('scripts/'))).toEqual(['scripts/build.mjs']);
-    for (const unwanted of ['test', 'pipelines', 'docs', 'node_modules', '.pipekit', 'test-artifacts', 'bench-results']) expect(tops).not.toContain(unwanted);
+    for (const unwanted of ['test', 'pipelines', 'docs', 'node_modules', '.pipekit', 'test-artifacts', 'bench-results'])
+      expect(tops).not.toContain(unwanted);
     const tar = await run('tar', ['xzf', info.filename, '-C', work], work);
     expect(tar.code).toBe(0);
     symlinkSync(join(REPO_ROOT, 'node_modules'), join(work, 'package', 'node_modules'), 'dir');
@@ -166,7 +191,10 @@ describe('from npm pack to a run, offline', () => {
     expect(example.stdout).toMatch(/example \S+\s+✔ succeeded/);
     expect(example.stdout).toMatch(/export_titanic_clean\s+✔ succeeded\s+1\s+891/);
     expect(example.code).toBe(0);
-    const [runs, status] = await Promise.all([run('npx', ['--offline', 'pipekit', 'runs'], projectDir, env), run('npx', ['--offline', 'pipekit', 'dev', 'status'], projectDir, env)]);
+    const [runs, status] = await Promise.all([
+      run('npx', ['--offline', 'pipekit', 'runs'], projectDir, env),
+      run('npx', ['--offline', 'pipekit', 'dev', 'status'], projectDir, env),
+    ]);
     expect(runs.stdout).toMatch(/example\s+manual\s+.*✔ succeeded/);
     expect(status.stdout).toContain(`embedded PostgreSQL running on 127.0.0.1:${port}`);
     expect(status.stdout).toContain(`postgresql://postgres@127.0.0.1:${port}/pipekit`);

@@ -55,7 +55,11 @@ function modulesLoadedBy(args: string[]): Promise<string[]> {
     execFile(
       process.execPath,
       ['--import', './test/support/module-trace.mjs', 'bin/pipekit.js', ...args],
-      { cwd: REPO_ROOT, env: { ...process.env, PIPEKIT_MODULE_TRACE: file, PIPEKIT_PROJECT: project.root, PIPEKIT_PROFILE: 'test' }, timeout: 60_000 },
+      {
+        cwd: REPO_ROOT,
+        env: { ...process.env, PIPEKIT_MODULE_TRACE: file, PIPEKIT_PROJECT: project.root, PIPEKIT_PROFILE: 'test' },
+        timeout: 60_000,
+      },
       (error, _stdout, stderr) => {
         if (error) reject(new Error(`pipekit ${args.join(' ')} failed: ${stderr}`));
         else resolve(readFileSync(file, 'utf8').split('\n').filter(Boolean));
@@ -93,11 +97,15 @@ describe('what a command loads at start', () => {
   it('the console answers its first request without the Google clients or DuckDB', async () => {
     const file = join(traceDir, 'console.txt');
     const port = await freePort();
-    const child = spawn(process.execPath, ['--import', './test/support/module-trace.mjs', 'bin/pipekit.js', 'console', '--port', String(port)], {
-      cwd: REPO_ROOT,
-      env: { ...process.env, PIPEKIT_MODULE_TRACE: file, PIPEKIT_PROJECT: project.root, PIPEKIT_PROFILE: 'test' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const child = spawn(
+      process.execPath,
+      ['--import', './test/support/module-trace.mjs', 'bin/pipekit.js', 'console', '--port', String(port)],
+      {
+        cwd: REPO_ROOT,
+        env: { ...process.env, PIPEKIT_MODULE_TRACE: file, PIPEKIT_PROJECT: project.root, PIPEKIT_PROFILE: 'test' },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     try {
       await new Promise<void>((resolve, reject) => {
         child.stdout.on('data', (chunk: Buffer) => chunk.toString().includes('pipekit console on') && resolve());

@@ -44,7 +44,20 @@ describe('startCloudBackfill', () => {
       {
         pipeline: 'green_taxi',
         taskCount: 7,
-        args: ['backfill', 'green_taxi', '--start', '2021-01-01T00:00:00.000Z', '--end', '2021-01-07T00:00:00.000Z', '--every', 'day', '--backfill-id', started.backfillId, '--var', 'color=green'],
+        args: [
+          'backfill',
+          'green_taxi',
+          '--start',
+          '2021-01-01T00:00:00.000Z',
+          '--end',
+          '2021-01-07T00:00:00.000Z',
+          '--every',
+          'day',
+          '--backfill-id',
+          started.backfillId,
+          '--var',
+          'color=green',
+        ],
       },
     ]);
   });
@@ -61,7 +74,11 @@ describe('startCloudBackfill', () => {
     const hourly = { start: new Date('2020-01-01T00:00:00Z'), end: new Date('2021-12-31T00:00:00Z'), every: 'hour' };
     const error = await startCloudBackfill({ ...hourly, pipeline: pipeline(4) }, { launcher, store }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(InvalidInputError);
-    expect(error).toMatchObject({ field: 'end', message: expect.stringContaining(`more than Cloud Run's ${MAX_TASKS} tasks`), hint: expect.stringContaining('split the range') });
+    expect(error).toMatchObject({
+      field: 'end',
+      message: expect.stringContaining(`more than Cloud Run's ${MAX_TASKS} tasks`),
+      hint: expect.stringContaining('split the range'),
+    });
     expect(launches).toEqual([]);
     expect(backfills.size).toBe(0);
   });
@@ -80,7 +97,9 @@ describe('startCloudBackfill', () => {
   it('takes the presets and cron expressions every other backfill takes', async () => {
     const { launcher } = recorder();
     await expect(startCloudBackfill({ ...week, every: '@daily', pipeline: pipeline(4) }, { launcher })).resolves.toMatchObject({ runs: 7 });
-    await expect(startCloudBackfill({ ...week, every: '0 6 * * 1', timezone: 'Europe/Berlin', pipeline: pipeline(4) }, { launcher })).resolves.toMatchObject({ runs: 1 });
+    await expect(
+      startCloudBackfill({ ...week, every: '0 6 * * 1', timezone: 'Europe/Berlin', pipeline: pipeline(4) }, { launcher }),
+    ).resolves.toMatchObject({ runs: 1 });
   });
 
   it('a launch that fails marks the recorded backfill failed instead of leaving it running', async () => {

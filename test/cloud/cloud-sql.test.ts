@@ -58,10 +58,18 @@ afterAll(async () => {
 });
 
 const env = (extra: Record<string, string> = {}) => ({
-  POSTGRES_HOST: db.host, POSTGRES_PORT: String(db.port), POSTGRES_DBNAME: db.database, POSTGRES_USER: role, ...extra,
+  POSTGRES_HOST: db.host,
+  POSTGRES_PORT: String(db.port),
+  POSTGRES_DBNAME: db.database,
+  POSTGRES_USER: role,
+  ...extra,
 });
 const load = (e: Record<string, string>) =>
-  loadIoProfile(join(dir, 'io_config.yaml'), { profile: 'cloud', env: e, secrets: createSecretManagerSource({ projectId: 'pipekit-test-123', client: secrets.client() }) });
+  loadIoProfile(join(dir, 'io_config.yaml'), {
+    profile: 'cloud',
+    env: e,
+    secrets: createSecretManagerSource({ projectId: 'pipekit-test-123', client: secrets.client() }),
+  });
 
 describe('a cloud profile for Cloud SQL', () => {
   it('renders host from env, password from Secret Manager and SSL mode, and connects', async () => {

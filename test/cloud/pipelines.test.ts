@@ -52,7 +52,12 @@ beforeAll(async () => {
     const text = [...yellowTaxiCsv({ rows: 4000, seed: 11 })].join('');
     TAXI = join(project.root, 'seeded-taxi.csv');
     writeFileSync(TAXI, text);
-    const kept = text.split('\n').slice(1).filter(Boolean).map((line) => line.split(',')).filter((cells) => cells[3] !== '' && Number(cells[3]) > 0);
+    const kept = text
+      .split('\n')
+      .slice(1)
+      .filter(Boolean)
+      .map((line) => line.split(','))
+      .filter((cells) => cells[3] !== '' && Number(cells[3]) > 0);
     expected = { kept: kept.length, days: new Set(kept.map((cells) => cells[1].slice(0, 10))).size };
   }
   // pandas' df.to_csv() with its index, twice: `,Unnamed: 0,VendorID,…` (served at /pandas-index.csv).
@@ -60,7 +65,9 @@ beforeAll(async () => {
   const pandasFile = join(project.root, 'pandas-index.csv');
   writeFileSync(pandasFile, `,Unnamed: 0,${header}\n${lines.map((line, i) => `${i},${lines.length - 1 - i},${line}`).join('\n')}\n`);
   pandasKept = lines.filter((line) => Number(line.split(',')[3] || 0) > 0).length;
-  http = createServer((req, res) => createReadStream(req.url?.endsWith('/pandas-index.csv') ? pandasFile : TAXI).pipe(res.writeHead(200, { 'content-type': 'text/csv' })));
+  http = createServer((req, res) =>
+    createReadStream(req.url?.endsWith('/pandas-index.csv') ? pandasFile : TAXI).pipe(res.writeHead(200, { 'content-type': 'text/csv' })),
+  );
   await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
   taxiUrl = `http://127.0.0.1:${(http.address() as AddressInfo).port}/yellow_tripdata_2021-01.csv`;
   const workspace = join(project.root, 'nfs-workspace');
@@ -99,8 +106,13 @@ async function run(name: string, variables: Record<string, unknown> = {}) {
   const connectors = session.connectors();
   try {
     return await runPipeline({
-      pipeline, profile: 'cloud', store: session.store, workspace: session.workspace, connectors,
-      plan: planRun(pipeline, { executionDate: new Date('2021-01-15T00:00:00Z') }), variables,
+      pipeline,
+      profile: 'cloud',
+      store: session.store,
+      workspace: session.workspace,
+      connectors,
+      plan: planRun(pipeline, { executionDate: new Date('2021-01-15T00:00:00Z') }),
+      variables,
     });
   } finally {
     await connectors.close();
@@ -143,7 +155,14 @@ describe('example pipelines on the cloud profile (GCS + BigQuery fakes)', () => 
     expect(toLake.run!.error).toBeNull();
     const toWarehouse = await run('gcs_to_bigquery', { object_key: 'pandas_index.parquet' });
     expect(toWarehouse.run!.error).toBeNull();
-    expect(await bq.sql('SELECT count(*), count(DISTINCT unnamed_0), count(DISTINCT unnamed_0_1) FROM ny_taxi.yellow_cab_data')).toEqual([[String(pandasKept), String(pandasKept), String(pandasKept)]]);
-    expect(bq.table('ny_taxi', 'yellow_cab_data')!.schema.map((f) => f.name).slice(0, 3)).toEqual(['unnamed_0', 'unnamed_0_1', 'vendor_id']);
+    expect(await bq.sql('SELECT count(*), count(DISTINCT unnamed_0), count(DISTINCT unnamed_0_1) FROM ny_taxi.yellow_cab_data')).toEqual([
+      [String(pandasKept), String(pandasKept), String(pandasKept)],
+    ]);
+    expect(
+      bq
+        .table('ny_taxi', 'yellow_cab_data')!
+        .schema.map((f) => f.name)
+        .slice(0, 3),
+    ).toEqual(['unnamed_0', 'unnamed_0_1', 'vendor_id']);
   });
 });

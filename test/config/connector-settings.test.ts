@@ -44,18 +44,38 @@ describe('Postgres settings: one parse, one set of defaults', () => {
     await connector.close();
     const pool = createPool(settings);
     await pool.end();
-    expect(started).toEqual([{ root: '/p', port: POSTGRES_DEFAULTS.embedded.port, user: 'postgres', password: 'postgres', database: 'ny_taxi' }]);
-    expect(pool.options).toMatchObject({ port: started[0]!.port, user: started[0]!.user, password: started[0]!.password, database: 'ny_taxi' });
+    expect(started).toEqual([
+      { root: '/p', port: POSTGRES_DEFAULTS.embedded.port, user: 'postgres', password: 'postgres', database: 'ny_taxi' },
+    ]);
+    expect(pool.options).toMatchObject({
+      port: started[0]!.port,
+      user: started[0]!.user,
+      password: started[0]!.password,
+      database: 'ny_taxi',
+    });
   });
 
   it('the run store starts the same server with its own database', async () => {
-    await expect(openRunStore(profile({ POSTGRES_EMBEDDED: 'true', POSTGRES_DBNAME: 'ny_taxi', RUN_STORE_DBNAME: 'pipekit' }))).rejects.toThrow('recorded');
+    await expect(
+      openRunStore(profile({ POSTGRES_EMBEDDED: 'true', POSTGRES_DBNAME: 'ny_taxi', RUN_STORE_DBNAME: 'pipekit' })),
+    ).rejects.toThrow('recorded');
     expect(started).toEqual([{ root: '/p', port: 5433, user: 'postgres', password: 'postgres', database: 'pipekit' }]);
   });
 
   it("a server you run gets Mage's defaults; bad values name the key", () => {
-    expect(connectorSettings(profile({})).postgres).toMatchObject({ host: '127.0.0.1', port: 5432, password: '', database: 'postgres', schema: 'public', sslmode: 'disable', connectTimeoutMs: 10_000, label: 'postgres@127.0.0.1:5432/postgres' });
-    expect(() => connectorSettings(profile({ POSTGRES_SSLMODE: 'verify' })).postgres).toThrow(/local\.POSTGRES_SSLMODE.*"verify" is not an sslmode/);
+    expect(connectorSettings(profile({})).postgres).toMatchObject({
+      host: '127.0.0.1',
+      port: 5432,
+      password: '',
+      database: 'postgres',
+      schema: 'public',
+      sslmode: 'disable',
+      connectTimeoutMs: 10_000,
+      label: 'postgres@127.0.0.1:5432/postgres',
+    });
+    expect(() => connectorSettings(profile({ POSTGRES_SSLMODE: 'verify' })).postgres).toThrow(
+      /local\.POSTGRES_SSLMODE.*"verify" is not an sslmode/,
+    );
     expect(() => connectorSettings(profile({ POSTGRES_PORT: '70000' })).postgres).toThrow(/local\.POSTGRES_PORT.*not a TCP port/);
   });
 
@@ -68,9 +88,11 @@ describe('Postgres settings: one parse, one set of defaults', () => {
     expect(() => settings.warehouse).toThrow(ConfigError);
   });
 
-  it('pipekit validate gets every connector\'s problems at once', () => {
+  it("pipekit validate gets every connector's problems at once", () => {
     expect(connectorSettingsProblems(profile({ WAREHOUSE: 'duckdb' }))).toEqual([]);
-    const problems = connectorSettingsProblems(profile({ POSTGRES_SSLMODE: 'on', WAREHOUSE: 'snowflake', HTTP_IDLE_TIMEOUT: 'soon' })) as ConfigError[];
+    const problems = connectorSettingsProblems(
+      profile({ POSTGRES_SSLMODE: 'on', WAREHOUSE: 'snowflake', HTTP_IDLE_TIMEOUT: 'soon' }),
+    ) as ConfigError[];
     expect(problems.map((p) => p.key)).toEqual(['local.POSTGRES_SSLMODE', 'local.WAREHOUSE', 'local.HTTP_IDLE_TIMEOUT']);
   });
 
@@ -78,9 +100,18 @@ describe('Postgres settings: one parse, one set of defaults', () => {
     expect(connectorSettings(profile({})).lake).toEqual({ kind: 'local', path: '/p/.pipekit/lake' });
     expect(connectorSettings(profile({ LAKE_URI: 'file:///data/lake' })).lake).toEqual({ kind: 'local', path: '/data/lake' });
     expect(() => connectorSettings(profile({ LAKE_URI: 's3://b/lake' })).lake).toThrow(/local\.LAKE_URI.*s3:\/\/b\/lake is not a lake/);
-    expect(connectorSettings(profile({})).warehouse).toEqual({ kind: 'duckdb', path: '/p/.pipekit/warehouse.duckdb', memoryLimit: undefined });
-    expect(connectorSettings(profile({ WAREHOUSE: 'bigquery', LAKE_URI: 'gs://b/lake/', BIGQUERY_DATASET: 'ny_taxi' })).warehouse).toMatchObject({
-      kind: 'bigquery', location: 'US', dataset: 'ny_taxi', stagingUri: 'gs://b/lake/_staging',
+    expect(connectorSettings(profile({})).warehouse).toEqual({
+      kind: 'duckdb',
+      path: '/p/.pipekit/warehouse.duckdb',
+      memoryLimit: undefined,
+    });
+    expect(
+      connectorSettings(profile({ WAREHOUSE: 'bigquery', LAKE_URI: 'gs://b/lake/', BIGQUERY_DATASET: 'ny_taxi' })).warehouse,
+    ).toMatchObject({
+      kind: 'bigquery',
+      location: 'US',
+      dataset: 'ny_taxi',
+      stagingUri: 'gs://b/lake/_staging',
     });
   });
 });

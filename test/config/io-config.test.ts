@@ -43,7 +43,7 @@ describe('io_config.yaml', () => {
     expect((await loadIoProfile(file, { env: { PIPEKIT_PROFILE: 'cloud' } })).get('WAREHOUSE')).toBe('bigquery');
   });
 
-  it('renders only the chosen profile: another profile\'s missing variables do not matter', async () => {
+  it("renders only the chosen profile: another profile's missing variables do not matter", async () => {
     const file = config(`local:\n  LAKE_URI: lake\ncloud:\n  LAKE_URI: "gs://{{ env_var('BUCKET') }}/lake"\n`);
     expect((await loadIoProfile(file, { profile: 'local', env: {} })).get('LAKE_URI')).toBe('lake');
   });

@@ -16,5 +16,9 @@ tableWriterSuite('DuckDB warehouse', () => ({
   t: (name) => `conformance.${name}`,
 }));
 warehouseSuite('DuckDB warehouse', () => ({
-  warehouse, dataset: 'conformance_sql', read: (sql) => warehouse.query(sql), export: (table, target) => warehouse.export(table, target), exportedNames: ['VendorID', 'PULocationID'],
+  warehouse,
+  dataset: 'conformance_sql',
+  read: (sql) => warehouse.query(sql),
+  export: (table, target) => warehouse.export(table, target),
+  exportedNames: ['VendorID', 'PULocationID'],
 }));

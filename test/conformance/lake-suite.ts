@@ -23,7 +23,12 @@ const ids = (table: Table) => [...table.getChild('id')!].map(Number).sort((a, b)
 function withRepeatedColumn(table: Table): Table {
   const schema = new Schema([...table.schema.fields, table.schema.fields[0]]);
   const children = table.batches[0].data.children;
-  return new Table(schema, [new RecordBatch(schema, makeData({ type: new Struct(schema.fields), length: table.numRows, nullCount: 0, children: [...children, children[0]] }))]);
+  return new Table(schema, [
+    new RecordBatch(
+      schema,
+      makeData({ type: new Struct(schema.fields), length: table.numRows, nullCount: 0, children: [...children, children[0]] }),
+    ),
+  ]);
 }
 
 export function lakeSuite(name: string, adapter: () => LakeAdapter): void {
@@ -59,9 +64,15 @@ export function lakeSuite(name: string, adapter: () => LakeAdapter): void {
     it('a partitioned write replaces the partitions it writes and keeps the others; append adds', async () => {
       const { lake } = adapter();
       const prefix = fresh('partitioned');
-      const first = await lake.writePartitioned(rowsTable([...dayRows('2021-01-01', 2, 0), ...dayRows('2021-01-02', 2, 10)]), prefix, { partitionBy: 'day' });
-      expect(first.partitions.map((p) => [p.value, p.rows])).toEqual([['2021-01-01', 2], ['2021-01-02', 2]]);
-      for (let run = 0; run < 2; run++) await lake.writePartitioned(rowsTable(dayRows('2021-01-02', 3, 20)), prefix, { partitionBy: 'day' });
+      const first = await lake.writePartitioned(rowsTable([...dayRows('2021-01-01', 2, 0), ...dayRows('2021-01-02', 2, 10)]), prefix, {
+        partitionBy: 'day',
+      });
+      expect(first.partitions.map((p) => [p.value, p.rows])).toEqual([
+        ['2021-01-01', 2],
+        ['2021-01-02', 2],
+      ]);
+      for (let run = 0; run < 2; run++)
+        await lake.writePartitioned(rowsTable(dayRows('2021-01-02', 3, 20)), prefix, { partitionBy: 'day' });
       expect(ids(await lake.readPartitioned(prefix))).toEqual([0, 1, 20, 21, 22]);
       await lake.writePartitioned(rowsTable(dayRows('2021-01-01', 1, 30)), prefix, { partitionBy: 'day', mode: 'append' });
       expect(ids(await lake.readPartitioned(prefix))).toEqual([0, 1, 20, 21, 22, 30]);

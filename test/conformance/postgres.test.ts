@@ -23,6 +23,9 @@ tableWriterSuite('Postgres export', () => ({
   t: (name) => `conformance.${name}`,
 }));
 warehouseSuite('Postgres', () => ({
-  warehouse: postgres, dataset: 'conformance_sql', read: (sql) => postgres.query(sql),
-  export: (table, target) => postgres.export(table, { schema: target.dataset, table: target.table }), exportedNames: ['vendorid', 'pulocationid'],
+  warehouse: postgres,
+  dataset: 'conformance_sql',
+  read: (sql) => postgres.query(sql),
+  export: (table, target) => postgres.export(table, { schema: target.dataset, table: target.table }),
+  exportedNames: ['vendorid', 'pulocationid'],
 }));

@@ -25,7 +25,11 @@ export interface TableWriterAdapter {
   t(name: string): string;
 }
 
-export interface Row { id: number; day: string; amount: number | string | null }
+export interface Row {
+  id: number;
+  day: string;
+  amount: number | string | null;
+}
 
 const DAY_MS = 86_400_000;
 const dayNumber = (day: string) => Date.parse(`${day}T00:00:00Z`) / DAY_MS;
@@ -64,7 +68,11 @@ export async function readRows(adapter: TableWriterAdapter, name: string): Promi
   return out.sort((a, b) => a.id - b.id);
 }
 
-const scopeOf = (day: string): PartitionScope => ({ column: 'day', start: new Date(`${day}T00:00:00Z`), end: new Date(Date.parse(`${day}T00:00:00Z`) + DAY_MS) });
+const scopeOf = (day: string): PartitionScope => ({
+  column: 'day',
+  start: new Date(`${day}T00:00:00Z`),
+  end: new Date(Date.parse(`${day}T00:00:00Z`) + DAY_MS),
+});
 
 export function tableWriterSuite(name: string, adapter: () => TableWriterAdapter): void {
   describe(`${name}: table write rules`, () => {
@@ -89,7 +97,7 @@ export function tableWriterSuite(name: string, adapter: () => TableWriterAdapter
       expect((await readRows(a, 'repeated')).map((r) => r.id)).toEqual([0, 1]);
     });
 
-    it('partition replace: a re-run of one day replaces exactly that day\'s rows; the first write creates the table', async () => {
+    it("partition replace: a re-run of one day replaces exactly that day's rows; the first write creates the table", async () => {
       const a = adapter();
       for (const [i, day] of DAYS.entries()) await a.write(rowsTable(dayRows(day, 3, i * 10)), { table: 'daily', partition: scopeOf(day) });
       for (let run = 0; run < 2; run++) {
@@ -98,20 +106,28 @@ export function tableWriterSuite(name: string, adapter: () => TableWriterAdapter
       }
       const rows = await readRows(a, 'daily');
       expect(rows.map((r) => r.id)).toEqual([0, 1, 2, 20, 21, 22, 100, 101]);
-      expect(rows.filter((r) => r.day === DAYS[1])).toEqual([{ id: 100, day: DAYS[1], amount: 50 }, { id: 101, day: DAYS[1], amount: 51 }]);
+      expect(rows.filter((r) => r.day === DAYS[1])).toEqual([
+        { id: 100, day: DAYS[1], amount: 50 },
+        { id: 101, day: DAYS[1], amount: 51 },
+      ]);
     });
 
     it('partition replace by named values', async () => {
       const a = adapter();
       await a.write(rowsTable([...dayRows(DAYS[0], 2, 0), ...dayRows(DAYS[1], 2, 10), ...dayRows(DAYS[2], 2, 20)]), { table: 'by_values' });
-      await a.write(rowsTable([...dayRows(DAYS[0], 1, 50), ...dayRows(DAYS[2], 1, 60)]), { table: 'by_values', partition: { column: 'day', values: [DAYS[0], DAYS[2]] } });
+      await a.write(rowsTable([...dayRows(DAYS[0], 1, 50), ...dayRows(DAYS[2], 1, 60)]), {
+        table: 'by_values',
+        partition: { column: 'day', values: [DAYS[0], DAYS[2]] },
+      });
       expect((await readRows(a, 'by_values')).map((r) => r.id)).toEqual([10, 11, 50, 60]);
     });
 
     it('refuses new rows outside the partition, naming the value, and writes nothing', async () => {
       const a = adapter();
       await a.write(rowsTable(dayRows(DAYS[0], 2, 0)), { table: 'outside', partition: scopeOf(DAYS[0]) });
-      const err = await a.write(rowsTable([...dayRows(DAYS[0], 1, 5), ...dayRows(DAYS[1], 1, 6)]), { table: 'outside', partition: scopeOf(DAYS[0]) }).catch((e) => e);
+      const err = await a
+        .write(rowsTable([...dayRows(DAYS[0], 1, 5), ...dayRows(DAYS[1], 1, 6)]), { table: 'outside', partition: scopeOf(DAYS[0]) })
+        .catch((e) => e);
       expect(err).toBeInstanceOf(DataError);
       expect(err.message).toContain('outside the partition');
       expect(err.message).toContain(DAYS[1]);
@@ -119,7 +135,9 @@ export function tableWriterSuite(name: string, adapter: () => TableWriterAdapter
     });
 
     it('a partition scope with append or fail is a configuration error', async () => {
-      const err = await adapter().write(rowsTable(dayRows(DAYS[0], 1, 0)), { table: 'bad_scope', ifExists: 'append', partition: scopeOf(DAYS[0]) }).catch((e) => e);
+      const err = await adapter()
+        .write(rowsTable(dayRows(DAYS[0], 1, 0)), { table: 'bad_scope', ifExists: 'append', partition: scopeOf(DAYS[0]) })
+        .catch((e) => e);
       expect(err).toBeInstanceOf(ConfigError);
     });
 
@@ -128,7 +146,10 @@ export function tableWriterSuite(name: string, adapter: () => TableWriterAdapter
       for (const day of DAYS) await a.write(rowsTable(dayRows(day, 2, dayNumber(day))), { table: 'atomic', partition: scopeOf(day) });
       const before = await readRows(a, 'atomic');
       // The day's old rows are deleted first; then a value the table's DOUBLE column cannot take stops the insert.
-      const poisoned = rowsTable([{ id: 1, day: DAYS[1], amount: '1.5' }, { id: 2, day: DAYS[1], amount: 'oops' }]);
+      const poisoned = rowsTable([
+        { id: 1, day: DAYS[1], amount: '1.5' },
+        { id: 2, day: DAYS[1], amount: 'oops' },
+      ]);
       await expect(a.write(poisoned, { table: 'atomic', partition: scopeOf(DAYS[1]) })).rejects.toThrow();
       expect(await readRows(a, 'atomic')).toEqual(before);
     });
@@ -140,6 +161,11 @@ function duplicateAmount(table: Table): Table {
   const amount = table.getChild('amount')!;
   const field = table.schema.fields.find((f) => f.name === 'amount')!;
   const schema = new Schema([...table.schema.fields, field]);
-  const data = makeData({ type: new Struct(schema.fields), length: table.numRows, nullCount: 0, children: [...table.batches[0].data.children, amount.data[0]] });
+  const data = makeData({
+    type: new Struct(schema.fields),
+    length: table.numRows,
+    nullCount: 0,
+    children: [...table.batches[0].data.children, amount.data[0]],
+  });
   return new Table(schema, [new RecordBatch(schema, data)]);
 }

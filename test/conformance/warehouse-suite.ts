@@ -22,12 +22,13 @@ export interface WarehouseAdapter {
 }
 
 const SELECT_ALL = 'SELECT * FROM {{ df_1 }}';
-const count = async (a: WarehouseAdapter, table: string) => Number((await a.read(`SELECT count(*) AS n FROM ${a.dataset}.${table}`)).getChild('n')!.get(0));
+const count = async (a: WarehouseAdapter, table: string) =>
+  Number((await a.read(`SELECT count(*) AS n FROM ${a.dataset}.${table}`)).getChild('n')!.get(0));
 const day = (d: string) => ({ column: 'day', start: new Date(`${d}T00:00:00Z`), end: new Date(Date.parse(`${d}T00:00:00Z`) + 86_400_000) });
 
 export function warehouseSuite(name: string, adapter: () => WarehouseAdapter): void {
   describe(`${name}: SQL blocks`, () => {
-    it('writeSql appends by default (Mage\'s SQL block policy), replace swaps, and reports the rows written', async () => {
+    it("writeSql appends by default (Mage's SQL block policy), replace swaps, and reports the rows written", async () => {
       const a = adapter();
       const target = { dataset: a.dataset, table: 'appended' };
       const input = { df_1: rowsTable(dayRows('2021-01-01', 3, 0)) };
@@ -40,12 +41,16 @@ export function warehouseSuite(name: string, adapter: () => WarehouseAdapter): v
 
     it('runSql returns the query result and writes it to the target', async () => {
       const a = adapter();
-      const result = await a.warehouse.runSql('SELECT id, amount FROM {{ df_1 }} WHERE id > 0', { df_1: rowsTable(dayRows('2021-01-01', 3, 0)) }, { dataset: a.dataset, table: 'returned', ifExists: 'replace' });
+      const result = await a.warehouse.runSql(
+        'SELECT id, amount FROM {{ df_1 }} WHERE id > 0',
+        { df_1: rowsTable(dayRows('2021-01-01', 3, 0)) },
+        { dataset: a.dataset, table: 'returned', ifExists: 'replace' },
+      );
       expect(result.numRows).toBe(2);
       expect(await count(a, 'returned')).toBe(2);
     });
 
-    it('writeSql with a partition scope replaces only the run\'s day; re-runs converge', async () => {
+    it("writeSql with a partition scope replaces only the run's day; re-runs converge", async () => {
       const a = adapter();
       const target = (d: string) => ({ dataset: a.dataset, table: 'sql_daily', partition: day(d) });
       for (const [i, d] of ['2021-01-01', '2021-01-02', '2021-01-03'].entries()) {
@@ -57,18 +62,25 @@ export function warehouseSuite(name: string, adapter: () => WarehouseAdapter): v
       }
       const ids = await a.read(`SELECT id FROM ${a.dataset}.sql_daily ORDER BY id`);
       expect([...ids.getChild('id')!].map(Number)).toEqual([0, 1, 20, 21, 100, 101, 102]);
-      const outside = await a.warehouse.writeSql(SELECT_ALL, { df_1: rowsTable(dayRows('2021-01-04', 1, 7)) }, target('2021-01-02')).catch((e) => e);
+      const outside = await a.warehouse
+        .writeSql(SELECT_ALL, { df_1: rowsTable(dayRows('2021-01-04', 1, 7)) }, target('2021-01-02'))
+        .catch((e) => e);
       expect(outside).toBeInstanceOf(DataError);
       expect(await count(a, 'sql_daily')).toBe(7);
     });
 
-    it('lower-case SQL (the Zoomcamp\'s) finds VendorID and PULocationID after an export', async () => {
+    it("lower-case SQL (the Zoomcamp's) finds VendorID and PULocationID after an export", async () => {
       const a = adapter();
-      const trips = new Table({ VendorID: int64Vector(BigInt64Array.of(1n, 2n, 2n)), PULocationID: int64Vector(BigInt64Array.of(7n, 8n, 9n)) });
+      const trips = new Table({
+        VendorID: int64Vector(BigInt64Array.of(1n, 2n, 2n)),
+        PULocationID: int64Vector(BigInt64Array.of(7n, 8n, 9n)),
+      });
       await a.export(trips, { dataset: a.dataset, table: 'mixed_case' });
       const names = (await a.read(`SELECT * FROM ${a.dataset}.mixed_case`)).schema.fields.map((f) => f.name);
       expect(names).toEqual(a.exportedNames);
-      const byVendor = await a.read(`SELECT vendorid, count(pulocationid) AS n FROM ${a.dataset}.mixed_case GROUP BY vendorid ORDER BY vendorid`);
+      const byVendor = await a.read(
+        `SELECT vendorid, count(pulocationid) AS n FROM ${a.dataset}.mixed_case GROUP BY vendorid ORDER BY vendorid`,
+      );
       expect([...byVendor.getChild('n')!].map(Number)).toEqual([1, 2]);
     });
 
@@ -85,6 +97,11 @@ export function warehouseSuite(name: string, adapter: () => WarehouseAdapter): v
 /** `table` with its first column a second time, under the same name. */
 function withRepeatedId(table: Table): Table {
   const schema = new Schema([...table.schema.fields, table.schema.fields[0]]);
-  const data = makeData({ type: new Struct(schema.fields), length: table.numRows, nullCount: 0, children: [...table.batches[0].data.children, table.batches[0].data.children[0]] });
+  const data = makeData({
+    type: new Struct(schema.fields),
+    length: table.numRows,
+    nullCount: 0,
+    children: [...table.batches[0].data.children, table.batches[0].data.children[0]],
+  });
   return new Table(schema, [new RecordBatch(schema, data)]);
 }

@@ -66,7 +66,12 @@ describe('console API', () => {
     expect(login.status).toBe(200);
     const cookie = login.headers.get('set-cookie')!.split(';')[0]!;
     expect(login.headers.get('set-cookie')).toMatch(/HttpOnly; SameSite=Strict/);
-    const crossSite = await api('/api/pipelines/tiny/runs', { method: 'POST', body: '{}', token: null, headers: { cookie, origin: 'https://evil.example' } });
+    const crossSite = await api('/api/pipelines/tiny/runs', {
+      method: 'POST',
+      body: '{}',
+      token: null,
+      headers: { cookie, origin: 'https://evil.example' },
+    });
     expect(crossSite.status).toBe(401);
     expect((await api('/api/login', { method: 'POST', body: JSON.stringify({ token: 'guess' }), token: null })).status).toBe(401);
     expect(await session.store.listRuns({ pipeline: 'tiny' })).toHaveLength(0);
@@ -76,13 +81,29 @@ describe('console API', () => {
     const res = await api('/api/pipelines/tiny/runs', { method: 'POST', body: JSON.stringify({ variables: { greeting: 'hi' } }) });
     expect(res.status).toBe(202);
     const { runId } = await res.json();
-    const detail = await waitFor(async () => (await api(`/api/runs/${runId}`)).json(), (d) => d.run.status === 'succeeded', 'the run');
+    const detail = await waitFor(
+      async () => (await api(`/api/runs/${runId}`)).json(),
+      (d) => d.run.status === 'succeeded',
+      'the run',
+    );
     expect(detail.run.variables).toEqual({ greeting: 'hi' });
-    expect(detail.blocks.map((b: { block: string; status: string }) => `${b.block}:${b.status}`)).toEqual(['load_numbers:succeeded', 'double_them:succeeded', 'export_them:succeeded']);
-    const logs: { message: string }[] = await waitFor(async () => (await api(`/api/runs/${runId}/logs?block=double_them`)).json(), (l: { message: string }[]) => l.length >= 2, "logs");
+    expect(detail.blocks.map((b: { block: string; status: string }) => `${b.block}:${b.status}`)).toEqual([
+      'load_numbers:succeeded',
+      'double_them:succeeded',
+      'export_them:succeeded',
+    ]);
+    const logs: { message: string }[] = await waitFor(
+      async () => (await api(`/api/runs/${runId}/logs?block=double_them`)).json(),
+      (l: { message: string }[]) => l.length >= 2,
+      'logs',
+    );
     expect(logs.map((l) => l.message)).toContain('doubling 3 rows');
     const preview = await (await api(`/api/runs/${runId}/blocks/double_them/preview`)).json();
-    expect(preview.columns).toEqual([{ name: 'n', type: 'number' }, { name: 'greeting', type: 'string' }, { name: 'doubled', type: 'number' }]);
+    expect(preview.columns).toEqual([
+      { name: 'n', type: 'number' },
+      { name: 'greeting', type: 'string' },
+      { name: 'doubled', type: 'number' },
+    ]);
     expect(preview.rows[0]).toEqual({ n: 1, greeting: 'hi', doubled: 2 });
     const filtered = await (await api('/api/runs?pipeline=tiny&status=succeeded')).json();
     expect(filtered.map((r: { id: string }) => r.id)).toContain(runId);
@@ -90,8 +111,14 @@ describe('console API', () => {
   });
 
   it('cancels a running run', async () => {
-    const { runId } = await (await api('/api/pipelines/tiny/runs', { method: 'POST', body: JSON.stringify({ variables: { delay_ms: 5000 } }) })).json();
-    await waitFor(async () => (await api(`/api/runs/${runId}`)).json(), (d) => d.run.status === 'running', 'running');
+    const { runId } = await (
+      await api('/api/pipelines/tiny/runs', { method: 'POST', body: JSON.stringify({ variables: { delay_ms: 5000 } }) })
+    ).json();
+    await waitFor(
+      async () => (await api(`/api/runs/${runId}`)).json(),
+      (d) => d.run.status === 'running',
+      'running',
+    );
     expect((await api(`/api/runs/${runId}/cancel`, { method: 'POST', body: '{}' })).status).toBe(202);
     const detail = await (await api(`/api/runs/${runId}`)).json();
     expect(detail.run.status).toBe('cancelled');

@@ -102,7 +102,15 @@ describe.skipIf(!hasChromium)('console in headless Chromium', () => {
     await page.waitForURL(/status=cancelled/);
     // The URL changes before the filtered rows replace the old ones: wait for the re-render.
     const statuses = () => page.locator('#runs-table tbody .status').allTextContents();
-    await expect.poll(async () => { const s = await statuses(); return s.length > 0 && s.every((x) => x.includes('cancelled')); }, { timeout: 10_000 }).toBe(true);
+    await expect
+      .poll(
+        async () => {
+          const s = await statuses();
+          return s.length > 0 && s.every((x) => x.includes('cancelled'));
+        },
+        { timeout: 10_000 },
+      )
+      .toBe(true);
     await shot('runs-filtered');
 
     await page.goto(`${server.url}/#/`);

@@ -45,7 +45,12 @@ resources: { parallelism: 4 }
   session = await openSession({ projectRoot: project.root, profile: 'test', env: { PIPEKIT_RUN_API_ENDPOINT: fake.url } });
   local = await startConsole({ session, port: 0, env: {} });
   const target = { project: 'proj', region: 'europe-west1', prefix: 'pipekit' };
-  cloud = await startConsole({ session, port: 0, env: {}, executor: createCloudExecutor(session, target, { env: { PIPEKIT_RUN_API_ENDPOINT: fake.url } }) });
+  cloud = await startConsole({
+    session,
+    port: 0,
+    env: {},
+    executor: createCloudExecutor(session, target, { env: { PIPEKIT_RUN_API_ENDPOINT: fake.url } }),
+  });
 });
 
 afterAll(async () => {
@@ -65,7 +70,11 @@ const pipekit = (args: readonly string[], env: Record<string, string> = {}) =>
 /** What Cloud Run would start for a task attempt: the job's container. */
 const container = (start: TaskAttemptStart) => pipekit(start.args, { ...start.env, ...CLOUD_ENV });
 const post = (server: ConsoleServer, path: string, body: unknown = {}) =>
-  fetch(`${server.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${server.token}` }, body: JSON.stringify(body) });
+  fetch(`${server.url}${path}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${server.token}` },
+    body: JSON.stringify(body),
+  });
 
 describe('console cancel on a laptop', () => {
   it('cancels a run the CLI is running (SIGINT, as Ctrl-C): the CLI records it cancelled and exits 130', async () => {
@@ -106,7 +115,10 @@ describe('console reads', () => {
     await cli.done;
     release();
     const runs: { id: string; status: string; error: string }[] = await (await fetch(`${local.url}/api/runs?pipeline=held`)).json();
-    expect(runs.find((r) => r.id === run.id)).toMatchObject({ status: 'failed', error: expect.stringMatching(/its process \(pid \d+ on .+\) is gone/) });
+    expect(runs.find((r) => r.id === run.id)).toMatchObject({
+      status: 'failed',
+      error: expect.stringMatching(/its process \(pid \d+ on .+\) is gone/),
+    });
     const detail = await (await fetch(`${local.url}/api/runs/${run.id}`)).json();
     expect(detail.blocks.map((b: { status: string }) => b.status)).toEqual(['failed']);
   }, 60_000);
@@ -142,7 +154,9 @@ describe('console cancel in the cloud (Run API stand-in)', () => {
     const containers: ReturnType<typeof container>[] = [];
     fake.onCancel = () => containers.forEach((c) => c.child.kill('SIGTERM'));
     hold();
-    const started = await (await post(cloud, '/api/pipelines/held/backfills', { start: '2021-03-01', end: '2021-03-04', every: 'day', parallel: 4 })).json();
+    const started = await (
+      await post(cloud, '/api/pipelines/held/backfills', { start: '2021-03-01', end: '2021-03-04', every: 'day', parallel: 4 })
+    ).json();
     await expect.poll(() => attempts.length).toBe(4);
     // Only task 0 gets a machine before the cancel: it holds its first date.
     containers.push(container(attempts.find((a) => a.taskIndex === 0)!));
@@ -169,7 +183,10 @@ describe('console cancel in the cloud (Run API stand-in)', () => {
     const results = await Promise.all(attempts.map((a) => container(a).done));
     expect(results.map((r) => r.code)).toEqual([0, 0, 0, 0]);
     const runs = await session.store.listRuns({ backfillId: started.backfillId });
-    const succeeded = runs.filter((r) => r.status === 'succeeded').map((r) => r.executionDate.toISOString().slice(0, 10)).sort();
+    const succeeded = runs
+      .filter((r) => r.status === 'succeeded')
+      .map((r) => r.executionDate.toISOString().slice(0, 10))
+      .sort();
     expect(succeeded).toEqual(['2021-03-01', '2021-03-02', '2021-03-03', '2021-03-04']);
     const backfill = (await session.store.getBackfill(started.backfillId))!;
     expect(backfill.status).toBe('succeeded');

@@ -7,7 +7,12 @@ import { createTempProject, TINY_PIPELINE, type TempProject } from './project-fi
 
 /** Issue 12 defect 7: the console at the edge of the cloud. */
 const TOKEN = 'cloud-token-0123456789abcdefghijklmn';
-const CLOUD_ENV = { PIPEKIT_JOB_PREFIX: 'pipekit', GOOGLE_CLOUD_PROJECT: 'zoomcamp-test', PIPEKIT_REGION: 'europe-west1', PIPEKIT_API_TOKEN: TOKEN };
+const CLOUD_ENV = {
+  PIPEKIT_JOB_PREFIX: 'pipekit',
+  GOOGLE_CLOUD_PROJECT: 'zoomcamp-test',
+  PIPEKIT_REGION: 'europe-west1',
+  PIPEKIT_API_TOKEN: TOKEN,
+};
 
 let project: TempProject;
 let session: Session;
@@ -33,14 +38,21 @@ afterAll(async () => {
 
 const get = (server: ConsoleServer, path: string, headers: Record<string, string> = {}) => fetch(`${server.url}${path}`, { headers });
 const login = (headers: Record<string, string> = {}) =>
-  fetch(`${cloud.url}/api/login`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify({ token: TOKEN }) });
+  fetch(`${cloud.url}/api/login`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...headers },
+    body: JSON.stringify({ token: TOKEN }),
+  });
 
 describe('the console in the cloud', () => {
-  it.each(['/api/pipelines', '/api/runs', '/api/backfills', '/api/runs/r1/logs', '/api/runs/r1/blocks/b1/preview'])('refuses %s without sign-in', async (path) => {
-    const res = await get(cloud, path);
-    expect(res.status).toBe(401);
-    expect((await res.json()).error.message).toMatch(/sign in/);
-  });
+  it.each(['/api/pipelines', '/api/runs', '/api/backfills', '/api/runs/r1/logs', '/api/runs/r1/blocks/b1/preview'])(
+    'refuses %s without sign-in',
+    async (path) => {
+      const res = await get(cloud, path);
+      expect(res.status).toBe(401);
+      expect((await res.json()).error.message).toMatch(/sign in/);
+    },
+  );
 
   it('answers reads with the token or the session cookie', async () => {
     expect((await get(cloud, '/api/pipelines', { authorization: `Bearer ${TOKEN}` })).status).toBe(200);

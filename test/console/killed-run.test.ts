@@ -37,7 +37,8 @@ export default loader(async (ctx) => {
   while (existsSync(String(ctx.variables.hold_file)) && !ctx.signal.aborted) await new Promise((r) => setTimeout(r, 25));
   return { rows: 1 };
 });`,
-      'held/pipeline.yaml': 'blocks:\n  - { uuid: hold, kind: loader, file: blocks/hold.ts }\nvariables:\n  hold_file: "{{ project_root }}/hold"\n',
+      'held/pipeline.yaml':
+        'blocks:\n  - { uuid: hold, kind: loader, file: blocks/hold.ts }\nvariables:\n  hold_file: "{{ project_root }}/hold"\n',
     });
     writeFileSync(join(project.root, 'hold'), '');
     session = await openSession({ projectRoot: project.root, profile: 'test' });
@@ -61,7 +62,11 @@ export default loader(async (ctx) => {
 
   /** A CLI run holding in its block, killed without a chance to record anything. */
   async function killedRun(date: string) {
-    const cli = spawnPipekit(['run', 'held', '--execution-date', date, '--quiet'], { PIPEKIT_PROJECT: project.root, PIPEKIT_PROFILE: 'test' }, children);
+    const cli = spawnPipekit(
+      ['run', 'held', '--execution-date', date, '--quiet'],
+      { PIPEKIT_PROJECT: project.root, PIPEKIT_PROFILE: 'test' },
+      children,
+    );
     const run = await runWithBlockRunning(session.store, 'held', date, 'hold');
     return { run, kill: async () => (cli.child.kill('SIGKILL'), await cli.done) };
   }

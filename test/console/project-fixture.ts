@@ -53,7 +53,12 @@ export async function createTempProject(name: string, pipelines: Record<string, 
       );
     }
     const yaml = {
-      blocks: spec.blocks.map((b) => ({ uuid: b.uuid, kind: b.kind, file: `${pipeline}/${b.uuid}.ts`, ...(b.upstream ? { upstream: b.upstream } : {}) })),
+      blocks: spec.blocks.map((b) => ({
+        uuid: b.uuid,
+        kind: b.kind,
+        file: `${pipeline}/${b.uuid}.ts`,
+        ...(b.upstream ? { upstream: b.upstream } : {}),
+      })),
       ...(spec.variables ? { variables: spec.variables } : {}),
       ...(spec.triggers ? { triggers: spec.triggers } : {}),
     };
@@ -74,8 +79,25 @@ export async function createTempProject(name: string, pipelines: Record<string, 
 export const TINY_PIPELINE: FixturePipeline = {
   variables: { greeting: 'hello' },
   blocks: [
-    { uuid: 'load_numbers', kind: 'loader', params: 'ctx', body: "const delay = Number(ctx.variables.delay_ms ?? 0); if (delay) await new Promise((r) => setTimeout(r, delay)); ctx.log.info('loading numbers for ' + ctx.ds); return [1, 2, 3].map((n) => ({ n, greeting: String(ctx.variables.greeting) }));" },
-    { uuid: 'double_them', kind: 'transformer', upstream: ['load_numbers'], params: 'rows, ctx', body: "ctx.log.info('doubling ' + rows.length + ' rows'); return rows.map((r) => ({ ...r, doubled: r.n * 2 }));" },
-    { uuid: 'export_them', kind: 'exporter', upstream: ['double_them'], params: 'rows, ctx', body: "ctx.log.info('exported ' + rows.length + ' rows'); return { rows: rows.length };" },
+    {
+      uuid: 'load_numbers',
+      kind: 'loader',
+      params: 'ctx',
+      body: "const delay = Number(ctx.variables.delay_ms ?? 0); if (delay) await new Promise((r) => setTimeout(r, delay)); ctx.log.info('loading numbers for ' + ctx.ds); return [1, 2, 3].map((n) => ({ n, greeting: String(ctx.variables.greeting) }));",
+    },
+    {
+      uuid: 'double_them',
+      kind: 'transformer',
+      upstream: ['load_numbers'],
+      params: 'rows, ctx',
+      body: "ctx.log.info('doubling ' + rows.length + ' rows'); return rows.map((r) => ({ ...r, doubled: r.n * 2 }));",
+    },
+    {
+      uuid: 'export_them',
+      kind: 'exporter',
+      upstream: ['double_them'],
+      params: 'rows, ctx',
+      body: "ctx.log.info('exported ' + rows.length + ' rows'); return { rows: rows.length };",
+    },
   ],
 };

@@ -43,7 +43,10 @@ describe('decodeCsv', () => {
   it('skips rows with the wrong field count or bad values and reports them', async () => {
     const text = 'a,b\n1,2\n3\n4,x\n5,6,7\n8,9\n';
     const { table, report } = await decodeCsv(chunked(text), { sourceName: 's.csv', columns: { b: 'int64' }, onBadRow: 'skip' });
-    expect(rows(table)).toEqual([{ a: 1n, b: 2n }, { a: 8n, b: 9n }]);
+    expect(rows(table)).toEqual([
+      { a: 1n, b: 2n },
+      { a: 8n, b: 9n },
+    ]);
     expect(report.badRows).toBe(3);
     expect(report.badRowSamples.map((s) => s.line)).toEqual([3, 4, 5]);
     expect(report.badRowSamples[0].reason).toContain('expected 2 fields, found 1');
@@ -58,7 +61,7 @@ describe('decodeCsv', () => {
   });
 
   it('reads gzip streams and splits large inputs into record batches', async () => {
-    const lines = ['k,v', ...Array.from({ length: 300_000 }, (_, i) => `${i},${i / 4}`)].join('\n') + '\n';
+    const lines = `${['k,v', ...Array.from({ length: 300_000 }, (_, i) => `${i},${i / 4}`)].join('\n')}\n`;
     const gz = Readable.from([gzipSync(lines)]).pipe(createGunzip());
     const { table } = await decodeCsv(gz, { sourceName: 'big.csv.gz' });
     expect(table.numRows).toBe(300_000);
@@ -72,15 +75,23 @@ describe('decodeCsv', () => {
     expect(error).toBeInstanceOf(DataError);
     expect(error.message).toBe('zones.csv (line 2, column name, value "Café"): not UTF-8 text');
     expect(error.hint).toMatch(/Latin-1.*iconv.*onBadRow: 'skip'/);
-    const { table, report } = await decodeCsv(Readable.from([bytes]), { sourceName: 'zones.csv', onBadRow: 'skip', columns: { name: 'string' } });
+    const { table, report } = await decodeCsv(Readable.from([bytes]), {
+      sourceName: 'zones.csv',
+      onBadRow: 'skip',
+      columns: { name: 'string' },
+    });
     expect(table.getChild('name')!.toArray()).toEqual(['ok', 'Zürich, "Altstadt"']);
     expect(report.badRows).toBe(1);
   });
 
   it('gives the last, partial batch buffers of its own size, not a full batch', async () => {
-    const lines = ['id,fare,flag,at', ...Array.from({ length: 140_000 }, (_, i) => `${i},${i / 4},${i % 2 ? 'Y' : ''},2021-01-01 00:00:0${i % 10}`)].join('\n');
+    const lines = [
+      'id,fare,flag,at',
+      ...Array.from({ length: 140_000 }, (_, i) => `${i},${i / 4},${i % 2 ? 'Y' : ''},2021-01-01 00:00:0${i % 10}`),
+    ].join('\n');
     const { table } = await decodeCsv(Readable.from([Buffer.from(lines)]), {
-      sourceName: 'partial.csv', columns: { id: 'int64', fare: 'float64', flag: 'string', at: 'timestamp' },
+      sourceName: 'partial.csv',
+      columns: { id: 'int64', fare: 'float64', flag: 'string', at: 'timestamp' },
     });
     const last = table.batches.at(-1)!;
     expect(table.batches.length).toBeGreaterThan(1);
@@ -96,7 +107,9 @@ describe('decodeCsv', () => {
 
   it('explains empty input, a missing declared column and a bad delimiter', async () => {
     await expect(decodeCsv(chunked(''), { sourceName: 'e.csv' })).rejects.toThrow(/empty/);
-    await expect(decodeCsv(chunked('a,b\n1,2\n'), { sourceName: 'm.csv', columns: { VendorId: 'int64' } })).rejects.toThrow(/"VendorId" not in the header/);
+    await expect(decodeCsv(chunked('a,b\n1,2\n'), { sourceName: 'm.csv', columns: { VendorId: 'int64' } })).rejects.toThrow(
+      /"VendorId" not in the header/,
+    );
     await expect(decodeCsv(chunked('a\n'), { sourceName: 'd.csv', delimiter: ';;' })).rejects.toBeInstanceOf(ConfigError);
     const { table } = await decodeCsv(chunked('a,b\n'), { sourceName: 'h.csv' });
     expect(table.numRows).toBe(0);

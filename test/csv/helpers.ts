@@ -9,9 +9,22 @@ if (!hasSharedData) console.warn(`skipping shared-data tests: ${sharedData} is a
 
 /** The dtype map of the Zoomcamp loader block. */
 export const TAXI_COLUMNS: Record<string, ColumnType> = {
-  VendorID: 'int64', passenger_count: 'int64', RatecodeID: 'int64', PULocationID: 'int64', DOLocationID: 'int64', payment_type: 'int64',
-  trip_distance: 'float64', fare_amount: 'float64', extra: 'float64', mta_tax: 'float64', tip_amount: 'float64', tolls_amount: 'float64',
-  improvement_surcharge: 'float64', total_amount: 'float64', congestion_surcharge: 'float64', store_and_fwd_flag: 'string',
+  VendorID: 'int64',
+  passenger_count: 'int64',
+  RatecodeID: 'int64',
+  PULocationID: 'int64',
+  DOLocationID: 'int64',
+  payment_type: 'int64',
+  trip_distance: 'float64',
+  fare_amount: 'float64',
+  extra: 'float64',
+  mta_tax: 'float64',
+  tip_amount: 'float64',
+  tolls_amount: 'float64',
+  improvement_surcharge: 'float64',
+  total_amount: 'float64',
+  congestion_surcharge: 'float64',
+  store_and_fwd_flag: 'string',
 };
 export const TAXI_DATES = ['tpep_pickup_datetime', 'tpep_dropoff_datetime'];
 

@@ -27,8 +27,13 @@ describe.skipIf(!hasSharedData)('the real January 2021 head (yellow_tripdata_202
     expect(report.badRowSamples[0].line).toBe(22794);
     const types = Object.fromEntries(table.schema.fields.map((f) => [f.name, String(f.type)]));
     expect(types).toMatchObject({
-      VendorID: 'Int64', passenger_count: 'Int64', trip_distance: 'Float64', store_and_fwd_flag: 'Utf8',
-      tpep_pickup_datetime: 'Timestamp<MICROSECOND>', tpep_dropoff_datetime: 'Timestamp<MICROSECOND>', congestion_surcharge: 'Float64',
+      VendorID: 'Int64',
+      passenger_count: 'Int64',
+      trip_distance: 'Float64',
+      store_and_fwd_flag: 'Utf8',
+      tpep_pickup_datetime: 'Timestamp<MICROSECOND>',
+      tpep_dropoff_datetime: 'Timestamp<MICROSECOND>',
+      congestion_surcharge: 'Float64',
     });
     expect(table.schema.fields.map((f) => f.name)).toEqual(readFileSync(file, 'latin1').split('\n')[0].split(','));
     expect(countWhere(table, 'passenger_count', (v) => v === 0)).toBe(489);
@@ -49,7 +54,12 @@ describe.skipIf(!hasSharedData)('the real January 2021 head (yellow_tripdata_202
   it('gives the same table when the bytes arrive in odd-sized pieces', async () => {
     const bytes = readFileSync(file);
     const whole = (await read('skip')).table;
-    const { table } = await decodeCsv(chunked(bytes, 4093), { sourceName: file, columns: TAXI_COLUMNS, parseDates: TAXI_DATES, onBadRow: 'skip' });
+    const { table } = await decodeCsv(chunked(bytes, 4093), {
+      sourceName: file,
+      columns: TAXI_COLUMNS,
+      parseDates: TAXI_DATES,
+      onBadRow: 'skip',
+    });
     expect(table.numRows).toBe(whole.numRows);
     expect(table.get(22791)!.toJSON()).toEqual(whole.get(22791)!.toJSON());
   });

@@ -11,8 +11,18 @@ describe.skipIf(!hasSharedData)('type inference on titanic.csv', () => {
     expect(report.rows).toBe(891);
     const types = Object.fromEntries(table.schema.fields.map((f) => [f.name, String(f.type)]));
     expect(types).toEqual({
-      PassengerId: 'Int64', Survived: 'Int64', Pclass: 'Int64', Name: 'Utf8', Sex: 'Utf8', Age: 'Float64',
-      SibSp: 'Int64', Parch: 'Int64', Ticket: 'Utf8', Fare: 'Float64', Cabin: 'Utf8', Embarked: 'Utf8',
+      PassengerId: 'Int64',
+      Survived: 'Int64',
+      Pclass: 'Int64',
+      Name: 'Utf8',
+      Sex: 'Utf8',
+      Age: 'Float64',
+      SibSp: 'Int64',
+      Parch: 'Int64',
+      Ticket: 'Utf8',
+      Fare: 'Float64',
+      Cabin: 'Utf8',
+      Embarked: 'Utf8',
     });
     expect(table.getChild('Age')!.nullCount).toBe(177);
     expect(table.getChild('Cabin')!.nullCount).toBe(687);

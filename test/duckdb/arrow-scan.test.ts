@@ -1,9 +1,33 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import {
-  Binary, Bool, DateDay, Decimal, Float32, Float64, Int8, Int16, Int32, Int64, List, Field, Table, TimestampMicrosecond,
-  TimestampMillisecond, TimestampNanosecond, TimestampSecond, Uint8, Uint64, Utf8, makeData, makeVector, tableFromArrays, vectorFromArray,
-  RecordBatch, Schema, Struct,
+  Binary,
+  Bool,
+  DateDay,
+  Decimal,
+  Float32,
+  Float64,
+  Int8,
+  Int16,
+  Int32,
+  Int64,
+  List,
+  Field,
+  Table,
+  TimestampMicrosecond,
+  TimestampMillisecond,
+  TimestampNanosecond,
+  TimestampSecond,
+  Uint8,
+  Uint64,
+  Utf8,
+  makeData,
+  makeVector,
+  tableFromArrays,
+  vectorFromArray,
+  RecordBatch,
+  Schema,
+  Struct,
 } from 'apache-arrow';
 import { canScan, scanArrow } from '../../src/io/duckdb/arrow-scan.ts';
 import { concatTables } from '../../src/table/index.ts';
@@ -35,7 +59,11 @@ describe('pipekit_arrow: Arrow tables as DuckDB relations', () => {
   it('copies every supported type with its nulls, across vectors and record batches', async () => {
     const n = 5000; // more than two 2,048-row vectors
     const at = (i: number) => i % 7 !== 3; // a null every 7 rows
-    const col = <T>(type: any, f: (i: number) => T) => vectorFromArray(Array.from({ length: n }, (_, i) => (at(i) ? f(i) : null)), type);
+    const col = <T>(type: any, f: (i: number) => T) =>
+      vectorFromArray(
+        Array.from({ length: n }, (_, i) => (at(i) ? f(i) : null)),
+        type,
+      );
     const table = new Table({
       i8: col(new Int8(), (i) => (i % 200) - 100),
       i16: col(new Int16(), (i) => i - 2500),
@@ -52,7 +80,10 @@ describe('pipekit_arrow: Arrow tables as DuckDB relations', () => {
       ts_us: col(new TimestampMicrosecond(), (i) => 1_609_459_200_000 + i),
       ts_ns: col(new TimestampNanosecond(), (i) => 1_609_459_200_000 + i),
       // Around DuckDB's 12-byte inline limit, empty, and multi-byte UTF-8.
-      s: col(new Utf8(), (i) => ['', 'N', 'Y', 'twelve bytes', 'thirteen byte', 'Zürich — 東京 and a long tail', 'x'.repeat(i % 40)][i % 7]),
+      s: col(
+        new Utf8(),
+        (i) => ['', 'N', 'Y', 'twelve bytes', 'thirteen byte', 'Zürich — 東京 and a long tail', 'x'.repeat(i % 40)][i % 7],
+      ),
       bin: col(new Binary(), (i) => new Uint8Array([i & 255, 0, 255].slice(0, i % 4))),
     });
     const twoBatches = concatTables([table.slice(0, 1234), table.slice(1234)]);
@@ -63,7 +94,10 @@ describe('pipekit_arrow: Arrow tables as DuckDB relations', () => {
     for (const i of [0, 1, 2, 3, 4, 5, 6, 2047, 2048, 2049, 4999]) {
       const row = rows[i];
       if (!at(i)) {
-        expect(row.every((v) => v === null), `row ${i} is all null`).toBe(true);
+        expect(
+          row.every((v) => v === null),
+          `row ${i} is all null`,
+        ).toBe(true);
         continue;
       }
       const expected = table.get(i)!.toJSON();
@@ -89,15 +123,28 @@ describe('pipekit_arrow: Arrow tables as DuckDB relations', () => {
       us: ticks(new TimestampMicrosecond(), [1_609_459_200_000_001n]),
       ns: ticks(new TimestampNanosecond(), [1_609_459_200_000_000_001n]),
     });
-    expect(await scan(exact, 'SELECT us::VARCHAR, ns::VARCHAR FROM t')).toEqual([['2021-01-01 00:00:00.000001', '2021-01-01 00:00:00.000000001']]);
+    expect(await scan(exact, 'SELECT us::VARCHAR, ns::VARCHAR FROM t')).toEqual([
+      ['2021-01-01 00:00:00.000001', '2021-01-01 00:00:00.000000001'],
+    ]);
     expect(await scan(twoBatches, 'SELECT count(*), count(s), count(DISTINCT s), sum(i64) FROM t')).toEqual([
-      [BigInt(n), BigInt(rows.filter((r) => r[14] !== null).length), BigInt(new Set(rows.map((r) => r[14]).filter((v) => v !== null)).size), rows.reduce((a, r) => a + ((r[3] as bigint | null) ?? 0n), 0n)],
+      [
+        BigInt(n),
+        BigInt(rows.filter((r) => r[14] !== null).length),
+        BigInt(new Set(rows.map((r) => r[14]).filter((v) => v !== null)).size),
+        rows.reduce((a, r) => a + ((r[3] as bigint | null) ?? 0n), 0n),
+      ],
     ]);
   });
 
   it('reads sliced Arrow data (offsets not on a byte) the same as the whole', async () => {
     const values = Array.from({ length: 3000 }, (_, i) => (i % 5 === 0 ? null : i));
-    const table = new Table({ n: vectorFromArray(values, new Int32()), b: vectorFromArray(values.map((v) => (v === null ? null : v % 2 === 0)), new Bool()) });
+    const table = new Table({
+      n: vectorFromArray(values, new Int32()),
+      b: vectorFromArray(
+        values.map((v) => (v === null ? null : v % 2 === 0)),
+        new Bool(),
+      ),
+    });
     const sliced = table.slice(3, 2900);
     const rows = await scan(sliced, 'SELECT n, b FROM t');
     expect(rows.map((r) => r[0])).toEqual(values.slice(3, 2900));
@@ -107,7 +154,11 @@ describe('pipekit_arrow: Arrow tables as DuckDB relations', () => {
   it('reads only the columns a query asks for, and serves two scans of one table in one query', async () => {
     const table = tableFromArrays({ a: Int32Array.from([1, 2, 3]), b: Float64Array.from([0.5, 1.5, 2.5]) });
     expect(await scan(table, 'SELECT b FROM t ORDER BY b DESC')).toEqual([[2.5], [1.5], [0.5]]);
-    expect(await scan(table, 'SELECT x.a, y.b FROM t x JOIN t y ON x.a = y.a ORDER BY 1')).toEqual([[1, 0.5], [2, 1.5], [3, 2.5]]);
+    expect(await scan(table, 'SELECT x.a, y.b FROM t x JOIN t y ON x.a = y.a ORDER BY 1')).toEqual([
+      [1, 0.5],
+      [2, 1.5],
+      [3, 2.5],
+    ]);
   });
 
   it('decodes dictionary-encoded strings (what tableFromArrays makes of string arrays)', async () => {
@@ -123,10 +174,25 @@ describe('pipekit_arrow: Arrow tables as DuckDB relations', () => {
 
   it('leaves types it does not copy, and duplicate column names, to Parquet staging', () => {
     expect(canScan(tableFromArrays({ a: Int32Array.from([1]), s: ['x'] }))).toBe(true); // s is Dictionary<Int32, Utf8>
-    expect(canScan(new Table({ d: makeVector(makeData({ type: new Decimal(2, 10, 128), length: 1, data: new Uint32Array(4) })) }))).toBe(false);
+    expect(canScan(new Table({ d: makeVector(makeData({ type: new Decimal(2, 10, 128), length: 1, data: new Uint32Array(4) })) }))).toBe(
+      false,
+    );
     expect(canScan(new Table({ l: vectorFromArray([[1]], new List(new Field('item', new Int32()))) }))).toBe(false);
     const a = vectorFromArray([1], new Int32());
-    expect(canScan(new Table([new RecordBatch(new Schema([new Field('x', new Int32()), new Field('x', new Int32())]), makeData({ type: new Struct([new Field('x', new Int32()), new Field('x', new Int32())]), length: 1, children: [a.data[0], a.data[0]] }))]))).toBe(false);
+    expect(
+      canScan(
+        new Table([
+          new RecordBatch(
+            new Schema([new Field('x', new Int32()), new Field('x', new Int32())]),
+            makeData({
+              type: new Struct([new Field('x', new Int32()), new Field('x', new Int32())]),
+              length: 1,
+              children: [a.data[0], a.data[0]],
+            }),
+          ),
+        ]),
+      ),
+    ).toBe(false);
   });
 
   it('fails a query over a released table with a message naming the function', async () => {

@@ -10,10 +10,16 @@ const w = await createDuckDbWarehouse({ path: join(dir, 'w.duckdb'), tempDir: di
 for (let k = 0; k < 2; k++) {
   let s = performance.now();
   await w.export(t, { dataset: 'ny_taxi', table: 'y' });
-  const e = performance.now() - s; s = performance.now();
+  const e = performance.now() - s;
+  s = performance.now();
   const q = await w.query('SELECT * FROM ny_taxi.y');
-  const r = performance.now() - s; s = performance.now();
-  const x = await w.runSql('SELECT * FROM {{ df_1 }} WHERE passenger_count > 0', { df_1: t }, { dataset: 'ny_taxi', table: 'clean', ifExists: 'replace' });
+  const r = performance.now() - s;
+  s = performance.now();
+  const x = await w.runSql(
+    'SELECT * FROM {{ df_1 }} WHERE passenger_count > 0',
+    { df_1: t },
+    { dataset: 'ny_taxi', table: 'clean', ifExists: 'replace' },
+  );
   const rs = performance.now() - s;
   console.log(`export ${e.toFixed(0)} ms, query all ${r.toFixed(0)} ms (${q.numRows}), runSql+target ${rs.toFixed(0)} ms (${x.numRows})`);
 }

@@ -38,7 +38,11 @@ describe('DuckDB Parquet encoder', () => {
   it('makes its folder again when a tmp cleaner has removed it', async () => {
     await encodeParquet(tableFromArrays({ a: Int32Array.from([1]) }));
     for (const name of readdirSync(privateTmp)) rmSync(join(privateTmp, name), { recursive: true, force: true });
-    expect(readParquet(await encodeParquet(tableFromArrays({ a: Int32Array.from([7]) }))).getChild('a')!.get(0)).toBe(7);
+    expect(
+      readParquet(await encodeParquet(tableFromArrays({ a: Int32Array.from([7]) })))
+        .getChild('a')!
+        .get(0),
+    ).toBe(7);
   });
 });
 

@@ -33,7 +33,13 @@ describe('createDuckDbWarehouse', () => {
       SELECT 1::BIGINT AS i, NULL::INTEGER AS n, 'x' AS s, DATE '2021-01-01' AS d,
              TIMESTAMP '2021-01-01 00:15:56.123456' AS ts, 1.5::DOUBLE AS f, true AS b`);
     expect(t.schema.fields.map((f) => [f.name, f.type.typeId])).toEqual([
-      ['i', Type.Int], ['n', Type.Int], ['s', Type.Utf8], ['d', Type.Date], ['ts', Type.Timestamp], ['f', Type.Float], ['b', Type.Bool],
+      ['i', Type.Int],
+      ['n', Type.Int],
+      ['s', Type.Utf8],
+      ['d', Type.Date],
+      ['ts', Type.Timestamp],
+      ['f', Type.Float],
+      ['b', Type.Bool],
     ]);
     const row = t.get(0)!.toJSON();
     expect(row.i).toBe(1n);
@@ -63,7 +69,9 @@ describe('createDuckDbWarehouse', () => {
     await expect(warehouse.export(trips, { dataset: 'ny_taxi', table: 'yellow_taxi_data', ifExists: 'fail' })).rejects.toThrow(ConfigError);
     expect(await count('SELECT count(*) FROM ny_taxi.yellow_taxi_data')).toBe(15);
     // Timestamps arrive as TIMESTAMP, nulls as NULL.
-    const types = await warehouse.query(`SELECT data_type FROM information_schema.columns WHERE table_name = 'yellow_taxi_data' AND column_name = 'tpep_pickup_datetime'`);
+    const types = await warehouse.query(
+      `SELECT data_type FROM information_schema.columns WHERE table_name = 'yellow_taxi_data' AND column_name = 'tpep_pickup_datetime'`,
+    );
     expect(types.getChildAt(0)!.get(0)).toBe('TIMESTAMP');
     expect(await count('SELECT count(*) FROM ny_taxi.yellow_taxi_data WHERE VendorID IS NULL')).toBe(0);
   });
@@ -106,7 +114,8 @@ describe('createDuckDbWarehouse', () => {
   it('writeSql runs a multi-statement script whose query ends in a comment, and a CTE', async () => {
     const trips = taxiLikeTable({ rows: 200 });
     const target = { dataset: 'ny_taxi', table: 'scripted', ifExists: 'replace' } as const;
-    const script = 'CREATE OR REPLACE TEMP TABLE vendors AS SELECT DISTINCT VendorID FROM {{ df_1 }};\nSELECT count(*) AS n FROM vendors -- one row';
+    const script =
+      'CREATE OR REPLACE TEMP TABLE vendors AS SELECT DISTINCT VendorID FROM {{ df_1 }};\nSELECT count(*) AS n FROM vendors -- one row';
     expect((await warehouse.writeSql(script, { df_1: trips }, target)).rows).toBe(1);
     const cte = 'WITH kept AS (SELECT * FROM {{ df_1 }} WHERE passenger_count > 0) SELECT count(*) AS n FROM kept';
     expect((await warehouse.writeSql(cte, { df_1: trips }, target)).rows).toBe(1);
@@ -124,7 +133,14 @@ describe('createDuckDbWarehouse', () => {
   });
 
   it('an input column that is not UTF-8 fails the SQL block with a message that blames the data, not the SQL', async () => {
-    const name = makeVector(makeData({ type: new Utf8(), length: 2, valueOffsets: Int32Array.from([0, 2, 6]), data: Uint8Array.from([...Buffer.from('okCaf'), 0xe9]) }));
+    const name = makeVector(
+      makeData({
+        type: new Utf8(),
+        length: 2,
+        valueOffsets: Int32Array.from([0, 2, 6]),
+        data: Uint8Array.from([...Buffer.from('okCaf'), 0xe9]),
+      }),
+    );
     const error = await warehouse.runSql('SELECT * FROM {{ df_1 }}', { df_1: new ArrowTable({ name }) }).catch((e) => e);
     expect(error).toBeInstanceOf(NonRetriableError);
     expect(error.message).toMatch(/column "name", row 1 of its batch: the text is not valid UTF-8/);
@@ -162,14 +178,22 @@ describe('createDuckDbWarehouse', () => {
   it('leaves the file free between calls, and explains a file locked by another process', async () => {
     await warehouse.export(tableFromArrays({ a: Int32Array.from([1, 2]) }), { dataset: 'main', table: 't' });
     // Another process can open the file now that the call is over …
-    const holder = spawn(process.execPath, ['--input-type=module', '-e', `
+    const holder = spawn(
+      process.execPath,
+      [
+        '--input-type=module',
+        '-e',
+        `
       import { DuckDBInstance } from '@duckdb/node-api';
       const db = await DuckDBInstance.create(${JSON.stringify(path)});
       const c = await db.connect();
       const r = await c.runAndReadAll('SELECT count(*) FROM main.t');
       console.log('open', r.getRows()[0][0]);
       setTimeout(() => process.exit(0), 20000);
-    `], { cwd: process.cwd(), stdio: ['ignore', 'pipe', 'inherit'] });
+    `,
+      ],
+      { cwd: process.cwd(), stdio: ['ignore', 'pipe', 'inherit'] },
+    );
     try {
       await new Promise<void>((ok, fail) => {
         holder.stdout!.on('data', (d: Buffer) => d.toString().includes('open') && ok());
@@ -200,8 +224,13 @@ describe('several warehouses of one process on one file', () => {
   it('keeps every write when they write at once (two DuckDB instances on one file would overwrite each other)', async () => {
     const others = await Promise.all([1, 2, 3].map(() => createDuckDbWarehouse({ path, tempDir: folder })));
     try {
-      await Promise.all([warehouse, ...others].flatMap((w, i) =>
-        Array.from({ length: 5 }, (_, j) => w.export(tableFromArrays({ n: Int32Array.of(i * 10 + j) }), { dataset: 'main', table: `t_${i}_${j}` }))));
+      await Promise.all(
+        [warehouse, ...others].flatMap((w, i) =>
+          Array.from({ length: 5 }, (_, j) =>
+            w.export(tableFromArrays({ n: Int32Array.of(i * 10 + j) }), { dataset: 'main', table: `t_${i}_${j}` }),
+          ),
+        ),
+      );
       for (let i = 0; i < 4; i++) for (let j = 0; j < 5; j++) expect(await count(`SELECT n FROM main.t_${i}_${j}`)).toBe(i * 10 + j);
     } finally {
       await Promise.all(others.map((w) => w.close()));

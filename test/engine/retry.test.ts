@@ -23,7 +23,15 @@ describe('retry delays', () => {
   it('does not retry a write refused for repeated column names, nor a rename that makes two equal', async () => {
     const { tableFromArrays } = await import('apache-arrow');
     const { renameColumns } = await import('../../src/table/columns.ts');
-    const rename = (() => { try { renameColumns(tableFromArrays({ VendorID: Int32Array.of(1), vendor_id: Int32Array.of(2) }), (n) => n.toLowerCase().replace('_', '')); } catch (e) { return e; } })();
+    const rename = (() => {
+      try {
+        renameColumns(tableFromArrays({ VendorID: Int32Array.of(1), vendor_id: Int32Array.of(2) }), (n) =>
+          n.toLowerCase().replace('_', ''),
+        );
+      } catch (e) {
+        return e;
+      }
+    })();
     expect(rename).toBeInstanceOf(DataError);
     expect(nextRetryDelay(policy, 1, rename)).toBeNull();
   });

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Table } from 'apache-arrow';
+import type { Table } from 'apache-arrow';
 import { planRun } from '../../src/engine/run-plan.ts';
 import { runPipeline } from '../../src/engine/runner.ts';
 import { openSession, type Session } from '../../src/engine/session.ts';
@@ -195,9 +195,13 @@ describe('branches, conditionals, cancellation', () => {
 
   it('cancelling aborts running blocks and cancels the queued ones', async () => {
     const controller = new AbortController();
-    const pending = run('branches', { variables: { sleep_ms: 10_000 }, signal: controller.signal, onEvent: (e) => {
-      if (e.type === 'block' && e.block === 'right' && e.status === 'running') setTimeout(() => controller.abort(), 50);
-    } });
+    const pending = run('branches', {
+      variables: { sleep_ms: 10_000 },
+      signal: controller.signal,
+      onEvent: (e) => {
+        if (e.type === 'block' && e.block === 'right' && e.status === 'running') setTimeout(() => controller.abort(), 50);
+      },
+    });
     const r = await pending;
     expect(r.run!.status).toBe('cancelled');
     expect(r.blockStatus.right).toBe('cancelled');

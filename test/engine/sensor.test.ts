@@ -42,7 +42,15 @@ async function run(name: string, variables: Record<string, unknown> = {}) {
   const spec = session.pipeline(name);
   const connectors = session.connectors();
   try {
-    return await runPipeline({ pipeline: spec, profile: 'test', store: session.store, workspace: session.workspace, connectors, plan: planRun(spec, {}), variables });
+    return await runPipeline({
+      pipeline: spec,
+      profile: 'test',
+      store: session.store,
+      workspace: session.workspace,
+      connectors,
+      plan: planRun(spec, {}),
+      variables,
+    });
   } finally {
     await connectors.close();
   }
@@ -52,7 +60,10 @@ describe('sensors', () => {
   it('poll until satisfied, then the blocks after them run', async () => {
     const result = await run('quick', { ready_after: 3 });
     expect(result.status).toBe('succeeded');
-    expect(result.blocks.map((b) => [b.block, b.status, b.attempts])).toEqual([['wait', 'succeeded', 1], ['after', 'succeeded', 1]]);
+    expect(result.blocks.map((b) => [b.block, b.status, b.attempts])).toEqual([
+      ['wait', 'succeeded', 1],
+      ['after', 'succeeded', 1],
+    ]);
   });
 
   it('give up after their timeout with how long and how often they polled, without spending retries', async () => {

@@ -20,14 +20,18 @@ function recordingWarehouse(kind: Warehouse['kind'], defaultDataset: string | un
   return { warehouse, targets };
 }
 
-const spec = (sql: Partial<NonNullable<BlockSpec['sql']>>) => ({ uuid: 'write_trips', kind: 'exporter', language: 'sql', upstream: ['df_1'], sql }) as unknown as BlockSpec;
+const spec = (sql: Partial<NonNullable<BlockSpec['sql']>>) =>
+  ({ uuid: 'write_trips', kind: 'exporter', language: 'sql', upstream: ['df_1'], sql }) as unknown as BlockSpec;
 const ctx = (warehouse: Warehouse) =>
   ({ pipeline: 'gcs_to_bigquery', env: 'cloud', variables: {}, io: { warehouse: async () => warehouse } }) as unknown as BlockContext;
 const inputs = new Map([['df_1', tableFromArrays({ a: Int32Array.from([1]) })]]);
 
 describe('SQL block targets', () => {
   it('a table without a dataset goes to the warehouse default: DuckDB main, BigQuery BIGQUERY_DATASET', async () => {
-    for (const [kind, fallback] of [['duckdb', 'main'], ['bigquery', 'ny_taxi']] as const) {
+    for (const [kind, fallback] of [
+      ['duckdb', 'main'],
+      ['bigquery', 'ny_taxi'],
+    ] as const) {
       const { warehouse, targets } = recordingWarehouse(kind, fallback);
       await runSqlBlock('SELECT * FROM {{ df_1 }}', inputs, spec({ connection: 'warehouse', table: 'trips' }), ctx(warehouse));
       expect(targets).toEqual([{ dataset: fallback, table: 'trips', ifExists: undefined }]);
@@ -36,7 +40,12 @@ describe('SQL block targets', () => {
 
   it("the block's own dataset wins", async () => {
     const { warehouse, targets } = recordingWarehouse('bigquery', 'ny_taxi');
-    await runSqlBlock('SELECT * FROM {{ df_1 }}', inputs, spec({ connection: 'warehouse', schema: 'staging', table: 'trips', write: 'append' }), ctx(warehouse));
+    await runSqlBlock(
+      'SELECT * FROM {{ df_1 }}',
+      inputs,
+      spec({ connection: 'warehouse', schema: 'staging', table: 'trips', write: 'append' }),
+      ctx(warehouse),
+    );
     expect(targets).toEqual([{ dataset: 'staging', table: 'trips', ifExists: 'append' }]);
   });
 
@@ -54,11 +63,16 @@ describe('SQL block targets', () => {
     const result = tableFromArrays({ n: Int32Array.from([3]) });
     const postgres = {
       defaultDataset: 'public',
-      runSql: async (_sql: string, names: Record<string, unknown>, target?: WarehouseTarget) => (calls.push(`runSql ${Object.keys(names)} ${JSON.stringify(target)}`), result),
+      runSql: async (_sql: string, names: Record<string, unknown>, target?: WarehouseTarget) => (
+        calls.push(`runSql ${Object.keys(names)} ${JSON.stringify(target)}`), result
+      ),
       writeSql: async () => (calls.push('writeSql'), { rows: 3, target: 'pg' }),
     };
     const loader = { ...spec({ connection: 'postgres', table: 'daily_counts' }), kind: 'loader' } as BlockSpec;
-    const out = await runSqlBlock('SELECT count(*) FROM {{ df_1 }}', inputs, loader, { ...ctx(undefined as never), io: { postgres: async () => postgres } } as unknown as BlockContext);
+    const out = await runSqlBlock('SELECT count(*) FROM {{ df_1 }}', inputs, loader, {
+      ...ctx(undefined as never),
+      io: { postgres: async () => postgres },
+    } as unknown as BlockContext);
     expect(out).toBe(result);
     expect(calls).toEqual(['runSql df_1 {"dataset":"public","table":"daily_counts"}']);
   });

@@ -26,14 +26,20 @@ function cutOff(res: ServerResponse, body: Buffer): void {
 beforeAll(async () => {
   server = createServer((req, res) => {
     switch (req.url) {
-      case '/cut.csv.gz': return cutOff(res, gz);
-      case '/cut.csv': return cutOff(res, csv);
-      case '/silent.csv': return; // never answers
+      case '/cut.csv.gz':
+        return cutOff(res, gz);
+      case '/cut.csv':
+        return cutOff(res, csv);
+      case '/silent.csv':
+        return; // never answers
       case '/stall.csv.gz':
         res.writeHead(200, { 'content-length': gz.length });
         return void res.write(gz.subarray(0, gz.length >> 1)); // then nothing
-      case '/flaky.csv.gz': return ++flakyHits === 1 ? cutOff(res, gz) : res.end(gz);
-      default: res.statusCode = 404; res.end();
+      case '/flaky.csv.gz':
+        return ++flakyHits === 1 ? cutOff(res, gz) : res.end(gz);
+      default:
+        res.statusCode = 404;
+        res.end();
     }
   });
   await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
@@ -69,7 +75,9 @@ describe('a download that breaks off or stalls', () => {
     const error = await http.load(`${base}/stall.csv.gz`).catch((e) => e);
     expect(error).toBeInstanceOf(ConnectionError);
     expect(error.retriable).toBe(true);
-    expect(error.message).toMatch(new RegExp(`^${base}/stall.csv.gz: the transfer stalled: nothing received for 500ms after \\d+\\.\\d MB$`));
+    expect(error.message).toMatch(
+      new RegExp(`^${base}/stall.csv.gz: the transfer stalled: nothing received for 500ms after \\d+\\.\\d MB$`),
+    );
     expect(Date.now() - started).toBeLessThan(3_000);
   });
 
@@ -89,7 +97,10 @@ describe('in a run', () => {
   let project: FaultProject;
   beforeAll(async () => {
     project = await faultProject('downloads', { small: 10, big: 10 }, { HTTP_IDLE_TIMEOUT: '1s', HTTP_CONNECT_TIMEOUT: '2s' });
-    project.write('load_only/pipeline.yaml', 'blocks:\n  - { uuid: load, kind: loader, file: blocks/load.ts }\nretry: { attempts: 2, delay: 0s }\n');
+    project.write(
+      'load_only/pipeline.yaml',
+      'blocks:\n  - { uuid: load, kind: loader, file: blocks/load.ts }\nretry: { attempts: 2, delay: 0s }\n',
+    );
   });
   afterAll(async () => project?.close());
 

@@ -14,7 +14,7 @@ describe('storableText', () => {
   it('escapes NUL and terminal controls, replaces lone surrogates, cuts the middle of huge text', () => {
     expect(storableText('a\0b\x1b[2Jc\r\n\td')).toBe('a\\x00b\\x1b[2Jc\\x0d\n\td');
     expect(storableText('x\uD800y\uDC00z😀')).toBe('x\uFFFDy\uFFFDz😀');
-    const huge = storableText('a'.repeat(3_000_000) + 'END');
+    const huge = storableText(`${'a'.repeat(3_000_000)}END`);
     expect(huge.length).toBeLessThanOrEqual(MAX_STORED_CHARS);
     expect(huge).toMatch(/characters cut/);
     expect(huge.endsWith('END')).toBe(true);
@@ -27,10 +27,16 @@ describe('in a run', () => {
   beforeAll(async () => {
     project = await faultProject('errortext', { small: 10, big: 10 });
     writeFileSync(join(project.root, 'nul-header.csv'), 'VendorID,passen\0ger_count\n1,2\n');
-    project.write('blocks/shouting.ts', `import { loader } from 'pipekit';
+    project.write(
+      'blocks/shouting.ts',
+      `import { loader } from 'pipekit';
 export default loader(async () => { throw new Error('bad \\u0000 \\u001b[31m red \\uD800 ' + 'x'.repeat(3_000_000)); });
-`);
-    project.write('shouting/pipeline.yaml', 'blocks:\n  - { uuid: shout, kind: loader, file: blocks/shouting.ts }\n  - { uuid: after, kind: exporter, file: blocks/postgres.ts, upstream: [shout] }\nretry: { attempts: 1 }\n');
+`,
+    );
+    project.write(
+      'shouting/pipeline.yaml',
+      'blocks:\n  - { uuid: shout, kind: loader, file: blocks/shouting.ts }\n  - { uuid: after, kind: exporter, file: blocks/postgres.ts, upstream: [shout] }\nretry: { attempts: 1 }\n',
+    );
   });
   afterAll(async () => project?.close());
 

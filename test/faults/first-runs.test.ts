@@ -25,7 +25,9 @@ describe('first exports started at once', () => {
           connectors.map((pg, i) => pg.export(table, { schema: `fresh_${round}`, table: i % 2 ? 'odd' : 'even' })),
         );
         expect(results.filter((r) => r.status === 'rejected')).toEqual([]);
-        const counts = await connectors[0].query(`SELECT (SELECT count(*) FROM fresh_${round}.odd)::int AS odd, (SELECT count(*) FROM fresh_${round}.even)::int AS even`);
+        const counts = await connectors[0].query(
+          `SELECT (SELECT count(*) FROM fresh_${round}.odd)::int AS odd, (SELECT count(*) FROM fresh_${round}.even)::int AS even`,
+        );
         expect(counts.toArray().map((r) => r.toJSON())).toEqual([{ odd: 5000, even: 5000 }]);
       }
     } finally {
@@ -48,7 +50,19 @@ describe('processes starting at once on one run store', () => {
             const store = await createPostgresRunStore(pool);
             const id = `run-${p}-${i}`;
             await store.createRun(
-              { id, pipeline: 'p', trigger: 'manual', executionDate: day, intervalStart: day, intervalEnd: day, profile: 'test', variables: {}, backfillId: null, resumedFrom: null, dedupeKey: null },
+              {
+                id,
+                pipeline: 'p',
+                trigger: 'manual',
+                executionDate: day,
+                intervalStart: day,
+                intervalEnd: day,
+                profile: 'test',
+                variables: {},
+                backfillId: null,
+                resumedFrom: null,
+                dedupeKey: null,
+              },
               ['a', 'b'],
             );
             await store.updateRun(id, { status: 'succeeded' });

@@ -70,21 +70,31 @@ function pipeline(exporterFile: string, options: { timeout?: string; retry?: num
  * A project with pipelines `to_partitioned`, `to_single`, `to_postgres` (a generated month, `url` variable),
  * `big_single` (4M synthetic rows into one Parquet object), `*_timeout` variants, and two generated months.
  */
-export async function faultProject(name: string, rows: { small: number; big: number }, profile: Record<string, unknown> = {}): Promise<FaultProject> {
+export async function faultProject(
+  name: string,
+  rows: { small: number; big: number },
+  profile: Record<string, unknown> = {},
+): Promise<FaultProject> {
   const db = await createTestDatabase(`faults_${name}`);
-  const project = createTestProject(`faults-${name}`, { ...db.profileValues, ...profile }, {
-    'blocks/load.ts': LOAD,
-    'blocks/synthetic.ts': SYNTHETIC,
-    'big_single/pipeline.yaml': 'blocks:\n  - { uuid: load, kind: loader, file: blocks/synthetic.ts }\n  - { uuid: export, kind: exporter, file: blocks/single.ts, upstream: [load] }\nvariables: { rows: 4000000 }\n',
-    'big_single_timeout/pipeline.yaml': 'blocks:\n  - { uuid: load, kind: loader, file: blocks/synthetic.ts }\n  - { uuid: export, kind: exporter, file: blocks/single.ts, upstream: [load], timeout: 200ms }\nvariables: { rows: 4000000 }\n',
-    'blocks/partitioned.ts': PARTITIONED,
-    'blocks/single.ts': SINGLE,
-    'blocks/postgres.ts': POSTGRES,
-    'to_partitioned/pipeline.yaml': pipeline('partitioned.ts'),
-    'to_single/pipeline.yaml': pipeline('single.ts'),
-    'to_postgres/pipeline.yaml': pipeline('postgres.ts'),
-    'to_partitioned_timeout/pipeline.yaml': pipeline('partitioned.ts', { timeout: '150ms' }),
-  });
+  const project = createTestProject(
+    `faults-${name}`,
+    { ...db.profileValues, ...profile },
+    {
+      'blocks/load.ts': LOAD,
+      'blocks/synthetic.ts': SYNTHETIC,
+      'big_single/pipeline.yaml':
+        'blocks:\n  - { uuid: load, kind: loader, file: blocks/synthetic.ts }\n  - { uuid: export, kind: exporter, file: blocks/single.ts, upstream: [load] }\nvariables: { rows: 4000000 }\n',
+      'big_single_timeout/pipeline.yaml':
+        'blocks:\n  - { uuid: load, kind: loader, file: blocks/synthetic.ts }\n  - { uuid: export, kind: exporter, file: blocks/single.ts, upstream: [load], timeout: 200ms }\nvariables: { rows: 4000000 }\n',
+      'blocks/partitioned.ts': PARTITIONED,
+      'blocks/single.ts': SINGLE,
+      'blocks/postgres.ts': POSTGRES,
+      'to_partitioned/pipeline.yaml': pipeline('partitioned.ts'),
+      'to_single/pipeline.yaml': pipeline('single.ts'),
+      'to_postgres/pipeline.yaml': pipeline('postgres.ts'),
+      'to_partitioned_timeout/pipeline.yaml': pipeline('partitioned.ts', { timeout: '150ms' }),
+    },
+  );
   const tmp = join(project.root, 'tmp');
   mkdirSync(tmp, { recursive: true });
   const months = { small: join(project.root, 'small.csv.gz'), big: join(project.root, 'big.csv.gz') };
@@ -142,7 +152,8 @@ export function runCli(project: FaultProject, pipelineName: string, options: Run
   child.stdout.on('data', (c: Buffer) => {
     stdout += c.toString();
     // The summary's first line: `<pipeline> <run id>  <status>  <time>`.
-    if (summaryAt === undefined && new RegExp(`^${pipelineName} \\S+ .*(succeeded|failed|cancelled)`, 'm').test(stdout)) summaryAt = Date.now();
+    if (summaryAt === undefined && new RegExp(`^${pipelineName} \\S+ .*(succeeded|failed|cancelled)`, 'm').test(stdout))
+      summaryAt = Date.now();
   });
   child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
   let hung = false;
@@ -160,14 +171,27 @@ export function runCli(project: FaultProject, pipelineName: string, options: Run
     child.on('close', (code, signal) => {
       clearTimeout(hangTimer);
       clearTimeout(killTimer);
-      resolve({ code, signal, stdout, stderr, ms: Date.now() - started, hung, afterSummaryMs: summaryAt === undefined ? undefined : Date.now() - summaryAt });
+      resolve({
+        code,
+        signal,
+        stdout,
+        stderr,
+        ms: Date.now() - started,
+        hung,
+        afterSummaryMs: summaryAt === undefined ? undefined : Date.now() - summaryAt,
+      });
     });
   });
 }
 
 /** What must never reach a user: raw stack frames, unhandled events, Node's crash banner. */
 export function rawTraces(output: string): string[] {
-  return output.split('\n').filter((line) => /^\s+at .+(:\d+:\d+\)?|\(native\))$/.test(line) || /Unhandled '?error'? event|UnhandledPromiseRejection|node:internal/.test(line));
+  return output
+    .split('\n')
+    .filter(
+      (line) =>
+        /^\s+at .+(:\d+:\d+\)?|\(native\))$/.test(line) || /Unhandled '?error'? event|UnhandledPromiseRejection|node:internal/.test(line),
+    );
 }
 
 let duck: Promise<DuckDBInstance> | undefined;
@@ -215,14 +239,18 @@ export async function csvRowsPerDay(file: string): Promise<Map<string, number>> 
 /** Whether every partition holds exactly the rows of `a` or exactly those of `b`; returns the offending days. */
 export function notOldNorNew(seen: Map<string, number>, a: Map<string, number>, b: Map<string, number>): string[] {
   const days = new Set([...a.keys(), ...b.keys()]);
-  const bad = [...seen].filter(([day, n]) => n !== a.get(day) && n !== b.get(day)).map(([day, n]) => `${day}: ${n} rows (old ${a.get(day)}, new ${b.get(day)})`);
+  const bad = [...seen]
+    .filter(([day, n]) => n !== a.get(day) && n !== b.get(day))
+    .map(([day, n]) => `${day}: ${n} rows (old ${a.get(day)}, new ${b.get(day)})`);
   const unknown = [...seen.keys()].filter((d) => !days.has(d));
   return [...bad, ...unknown.map((d) => `${d}: a day in neither month`)];
 }
 
 /** Temp files and folders pipekit left under `folders`: `*.pipekit-tmp` files and `pipekit-*` temp folders. */
 export function leftovers(...folders: string[]): string[] {
-  return folders.flatMap((folder) => walk(folder, true).filter((p) => /\.pipekit-tmp$/.test(p) || /\/pipekit-(parquet|duckdb)-[^/]*$/.test(p)));
+  return folders.flatMap((folder) =>
+    walk(folder, true).filter((p) => /\.pipekit-tmp$/.test(p) || /\/pipekit-(parquet|duckdb)-[^/]*$/.test(p)),
+  );
 }
 
 /** `SELECT count(*)` of a table in the project's database; null when it does not exist. */

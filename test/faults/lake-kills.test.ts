@@ -4,7 +4,20 @@
  * exporter, each checked with DuckDB globbing the lake's files.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { csvRowsPerDay, faultProject, globbedRowsPerDay, leftovers, notOldNorNew, parquetRows, rawTraces, runCli, runningAfterReconcile, runStatuses, type CliRun, type FaultProject } from './harness.ts';
+import {
+  csvRowsPerDay,
+  faultProject,
+  globbedRowsPerDay,
+  leftovers,
+  notOldNorNew,
+  parquetRows,
+  rawTraces,
+  runCli,
+  runningAfterReconcile,
+  runStatuses,
+  type CliRun,
+  type FaultProject,
+} from './harness.ts';
 import { join } from 'node:path';
 
 let project: FaultProject;
@@ -108,18 +121,17 @@ describe('the single-object exporter', () => {
     expect(await parquetRows(file())).toBe(40_000);
   });
 
-  it.each([
-    ['lake.temp.written@1:SIGKILL'],
-    ['parquet.copy.started@1:SIGINT'],
-    ['parquet.copy.started@1:SIGTERM'],
-  ])('%s leaves the previous object or the new one, whole', async (failpoint) => {
-    const signal = failpoint.split(':')[1] as NodeJS.Signals;
-    const run = await runCli(project, 'to_single', { vars: { url: project.months.big }, failpoint });
-    expectCleanEnd(run, signal);
-    // Killed before the rename: the old object. Signalled, the rename may still have happened.
-    expect(signal === 'SIGKILL' ? [40_000] : [40_000, 70_000]).toContain(await parquetRows(file()));
-    if (signal !== 'SIGKILL') expect(leftovers(project.lake, project.tmp)).toEqual([]);
-  });
+  it.each([['lake.temp.written@1:SIGKILL'], ['parquet.copy.started@1:SIGINT'], ['parquet.copy.started@1:SIGTERM']])(
+    '%s leaves the previous object or the new one, whole',
+    async (failpoint) => {
+      const signal = failpoint.split(':')[1] as NodeJS.Signals;
+      const run = await runCli(project, 'to_single', { vars: { url: project.months.big }, failpoint });
+      expectCleanEnd(run, signal);
+      // Killed before the rename: the old object. Signalled, the rename may still have happened.
+      expect(signal === 'SIGKILL' ? [40_000] : [40_000, 70_000]).toContain(await parquetRows(file()));
+      if (signal !== 'SIGKILL') expect(leftovers(project.lake, project.tmp)).toEqual([]);
+    },
+  );
 
   it('SIGINT while DuckDB encodes a big file: the process ends promptly after the summary (no exit under the scan)', async () => {
     const run = await runCli(project, 'big_single', { failpoint: 'parquet.copy.started@1:SIGINT', hangMs: 40_000 });

@@ -18,10 +18,19 @@ const credentials = { user: 'postgres', password: 'crash-test' };
 
 beforeAll(async () => {
   port = await freePort();
-  project = await faultProject('pgcrash', { small: 30_000, big: 120_000 }, {
-    POSTGRES_EMBEDDED: true, POSTGRES_HOST: '127.0.0.1', POSTGRES_PORT: String(port),
-    POSTGRES_USER: credentials.user, POSTGRES_PASSWORD: credentials.password, POSTGRES_DBNAME: 'ny_taxi', RUN_STORE_DBNAME: 'pipekit',
-  });
+  project = await faultProject(
+    'pgcrash',
+    { small: 30_000, big: 120_000 },
+    {
+      POSTGRES_EMBEDDED: true,
+      POSTGRES_HOST: '127.0.0.1',
+      POSTGRES_PORT: String(port),
+      POSTGRES_USER: credentials.user,
+      POSTGRES_PASSWORD: credentials.password,
+      POSTGRES_DBNAME: 'ny_taxi',
+      RUN_STORE_DBNAME: 'pipekit',
+    },
+  );
 });
 afterAll(async () => {
   await stopPostgres(project.root).catch(() => undefined);
@@ -43,7 +52,9 @@ async function query<T = Record<string, unknown>>(sql: string, database = 'ny_ta
 async function runAndKillDuringCopy(kill: (copyBackend: number) => void): Promise<CliRun> {
   const running = runCli(project, 'to_postgres', { vars: { url: project.months.big }, hangMs: 60_000 });
   for (let i = 0; i < 600; i++) {
-    const copying = await query<{ pid: number }>(`SELECT pid FROM pg_stat_activity WHERE query LIKE 'COPY %' AND state = 'active'`).catch(() => []);
+    const copying = await query<{ pid: number }>(`SELECT pid FROM pg_stat_activity WHERE query LIKE 'COPY %' AND state = 'active'`).catch(
+      () => [],
+    );
     if (copying.length > 0) {
       kill(copying[0].pid);
       break;
@@ -60,13 +71,15 @@ function postmasterPid(): number {
 /** SIGKILL to the postmaster and every process it started: what a crashed machine or the OOM killer leaves. */
 function crashServer(): void {
   const postmaster = postmasterPid();
-  const children = readdirSync('/proc').filter((p) => /^\d+$/.test(p)).filter((p) => {
-    try {
-      return Number(readFileSync(`/proc/${p}/stat`, 'utf8').split(') ')[1].split(' ')[1]) === postmaster;
-    } catch {
-      return false;
-    }
-  });
+  const children = readdirSync('/proc')
+    .filter((p) => /^\d+$/.test(p))
+    .filter((p) => {
+      try {
+        return Number(readFileSync(`/proc/${p}/stat`, 'utf8').split(') ')[1].split(' ')[1]) === postmaster;
+      } catch {
+        return false;
+      }
+    });
   process.kill(postmaster, 'SIGKILL');
   for (const child of children) process.kill(Number(child), 'SIGKILL');
 }
@@ -99,7 +112,10 @@ describe('PostgreSQL killed in the middle of an export', () => {
     const rerun = await runCli(project, 'to_postgres', { vars: { url: project.months.small }, hangMs: 120_000 });
     expect(rerun.code, rerun.stderr).toBe(0);
     expect(await query('SELECT count(*)::int AS n FROM ny_taxi.trips')).toEqual([{ n: 30_000 }]);
-    const stuck = await query(`SELECT count(*)::int AS n FROM pipekit.block_runs b JOIN pipekit.runs r ON r.id = b.run_id WHERE b.status = 'running' AND r.status <> 'running'`, 'pipekit');
+    const stuck = await query(
+      `SELECT count(*)::int AS n FROM pipekit.block_runs b JOIN pipekit.runs r ON r.id = b.run_id WHERE b.status = 'running' AND r.status <> 'running'`,
+      'pipekit',
+    );
     expect(stuck).toEqual([{ n: 0 }]);
   });
 
@@ -110,7 +126,16 @@ describe('PostgreSQL killed in the middle of an export', () => {
     const pid = (await client.query('SELECT pg_backend_pid() AS pid')).rows[0].pid as number;
     process.kill(pid, 'SIGKILL'); // the postmaster now resets every connection and replays its WAL
     // As the next command would, once the postmaster has noticed (it does so asynchronously).
-    for (let i = 0; i < 100 && (await query('SELECT 1').then(() => true, () => false)); i++) await new Promise((r) => setTimeout(r, 20));
+    for (
+      let i = 0;
+      i < 100 &&
+      (await query('SELECT 1').then(
+        () => true,
+        () => false,
+      ));
+      i++
+    )
+      await new Promise((r) => setTimeout(r, 20));
     const result = await ensurePostgresRunning({ root: project.root, port, ...credentials, database: 'ny_taxi' });
     expect(result.started).toBe(false);
     expect(await query('SELECT 1 AS ok')).toEqual([{ ok: 1 }]);

@@ -24,17 +24,20 @@ describe('the Postgres exporter, killed mid-COPY', () => {
     expect(await pgCount(project.db, 'ny_taxi.trips')).toBe(30_000);
   });
 
-  it.each(['postgres.copy.chunk@3:SIGKILL', 'postgres.copy.chunk@2:SIGINT', 'postgres.copy.chunk@4:SIGTERM'])('%s: the previous rows, exactly', async (failpoint) => {
-    const run = await runCli(project, 'to_postgres', { vars: { url: project.months.big }, failpoint });
-    expect(run.hung, run.stderr).toBe(false);
-    expect(rawTraces(run.stdout + run.stderr), run.stderr).toEqual([]);
-    expect(await pgCount(project.db, 'ny_taxi.trips')).toBe(30_000);
-    if (!failpoint.endsWith('SIGKILL')) {
-      expect(run.code).toBe(130);
-      const [latest] = await runStatuses(project.db);
-      expect(latest).toMatchObject({ status: 'cancelled', blocks: { load: 'succeeded', export: 'cancelled' } });
-    }
-  });
+  it.each(['postgres.copy.chunk@3:SIGKILL', 'postgres.copy.chunk@2:SIGINT', 'postgres.copy.chunk@4:SIGTERM'])(
+    '%s: the previous rows, exactly',
+    async (failpoint) => {
+      const run = await runCli(project, 'to_postgres', { vars: { url: project.months.big }, failpoint });
+      expect(run.hung, run.stderr).toBe(false);
+      expect(rawTraces(run.stdout + run.stderr), run.stderr).toEqual([]);
+      expect(await pgCount(project.db, 'ny_taxi.trips')).toBe(30_000);
+      if (!failpoint.endsWith('SIGKILL')) {
+        expect(run.code).toBe(130);
+        const [latest] = await runStatuses(project.db);
+        expect(latest).toMatchObject({ status: 'cancelled', blocks: { load: 'succeeded', export: 'cancelled' } });
+      }
+    },
+  );
 
   it('the rerun converges', async () => {
     const run = await runCli(project, 'to_postgres', { vars: { url: project.months.big } });

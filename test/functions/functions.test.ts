@@ -23,13 +23,19 @@ function writeProject(dir: string): void {
       { name: 'on_upload', gcs: { bucket: 'landing', prefix: 'taxi/' } },
       { name: 'from_api', api: true, variables: { source: 'api' } },
     ],
-    green_taxi: [{ name: 'any_landing', gcs: { bucket: 'landing' } }, { name: 'off', gcs: { bucket: 'landing', prefix: 'taxi/' }, enabled: false }],
+    green_taxi: [
+      { name: 'any_landing', gcs: { bucket: 'landing' } },
+      { name: 'off', gcs: { bucket: 'landing', prefix: 'taxi/' }, enabled: false },
+    ],
     weekly_report: [{ name: 'weekly', schedule: '@weekly' }],
   };
   for (const [name, triggers] of Object.entries(pipelines)) {
     mkdirSync(join(dir, name));
     writeFileSync(join(dir, name, 'load.ts'), 'export default {};\n');
-    writeFileSync(join(dir, name, 'pipeline.yaml'), stringify({ blocks: [{ uuid: 'load', kind: 'loader', file: `${name}/load.ts` }], triggers, resources: { parallelism: 4 } }));
+    writeFileSync(
+      join(dir, name, 'pipeline.yaml'),
+      stringify({ blocks: [{ uuid: 'load', kind: 'loader', file: `${name}/load.ts` }], triggers, resources: { parallelism: 4 } }),
+    );
   }
 }
 
@@ -63,17 +69,33 @@ const post = (fn: string, body: unknown, token: string | null = TOKEN) => {
 
 describe('apiTrigger', () => {
   it('runs the pipeline job with the variables and execution date as container args', async () => {
-    const res = await post('apiTrigger', { pipeline: 'yellow_taxi', variables: { month: '2021-01', color: 'yellow', limit: 5, note: '42' }, execution_date: '2021-01-01' });
+    const res = await post('apiTrigger', {
+      pipeline: 'yellow_taxi',
+      variables: { month: '2021-01', color: 'yellow', limit: 5, note: '42' },
+      execution_date: '2021-01-01',
+    });
     expect(res.status).toBe(202);
     expect(res.body.execution).toBe(`${JOB}/pk-yellow-taxi/executions/pk-yellow-taxi-00001`);
     const [call] = fake.runJobs();
     expect(call!.job).toBe(`${JOB.replace('/jobs', '')}/jobs/pk-yellow-taxi`);
     expect(call!.args).toEqual([
-      'run', 'yellow_taxi', '--execution-date', '2021-01-01T00:00:00.000Z',
-      '--var', 'color=yellow', '--var', 'limit=5', '--var', 'month=2021-01', '--var', 'note="42"',
+      'run',
+      'yellow_taxi',
+      '--execution-date',
+      '2021-01-01T00:00:00.000Z',
+      '--var',
+      'color=yellow',
+      '--var',
+      'limit=5',
+      '--var',
+      'month=2021-01',
+      '--var',
+      'note="42"',
     ]);
     expect(call!.taskCount).toBeUndefined();
-    expect((call!.raw as { overrides: { containerOverrides: { clearArgs: boolean }[] } }).overrides.containerOverrides[0]!.clearArgs).toBe(false);
+    expect((call!.raw as { overrides: { containerOverrides: { clearArgs: boolean }[] } }).overrides.containerOverrides[0]!.clearArgs).toBe(
+      false,
+    );
   });
 
   it('passes an api trigger by name', async () => {
@@ -97,7 +119,11 @@ describe('apiTrigger', () => {
   });
 
   it('400 for a body that is not a JSON object', async () => {
-    const res = await request(getTestServer('apiTrigger')).post('/').set('authorization', `Bearer ${TOKEN}`).set('content-type', 'application/json').send('[1,2]');
+    const res = await request(getTestServer('apiTrigger'))
+      .post('/')
+      .set('authorization', `Bearer ${TOKEN}`)
+      .set('content-type', 'application/json')
+      .send('[1,2]');
     expect(res.status).toBe(400);
     expect(fake.runJobs()).toHaveLength(0);
   });
@@ -142,15 +168,31 @@ describe('apiTrigger', () => {
 
 describe('backfill', () => {
   it('one execution, one task per day (end included), sharing a new backfill id', async () => {
-    const res = await post('backfill', { pipeline: 'yellow_taxi', start: '2021-01-01', end: '2021-01-07', every: 'day', variables: { color: 'yellow' } });
+    const res = await post('backfill', {
+      pipeline: 'yellow_taxi',
+      start: '2021-01-01',
+      end: '2021-01-07',
+      every: 'day',
+      variables: { color: 'yellow' },
+    });
     expect(res.status).toBe(202);
     expect(res.body).toMatchObject({ runs: 7, taskCount: 7, parallelism: 4 });
     expect(res.body.backfillId).toMatch(/^bf-\d{8}T\d{6}-[0-9a-f]{6}$/);
     const [call] = fake.runJobs();
     expect(call!.taskCount).toBe(7);
     expect(call!.args).toEqual([
-      'backfill', 'yellow_taxi', '--start', '2021-01-01T00:00:00.000Z', '--end', '2021-01-07T00:00:00.000Z',
-      '--every', 'day', '--backfill-id', res.body.backfillId, '--var', 'color=yellow',
+      'backfill',
+      'yellow_taxi',
+      '--start',
+      '2021-01-01T00:00:00.000Z',
+      '--end',
+      '2021-01-07T00:00:00.000Z',
+      '--every',
+      'day',
+      '--backfill-id',
+      res.body.backfillId,
+      '--var',
+      'color=yellow',
     ]);
   });
 
@@ -161,7 +203,13 @@ describe('backfill', () => {
   });
 
   it('a cron step in a time zone', async () => {
-    const res = await post('backfill', { pipeline: 'yellow_taxi', start: '2026-03-01', end: '2026-03-31', every: '0 6 * * 1', timezone: 'America/New_York' });
+    const res = await post('backfill', {
+      pipeline: 'yellow_taxi',
+      start: '2026-03-01',
+      end: '2026-03-31',
+      every: '0 6 * * 1',
+      timezone: 'America/New_York',
+    });
     expect(res.status).toBe(202);
     expect(res.body.runs).toBe(5);
     expect(fake.runJobs()[0]!.args).toContain('America/New_York');
@@ -183,7 +231,9 @@ describe('backfill', () => {
   });
 
   it('401 and 404 start nothing', async () => {
-    expect((await post('backfill', { pipeline: 'yellow_taxi', start: '2021-01-01', end: '2021-01-02', every: 'day' }, 'nope')).status).toBe(401);
+    expect((await post('backfill', { pipeline: 'yellow_taxi', start: '2021-01-01', end: '2021-01-02', every: 'day' }, 'nope')).status).toBe(
+      401,
+    );
     expect((await post('backfill', { pipeline: 'nope', start: '2021-01-01', end: '2021-01-02', every: 'day' })).status).toBe(404);
     expect(fake.runJobs()).toHaveLength(0);
   });
@@ -206,7 +256,10 @@ describe('gcsTrigger', () => {
     });
   const deliver = (event: CloudEvent<unknown>, mode: 'binary' | 'structured' = 'binary') => {
     const message = mode === 'binary' ? HTTP.binary(event) : HTTP.structured(event);
-    return request(getTestServer('gcsTrigger')).post('/').set(message.headers as Record<string, string>).send(message.body as string);
+    return request(getTestServer('gcsTrigger'))
+      .post('/')
+      .set(message.headers as Record<string, string>)
+      .send(message.body as string);
   };
 
   it('runs every pipeline whose enabled trigger matches bucket and prefix, with the object as --var event', async () => {
@@ -218,7 +271,13 @@ describe('gcsTrigger', () => {
     expect(yellow.args.slice(0, 7)).toEqual(['run', 'yellow_taxi', '--trigger', 'on_upload', '--event-id', expect.any(String), '--var']);
     const event = JSON.parse(yellow.args[7]!.replace(/^event=/, ''));
     expect(yellow.args[5]).toBe(event.eventId);
-    expect(event).toMatchObject({ bucket: 'landing', name: 'taxi/yellow_2021-01.csv.gz', uri: 'gs://landing/taxi/yellow_2021-01.csv.gz', size: 1234, contentType: 'text/csv' });
+    expect(event).toMatchObject({
+      bucket: 'landing',
+      name: 'taxi/yellow_2021-01.csv.gz',
+      uri: 'gs://landing/taxi/yellow_2021-01.csv.gz',
+      size: 1234,
+      contentType: 'text/csv',
+    });
   });
 
   it('structured mode works too; a prefix that does not match runs only the prefix-less trigger', async () => {

@@ -64,11 +64,24 @@ const finalized = (id: string) =>
 
 const deliver = (event: CloudEvent<unknown>) => {
   const message = HTTP.binary(event);
-  return request(getTestServer('gcsTrigger')).post('/').set(message.headers as Record<string, string>).send(message.body as string);
+  return request(getTestServer('gcsTrigger'))
+    .post('/')
+    .set(message.headers as Record<string, string>)
+    .send(message.body as string);
 };
 
 const container = (start: TaskAttemptStart) =>
-  spawnPipekit(start.args, { ...start.env, PIPEKIT_PROJECT: project.root, PIPEKIT_PROFILE: 'test', GOOGLE_CLOUD_PROJECT: 'demo-project', PIPEKIT_REGION: 'europe-west1' }, children);
+  spawnPipekit(
+    start.args,
+    {
+      ...start.env,
+      PIPEKIT_PROJECT: project.root,
+      PIPEKIT_PROFILE: 'test',
+      GOOGLE_CLOUD_PROJECT: 'demo-project',
+      PIPEKIT_REGION: 'europe-west1',
+    },
+    children,
+  );
 
 describe('a GCS event delivered twice', () => {
   it('starts exactly one run; another event starts another', async () => {

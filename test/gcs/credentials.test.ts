@@ -15,7 +15,13 @@ const saved: Record<string, string | undefined> = {};
 let home: string;
 beforeAll(async () => {
   home = await mkdtemp(join(tmpdir(), 'pipekit-nocreds-'));
-  const env = { HOME: home, CLOUDSDK_CONFIG: join(home, 'gcloud'), METADATA_SERVER_DETECTION: 'none', GOOGLE_APPLICATION_CREDENTIALS: undefined, STORAGE_EMULATOR_HOST: undefined };
+  const env = {
+    HOME: home,
+    CLOUDSDK_CONFIG: join(home, 'gcloud'),
+    METADATA_SERVER_DETECTION: 'none',
+    GOOGLE_APPLICATION_CREDENTIALS: undefined,
+    STORAGE_EMULATOR_HOST: undefined,
+  };
   for (const [k, v] of Object.entries(env)) {
     saved[k] = process.env[k];
     if (v === undefined) delete process.env[k];

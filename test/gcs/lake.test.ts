@@ -22,11 +22,15 @@ beforeAll(async () => {
 });
 afterAll(() => gcs?.close());
 
-
 /** The taxi head as the Zoomcamp `api_to_gcs` transformer makes it: with `tpep_pickup_date`. */
 async function taxiSample(): Promise<Table> {
   const file = resolve(sharedData, 'yellow_tripdata_2021-01.head.csv');
-  const { table } = await decodeCsv(createReadStream(file), { sourceName: file, columns: TAXI_COLUMNS, parseDates: TAXI_DATES, onBadRow: 'skip' });
+  const { table } = await decodeCsv(createReadStream(file), {
+    sourceName: file,
+    columns: TAXI_COLUMNS,
+    parseDates: TAXI_DATES,
+    onBadRow: 'skip',
+  });
   return withColumn(table, 'tpep_pickup_date', toDate(table.getChild('tpep_pickup_datetime')!));
 }
 
@@ -44,16 +48,20 @@ function rowsPerDay(table: Table): Map<string, number> {
 const dataFiles = async () => (await store.list('nyc_taxi_data/')).filter((k) => k.endsWith('.parquet'));
 
 describe('the lake on GCS: single objects', () => {
-  it.each(['trips/2021/01/05/daily-trips.parquet', 'trips/2021/01/05/daily-trips.csv', 'trips/2021/01/05/daily-trips.csv.gz', 'trips/2021/01/05/daily-trips.json'])(
-    'writes and reads %s', async (key) => {
-      const { Table: T, vectorFromArray } = await import('apache-arrow');
-      const table = new T({ id: vectorFromArray([1, 2, 3]), name: vectorFromArray(['a', 'b', null]) });
-      const result = await lake.write(table, key);
-      expect(result).toEqual({ rows: 3, target: `gs://zoomcamp-lake/pipekit/${key}` });
-      const back = await lake.read(key);
-      expect(back.numRows).toBe(3);
-      expect(back.getChild('name')!.toArray()).toEqual(['a', 'b', null]);
-    });
+  it.each([
+    'trips/2021/01/05/daily-trips.parquet',
+    'trips/2021/01/05/daily-trips.csv',
+    'trips/2021/01/05/daily-trips.csv.gz',
+    'trips/2021/01/05/daily-trips.json',
+  ])('writes and reads %s', async (key) => {
+    const { Table: T, vectorFromArray } = await import('apache-arrow');
+    const table = new T({ id: vectorFromArray([1, 2, 3]), name: vectorFromArray(['a', 'b', null]) });
+    const result = await lake.write(table, key);
+    expect(result).toEqual({ rows: 3, target: `gs://zoomcamp-lake/pipekit/${key}` });
+    const back = await lake.read(key);
+    expect(back.numRows).toBe(3);
+    expect(back.getChild('name')!.toArray()).toEqual(['a', 'b', null]);
+  });
 
   it('a missing object is an error, never an empty table', async () => {
     await expect(lake.read('trips/2099/01/01/daily-trips.parquet')).rejects.toBeInstanceOf(NotFoundError);
@@ -96,9 +104,19 @@ describe.skipIf(!hasSharedData)('the lake on GCS: the taxi sample partitioned by
 
   it('a write that dies part-way leaves each partition with its old or its new rows, never both', async () => {
     let writes = 0;
-    const dying: ObjectStore = { ...store, write: async (key, data, o) => { if (++writes > 1) throw new Error('process killed'); return store.write(key, data, o); } };
+    const dying: ObjectStore = {
+      ...store,
+      write: async (key, data, o) => {
+        if (++writes > 1) throw new Error('process killed');
+        return store.write(key, data, o);
+      },
+    };
     const doubled = new Table([...taxi.batches, ...taxi.batches]);
-    await expect(createLake(dying, { partitioned: { concurrency: 1 } }).writePartitioned(doubled, 'nyc_taxi_data', { partitionBy: 'tpep_pickup_date' })).rejects.toThrow();
+    await expect(
+      createLake(dying, { partitioned: { concurrency: 1 } }).writePartitioned(doubled, 'nyc_taxi_data', {
+        partitionBy: 'tpep_pickup_date',
+      }),
+    ).rejects.toThrow();
     expect(await dataFiles()).toHaveLength(expected.size);
     const after = rowsPerDay(await lake.readPartitioned('nyc_taxi_data'));
     expect([...after].filter(([day, n]) => n === 2 * expected.get(day)!)).toHaveLength(1);

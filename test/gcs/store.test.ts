@@ -48,7 +48,8 @@ describe('GCS ObjectStore', () => {
   });
 
   it('lists recursively under a prefix, sorted, across pages, relative to the store prefix', async () => {
-    for (const k of ['ds/b=2/x.parquet', 'ds/a=1/y.parquet', 'ds/a=1/x.parquet', 'ds/a=10/x.parquet', 'dsx/z.parquet']) await store.write(k, bytes(k));
+    for (const k of ['ds/b=2/x.parquet', 'ds/a=1/y.parquet', 'ds/a=1/x.parquet', 'ds/a=10/x.parquet', 'dsx/z.parquet'])
+      await store.write(k, bytes(k));
     gcs.buckets.get('pipekit-lake')!.set('nyc/ds/folder/', { data: Buffer.alloc(0), contentType: 'x', generation: 0, updated: '' });
     expect(await store.list('ds/')).toEqual(['ds/a=1/x.parquet', 'ds/a=1/y.parquet', 'ds/a=10/x.parquet', 'ds/b=2/x.parquet']);
     expect(await store.list('ds')).toContain('dsx/z.parquet');
@@ -81,7 +82,12 @@ describe('GCS ObjectStore', () => {
 describe('GCS errors are actionable', () => {
   it('bucket missing: names the bucket and how to create it', async () => {
     const missing = createGcsStore({ uri: 'gs://no-such-bucket/lake', storage: gcs.client() });
-    for (const call of [() => missing.write('a.csv', bytes('x')), () => missing.list(''), () => missing.exists('a.csv'), () => missing.read('a.csv')]) {
+    for (const call of [
+      () => missing.write('a.csv', bytes('x')),
+      () => missing.list(''),
+      () => missing.exists('a.csv'),
+      () => missing.read('a.csv'),
+    ]) {
       const error = await call().catch((e) => e);
       expect(error).toBeInstanceOf(ConnectionError);
       expect(error.message).toContain('bucket gs://no-such-bucket does not exist');

@@ -24,12 +24,18 @@ beforeAll(async () => {
     '/trips.parquet': (res) => res.end(parquet),
     '/empty.csv': (res) => res.end(),
     '/broken.csv.gz': (res) => res.end(gzipSync(CSV).subarray(0, 20)),
-    '/busy.csv': (res) => { res.statusCode = 503; res.end('try later'); },
+    '/busy.csv': (res) => {
+      res.statusCode = 503;
+      res.end('try later');
+    },
   };
   server = createServer((req, res) => {
     const route = routes[req.url ?? ''];
     if (route) route(res);
-    else { res.statusCode = 404; res.end('not found'); }
+    else {
+      res.statusCode = 404;
+      res.end('not found');
+    }
   });
   await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
   const address = server.address() as { port: number };
@@ -69,7 +75,9 @@ describe('createHttpLoader', () => {
   });
 
   it('makes a 404 non-retriable and names the URL and status', async () => {
-    const error = await createHttpLoader().load(`${base}/yellow_tripdata_2021-13.csv.gz`).catch((e) => e);
+    const error = await createHttpLoader()
+      .load(`${base}/yellow_tripdata_2021-13.csv.gz`)
+      .catch((e) => e);
     expect(error).toBeInstanceOf(NonRetriableError);
     expect(error.message).toContain(`${base}/yellow_tripdata_2021-13.csv.gz`);
     expect(error.message).toContain('404');
@@ -77,10 +85,14 @@ describe('createHttpLoader', () => {
   });
 
   it('keeps a 503 retriable and a refused connection a ConnectionError', async () => {
-    const busy = await createHttpLoader().load(`${base}/busy.csv`).catch((e) => e);
+    const busy = await createHttpLoader()
+      .load(`${base}/busy.csv`)
+      .catch((e) => e);
     expect(busy).toBeInstanceOf(ConnectionError);
     expect(busy.message).toContain('503');
-    const refused = await createHttpLoader().load('http://127.0.0.1:1/x.csv').catch((e) => e);
+    const refused = await createHttpLoader()
+      .load('http://127.0.0.1:1/x.csv')
+      .catch((e) => e);
     expect(refused).toBeInstanceOf(ConnectionError);
     expect(refused.target).toBe('http://127.0.0.1:1/x.csv');
   });

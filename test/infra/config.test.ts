@@ -90,7 +90,9 @@ describe('parseInfraConfig', () => {
   });
 
   it('lets PIPEKIT_PIPELINES_DIR win over pipekit:pipelinesDir', () => {
-    expect(parseInfraConfig(source({ pipelinesDir: 'from-config' }), { PIPEKIT_PIPELINES_DIR: '/from/env' }).pipelinesDir).toBe('/from/env');
+    expect(parseInfraConfig(source({ pipelinesDir: 'from-config' }), { PIPEKIT_PIPELINES_DIR: '/from/env' }).pipelinesDir).toBe(
+      '/from/env',
+    );
     expect(parseInfraConfig(source({ pipelinesDir: 'from-config' }), {}).pipelinesDir).toBe('from-config');
   });
 

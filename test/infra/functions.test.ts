@@ -82,7 +82,9 @@ describe('functions with the default config', () => {
     const role = stack.one('gcp:projects/iAMCustomRole:IAMCustomRole', 'pipekit-functions-runner-role');
     expect([...role.inputs.permissions].sort()).toEqual(['run.jobs.run', 'run.jobs.runWithOverrides']);
     const roleName = `projects/${PROJECT}/roles/pipekit_pipeline_runner`;
-    const onJobs = stack.ofType('gcp:cloudrunv2/jobIamMember:JobIamMember').filter((b) => b.inputs.member === `serviceAccount:${FUNCTIONS_SA}`);
+    const onJobs = stack
+      .ofType('gcp:cloudrunv2/jobIamMember:JobIamMember')
+      .filter((b) => b.inputs.member === `serviceAccount:${FUNCTIONS_SA}`);
     expect(onJobs.every((b) => b.inputs.role === roleName)).toBe(true);
     expect(onJobs.map((b) => b.inputs.name).sort()).toEqual(['pipekit-fhv-taxi', 'pipekit-green-taxi', 'pipekit-yellow-taxi']);
     const elsewhere = stack.resources.filter((r) => r.inputs.role === roleName && r.type !== 'gcp:cloudrunv2/jobIamMember:JobIamMember');
@@ -96,7 +98,11 @@ describe('functions with the default config', () => {
     expect(buckets).toEqual(['landing-zone', 'raw-drop']);
     for (const f of gcs) {
       expect(f.inputs.buildConfig.entryPoint).toBe('gcsTrigger');
-      expect(f.inputs.eventTrigger).toMatchObject({ eventType: 'google.cloud.storage.object.v1.finalized', serviceAccountEmail: FUNCTIONS_SA, triggerRegion: REGION });
+      expect(f.inputs.eventTrigger).toMatchObject({
+        eventType: 'google.cloud.storage.object.v1.finalized',
+        serviceAccountEmail: FUNCTIONS_SA,
+        triggerRegion: REGION,
+      });
     }
   });
 
@@ -167,8 +173,14 @@ describe('the console', () => {
 
   it('may pause, resume and read Cloud Scheduler jobs through a project-level custom role, and nothing more on Scheduler', () => {
     const role = stack.one('gcp:projects/iAMCustomRole:IAMCustomRole', 'pipekit-accounts-scheduler-toggle');
-    expect([...role.inputs.permissions].sort()).toEqual(['cloudscheduler.jobs.get', 'cloudscheduler.jobs.pause', 'cloudscheduler.jobs.resume']);
-    const grants = stack.ofType('gcp:projects/iAMMember:IAMMember').filter((g) => g.inputs.role === `projects/${PROJECT}/roles/pipekit_scheduler_toggle`);
+    expect([...role.inputs.permissions].sort()).toEqual([
+      'cloudscheduler.jobs.get',
+      'cloudscheduler.jobs.pause',
+      'cloudscheduler.jobs.resume',
+    ]);
+    const grants = stack
+      .ofType('gcp:projects/iAMMember:IAMMember')
+      .filter((g) => g.inputs.role === `projects/${PROJECT}/roles/pipekit_scheduler_toggle`);
     expect(grants.map((g) => g.inputs.member)).toEqual([CONSOLE_MEMBER]);
     expect(stack.resources.some((r) => /cloudscheduler\.admin/.test(r.inputs.role ?? ''))).toBe(false);
   });
@@ -217,7 +229,9 @@ describe('pipekit:functionsAuth token (explicit opt-in)', () => {
   });
 
   it('rejects any other value before declaring anything', async () => {
-    await expect(deployStack(pipelinesWithGcsTriggers(), { functionsAuth: 'public' })).rejects.toThrow(/pipekit:functionsAuth.*one of iam, token/);
+    await expect(deployStack(pipelinesWithGcsTriggers(), { functionsAuth: 'public' })).rejects.toThrow(
+      /pipekit:functionsAuth.*one of iam, token/,
+    );
   });
 });
 
@@ -226,24 +240,38 @@ describe('pipekit:functions switch', () => {
     const stack = await deployStack(pipelinesWithGcsTriggers(), { functions: 'false' });
     expect(stack.ofType(FUNCTION)).toEqual([]);
     expect(stack.ofType('gcp:storage/bucketObject:BucketObject')).toEqual([]);
-    expect(stack.ofType('gcp:storage/bucket:Bucket').map((b) => b.name).sort()).toEqual(['pipekit-build-bucket', 'pipekit-data-lake']);
+    expect(
+      stack
+        .ofType('gcp:storage/bucket:Bucket')
+        .map((b) => b.name)
+        .sort(),
+    ).toEqual(['pipekit-build-bucket', 'pipekit-data-lake']);
     expect(stack.ofType('gcp:serviceaccount/account:Account').map((a) => a.inputs.accountId)).not.toContain('pipekit-functions');
     expect(stack.outputs.apiTriggerUrl).toBeUndefined();
   });
 
-  it('build as the stack\'s build account and push to its repository, never with Cloud Build\'s default account', async () => {
+  it("build as the stack's build account and push to its repository, never with Cloud Build's default account", async () => {
     const stack = await deployStack(pipelinesWithGcsTriggers(), { image: undefined });
     for (const fn of stack.ofType(FUNCTION)) {
-      expect(fn.inputs.buildConfig.serviceAccount).toBe(`projects/${PROJECT}/serviceAccounts/pipekit-build@${PROJECT}.iam.gserviceaccount.com`);
+      expect(fn.inputs.buildConfig.serviceAccount).toBe(
+        `projects/${PROJECT}/serviceAccounts/pipekit-build@${PROJECT}.iam.gserviceaccount.com`,
+      );
       expect(fn.inputs.buildConfig.dockerRepository).toBe(`projects/${PROJECT}/locations/${REGION}/repositories/pipekit`);
       // The build account's grants exist before any function build starts.
-      expect(fn.options.dependsOn).toEqual(expect.arrayContaining(['pipekit-build-push', 'pipekit-build-logs', 'pipekit-build-read-function-sources']));
+      expect(fn.options.dependsOn).toEqual(
+        expect.arrayContaining(['pipekit-build-push', 'pipekit-build-logs', 'pipekit-build-read-function-sources']),
+      );
     }
   });
 
   it('no gcs trigger: no gcsTrigger function and no Eventarc grants', async () => {
     const stack = await deployStack(makePipelinesDir({ yellow_taxi: taxiPipelineYaml('yellow_taxi') }));
-    expect(stack.ofType(FUNCTION).map((f) => f.inputs.name).sort()).toEqual(['pipekit-api-trigger', 'pipekit-backfill']);
+    expect(
+      stack
+        .ofType(FUNCTION)
+        .map((f) => f.inputs.name)
+        .sort(),
+    ).toEqual(['pipekit-api-trigger', 'pipekit-backfill']);
     expect(stack.ofType('gcp:projects/iAMMember:IAMMember').map((g) => g.inputs.role)).not.toContain('roles/eventarc.eventReceiver');
   });
 });
@@ -251,7 +279,9 @@ describe('pipekit:functions switch', () => {
 describe('functionSourceFiles on this repository', () => {
   it('holds the functions, their imports and the lockfile, not node_modules or local state', () => {
     const paths = [...functionSourceFiles(REPO_ROOT, join(REPO_ROOT, 'pipelines')).keys()];
-    expect(paths).toEqual(expect.arrayContaining(['functions/index.ts', 'src/project/load-project.ts', 'src/cloud/naming.ts', 'package-lock.json']));
+    expect(paths).toEqual(
+      expect.arrayContaining(['functions/index.ts', 'src/project/load-project.ts', 'src/cloud/naming.ts', 'package-lock.json']),
+    );
     expect(paths.some((p) => /(^|\/)(node_modules|\.pipekit)\//.test(p))).toBe(false);
     expect(paths.some((p) => p.endsWith('.log'))).toBe(false);
   });

@@ -61,7 +61,9 @@ function computedState(type: string, name: string, inputs: Record<string, any>):
     case 'gcp:sql/databaseInstance:DatabaseInstance':
       state.connectionName = `${PROJECT}:${inputs.region}:${name}`;
       state.privateIpAddress = '10.100.0.3';
-      state.serverCaCerts = [{ cert: SERVER_CA_PEM, commonName: 'C=US,O=Google\\, Inc,CN=Google Cloud SQL Server CA', sha1Fingerprint: 'ab' }];
+      state.serverCaCerts = [
+        { cert: SERVER_CA_PEM, commonName: 'C=US,O=Google\\, Inc,CN=Google Cloud SQL Server CA', sha1Fingerprint: 'ab' },
+      ];
       break;
     case 'gcp:filestore/instance:Instance':
       state.networks = (inputs.networks ?? []).map((n: any) => ({ ...n, ipAddresses: ['10.100.1.2'] }));
@@ -86,7 +88,8 @@ function computedState(type: string, name: string, inputs: Record<string, any>):
       // The image build (infra/build/build-image.ts) prints its result as one JSON line.
       const env = inputs.environment ?? {};
       const pin = (tagged: string) => `${tagged.replace(/:[^:/]+$/, '')}@sha256:${'b'.repeat(64)}`;
-      if (env.PIPEKIT_BUILD_IMAGE) state.stdout = `${JSON.stringify({ image: pin(env.PIPEKIT_BUILD_IMAGE), initImage: pin(env.PIPEKIT_BUILD_INIT_IMAGE) })}\n`;
+      if (env.PIPEKIT_BUILD_IMAGE)
+        state.stdout = `${JSON.stringify({ image: pin(env.PIPEKIT_BUILD_IMAGE), initImage: pin(env.PIPEKIT_BUILD_INIT_IMAGE) })}\n`;
       break;
     }
     case 'random:index/randomPassword:RandomPassword':
@@ -116,7 +119,10 @@ export function addPipeline(root: string, name: string, yaml: string): void {
 }
 
 /** The pipeline.yaml of the brief, with `name` in block paths so several can share a root. */
-export function taxiPipelineYaml(name: string, triggers = '  - { name: daily, schedule: "@daily", timezone: America/New_York, enabled: true }'): string {
+export function taxiPipelineYaml(
+  name: string,
+  triggers = '  - { name: daily, schedule: "@daily", timezone: America/New_York, enabled: true }',
+): string {
   return `description: Yellow taxi from the API into Postgres
 blocks:
   - { uuid: load_yellow_taxi, kind: loader, file: ${name}/blocks/load_yellow_taxi.ts }
@@ -136,14 +142,24 @@ resources: { cpu: "2", memory: 4Gi, task_timeout: 1h, parallelism: 4, max_retrie
  * `program` is the module to run: this repo's infra/index.ts, or the program
  * `pipekit init` scaffolds into a project.
  */
-export async function deployStack(pipelinesDir: string, config: Record<string, unknown> = {}, program = '../../infra/index.ts'): Promise<DeployedStack> {
+export async function deployStack(
+  pipelinesDir: string,
+  config: Record<string, unknown> = {},
+  program = '../../infra/index.ts',
+): Promise<DeployedStack> {
   const resources: RecordedResource[] = [];
   const options = new Map<string, RecordedOptions>();
   await pulumi.runtime.setMocks(
     {
       newResource(args) {
         const state = computedState(args.type, args.name, args.inputs);
-        resources.push({ type: args.type, name: args.name, inputs: args.inputs, state, options: options.get(`${args.type}::${args.name}`)! });
+        resources.push({
+          type: args.type,
+          name: args.name,
+          inputs: args.inputs,
+          state,
+          options: options.get(`${args.type}::${args.name}`)!,
+        });
         return { id: `${args.name}-id`, state };
       },
       call(args) {
@@ -190,7 +206,10 @@ export async function deployStack(pipelinesDir: string, config: Record<string, u
     ofType: (type) => resources.filter((r) => r.type === type),
     one(type, name) {
       const found = resources.filter((r) => r.type === type && (name === undefined || r.name === name));
-      if (found.length !== 1) throw new Error(`expected one ${type}${name ? ` named ${name}` : ''}, found ${found.length}: ${found.map((r) => r.name).join(', ')}`);
+      if (found.length !== 1)
+        throw new Error(
+          `expected one ${type}${name ? ` named ${name}` : ''}, found ${found.length}: ${found.map((r) => r.name).join(', ')}`,
+        );
       return found[0];
     },
   };

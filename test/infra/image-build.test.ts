@@ -60,10 +60,16 @@ describe('the image build pulumi up runs', () => {
 
   it('runs as the command resource runs it: one JSON line on stdout, progress on stderr; a failure exits 1 with the reason', async () => {
     const run = (extra: Record<string, string> = {}) =>
-      promisify(execFile)('node', ['--import', 'tsx', 'infra/build/build-image.ts'], { cwd: REPO_ROOT, env: { ...process.env, ...env(), ...extra } });
+      promisify(execFile)('node', ['--import', 'tsx', 'infra/build/build-image.ts'], {
+        cwd: REPO_ROOT,
+        env: { ...process.env, ...env(), ...extra },
+      });
     fake.workingPolls = 0; // the script polls every 5 s
     const { stdout, stderr } = await run();
-    expect(JSON.parse(stdout)).toMatchObject({ image: expect.stringMatching(/pipekit@sha256:[0-9a-f]{64}$/), initImage: expect.stringMatching(/@sha256:/) });
+    expect(JSON.parse(stdout)).toMatchObject({
+      image: expect.stringMatching(/pipekit@sha256:[0-9a-f]{64}$/),
+      initImage: expect.stringMatching(/@sha256:/),
+    });
     expect(stderr).toMatch(/build build-\d+ started/);
     fake.failNext('TIMEOUT', 'build timed out');
     const failed = await run().catch((e: { code: number; stderr: string; stdout: string }) => e);

@@ -6,7 +6,19 @@ import { imageSourcePaths, parseBuildOutput } from '../../infra/components/image
 import { sourceFiles, sourceHash } from '../../infra/components/source-files.ts';
 import { REPO_ROOT } from '../../infra/pipelines-source.ts';
 import { importGraph } from '../structure/import-graph.ts';
-import { BUILT_IMAGE, BUILT_INIT_IMAGE, SERVER_CA_PEM, PROJECT, REGION, deployStack, makePipelinesDir, resolve, taxiPipelineYaml, type DeployedStack, type RecordedResource } from './harness.ts';
+import {
+  BUILT_IMAGE,
+  BUILT_INIT_IMAGE,
+  SERVER_CA_PEM,
+  PROJECT,
+  REGION,
+  deployStack,
+  makePipelinesDir,
+  resolve,
+  taxiPipelineYaml,
+  type DeployedStack,
+  type RecordedResource,
+} from './harness.ts';
 
 /**
  * `pulumi up` with no pipekit:image, on a fresh project: the stack builds the
@@ -26,7 +38,8 @@ beforeAll(async () => {
 }, 60_000);
 
 const containerOf = (r: RecordedResource) => (r.type === JOB ? r.inputs.template.template.containers[0] : r.inputs.template.containers[0]);
-const envOf = (r: RecordedResource): Record<string, any> => Object.fromEntries(containerOf(r).envs.map((e: any) => [e.name, e.value ?? e.valueSource]));
+const envOf = (r: RecordedResource): Record<string, any> =>
+  Object.fromEntries(containerOf(r).envs.map((e: any) => [e.name, e.value ?? e.valueSource]));
 const pipelineJobs = () => stack.ofType(JOB).filter((j) => j.inputs.name !== 'pipekit-workspace-init');
 
 describe('the image is built inside pulumi up', () => {
@@ -38,7 +51,9 @@ describe('the image is built inside pulumi up', () => {
 
   it('runs Cloud Build as the build account, tagging by source hash, once the API, repository and grants exist', () => {
     const build = stack.one('command:local:Command', 'pipekit-image-build-cloud-build');
-    const hash = /source-([0-9a-f]{16})/.exec(stack.one('gcp:storage/bucketObject:BucketObject', 'pipekit-image-build-source').inputs.name)![1];
+    const hash = /source-([0-9a-f]{16})/.exec(
+      stack.one('gcp:storage/bucketObject:BucketObject', 'pipekit-image-build-source').inputs.name,
+    )![1];
     expect(build.inputs.create).toMatch(/--import tsx infra\/build\/build-image\.ts$/);
     expect(build.inputs.environment).toMatchObject({
       PIPEKIT_BUILD_PROJECT: PROJECT,
@@ -47,7 +62,15 @@ describe('the image is built inside pulumi up', () => {
     });
     expect(build.inputs.triggers[0]).toBe(`image/source-${hash}.zip`);
     expect(build.options.dependsOn).toEqual(
-      expect.arrayContaining(['pipekit-services-cloudbuild', 'pipekit-services-artifactregistry', 'pipekit-image-repo', 'pipekit-build-push', 'pipekit-build-read-source', 'pipekit-build-logs', 'pipekit-image-build-source']),
+      expect.arrayContaining([
+        'pipekit-services-cloudbuild',
+        'pipekit-services-artifactregistry',
+        'pipekit-image-repo',
+        'pipekit-build-push',
+        'pipekit-build-read-source',
+        'pipekit-build-logs',
+        'pipekit-image-build-source',
+      ]),
     );
   });
 
@@ -59,14 +82,18 @@ describe('the image is built inside pulumi up', () => {
   });
 
   it('a build that reports no digest fails the deployment instead of deploying a tag', () => {
-    expect(() => parseBuildOutput('{"image":"r/p/pipekit:src-1","initImage":"r/p/i@sha256:' + 'c'.repeat(64) + '"}')).toThrow(/no digest for image/);
+    expect(() => parseBuildOutput(`{"image":"r/p/pipekit:src-1","initImage":"r/p/i@sha256:${'c'.repeat(64)}"}`)).toThrow(
+      /no digest for image/,
+    );
     expect(() => parseBuildOutput('Step 1/9 : FROM node')).toThrow(/instead of its result/);
   });
 });
 
 describe('the build context', () => {
   it('is what .dockerignore lets through plus the Dockerfile, and the deployed pipelines', () => {
-    expect(imageSourcePaths(REPO_ROOT)).toEqual(expect.arrayContaining(['Dockerfile', '.dockerignore', 'package.json', 'package-lock.json', 'bin', 'src']));
+    expect(imageSourcePaths(REPO_ROOT)).toEqual(
+      expect.arrayContaining(['Dockerfile', '.dockerignore', 'package.json', 'package-lock.json', 'bin', 'src']),
+    );
     expect(imageSourcePaths(REPO_ROOT)).not.toContain('infra');
   });
 
@@ -102,7 +129,7 @@ describe('the build context', () => {
 });
 
 describe('defect 3: a dedicated, least-privilege build account', () => {
-  it('may push to this stack\'s repository, read its source bucket, the functions\' source copies and write logs, nothing more', () => {
+  it("may push to this stack's repository, read its source bucket, the functions' source copies and write logs, nothing more", () => {
     const grants = stack.resources.filter((r) => r.inputs.member === BUILD_SA).map((r) => `${r.type.split(':').at(-1)} ${r.inputs.role}`);
     expect(grants.sort()).toEqual([
       'BucketIAMMember roles/storage.objectViewer',
@@ -110,7 +137,13 @@ describe('defect 3: a dedicated, least-privilege build account', () => {
       'IAMMember roles/storage.objectViewer',
       'RepositoryIamMember roles/artifactregistry.writer',
     ]);
-    const projectRead = stack.resources.find((r) => r.inputs.member === BUILD_SA && r.type.endsWith('IAMMember') && r.inputs.role === 'roles/storage.objectViewer' && r.inputs.condition);
+    const projectRead = stack.resources.find(
+      (r) =>
+        r.inputs.member === BUILD_SA &&
+        r.type.endsWith('IAMMember') &&
+        r.inputs.role === 'roles/storage.objectViewer' &&
+        r.inputs.condition,
+    );
     expect(projectRead!.inputs.condition.expression).toBe(FUNCTION_SOURCES_CONDITION);
     expect(stack.one('gcp:artifactregistry/repositoryIamMember:RepositoryIamMember').inputs.repository).toBe('pipekit');
   });
@@ -132,7 +165,9 @@ describe('defect 6: the Filestore workspace is writable without a manual job', (
 
 describe('defect 4: a gcs-triggered run can read the object that triggered it', () => {
   it('gives the jobs read access on every watched bucket', () => {
-    const reads = stack.ofType('gcp:storage/bucketIAMMember:BucketIAMMember').filter((g) => g.inputs.member === JOBS_SA && g.inputs.bucket === 'raw-drop');
+    const reads = stack
+      .ofType('gcp:storage/bucketIAMMember:BucketIAMMember')
+      .filter((g) => g.inputs.member === JOBS_SA && g.inputs.bucket === 'raw-drop');
     expect(reads.map((g) => g.inputs.role)).toEqual(['roles/storage.objectViewer']);
   });
 });
@@ -158,7 +193,7 @@ describe('defect 5: alerts and links reach the cloud', () => {
 });
 
 describe('defect 7: the Cloud SQL server certificate is verified, and only used grants exist', () => {
-  it('gives jobs and console verify-ca with the instance\'s server CA', () => {
+  it("gives jobs and console verify-ca with the instance's server CA", () => {
     for (const workload of [...pipelineJobs(), stack.one('gcp:cloudrunv2/service:Service')]) {
       expect(envOf(workload)).toMatchObject({ PIPEKIT_DB_SSLMODE: 'verify-ca', PIPEKIT_DB_SERVER_CA: `${SERVER_CA_PEM}\n` });
     }
@@ -169,19 +204,31 @@ describe('defect 7: the Cloud SQL server certificate is verified, and only used 
   });
 
   it('the cloud profile passes the CA to the client', () => {
-    expect(readFileSync(join(REPO_ROOT, 'pipelines', 'io_config.yaml'), 'utf8')).toMatch(/POSTGRES_SSL_CA: .*env_var\('PIPEKIT_DB_SERVER_CA'/);
+    expect(readFileSync(join(REPO_ROOT, 'pipelines', 'io_config.yaml'), 'utf8')).toMatch(
+      /POSTGRES_SSL_CA: .*env_var\('PIPEKIT_DB_SERVER_CA'/,
+    );
   });
 });
 
 describe('APIs are enabled before first use', () => {
   it('enables Cloud Build, Artifact Registry and Logging for the build on every stack', () => {
     const services = stack.ofType('gcp:projects/service:Service').map((s) => s.inputs.service);
-    expect(services).toEqual(expect.arrayContaining(['cloudbuild.googleapis.com', 'artifactregistry.googleapis.com', 'logging.googleapis.com', 'iam.googleapis.com']));
+    expect(services).toEqual(
+      expect.arrayContaining([
+        'cloudbuild.googleapis.com',
+        'artifactregistry.googleapis.com',
+        'logging.googleapis.com',
+        'iam.googleapis.com',
+      ]),
+    );
   });
 
   it('every Google resource waits for the APIs', () => {
     const late = stack.resources.filter(
-      (r) => r.type.startsWith('gcp:') && r.type !== 'gcp:projects/service:Service' && !r.options.dependsOn.some((d) => d.startsWith('pipekit-services-')),
+      (r) =>
+        r.type.startsWith('gcp:') &&
+        r.type !== 'gcp:projects/service:Service' &&
+        !r.options.dependsOn.some((d) => d.startsWith('pipekit-services-')),
     );
     expect(late.map((r) => `${r.type} ${r.name}`)).toEqual([]);
   });
@@ -193,7 +240,9 @@ describe('bad config fails before any resource is created, naming the key and th
     ['functionsSourceBucket', { functionsSourceBucket: 'raw-drop' }, /pipekit:functionsSourceBucket.*watched/],
     ['image', { image: `us-central1-docker.pkg.dev/p/pipekit/pipekit@sha256:${'0'.repeat(64)}` }, /pipekit:image.*placeholder/],
   ])('%s', async (_key, config, message) => {
-    const dir = makePipelinesDir({ green_taxi: taxiPipelineYaml('green_taxi', '  - { name: on_upload, gcs: { bucket: raw-drop, prefix: green/ } }') });
+    const dir = makePipelinesDir({
+      green_taxi: taxiPipelineYaml('green_taxi', '  - { name: on_upload, gcs: { bucket: raw-drop, prefix: green/ } }'),
+    });
     await expect(deployStack(dir, config)).rejects.toThrow(message);
   });
 });
@@ -212,8 +261,8 @@ describe('a checkout the image cannot be built from fails before any resource', 
   });
 });
 
-describe('grants where used: run reconciliation reads executions (the jobs\' reads: test/infra/reconcile-schedule.test.ts)', () => {
-  it('lets the console list a job\'s tasks as well as cancel its executions', () => {
+describe("grants where used: run reconciliation reads executions (the jobs' reads: test/infra/reconcile-schedule.test.ts)", () => {
+  it("lets the console list a job's tasks as well as cancel its executions", () => {
     const role = stack.ofType('gcp:projects/iAMCustomRole:IAMCustomRole').find((r) => r.inputs.roleId === 'pipekit_console_runner')!;
     expect(role.inputs.permissions).toEqual(expect.arrayContaining(['run.executions.get', 'run.executions.cancel', 'run.tasks.list']));
   });

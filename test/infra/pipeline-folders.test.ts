@@ -1,10 +1,18 @@
 import { describe, expect, it } from 'vitest';
 import { addPipeline, deployStack, makePipelinesDir, taxiPipelineYaml } from './harness.ts';
 
-const jobNames = (stack: Awaited<ReturnType<typeof deployStack>>) => stack.ofType('gcp:cloudrunv2/job:Job').map((j) => j.inputs.name).sort();
+const jobNames = (stack: Awaited<ReturnType<typeof deployStack>>) =>
+  stack
+    .ofType('gcp:cloudrunv2/job:Job')
+    .map((j) => j.inputs.name)
+    .sort();
 // The reconciler's schedule is there whenever a job is (infra/components/reconcile-schedule.ts): these tests are about triggers.
 const schedulerNames = (stack: Awaited<ReturnType<typeof deployStack>>) =>
-  stack.ofType('gcp:cloudscheduler/job:Job').map((j) => j.inputs.name).filter((n) => n !== 'pipekit-reconcile').sort();
+  stack
+    .ofType('gcp:cloudscheduler/job:Job')
+    .map((j) => j.inputs.name)
+    .filter((n) => n !== 'pipekit-reconcile')
+    .sort();
 
 describe('pipeline.yaml is the single source of truth', () => {
   it('a new pipeline folder adds its job and scheduler without touching infra/', async () => {
@@ -13,7 +21,11 @@ describe('pipeline.yaml is the single source of truth', () => {
     expect(jobNames(before)).toEqual(['pipekit-yellow-taxi']);
     expect(schedulerNames(before)).toEqual(['pipekit-yellow-taxi-daily']);
 
-    addPipeline(dir, 'green_taxi_to_gcs', taxiPipelineYaml('green_taxi_to_gcs', '  - { name: nightly, schedule: "0 2 * * *", timezone: UTC }'));
+    addPipeline(
+      dir,
+      'green_taxi_to_gcs',
+      taxiPipelineYaml('green_taxi_to_gcs', '  - { name: nightly, schedule: "0 2 * * *", timezone: UTC }'),
+    );
     const after = await deployStack(dir);
     expect(jobNames(after)).toEqual(['pipekit-green-taxi-to-gcs', 'pipekit-yellow-taxi']);
     expect(schedulerNames(after)).toEqual(['pipekit-green-taxi-to-gcs-nightly', 'pipekit-yellow-taxi-daily']);
@@ -34,7 +46,7 @@ describe('pipeline.yaml is the single source of truth', () => {
     expect(jobNames(stack)).toEqual(['pipekit-from-config']);
   });
 
-  it('fails the preview with the loader\'s error when a pipeline.yaml is invalid', async () => {
+  it("fails the preview with the loader's error when a pipeline.yaml is invalid", async () => {
     const dir = makePipelinesDir({ broken: taxiPipelineYaml('broken').replace('kind: loader', 'kind: loadr') });
     await expect(deployStack(dir)).rejects.toThrow(/broken[\\/]pipeline\.yaml/);
   });

@@ -51,7 +51,12 @@ describe('Cloud SQL', () => {
   });
 
   it('holds the taxi data and the run history databases, and a user whose password is generated', () => {
-    expect(stack.ofType('gcp:sql/database:Database').map((d) => d.inputs.name).sort()).toEqual(['ny_taxi', 'pipekit']);
+    expect(
+      stack
+        .ofType('gcp:sql/database:Database')
+        .map((d) => d.inputs.name)
+        .sort(),
+    ).toEqual(['ny_taxi', 'pipekit']);
     const user = stack.one('gcp:sql/user:User');
     expect(user.inputs.name).toBe('pipekit');
     expect(user.inputs.password).toEqual(secretValue('generated-pipekit-secrets-db-password'));
@@ -104,7 +109,10 @@ describe('IAM', () => {
     expect(readers.every((r) => r.inputs.role === 'roles/secretmanager.secretAccessor')).toBe(true);
     const apiToken = readers.filter((r) => r.inputs.secretId === 'pipekit-api-token').map((r) => r.inputs.member);
     // The console, and once (from the Functions component) the functions' account.
-    expect(apiToken.sort()).toEqual([`serviceAccount:pipekit-console@${PROJECT}.iam.gserviceaccount.com`, `serviceAccount:pipekit-functions@${PROJECT}.iam.gserviceaccount.com`]);
+    expect(apiToken.sort()).toEqual([
+      `serviceAccount:pipekit-console@${PROJECT}.iam.gserviceaccount.com`,
+      `serviceAccount:pipekit-functions@${PROJECT}.iam.gserviceaccount.com`,
+    ]);
   });
 
   it('lets the scheduler start each job with overrides through a custom role bound on that job only', () => {
@@ -151,7 +159,9 @@ describe('secrets', () => {
 describe('pipeline jobs', () => {
   it('deploys one Cloud Run job per pipeline folder, named by jobNameFor', async () => {
     const jobs = stack.ofType('gcp:cloudrunv2/job:Job');
-    expect(jobs.map((j) => j.inputs.name).sort()).toEqual([jobNameFor('pipekit', 'green_taxi'), jobNameFor('pipekit', 'yellow_taxi')].sort());
+    expect(jobs.map((j) => j.inputs.name).sort()).toEqual(
+      [jobNameFor('pipekit', 'green_taxi'), jobNameFor('pipekit', 'yellow_taxi')].sort(),
+    );
     expect(await resolve(stack.outputs.jobNames)).toEqual({ green_taxi: 'pipekit-green-taxi', yellow_taxi: 'pipekit-yellow-taxi' });
   });
 
@@ -213,7 +223,11 @@ describe('Cloud Scheduler', () => {
   const byName = (name: string) => schedulers().find((s) => s.inputs.name === name)!;
 
   it('creates one scheduler per schedule trigger, none for @once, GCS or API triggers', async () => {
-    expect(schedulers().map((s) => s.inputs.name).sort()).toEqual([
+    expect(
+      schedulers()
+        .map((s) => s.inputs.name)
+        .sort(),
+    ).toEqual([
       'pipekit-green-taxi-hourly',
       'pipekit-green-taxi-morning',
       'pipekit-green-taxi-weekly_off',
@@ -224,12 +238,15 @@ describe('Cloud Scheduler', () => {
     expect((await resolve(stack.outputs.schedulerJobs)).length).toBe(4);
   });
 
-  it('POSTs to the job\'s v2 :run URL with an OAuth token of the scheduler account', () => {
+  it("POSTs to the job's v2 :run URL with an OAuth token of the scheduler account", () => {
     const s = byName('pipekit-yellow-taxi-daily');
     expect(s.inputs.httpTarget).toMatchObject({
       httpMethod: 'POST',
       uri: `https://run.googleapis.com/v2/projects/${PROJECT}/locations/${REGION}/jobs/pipekit-yellow-taxi:run`,
-      oauthToken: { serviceAccountEmail: `pipekit-scheduler@${PROJECT}.iam.gserviceaccount.com`, scope: 'https://www.googleapis.com/auth/cloud-platform' },
+      oauthToken: {
+        serviceAccountEmail: `pipekit-scheduler@${PROJECT}.iam.gserviceaccount.com`,
+        scope: 'https://www.googleapis.com/auth/cloud-platform',
+      },
     });
     expect(s.inputs.httpTarget.oidcToken).toBeUndefined();
   });
@@ -239,10 +256,18 @@ describe('Cloud Scheduler', () => {
     expect(body).toEqual({ overrides: { containerOverrides: [{ args: ['run', 'yellow_taxi', '--trigger', 'daily'] }] } });
   });
 
-  it('turns presets into cron in the trigger\'s time zone, pauses disabled triggers, and retries with a deadline', () => {
-    expect(byName('pipekit-yellow-taxi-daily').inputs).toMatchObject({ schedule: '0 0 * * *', timeZone: 'America/New_York', paused: false });
+  it("turns presets into cron in the trigger's time zone, pauses disabled triggers, and retries with a deadline", () => {
+    expect(byName('pipekit-yellow-taxi-daily').inputs).toMatchObject({
+      schedule: '0 0 * * *',
+      timeZone: 'America/New_York',
+      paused: false,
+    });
     expect(byName('pipekit-green-taxi-hourly').inputs).toMatchObject({ schedule: '0 * * * *', timeZone: 'UTC' });
-    expect(byName('pipekit-green-taxi-weekly_off').inputs).toMatchObject({ schedule: '0 0 * * 1', timeZone: 'Europe/Berlin', paused: true });
+    expect(byName('pipekit-green-taxi-weekly_off').inputs).toMatchObject({
+      schedule: '0 0 * * 1',
+      timeZone: 'Europe/Berlin',
+      paused: true,
+    });
     expect(byName('pipekit-green-taxi-morning').inputs).toMatchObject({ schedule: '30 6 * * *', timeZone: 'Europe/Berlin' });
     for (const s of schedulers()) {
       expect(s.inputs.attemptDeadline).toMatch(/^\d+s$/);
@@ -255,7 +280,11 @@ describe('Cloud Scheduler', () => {
 describe('console and load balancer', () => {
   it('runs the console on Cloud Run, scaling to zero, reachable only through the load balancer', () => {
     const service = stack.one('gcp:cloudrunv2/service:Service');
-    expect(service.inputs).toMatchObject({ ingress: 'INGRESS_TRAFFIC_INTERNAL_LOAD_BALANCER', invokerIamDisabled: true, deletionProtection: true });
+    expect(service.inputs).toMatchObject({
+      ingress: 'INGRESS_TRAFFIC_INTERNAL_LOAD_BALANCER',
+      invokerIamDisabled: true,
+      deletionProtection: true,
+    });
     expect(service.inputs.template.scaling.minInstanceCount).toBe(0);
     expect(containerOf(service).args).toEqual(['console', '--port', '8080']);
     expect(containerOf(service).image).toBe(IMAGE);
@@ -272,7 +301,11 @@ describe('console and load balancer', () => {
     expect(waf.join()).toMatch(/xss-v33-stable/);
     const allow = rules.filter((r) => r.action === 'throttle');
     expect(allow.flatMap((r) => r.match.config.srcIpRanges)).toEqual(['203.0.113.7/32', '198.51.100.0/24']);
-    expect(allow[0].rateLimitOptions).toMatchObject({ conformAction: 'allow', exceedAction: 'deny(429)', rateLimitThreshold: { count: 600, intervalSec: 60 } });
+    expect(allow[0].rateLimitOptions).toMatchObject({
+      conformAction: 'allow',
+      exceedAction: 'deny(429)',
+      rateLimitThreshold: { count: 600, intervalSec: 60 },
+    });
     expect(rules.every((r) => r.action !== 'allow' || r.priority < last.priority)).toBe(true);
     // WAF denies come before the allowlist, so an allowlisted client cannot inject either.
     expect(Math.max(...rules.filter((r) => r.match.expr).map((r) => r.priority))).toBeLessThan(Math.min(...allow.map((r) => r.priority)));
@@ -284,7 +317,10 @@ describe('console and load balancer', () => {
   it('serves HTTPS with a managed certificate and a modern TLS policy, and redirects HTTP', async () => {
     expect(stack.one('gcp:compute/managedSslCertificate:ManagedSslCertificate').inputs.managed.domains).toEqual(['pipekit.example.com']);
     expect(stack.one('gcp:compute/sSLPolicy:SSLPolicy').inputs).toMatchObject({ profile: 'MODERN', minTlsVersion: 'TLS_1_2' });
-    const rules = stack.ofType('gcp:compute/globalForwardingRule:GlobalForwardingRule').map((r) => r.inputs.portRange).sort();
+    const rules = stack
+      .ofType('gcp:compute/globalForwardingRule:GlobalForwardingRule')
+      .map((r) => r.inputs.portRange)
+      .sort();
     expect(rules).toEqual(['443', '80']);
     const redirect = stack.ofType('gcp:compute/uRLMap:URLMap').find((m) => m.inputs.defaultUrlRedirect);
     expect(redirect?.inputs.defaultUrlRedirect.httpsRedirect).toBe(true);
@@ -299,7 +335,17 @@ describe('console and load balancer', () => {
 describe('foundation', () => {
   it('enables every API the stack uses', () => {
     const services = stack.ofType('gcp:projects/service:Service').map((s) => s.inputs.service);
-    for (const api of ['compute', 'file', 'cloudscheduler', 'servicenetworking', 'bigquery', 'sqladmin', 'run', 'secretmanager', 'artifactregistry']) {
+    for (const api of [
+      'compute',
+      'file',
+      'cloudscheduler',
+      'servicenetworking',
+      'bigquery',
+      'sqladmin',
+      'run',
+      'secretmanager',
+      'artifactregistry',
+    ]) {
       expect(services).toContain(`${api}.googleapis.com`);
     }
   });
@@ -317,7 +363,11 @@ describe('foundation', () => {
       forceDestroy: false,
       location: REGION,
     });
-    expect(stack.one('gcp:bigquery/dataset:Dataset').inputs).toMatchObject({ datasetId: 'ny_taxi', location: 'US', deleteContentsOnDestroy: false });
+    expect(stack.one('gcp:bigquery/dataset:Dataset').inputs).toMatchObject({
+      datasetId: 'ny_taxi',
+      location: 'US',
+      deleteContentsOnDestroy: false,
+    });
   });
 
   it('exports what users need to connect and run', async () => {

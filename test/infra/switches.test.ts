@@ -71,8 +71,18 @@ describe('other switches', () => {
 
   it('without pipekit:image builds the image and deploys everything by the digest the build reports', async () => {
     const stack = await deployStack(pipelines(), { image: undefined });
-    expect(stack.ofType('command:local:Command').map((c) => c.name).sort()).toEqual(['pipekit-image-build-cloud-build', 'pipekit-network-teardown']);
-    expect(stack.ofType('gcp:cloudrunv2/job:Job').map((j) => j.inputs.template.template.containers[0].image).sort()).toEqual([BUILT_IMAGE, BUILT_INIT_IMAGE].sort());
+    expect(
+      stack
+        .ofType('command:local:Command')
+        .map((c) => c.name)
+        .sort(),
+    ).toEqual(['pipekit-image-build-cloud-build', 'pipekit-network-teardown']);
+    expect(
+      stack
+        .ofType('gcp:cloudrunv2/job:Job')
+        .map((j) => j.inputs.template.template.containers[0].image)
+        .sort(),
+    ).toEqual([BUILT_IMAGE, BUILT_INIT_IMAGE].sort());
     expect(stack.ofType('gcp:cloudrunv2/service:Service')).toHaveLength(1);
     expect(await resolve(stack.outputs.image)).toBe(BUILT_IMAGE);
     expect(stack.outputs.nextStep).toBeUndefined();

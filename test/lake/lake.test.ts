@@ -23,8 +23,15 @@ afterEach(async () => {
 
 const rows = (t: Table) => t.toArray().map((r) => r.toJSON());
 const TYPES = {
-  VendorID: 'int64', passenger_count: 'int64', RatecodeID: 'int64', PULocationID: 'int64', DOLocationID: 'int64', payment_type: 'int64',
-  tpep_pickup_datetime: 'timestamp', tpep_dropoff_datetime: 'timestamp', store_and_fwd_flag: 'string',
+  VendorID: 'int64',
+  passenger_count: 'int64',
+  RatecodeID: 'int64',
+  PULocationID: 'int64',
+  DOLocationID: 'int64',
+  payment_type: 'int64',
+  tpep_pickup_datetime: 'timestamp',
+  tpep_dropoff_datetime: 'timestamp',
+  store_and_fwd_flag: 'string',
 } as const;
 
 describe('createLocalLake: single objects', () => {
@@ -55,7 +62,11 @@ describe('createLocalLake: single objects', () => {
     const file = await ParquetFile.fromFile(new Blob([(await readFile(join(folder, 'month.parquet'))) as Uint8Array<ArrayBuffer>]));
     expect(file.metadata().numRowGroups()).toBe(3); // 131,072 rows a group, as parquet-wasm writes them
 
-    const decimals = new Table({ amount: makeVector(makeData({ type: new Decimal(2, 10, 128), length: 3, data: Uint32Array.from([1, 0, 0, 0, 2, 0, 0, 0, 3, 0, 0, 0]) })) });
+    const decimals = new Table({
+      amount: makeVector(
+        makeData({ type: new Decimal(2, 10, 128), length: 3, data: Uint32Array.from([1, 0, 0, 0, 2, 0, 0, 0, 3, 0, 0, 0]) }),
+      ),
+    });
     await lake.write(decimals, 'decimals.parquet');
     expect((await lake.read('decimals.parquet')).getChild('amount')!.type.typeId).toBe(Type.Decimal);
   });

@@ -104,7 +104,10 @@ describe('sweeping temp files left by writers that died', () => {
   it("removes this host's temp files whose process is gone, and other hosts' or unowned ones only once an hour old", async () => {
     const { hostname } = await import('node:os');
     const { utimes } = await import('node:fs/promises');
-    const host = hostname().replace(/[^A-Za-z0-9]/g, '').slice(0, 24) || 'host';
+    const host =
+      hostname()
+        .replace(/[^A-Za-z0-9]/g, '')
+        .slice(0, 24) || 'host';
     await store.write('d/x=1/p.parquet', bytes('data'));
     const dir = join(folder, 'lake', 'd', 'x=1');
     const names = {

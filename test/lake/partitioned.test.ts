@@ -2,14 +2,28 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { Decimal, Field, makeData, makeVector, RecordBatch, Schema, Struct, Table, Type, Utf8, Int32, DateDay, vectorFromArray } from 'apache-arrow';
+import {
+  Decimal,
+  Field,
+  makeData,
+  makeVector,
+  RecordBatch,
+  Schema,
+  Struct,
+  Table,
+  Type,
+  Utf8,
+  Int32,
+  DateDay,
+  vectorFromArray,
+} from 'apache-arrow';
 import type { Data, DataType } from 'apache-arrow';
 import { readPartitioned } from '../../src/io/lake/partitioned-read.ts';
 import { writePartitioned } from '../../src/io/lake/partitioned-write.ts';
 import { createLocalStore } from '../../src/io/lake/local-store.ts';
 import { PARTITION_FILE } from '../../src/io/lake/partitioned-write.ts';
 import { take } from '../../src/table/take.ts';
-import { ConnectionError, DataError, NotFoundError } from '../../src/errors.ts';
+import { DataError, NotFoundError } from '../../src/errors.ts';
 import type { ObjectStore } from '../../src/io/types.ts';
 import { taxiLikeTable } from '../parquet/taxi-like.ts';
 
@@ -34,7 +48,10 @@ function withPickupDate(table: Table): Table {
     const days = new Int32Array(b.numRows);
     for (let i = 0; i < days.length; i++) days[i] = Number(micros[ts.offset + i] / DAY_US);
     const day = makeData({ type: new DateDay(), length: b.numRows, data: days });
-    return new RecordBatch(new Schema(fields), makeData({ type: new Struct(fields), length: b.numRows, nullCount: 0, children: [...b.data.children, day] }));
+    return new RecordBatch(
+      new Schema(fields),
+      makeData({ type: new Struct(fields), length: b.numRows, nullCount: 0, children: [...b.data.children, day] }),
+    );
   });
   return new Table(batches);
 }
@@ -58,7 +75,10 @@ describe('writePartitioned / readPartitioned', () => {
     const table = month();
     const result = await writePartitioned(store, table, 'nyc_taxi_data', { partitionBy: 'tpep_pickup_date' });
     expect(result.rows).toBe(table.numRows);
-    expect(result.partitions.map((p) => p.value)).toEqual(['2020-12-31', ...Array.from({ length: 31 }, (_, d) => `2021-01-${String(d + 1).padStart(2, '0')}`)]);
+    expect(result.partitions.map((p) => p.value)).toEqual([
+      '2020-12-31',
+      ...Array.from({ length: 31 }, (_, d) => `2021-01-${String(d + 1).padStart(2, '0')}`),
+    ]);
     expect(result.partitions[0].rows).toBe(16);
     expect(result.partitions.reduce((n, p) => n + p.rows, 0)).toBe(table.numRows);
     expect(result.target).toBe(store.url('nyc_taxi_data/'));
@@ -92,12 +112,22 @@ describe('writePartitioned / readPartitioned', () => {
 
   it('DuckDB (the default encoder) and parquet-wasm write the same rows, types and nulls; options reach the files', async () => {
     const table = month();
-    await writePartitioned(store, table, 'by_duckdb', { partitionBy: 'tpep_pickup_date' }, { parquet: { compression: 'zstd', metadata: { source: 'test' } } });
+    await writePartitioned(
+      store,
+      table,
+      'by_duckdb',
+      { partitionBy: 'tpep_pickup_date' },
+      { parquet: { compression: 'zstd', metadata: { source: 'test' } } },
+    );
     await writePartitioned(store, table, 'by_wasm', { partitionBy: 'tpep_pickup_date' }, { encoder: 'wasm' });
     const duck = await readPartitioned(store, 'by_duckdb');
     const wasm = await readPartitioned(store, 'by_wasm');
     expect(duck.schema.fields.map((f) => `${f.name}:${f.type}`)).toEqual(wasm.schema.fields.map((f) => `${f.name}:${f.type}`));
-    const sorted = (t: Table) => t.toArray().map((r) => JSON.stringify(r.toJSON(), (_, v) => (typeof v === 'bigint' ? String(v) : v))).sort();
+    const sorted = (t: Table) =>
+      t
+        .toArray()
+        .map((r) => JSON.stringify(r.toJSON(), (_, v) => (typeof v === 'bigint' ? String(v) : v)))
+        .sort();
     expect(sorted(duck)).toEqual(sorted(wasm));
     for (const f of table.schema.fields) expect(duck.getChild(f.name)!.nullCount, f.name).toBe(table.getChild(f.name)!.nullCount);
 
@@ -112,7 +142,13 @@ describe('writePartitioned / readPartitioned', () => {
   it('falls back to parquet-wasm for columns DuckDB cannot scan (decimals)', async () => {
     const table = month();
     const withDecimal = new Table({
-      amount: makeVector(makeData({ type: new Decimal(2, 10, 128), length: table.numRows, data: new Uint32Array(table.numRows * 4).map((_, i) => (i % 4 === 0 ? i : 0)) })),
+      amount: makeVector(
+        makeData({
+          type: new Decimal(2, 10, 128),
+          length: table.numRows,
+          data: new Uint32Array(table.numRows * 4).map((_, i) => (i % 4 === 0 ? i : 0)),
+        }),
+      ),
       tpep_pickup_date: table.getChild('tpep_pickup_date')!,
     });
     const result = await writePartitioned(store, withDecimal, 'decimals', { partitionBy: 'tpep_pickup_date' });
@@ -132,7 +168,9 @@ describe('writePartitioned / readPartitioned', () => {
     expect((await readPartitioned(store, 'd')).numRows).toBe(table.numRows);
 
     // Rerun only Jan 5 with fewer rows: that partition shrinks, the others keep their files.
-    const jan5 = new Int32Array([...table.getChild('tpep_pickup_date')!].flatMap((v, i) => (isoDay(v as number) === '2021-01-05' ? [i] : [])));
+    const jan5 = new Int32Array(
+      [...table.getChild('tpep_pickup_date')!].flatMap((v, i) => (isoDay(v as number) === '2021-01-05' ? [i] : [])),
+    );
     const half = take(table, jan5.subarray(0, 10));
     const result = await writePartitioned(store, half, 'd', { partitionBy: 'tpep_pickup_date' });
     expect(result.partitions).toEqual([expect.objectContaining({ value: '2021-01-05', rows: 10 })]);
@@ -185,7 +223,10 @@ describe('writePartitioned / readPartitioned', () => {
     await writePartitioned(store, table, 'd', { partitionBy: 'tpep_pickup_date' });
     const { writeFile } = await import('node:fs/promises');
     const { hostname } = await import('node:os');
-    const host = hostname().replace(/[^A-Za-z0-9]/g, '').slice(0, 24) || 'host';
+    const host =
+      hostname()
+        .replace(/[^A-Za-z0-9]/g, '')
+        .slice(0, 24) || 'host';
     const partition = join(folder, 'd', 'tpep_pickup_date=2021-01-03');
     // A pid that cannot be alive (above the kernel's pid_max), and this process, still writing.
     await writeFile(join(partition, `.4999999-${host}-abcdef.pipekit-tmp`), 'half a file');
@@ -201,7 +242,10 @@ describe('writePartitioned / readPartitioned', () => {
     const read: string[] = [];
     const spying: ObjectStore = { ...store, read: (key) => (read.push(key), store.read(key)) };
     const back = await readPartitioned(spying, 'd', { filter: { tpep_pickup_date: ['2020-12-31', '2021-01-02'] } });
-    expect([...countByDay(back)]).toEqual([['2020-12-31', 16], ['2021-01-02', countByDay(table).get('2021-01-02')]]);
+    expect([...countByDay(back)]).toEqual([
+      ['2020-12-31', 16],
+      ['2021-01-02', countByDay(table).get('2021-01-02')],
+    ]);
     expect(read.every((k) => /=2020-12-31\/|=2021-01-02\//.test(k))).toBe(true);
 
     const none = await readPartitioned(store, 'd', { filter: { tpep_pickup_date: ['1999-01-01'] } });
@@ -223,18 +267,30 @@ describe('writePartitioned / readPartitioned', () => {
   it('escapes string values like Hive, puts nulls in the default partition, and partitions by several columns', async () => {
     const strings = (values: (string | null)[]) => vectorFromArray(values, new Utf8()).data[0];
     const ints = (values: (number | null)[]) => vectorFromArray(values, new Int32()).data[0];
-    const t = tableOf({ zone: [new Utf8(), strings(['a/b', 'a/b', null, 'x=y', ''])], year: [new Int32(), ints([2020, 2021, 2021, null, 2021])], v: [new Int32(), ints([1, 2, 3, 4, 5])] });
+    const t = tableOf({
+      zone: [new Utf8(), strings(['a/b', 'a/b', null, 'x=y', ''])],
+      year: [new Int32(), ints([2020, 2021, 2021, null, 2021])],
+      v: [new Int32(), ints([1, 2, 3, 4, 5])],
+    });
     const result = await writePartitioned(store, t, 'z', { partitionBy: ['zone', 'year'] });
     expect(result.partitions.map((p) => p.value)).toEqual([
-      'zone=a%2Fb/year=2020', 'zone=a%2Fb/year=2021', 'zone=x%3Dy/year=__HIVE_DEFAULT_PARTITION__',
+      'zone=a%2Fb/year=2020',
+      'zone=a%2Fb/year=2021',
+      'zone=x%3Dy/year=__HIVE_DEFAULT_PARTITION__',
       'zone=__HIVE_DEFAULT_PARTITION__/year=2021',
     ]);
     const back = await readPartitioned(store, 'z');
-    const rows = back.toArray().map((r) => r.toJSON()).sort((a, b) => a.v - b.v);
+    const rows = back
+      .toArray()
+      .map((r) => r.toJSON())
+      .sort((a, b) => a.v - b.v);
     // Partition values come back as strings; null and '' both become null (as in Hive and pyarrow).
     expect(rows).toEqual([
-      { v: 1, zone: 'a/b', year: '2020' }, { v: 2, zone: 'a/b', year: '2021' }, { v: 3, zone: null, year: '2021' },
-      { v: 4, zone: 'x=y', year: null }, { v: 5, zone: null, year: '2021' },
+      { v: 1, zone: 'a/b', year: '2020' },
+      { v: 2, zone: 'a/b', year: '2021' },
+      { v: 3, zone: null, year: '2021' },
+      { v: 4, zone: 'x=y', year: null },
+      { v: 5, zone: null, year: '2021' },
     ]);
     const filtered = await readPartitioned(store, 'z', { filter: { zone: ['a/b'], year: ['2021'] } });
     expect(filtered.numRows).toBe(1);
@@ -264,5 +320,7 @@ describe('writePartitioned / readPartitioned', () => {
 function tableOf(columns: Record<string, [DataType, Data]>): Table {
   const fields = Object.entries(columns).map(([name, [type]]) => new Field(name, type, true));
   const children = Object.values(columns).map(([, data]) => data);
-  return new Table([new RecordBatch(new Schema(fields), makeData({ type: new Struct(fields), length: children[0].length, nullCount: 0, children }))]);
+  return new Table([
+    new RecordBatch(new Schema(fields), makeData({ type: new Struct(fields), length: children[0].length, nullCount: 0, children })),
+  ]);
 }

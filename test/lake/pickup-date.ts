@@ -23,7 +23,10 @@ export function withPickupDate(table: Table): Table {
         days[i] = Number(v / PER_DAY[unit]) - (v < 0n && v % PER_DAY[unit] !== 0n ? 1 : 0);
       }
       const day = makeData({ type: new DateDay(), length: b.numRows, data: days, nullCount: ts.nullCount, nullBitmap: ts.nullBitmap });
-      return new RecordBatch(schema, makeData({ type: new Struct(fields), length: b.numRows, nullCount: 0, children: [...b.data.children, day] }));
+      return new RecordBatch(
+        schema,
+        makeData({ type: new Struct(fields), length: b.numRows, nullCount: 0, children: [...b.data.children, day] }),
+      );
     }),
   );
 }

@@ -1,7 +1,22 @@
 import { describe, expect, it } from 'vitest';
 import {
-  Bool, DateDay, DateMillisecond, Field, Float64, Int32, Int64, makeData, RecordBatch, Schema, Struct, Table,
-  TimeUnit, Timestamp, Utf8, tableFromArrays, vectorFromArray,
+  Bool,
+  DateDay,
+  DateMillisecond,
+  Field,
+  Float64,
+  Int32,
+  Int64,
+  makeData,
+  RecordBatch,
+  Schema,
+  Struct,
+  Table,
+  TimeUnit,
+  Timestamp,
+  Utf8,
+  tableFromArrays,
+  vectorFromArray,
 } from 'apache-arrow';
 import type { Data, DataType } from 'apache-arrow';
 import { readParquet, writeParquet } from '../../src/io/parquet/index.ts';
@@ -13,7 +28,9 @@ function tableOf(columns: Record<string, { type: DataType; values: unknown[] }>)
   const children: Data[] = [];
   for (const [name, { type, values }] of Object.entries(columns)) {
     fields.push(new Field(name, type, true));
-    children.push(type instanceof Timestamp ? timestampData(type, values as (bigint | null)[]) : vectorFromArray(values as never, type).data[0]);
+    children.push(
+      type instanceof Timestamp ? timestampData(type, values as (bigint | null)[]) : vectorFromArray(values as never, type).data[0],
+    );
   }
   const length = children[0].length;
   return new Table([new RecordBatch(new Schema(fields), makeData({ type: new Struct(fields), length, nullCount: 0, children }))]);
@@ -22,7 +39,9 @@ function tableOf(columns: Record<string, { type: DataType; values: unknown[] }>)
 /** Arrow's builders take timestamps as JS numbers; build exact 64-bit values directly. */
 function timestampData(type: Timestamp, values: (bigint | null)[]): Data {
   const bitmap = new Uint8Array(1);
-  values.forEach((v, i) => { if (v !== null) bitmap[0] |= 1 << i; });
+  values.forEach((v, i) => {
+    if (v !== null) bitmap[0] |= 1 << i;
+  });
   const nullCount = values.filter((v) => v === null).length;
   return makeData({ type, length: values.length, nullCount, nullBitmap: bitmap, data: BigInt64Array.from(values, (v) => v ?? 0n) });
 }
@@ -80,7 +99,9 @@ describe('writeParquet / readParquet', () => {
     expect(nsValues[0]).toBe(1_609_459_200_123_456n);
     expect(nsValues[2]).toBe(-2n); // floor, as pyarrow
     expect(back.getChild('ns')!.get(1)).toBeNull();
-    expect((back.getChild('ms')!.data[0].values as BigInt64Array).slice(0, 2)).toEqual(BigInt64Array.from([1_609_459_200_123_000n, -1000n]));
+    expect((back.getChild('ms')!.data[0].values as BigInt64Array).slice(0, 2)).toEqual(
+      BigInt64Array.from([1_609_459_200_123_000n, -1000n]),
+    );
     expect(String(back.getChild('d64')!.type)).toBe(String(new DateDay()));
     expect([...back.getChild('d64')!]).toEqual([Date.UTC(2021, 0, 2), null, Date.UTC(1969, 11, 31)]);
   });

@@ -59,7 +59,9 @@ describe('writeParquetStream / readParquetRowGroups', () => {
   });
 
   it('names the source when a blob is not Parquet, and unknown columns', async () => {
-    await expect(readParquetRowGroups(blobOf(new TextEncoder().encode('a,b\n1,2\n')), { source: 'gs://b/x.parquet' })).rejects.toThrow(/gs:\/\/b\/x\.parquet.*could not be read as Parquet/);
+    await expect(readParquetRowGroups(blobOf(new TextEncoder().encode('a,b\n1,2\n')), { source: 'gs://b/x.parquet' })).rejects.toThrow(
+      /gs:\/\/b\/x\.parquet.*could not be read as Parquet/,
+    );
     const bytes = writeParquet(taxiLikeTable({ rows: 5, days: 1 }));
     const error = await readParquetRowGroups(blobOf(bytes), { columns: ['nope'], source: 'x.parquet' }).catch((e) => e);
     expect(error).toBeInstanceOf(DataError);

@@ -22,8 +22,15 @@ export interface TaxiLikeOptions {
 
 const INT_COLUMNS = ['VendorID', 'passenger_count', 'RatecodeID', 'PULocationID', 'DOLocationID', 'payment_type'];
 const FLOAT_COLUMNS = [
-  'trip_distance', 'fare_amount', 'extra', 'mta_tax', 'tip_amount', 'tolls_amount',
-  'improvement_surcharge', 'total_amount', 'congestion_surcharge',
+  'trip_distance',
+  'fare_amount',
+  'extra',
+  'mta_tax',
+  'tip_amount',
+  'tolls_amount',
+  'improvement_surcharge',
+  'total_amount',
+  'congestion_surcharge',
 ];
 
 /** Builds the table in one record batch; row i's pickup is on day `i % days` (stragglers first). */
@@ -61,17 +68,23 @@ export function taxiLikeTable(options: TaxiLikeOptions): Table {
     const values = new BigInt64Array(n);
     for (let i = 0; i < n; i++) values[i] = BigInt((i * (name.length + 3)) % (name === 'passenger_count' ? 7 : 265));
     const nullable = name === 'VendorID' || name === 'passenger_count';
-    add(new Field(name, new Int64(), true), makeData({
-      type: new Int64(), length: n, data: values,
-      nullCount: nullable ? nulls : 0, nullBitmap: nullable && nulls ? validity : undefined,
-    }));
+    add(
+      new Field(name, new Int64(), true),
+      makeData({
+        type: new Int64(),
+        length: n,
+        data: values,
+        nullCount: nullable ? nulls : 0,
+        nullBitmap: nullable && nulls ? validity : undefined,
+      }),
+    );
   }
   const ts = new Timestamp(TimeUnit.MICROSECOND);
   add(new Field('tpep_pickup_datetime', ts, true), makeData({ type: ts, length: n, data: pickup }));
   add(new Field('tpep_dropoff_datetime', ts, true), makeData({ type: ts, length: n, data: dropoff }));
   for (const name of FLOAT_COLUMNS) {
     const values = new Float64Array(n);
-    for (let i = 0; i < n; i++) values[i] = Math.round(((i * 37 + name.length) % 10_000)) / 100;
+    for (let i = 0; i < n; i++) values[i] = Math.round((i * 37 + name.length) % 10_000) / 100;
     add(new Field(name, new Float64(), true), makeData({ type: new Float64(), length: n, data: values }));
   }
   // store_and_fwd_flag: "N" mostly, "Y" sometimes, null with the nullable ints.
@@ -81,10 +94,17 @@ export function taxiLikeTable(options: TaxiLikeOptions): Table {
     bytes[i] = i % 97 === 0 ? 0x59 : 0x4e;
     offsets[i + 1] = i + 1;
   }
-  add(new Field('store_and_fwd_flag', new Utf8(), true), makeData({
-    type: new Utf8(), length: n, valueOffsets: offsets, data: bytes,
-    nullCount: nulls, nullBitmap: nulls ? validity : undefined,
-  }));
+  add(
+    new Field('store_and_fwd_flag', new Utf8(), true),
+    makeData({
+      type: new Utf8(),
+      length: n,
+      valueOffsets: offsets,
+      data: bytes,
+      nullCount: nulls,
+      nullBitmap: nulls ? validity : undefined,
+    }),
+  );
 
   const schema = new Schema(fields);
   const struct = makeData({ type: new Struct(fields), length: n, nullCount: 0, children });

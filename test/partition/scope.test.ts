@@ -10,8 +10,12 @@ const scope = { column: 'd', start: day('2021-01-05'), end: day('2021-01-06') };
 describe('partition scopes', () => {
   it('selects rows with typed literals for DATE, TIMESTAMP, TIMESTAMPTZ and named values', () => {
     expect(scopeCondition(scope, '"d"', 'date')).toBe(`"d" >= DATE '2021-01-05' AND "d" < DATE '2021-01-06'`);
-    expect(scopeCondition(scope, '"d"', 'timestamp')).toBe(`"d" >= TIMESTAMP '2021-01-05 00:00:00.000' AND "d" < TIMESTAMP '2021-01-06 00:00:00.000'`);
-    expect(scopeCondition(scope, '"d"', 'timestamptz')).toBe(`"d" >= TIMESTAMPTZ '2021-01-05 00:00:00.000+00' AND "d" < TIMESTAMPTZ '2021-01-06 00:00:00.000+00'`);
+    expect(scopeCondition(scope, '"d"', 'timestamp')).toBe(
+      `"d" >= TIMESTAMP '2021-01-05 00:00:00.000' AND "d" < TIMESTAMP '2021-01-06 00:00:00.000'`,
+    );
+    expect(scopeCondition(scope, '"d"', 'timestamptz')).toBe(
+      `"d" >= TIMESTAMPTZ '2021-01-05 00:00:00.000+00' AND "d" < TIMESTAMPTZ '2021-01-06 00:00:00.000+00'`,
+    );
     expect(scopeCondition({ column: 'd', values: ['2021-01-05', "o'clock"] }, '"d"', 'other')).toBe(`"d" IN ('2021-01-05', 'o''clock')`);
   });
 
@@ -27,7 +31,13 @@ describe('partition scopes', () => {
       d: dateVector(Int32Array.of(18632, 18632, 18633)),
       ts: timestampVector(BigInt64Array.of(1_609_804_800_000_000n, 1_609_891_199_999_999n, 1_609_891_200_000_000n)),
     });
-    const err = (() => { try { checkRowsInScope(t, scope, 'w'); } catch (e) { return e; } })() as DataError;
+    const err = (() => {
+      try {
+        checkRowsInScope(t, scope, 'w');
+      } catch (e) {
+        return e;
+      }
+    })() as DataError;
     expect(err).toBeInstanceOf(DataError);
     expect(err).toMatchObject({ row: 3, column: 'd', value: '2021-01-06' });
     expect(() => checkRowsInScope(t, { ...scope, column: 'ts' }, 'w')).toThrow(/row 3 lies outside/);

@@ -80,7 +80,9 @@ afterAll(async () => {
 
 async function tripsPerDay(): Promise<Map<string, number[]>> {
   const warehouse = await session.connectors().warehouse();
-  const table = await warehouse.query('SELECT CAST(pickup_date AS VARCHAR) AS day, "Unnamed: 0" AS id FROM ny_taxi.daily_trips ORDER BY 1, 2');
+  const table = await warehouse.query(
+    'SELECT CAST(pickup_date AS VARCHAR) AS day, "Unnamed: 0" AS id FROM ny_taxi.daily_trips ORDER BY 1, 2',
+  );
   const out = new Map<string, number[]>();
   for (let i = 0; i < table.numRows; i++) {
     const day = String(table.getChild('day')!.get(i));
@@ -92,10 +94,15 @@ async function tripsPerDay(): Promise<Map<string, number[]>> {
 describe('a 31-day backfill into the warehouse, partition by partition', () => {
   it('run twice, with one day failing half-way the second time, leaves exactly one copy of every row', async () => {
     const pipeline = session.pipeline('daily_to_warehouse');
-    const backfill = (variables: Record<string, unknown>) => runBackfill(session, {
-      pipeline, start: new Date('2021-01-01T00:00:00Z'), end: new Date('2021-01-31T00:00:00Z'), every: 'day', parallel: 2, // two dates at once in this process, on one DuckDB file
-      variables: { taxi_url: join(project.root, 'month.csv'), ...variables },
-    });
+    const backfill = (variables: Record<string, unknown>) =>
+      runBackfill(session, {
+        pipeline,
+        start: new Date('2021-01-01T00:00:00Z'),
+        end: new Date('2021-01-31T00:00:00Z'),
+        every: 'day',
+        parallel: 2, // two dates at once in this process, on one DuckDB file
+        variables: { taxi_url: join(project.root, 'month.csv'), ...variables },
+      });
     const first = await backfill({});
     expect(first.runs.map((r) => r.status)).toEqual(Array(31).fill('succeeded'));
     expect(await tripsPerDay()).toEqual(expected);

@@ -27,7 +27,8 @@ beforeAll(async () => {
   db = await createTestDatabase('examples');
   project = createTestProject('examples', { ...db.profileValues, POSTGRES_SCHEMA: 'public' });
   for (const entry of readdirSync(join(REPO_ROOT, 'pipelines'), { withFileTypes: true })) {
-    if (entry.isDirectory() && !entry.name.startsWith('.')) cpSync(join(REPO_ROOT, 'pipelines', entry.name), join(project.root, entry.name), { recursive: true });
+    if (entry.isDirectory() && !entry.name.startsWith('.'))
+      cpSync(join(REPO_ROOT, 'pipelines', entry.name), join(project.root, entry.name), { recursive: true });
   }
   await writeTitanicSample(join(project.root, 'titanic.csv'));
   session = await openSession({ projectRoot: project.root, profile: 'test' });
@@ -44,8 +45,13 @@ async function run(name: string, variables: Record<string, unknown>, executionDa
   const connectors = session.connectors();
   try {
     return await runPipeline({
-      pipeline, profile: 'test', store: session.store, workspace: session.workspace, connectors,
-      plan: planRun(pipeline, { executionDate: new Date(executionDate) }), variables,
+      pipeline,
+      profile: 'test',
+      store: session.store,
+      workspace: session.workspace,
+      connectors,
+      plan: planRun(pipeline, { executionDate: new Date(executionDate) }),
+      variables,
     });
   } finally {
     await connectors.close();
@@ -73,7 +79,9 @@ describe.skipIf(!hasShared)('the example project on the real taxi sample', () =>
     const client = new pg.Client({ connectionString: db.url });
     await client.connect();
     try {
-      const { rows: [count] } = await client.query('SELECT count(*)::int AS n, min(passenger_count)::int AS min FROM ny_taxi.yellow_taxi_data');
+      const {
+        rows: [count],
+      } = await client.query('SELECT count(*)::int AS n, min(passenger_count)::int AS min FROM ny_taxi.yellow_taxi_data');
       expect(count).toEqual({ n: 22_303, min: 1 });
       const { rows: columns } = await client.query(
         `SELECT column_name, data_type FROM information_schema.columns WHERE table_schema = 'ny_taxi' AND table_name = 'yellow_taxi_data' AND column_name IN ('vendorid','tpep_pickup_datetime','trip_distance','store_and_fwd_flag') ORDER BY 1`,
@@ -85,7 +93,9 @@ describe.skipIf(!hasShared)('the example project on the real taxi sample', () =>
         { column_name: 'vendorid', data_type: 'bigint' },
       ]);
       // The Zoomcamp's lower-case SQL runs as written.
-      const { rows: [byVendor] } = await client.query('SELECT count(DISTINCT vendorid)::int AS n, count(pulocationid)::int AS pu FROM ny_taxi.yellow_taxi_data');
+      const {
+        rows: [byVendor],
+      } = await client.query('SELECT count(DISTINCT vendorid)::int AS n, count(pulocationid)::int AS pu FROM ny_taxi.yellow_taxi_data');
       expect(byVendor.pu).toBe(22_303);
     } finally {
       await client.end();

@@ -66,10 +66,16 @@ function plainRows(table: Table): Row[] {
     for (const field of fields) {
       const v = table.getChild(field.name)!.get(i);
       const type = String(field.type);
-      row[field.name] = v === null ? null
-        : type.startsWith('Timestamp') ? new Date(Number(v)).toISOString().slice(0, 19).replace('T', ' ')
-        : type.startsWith('Date') ? new Date(Number(v)).toISOString().slice(0, 10)
-        : typeof v === 'bigint' || typeof v === 'number' ? Number(v) : String(v);
+      row[field.name] =
+        v === null
+          ? null
+          : type.startsWith('Timestamp')
+            ? new Date(Number(v)).toISOString().slice(0, 19).replace('T', ' ')
+            : type.startsWith('Date')
+              ? new Date(Number(v)).toISOString().slice(0, 10)
+              : typeof v === 'bigint' || typeof v === 'number'
+                ? Number(v)
+                : String(v);
     }
     out.push(row);
   }
@@ -77,13 +83,15 @@ function plainRows(table: Table): Row[] {
 }
 
 const byIndex = (rows: Row[]) => [...rows].sort((a, b) => (a['Unnamed: 0'] as number) - (b['Unnamed: 0'] as number));
-const renamed = (rows: Row[], rename: (name: string) => string) => rows.map((r) => Object.fromEntries(Object.entries(r).map(([k, v]) => [rename(k), v])));
+const renamed = (rows: Row[], rename: (name: string) => string) =>
+  rows.map((r) => Object.fromEntries(Object.entries(r).map(([k, v]) => [rename(k), v])));
 
 beforeAll(async () => {
   db = await createTestDatabase('pandas_index');
   project = createTestProject('pandas-index', { ...db.profileValues, POSTGRES_SCHEMA: 'public' });
   for (const entry of readdirSync(join(REPO_ROOT, 'pipelines'), { withFileTypes: true })) {
-    if (entry.isDirectory() && !entry.name.startsWith('.')) cpSync(join(REPO_ROOT, 'pipelines', entry.name), join(project.root, entry.name), { recursive: true });
+    if (entry.isDirectory() && !entry.name.startsWith('.'))
+      cpSync(join(REPO_ROOT, 'pipelines', entry.name), join(project.root, entry.name), { recursive: true });
   }
   writeTaxiWithIndex(join(project.root, 'taxi-with-index.csv'));
   // Titanic read with pandas and written back with df.to_csv(): the index as a first, unnamed column.
@@ -108,8 +116,13 @@ async function run(name: string, variables: Record<string, unknown>, executionDa
   const connectors = session.connectors();
   try {
     const result = await runPipeline({
-      pipeline, profile: 'test', store: session.store, workspace: session.workspace, connectors,
-      plan: planRun(pipeline, { executionDate: new Date(executionDate) }), variables,
+      pipeline,
+      profile: 'test',
+      store: session.store,
+      workspace: session.workspace,
+      connectors,
+      plan: planRun(pipeline, { executionDate: new Date(executionDate) }),
+      variables,
     });
     expect(result.run?.error ?? null).toBeNull();
     expect(result.status).toBe('succeeded');
@@ -120,29 +133,35 @@ async function run(name: string, variables: Record<string, unknown>, executionDa
 }
 
 describe('a pandas-written CSV with its index columns, through the five example pipelines', () => {
-  it('api_to_postgres: every column under its own (Mage-cleaned) name with pandas\' values; the Zoomcamp\'s lower-case SQL runs', async () => {
+  it("api_to_postgres: every column under its own (Mage-cleaned) name with pandas' values; the Zoomcamp's lower-case SQL runs", async () => {
     await run('api_to_postgres', { taxi_url: join(project.root, 'taxi-with-index.csv') });
     const clean = (name: string) => name.replace(/[^A-Za-z0-9_]/g, '_').toLowerCase(); // Mage's clean_name, for these names
     const client = new pg.Client({ connectionString: db.url });
     await client.connect();
     try {
-      const { rows: columns } = await client.query(`SELECT column_name FROM information_schema.columns WHERE table_schema = 'ny_taxi' AND table_name = 'yellow_taxi_data' ORDER BY ordinal_position`);
+      const { rows: columns } = await client.query(
+        `SELECT column_name FROM information_schema.columns WHERE table_schema = 'ny_taxi' AND table_name = 'yellow_taxi_data' ORDER BY ordinal_position`,
+      );
       expect(columns.map((c) => c.column_name)).toEqual(taxiHeader.map(clean));
       const select = taxiHeader.map((n) => `${clean(n)}::text AS "${n}"`).join(', ');
       const { rows } = await client.query(`SELECT ${select} FROM ny_taxi.yellow_taxi_data`);
       const back = rows.map((r) => Object.fromEntries(taxiHeader.map((n) => [n, norm(kindOf(n), r[n] ?? '')])));
       expect(byIndex(back)).toEqual(byIndex(kept()));
       // The course's check query, as written in its SQL block: unquoted, lower case.
-      const { rows: perVendor } = await client.query('SELECT vendorid, count(pulocationid)::int AS trips FROM ny_taxi.yellow_taxi_data GROUP BY vendorid ORDER BY vendorid');
+      const { rows: perVendor } = await client.query(
+        'SELECT vendorid, count(pulocationid)::int AS trips FROM ny_taxi.yellow_taxi_data GROUP BY vendorid ORDER BY vendorid',
+      );
       const expected = new Map<number, number>();
       for (const t of kept()) if (t.VendorID !== null) expected.set(t.VendorID as number, (expected.get(t.VendorID as number) ?? 0) + 1);
-      expect(perVendor.filter((r) => r.vendorid !== null).map((r) => [Number(r.vendorid), r.trips])).toEqual([...expected].sort((a, b) => a[0] - b[0]));
+      expect(perVendor.filter((r) => r.vendorid !== null).map((r) => [Number(r.vendorid), r.trips])).toEqual(
+        [...expected].sort((a, b) => a[0] - b[0]),
+      );
     } finally {
       await client.end();
     }
   });
 
-  it('api_to_gcs: the Parquet object and the partitioned dataset keep every column with pandas\' values', async () => {
+  it("api_to_gcs: the Parquet object and the partitioned dataset keep every column with pandas' values", async () => {
     await run('api_to_gcs', { taxi_url: join(project.root, 'taxi-with-index.csv') });
     const lake = await session.connectors().lake();
     const single = await lake.read('nyc_taxi_data.parquet');
@@ -151,17 +170,27 @@ describe('a pandas-written CSV with its index columns, through the five example 
     const partitioned = await lake.readPartitioned('nyc_taxi_data');
     expect(new Set(partitioned.schema.fields.map((f) => f.name))).toEqual(new Set([...taxiHeader, 'tpep_pickup_date']));
     const withDate = kept().map((t) => ({ ...t, tpep_pickup_date: (t.tpep_pickup_datetime as string).slice(0, 10) }));
-    const order = (r: Row) => Object.fromEntries(Object.keys(r).sort().map((k) => [k, r[k]]));
+    const order = (r: Row) =>
+      Object.fromEntries(
+        Object.keys(r)
+          .sort()
+          .map((k) => [k, r[k]]),
+      );
     expect(byIndex(plainRows(partitioned)).map(order)).toEqual(byIndex(withDate).map(order));
   });
 
-  it('gcs_to_bigquery: the warehouse table has every column, snake_cased, with pandas\' values', async () => {
+  it("gcs_to_bigquery: the warehouse table has every column, snake_cased, with pandas' values", async () => {
     await run('gcs_to_bigquery', {});
     const warehouse = await session.connectors().warehouse();
     const table = await warehouse.query('SELECT * FROM ny_taxi.yellow_cab_data');
     const snake: Record<string, string> = {
-      'Unnamed: 0': 'unnamed_0', 'Unnamed: 0.2': 'unnamed_0_2', 'Unnamed: 0.1': 'unnamed_0_1', VendorID: 'vendor_id', RatecodeID: 'ratecode_id',
-      PULocationID: 'pu_location_id', DOLocationID: 'do_location_id',
+      'Unnamed: 0': 'unnamed_0',
+      'Unnamed: 0.2': 'unnamed_0_2',
+      'Unnamed: 0.1': 'unnamed_0_1',
+      VendorID: 'vendor_id',
+      RatecodeID: 'ratecode_id',
+      PULocationID: 'pu_location_id',
+      DOLocationID: 'do_location_id',
     };
     const rename = (n: string) => snake[n] ?? n;
     expect(table.schema.fields.map((f) => f.name)).toEqual(taxiHeader.map(rename));
@@ -169,7 +198,7 @@ describe('a pandas-written CSV with its index columns, through the five example 
     expect(sort(plainRows(table))).toEqual(sort(renamed(kept(), rename)));
   });
 
-  it('api_to_gcs_parameterized: the day\'s object has every column with pandas\' values', async () => {
+  it("api_to_gcs_parameterized: the day's object has every column with pandas' values", async () => {
     await run('api_to_gcs_parameterized', { taxi_url: join(project.root, 'taxi-with-index.csv') }, '2021-01-03T00:00:00Z');
     const lake = await session.connectors().lake();
     const table = await lake.read('2021/01/03/daily-trips.parquet');
@@ -177,7 +206,7 @@ describe('a pandas-written CSV with its index columns, through the five example 
     expect(byIndex(plainRows(table))).toEqual(byIndex(kept()));
   });
 
-  it('example_pipeline: the index column is read as Unnamed: 0 and left out; nulls filled with Mage\'s median', async () => {
+  it("example_pipeline: the index column is read as Unnamed: 0 and left out; nulls filled with Mage's median", async () => {
     const r = await run('example_pipeline', { titanic_url: titanicPath });
     expect(r.blocks.find((b) => b.block === 'load_titanic')!.rowsOut).toBe(891);
     const lake = await session.connectors().lake();

@@ -19,7 +19,10 @@ const profile = (values: Record<string, string>) =>
 async function failure(values: Record<string, string>): Promise<ConnectionError> {
   const connector = createPostgresConnector(profile(values));
   try {
-    const error = await connector.query('SELECT 1').then(() => undefined, (e: unknown) => e);
+    const error = await connector.query('SELECT 1').then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     expect(error).toBeInstanceOf(ConnectionError);
     return error as ConnectionError;
   } finally {

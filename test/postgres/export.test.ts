@@ -1,6 +1,19 @@
 import {
-  Bool, DateDay, Field, Float64, Int32, Int64, Schema, Table, TimestampMicrosecond, TimestampNanosecond, TimestampMillisecond,
-  Utf8, tableFromArrays, vectorFromArray, makeTable, makeData, makeVector,
+  Bool,
+  DateDay,
+  Float64,
+  Int32,
+  Int64,
+  Table,
+  TimestampMicrosecond,
+  TimestampNanosecond,
+  TimestampMillisecond,
+  Utf8,
+  tableFromArrays,
+  vectorFromArray,
+  makeTable,
+  makeData,
+  makeVector,
 } from 'apache-arrow';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -29,13 +42,14 @@ afterAll(async () => {
 const rows = async (sql: string) => (await client.query(sql)).rows;
 
 /** A column straight from typed values (Arrow's builders want ms numbers, not raw int64 micros). */
-function raw(type: Int64 | TimestampMicrosecond | TimestampMillisecond | TimestampNanosecond | DateDay, values: (bigint | number | null)[]) {
+function raw(
+  type: Int64 | TimestampMicrosecond | TimestampMillisecond | TimestampNanosecond | DateDay,
+  values: (bigint | number | null)[],
+) {
   const valid = new Uint8Array((values.length + 7) >> 3);
   values.forEach((v, i) => v !== null && (valid[i >> 3] |= 1 << (i & 7)));
   const nullCount = values.filter((v) => v === null).length;
-  const data = type instanceof DateDay
-    ? Int32Array.from(values, (v) => Number(v ?? 0))
-    : BigInt64Array.from(values, (v) => BigInt(v ?? 0));
+  const data = type instanceof DateDay ? Int32Array.from(values, (v) => Number(v ?? 0)) : BigInt64Array.from(values, (v) => BigInt(v ?? 0));
   return makeVector(makeData({ type, length: values.length, data, nullCount, nullBitmap: nullCount ? valid : undefined } as never));
 }
 
@@ -51,8 +65,11 @@ describe('if_exists', () => {
     const created = await connector.export(trips([1, 2, 3]), { schema: 'ny_taxi', table: 'trips' });
     expect(created.rows).toBe(3);
     expect(created.target).toBe(`postgres://${db.user}@${db.host}:${db.port}/${db.database} "ny_taxi"."trips"`);
-    expect(await rows(`SELECT format_type(atttypid, atttypmod) AS t FROM pg_attribute WHERE attrelid = 'ny_taxi.trips'::regclass AND attnum > 0 ORDER BY attnum`))
-      .toEqual([{ t: 'bigint' }, { t: 'double precision' }]);
+    expect(
+      await rows(
+        `SELECT format_type(atttypid, atttypmod) AS t FROM pg_attribute WHERE attrelid = 'ny_taxi.trips'::regclass AND attnum > 0 ORDER BY attnum`,
+      ),
+    ).toEqual([{ t: 'bigint' }, { t: 'double precision' }]);
 
     await connector.export(trips([7, 8]), { schema: 'ny_taxi', table: 'trips', ifExists: 'replace' });
     expect(await rows('SELECT id::int FROM ny_taxi.trips ORDER BY id')).toEqual([{ id: 7 }, { id: 8 }]);
@@ -88,14 +105,16 @@ describe('if_exists', () => {
   });
 
   it('append casts into an existing table with other types and names a missing column', async () => {
-    await client.query('CREATE TABLE narrow (id integer, fare numeric(10,2), extra text DEFAULT \'x\')');
+    await client.query("CREATE TABLE narrow (id integer, fare numeric(10,2), extra text DEFAULT 'x')");
     const result = await connector.export(trips([1, 2]), { table: 'narrow', ifExists: 'append' });
     expect(result.rows).toBe(2);
     expect(await rows('SELECT id, fare::text, extra FROM narrow ORDER BY id')).toEqual([
       { id: 1, fare: '1.50', extra: 'x' },
       { id: 2, fare: '3.00', extra: 'x' },
     ]);
-    const err = await connector.export(tableFromArrays({ other: Int32Array.of(1) }), { table: 'narrow', ifExists: 'append' }).catch((e) => e);
+    const err = await connector
+      .export(tableFromArrays({ other: Int32Array.of(1) }), { table: 'narrow', ifExists: 'append' })
+      .catch((e) => e);
     expect(err).toBeInstanceOf(DataError);
     expect(err.message).toMatch(/"other"/);
     expect(err.hint).toMatch(/ALTER TABLE "public"."narrow" ADD COLUMN "other" integer/);
@@ -117,20 +136,34 @@ describe('atomicity', () => {
   it('a failure mid-replace leaves the previous table and rows', async () => {
     const pool = new pg.Pool({ connectionString: db.url });
     try {
-      await exportTable(pool, tableFromArrays({ id: Int32Array.of(1, 2), name: ['old-1', 'old-2'] }), { schema: 'public', table: 'atomic' });
+      await exportTable(pool, tableFromArrays({ id: Int32Array.of(1, 2), name: ['old-1', 'old-2'] }), {
+        schema: 'public',
+        table: 'atomic',
+      });
       // Same columns → the TRUNCATE path; small chunks so many reach the server before the bad row.
       const err = await exportTable(pool, poisoned(), { schema: 'public', table: 'atomic', chunkBytes: 16 * 1024 }).catch((e) => e);
       expect(err).toBeInstanceOf(DataError);
       expect(err.message).toMatch(/row 30000/);
       expect(err.column).toBe('name');
       expect(err.hint).toMatch(/NUL/);
-      expect(await rows('SELECT id, name FROM atomic ORDER BY id')).toEqual([{ id: 1, name: 'old-1' }, { id: 2, name: 'old-2' }]);
+      expect(await rows('SELECT id, name FROM atomic ORDER BY id')).toEqual([
+        { id: 1, name: 'old-1' },
+        { id: 2, name: 'old-2' },
+      ]);
 
       // Different columns → the DROP + CREATE path, equally atomic.
       const reshaped = poisoned();
-      const wider = new Table({ ...Object.fromEntries(reshaped.schema.fields.map((f) => [f.name, reshaped.getChild(f.name)!])), more: vectorFromArray(new Array(reshaped.numRows).fill(1.5), new Float64()) });
-      await expect(exportTable(pool, wider, { schema: 'public', table: 'atomic', chunkBytes: 16 * 1024 })).rejects.toBeInstanceOf(DataError);
-      expect(await rows('SELECT id, name FROM atomic ORDER BY id')).toEqual([{ id: 1, name: 'old-1' }, { id: 2, name: 'old-2' }]);
+      const wider = new Table({
+        ...Object.fromEntries(reshaped.schema.fields.map((f) => [f.name, reshaped.getChild(f.name)!])),
+        more: vectorFromArray(new Array(reshaped.numRows).fill(1.5), new Float64()),
+      });
+      await expect(exportTable(pool, wider, { schema: 'public', table: 'atomic', chunkBytes: 16 * 1024 })).rejects.toBeInstanceOf(
+        DataError,
+      );
+      expect(await rows('SELECT id, name FROM atomic ORDER BY id')).toEqual([
+        { id: 1, name: 'old-1' },
+        { id: 2, name: 'old-2' },
+      ]);
     } finally {
       await pool.end();
     }
@@ -150,25 +183,47 @@ describe('atomicity', () => {
 describe('identifiers', () => {
   it('names columns as Mage does by default: lower case, cleaned, reserved words prefixed', async () => {
     const table = tableFromArrays({
-      VendorID: Int32Array.of(1), PULocationID: Int32Array.of(2), 'Trip Distance': Float64Array.of(1.5), 'Unnamed: 0': Int32Array.of(0),
-      'Unnamed: 0.1': Int32Array.of(0), '2020 total': Int32Array.of(3), order: Int32Array.of(4), 'say "$hi"': ['x'], 'Straße': ['s'],
+      VendorID: Int32Array.of(1),
+      PULocationID: Int32Array.of(2),
+      'Trip Distance': Float64Array.of(1.5),
+      'Unnamed: 0': Int32Array.of(0),
+      'Unnamed: 0.1': Int32Array.of(0),
+      '2020 total': Int32Array.of(3),
+      order: Int32Array.of(4),
+      'say "$hi"': ['x'],
+      Straße: ['s'],
     });
     await connector.export(table, { schema: 'ny_taxi', table: 'cleaned' });
     const back = await connector.query('SELECT * FROM ny_taxi.cleaned');
     expect(back.schema.fields.map((f) => f.name)).toEqual([
-      'vendorid', 'pulocationid', 'trip_distance', 'unnamed__0', 'unnamed__0_1', 'letter_2020_total', '_order', 'say_hi', 'straße',
+      'vendorid',
+      'pulocationid',
+      'trip_distance',
+      'unnamed__0',
+      'unnamed__0_1',
+      'letter_2020_total',
+      '_order',
+      'say_hi',
+      'straße',
     ]);
     // The Zoomcamp's lower-case SQL, unquoted.
-    expect(await rows('SELECT vendorid, pulocationid, trip_distance FROM ny_taxi.cleaned')).toEqual([{ vendorid: 1, pulocationid: 2, trip_distance: 1.5 }]);
+    expect(await rows('SELECT vendorid, pulocationid, trip_distance FROM ny_taxi.cleaned')).toEqual([
+      { vendorid: 1, pulocationid: 2, trip_distance: 1.5 },
+    ]);
   });
 
   it('refuses columns that the cleaning makes equal, naming both, and writes nothing', async () => {
-    const err = await connector.export(tableFromArrays({ VendorID: Int32Array.of(1), vendorid: Int32Array.of(2) }), { table: 'clash' }).catch((e) => e);
+    const err = await connector
+      .export(tableFromArrays({ VendorID: Int32Array.of(1), vendorid: Int32Array.of(2) }), { table: 'clash' })
+      .catch((e) => e);
     expect(err).toBeInstanceOf(DataError);
     expect(err.message).toContain('"vendorid" (column 1 "VendorID", column 2)');
     expect(err.hint).toContain('columnNames');
     expect(await rows(`SELECT count(*)::int AS n FROM pg_tables WHERE tablename = 'clash'`)).toEqual([{ n: 0 }]);
-    await connector.export(tableFromArrays({ VendorID: Int32Array.of(1), vendorid: Int32Array.of(2) }), { table: 'clash', columnNames: 'keep' });
+    await connector.export(tableFromArrays({ VendorID: Int32Array.of(1), vendorid: Int32Array.of(2) }), {
+      table: 'clash',
+      columnNames: 'keep',
+    });
     expect(await rows('SELECT "VendorID", vendorid FROM public.clash')).toEqual([{ VendorID: 1, vendorid: 2 }]);
   });
 
@@ -211,7 +266,11 @@ describe('round trip', () => {
   it('writes every column type exactly and reads it back with the same types', async () => {
     const original = allTypes();
     expect((await connector.export(original, { table: 'all_types' })).rows).toBe(6);
-    expect(await rows(`SELECT attname, format_type(atttypid, atttypmod) AS t FROM pg_attribute WHERE attrelid = 'all_types'::regclass AND attnum > 0 ORDER BY attnum`)).toEqual([
+    expect(
+      await rows(
+        `SELECT attname, format_type(atttypid, atttypmod) AS t FROM pg_attribute WHERE attrelid = 'all_types'::regclass AND attnum > 0 ORDER BY attnum`,
+      ),
+    ).toEqual([
       { attname: 'i64', t: 'bigint' },
       { attname: 'i32', t: 'integer' },
       { attname: 'f64', t: 'double precision' },
@@ -224,11 +283,25 @@ describe('round trip', () => {
     // The server's own text for the tricky values.
     await client.query(`SET TimeZone = 'UTC'`);
     expect(await rows(`SELECT i64::text, ts::text, tstz::text, d::text, s = '' AS empty, s IS NULL AS null FROM all_types`)).toEqual([
-      { i64: '9223372036854775807', ts: '2021-01-01 00:00:00.123456', tstz: '2021-01-01 00:00:00.123456+00', d: '2021-01-01', empty: true, null: false },
+      {
+        i64: '9223372036854775807',
+        ts: '2021-01-01 00:00:00.123456',
+        tstz: '2021-01-01 00:00:00.123456+00',
+        d: '2021-01-01',
+        empty: true,
+        null: false,
+      },
       { i64: '-9223372036854775808', ts: '1969-12-31 23:59:59.999999', tstz: null, d: '1969-12-31', empty: false, null: false },
       { i64: '0', ts: '2000-01-01 00:00:00', tstz: '1969-12-31 23:59:59.999999+00', d: '2000-01-01', empty: false, null: false },
       { i64: '-1', ts: '0001-01-01 00:00:00', tstz: '1970-01-01 00:00:00+00', d: null, empty: null, null: true },
-      { i64: '9007199254740992', ts: '9999-12-31 23:59:59.999999', tstz: '1970-01-01 00:00:00.000001+00', d: '1970-01-01', empty: false, null: false },
+      {
+        i64: '9007199254740992',
+        ts: '9999-12-31 23:59:59.999999',
+        tstz: '1970-01-01 00:00:00.000001+00',
+        d: '1970-01-01',
+        empty: false,
+        null: false,
+      },
       { i64: null, ts: null, tstz: '1970-01-01 00:00:00.000002+00', d: '0001-01-01', empty: false, null: false },
     ]);
 
@@ -252,7 +325,10 @@ describe('round trip', () => {
     ]);
     const sliced = tableFromArrays({ v: Int32Array.of(1, 2, 3, 4, 5), s: ['a', 'b', null, 'd', 'e'] }).slice(2, 4);
     await connector.export(sliced, { table: 'sliced' });
-    expect(await rows('SELECT v, s FROM sliced ORDER BY v')).toEqual([{ v: 3, s: null }, { v: 4, s: 'd' }]);
+    expect(await rows('SELECT v, s FROM sliced ORDER BY v')).toEqual([
+      { v: 3, s: null },
+      { v: 4, s: 'd' },
+    ]);
   });
 
   it('loads query results typed by column OIDs, in batches', async () => {
@@ -265,8 +341,18 @@ describe('round trip', () => {
     );
     expect(t.numRows).toBe(3);
     expect(Object.fromEntries(t.schema.fields.map((f) => [f.name, String(f.type)]))).toEqual({
-      small: 'Int32', int: 'Int32', big: 'Int64', num: 'Float64', real: 'Float64', v: 'Utf8', b: 'Bool', d: 'Date32<DAY>',
-      ts: 'Timestamp<MICROSECOND>', tstz: 'Timestamp<MICROSECOND, UTC>', j: 'Utf8', nothing: 'Int32',
+      small: 'Int32',
+      int: 'Int32',
+      big: 'Int64',
+      num: 'Float64',
+      real: 'Float64',
+      v: 'Utf8',
+      b: 'Bool',
+      d: 'Date32<DAY>',
+      ts: 'Timestamp<MICROSECOND>',
+      tstz: 'Timestamp<MICROSECOND, UTC>',
+      j: 'Utf8',
+      nothing: 'Int32',
     });
     const row = t.get(0)!.toJSON();
     expect(row).toMatchObject({ small: 1, int: 2, big: 3n, num: 1.25, real: 2.5, v: 'x', b: true, j: '{"a": 1}', nothing: null });

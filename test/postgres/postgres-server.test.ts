@@ -26,13 +26,17 @@ function freePort(): Promise<number> {
   });
 }
 
-describe('the project\'s embedded PostgreSQL', () => {
+describe("the project's embedded PostgreSQL", () => {
   it('starts from a short-lived process, survives it, is idempotent, and stops', async () => {
     const port = await freePort();
     expect(postgresStatus(root)).toEqual({ running: false, dataDir: join(root, '.pipekit', 'postgres') });
 
     // A separate Node process starts it and exits.
-    const { stdout } = await run(process.execPath, [join(repo, 'bin/run-ts.js'), 'test/postgres/start-embedded.fixture.ts', root, String(port)], { cwd: repo });
+    const { stdout } = await run(
+      process.execPath,
+      [join(repo, 'bin/run-ts.js'), 'test/postgres/start-embedded.fixture.ts', root, String(port)],
+      { cwd: repo },
+    );
     const first = JSON.parse(stdout.trim().split('\n').at(-1)!);
     expect(first).toMatchObject({ running: true, started: true, port });
     expect(first.message).toMatch(/pipekit dev stop/);

@@ -15,7 +15,10 @@ describe('the suite PostgreSQL', () => {
     const client = new pg.Client({ connectionString: db.url });
     await client.connect();
     try {
-      const { rows } = await client.query('SELECT current_database() AS name, count(*)::int AS tables FROM pg_tables WHERE schemaname = $1', ['public']);
+      const { rows } = await client.query(
+        'SELECT current_database() AS name, count(*)::int AS tables FROM pg_tables WHERE schemaname = $1',
+        ['public'],
+      );
       expect(rows[0]).toEqual({ name: db.database, tables: 0 });
     } finally {
       await client.end();

@@ -35,8 +35,36 @@ function openssl(...args: string[]): void {
 beforeAll(async () => {
   if (!OPENSSL) return;
   dir = mkdtempSync(join(tmpdir(), 'pipekit-tls-'));
-  openssl('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=Google Cloud SQL Server CA', '-keyout', 'ca.key', '-out', 'ca.pem');
-  openssl('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=Someone else', '-keyout', 'other.key', '-out', 'other.pem');
+  openssl(
+    'req',
+    '-x509',
+    '-newkey',
+    'rsa:2048',
+    '-nodes',
+    '-days',
+    '1',
+    '-subj',
+    '/CN=Google Cloud SQL Server CA',
+    '-keyout',
+    'ca.key',
+    '-out',
+    'ca.pem',
+  );
+  openssl(
+    'req',
+    '-x509',
+    '-newkey',
+    'rsa:2048',
+    '-nodes',
+    '-days',
+    '1',
+    '-subj',
+    '/CN=Someone else',
+    '-keyout',
+    'other.key',
+    '-out',
+    'other.pem',
+  );
   openssl('req', '-newkey', 'rsa:2048', '-nodes', '-subj', '/CN=zoomcamp-test:pipekit-db', '-keyout', 'server.key', '-out', 'server.csr');
   openssl('x509', '-req', '-in', 'server.csr', '-CA', 'ca.pem', '-CAkey', 'ca.key', '-CAcreateserial', '-days', '1', '-out', 'server.pem');
   pem.ca = readFileSync(join(dir, 'ca.pem'), 'utf8');
@@ -72,7 +100,12 @@ function errorResponse(message: string): Buffer {
 }
 
 async function tryConnect(values: Record<string, string>): Promise<string> {
-  const profile = new IoProfile({ name: 'cloud', file: '/p/io_config.yaml', root: '/p', values: { POSTGRES_HOST: '127.0.0.1', POSTGRES_PORT: String(port), POSTGRES_USER: 'pipekit', POSTGRES_PASSWORD: 'x', ...values } });
+  const profile = new IoProfile({
+    name: 'cloud',
+    file: '/p/io_config.yaml',
+    root: '/p',
+    values: { POSTGRES_HOST: '127.0.0.1', POSTGRES_PORT: String(port), POSTGRES_USER: 'pipekit', POSTGRES_PASSWORD: 'x', ...values },
+  });
   const pool = createPool(profile, { max: 1 });
   try {
     const client = await connect(pool, postgresTarget(profile));
@@ -106,9 +139,16 @@ describe.skipIf(!OPENSSL)('PostgreSQL TLS verification (needs the openssl CLI)',
   });
 
   it('a CA that is not PEM is a ConfigError naming the key', async () => {
-    expect(() => createPool(new IoProfile({ name: 'cloud', file: '/p/io_config.yaml', root: '/p', values: { POSTGRES_SSLMODE: 'verify-ca', POSTGRES_SSL_CA: 'not a cert' } }))).toThrow(
-      /cloud\.POSTGRES_SSL_CA.*not a PEM certificate/,
-    );
+    expect(() =>
+      createPool(
+        new IoProfile({
+          name: 'cloud',
+          file: '/p/io_config.yaml',
+          root: '/p',
+          values: { POSTGRES_SSLMODE: 'verify-ca', POSTGRES_SSL_CA: 'not a cert' },
+        }),
+      ),
+    ).toThrow(/cloud\.POSTGRES_SSL_CA.*not a PEM certificate/);
   });
 });
 
@@ -119,7 +159,14 @@ describe('the cloud profile of pipelines/io_config.yaml, with the env infra sets
     const ca = '-----BEGIN CERTIFICATE-----\nMIIBfake\nline2\n-----END CERTIFICATE-----\n';
     const profile = await loadIoProfile(join(import.meta.dirname, '../../pipelines/io_config.yaml'), {
       profile: 'cloud',
-      env: { PIPEKIT_DB_HOST: '10.100.0.3', PIPEKIT_DB_PASSWORD: 'x', PIPEKIT_DB_SSLMODE: 'verify-ca', PIPEKIT_DB_SERVER_CA: ca, GOOGLE_CLOUD_PROJECT: 'p', PIPEKIT_LAKE_BUCKET: 'b' },
+      env: {
+        PIPEKIT_DB_HOST: '10.100.0.3',
+        PIPEKIT_DB_PASSWORD: 'x',
+        PIPEKIT_DB_SSLMODE: 'verify-ca',
+        PIPEKIT_DB_SERVER_CA: ca,
+        GOOGLE_CLOUD_PROJECT: 'p',
+        PIPEKIT_LAKE_BUCKET: 'b',
+      },
     });
     expect(postgresSettings(profile)).toMatchObject({ sslmode: 'verify-ca', sslCa: ca });
   });

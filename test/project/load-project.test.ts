@@ -53,7 +53,9 @@ resources: { cpu: "1", memory: 512Mi, task_timeout: 10m }
     const spec = loadProject(sql('{ table: t, partition: day }').root).pipelines.get('p')!;
     expect(spec.blocks[0]!.sql).toMatchObject({ table: 't', write: 'replace', partition: 'day' });
     expect(errorOf(() => loadProject(sql('{ partition: day }').root)).key).toBe('blocks[0].sql.partition');
-    expect(errorOf(() => loadProject(sql('{ table: t, write: append, partition: day }').root)).message).toContain('write: append contradicts');
+    expect(errorOf(() => loadProject(sql('{ table: t, write: append, partition: day }').root)).message).toContain(
+      'write: append contradicts',
+    );
   });
 
   it('names an unknown key', () => {
@@ -72,7 +74,9 @@ resources: { cpu: "1", memory: 512Mi, task_timeout: 10m }
   });
 
   it('names an unknown upstream and lists the known ones', () => {
-    const p = projectWith('blocks:\n  - { uuid: a, kind: loader, file: blocks/a.ts }\n  - { uuid: b, kind: transformer, file: blocks/b.ts, upstream: [nope] }\n');
+    const p = projectWith(
+      'blocks:\n  - { uuid: a, kind: loader, file: blocks/a.ts }\n  - { uuid: b, kind: transformer, file: blocks/b.ts, upstream: [nope] }\n',
+    );
     const e = errorOf(() => loadProject(p.root));
     expect(e.key).toBe('blocks[1].upstream[0]');
     expect(e.message).toContain('unknown upstream "nope"');
@@ -97,13 +101,21 @@ blocks:
   });
 
   it('rejects bad schedules and time zones', () => {
-    const p = projectWith('blocks:\n  - { uuid: a, kind: loader, file: blocks/a.ts }\ntriggers:\n  - { name: t, schedule: "61 * * * *" }\n');
+    const p = projectWith(
+      'blocks:\n  - { uuid: a, kind: loader, file: blocks/a.ts }\ntriggers:\n  - { name: t, schedule: "61 * * * *" }\n',
+    );
     expect(errorOf(() => loadProject(p.root)).key).toBe('triggers[0].schedule');
-    p.write('p/pipeline.yaml', 'blocks:\n  - { uuid: a, kind: loader, file: blocks/a.ts }\ntriggers:\n  - { name: t, schedule: "@daily", timezone: Mars/Olympus }\n');
+    p.write(
+      'p/pipeline.yaml',
+      'blocks:\n  - { uuid: a, kind: loader, file: blocks/a.ts }\ntriggers:\n  - { name: t, schedule: "@daily", timezone: Mars/Olympus }\n',
+    );
     const zoneError = errorOf(() => loadProject(p.root));
     expect(zoneError.message).toContain('unknown time zone');
     expect(zoneError.key).toBe('triggers[0].timezone');
-    p.write('p/pipeline.yaml', 'blocks:\n  - { uuid: a, kind: loader, file: blocks/a.ts }\ntriggers:\n  - { name: t, schedule: "@fortnightly" }\n');
+    p.write(
+      'p/pipeline.yaml',
+      'blocks:\n  - { uuid: a, kind: loader, file: blocks/a.ts }\ntriggers:\n  - { name: t, schedule: "@fortnightly" }\n',
+    );
     expect(errorOf(() => loadProject(p.root)).message).toContain('unknown preset');
   });
 
@@ -118,6 +130,12 @@ blocks:
 describe('the example project', () => {
   it('validates', () => {
     const project = loadProject(new URL('../../pipelines', import.meta.url).pathname);
-    expect([...project.pipelines.keys()].sort()).toEqual(['api_to_gcs', 'api_to_gcs_parameterized', 'api_to_postgres', 'example_pipeline', 'gcs_to_bigquery']);
+    expect([...project.pipelines.keys()].sort()).toEqual([
+      'api_to_gcs',
+      'api_to_gcs_parameterized',
+      'api_to_postgres',
+      'example_pipeline',
+      'gcs_to_bigquery',
+    ]);
   });
 });

@@ -76,8 +76,12 @@ describe('defect 7: grants only where used', () => {
     const jobs = readDeployment(graph).jobs.values().next().value!.serviceAccount;
     const decision = policy.check(jobs, 'storage.objects.get', 'projects/_/buckets/somebody-elses/objects/a.csv', 'test');
     expect(decision.allowed).toBe(false);
-    expect(policy.check(jobs, 'storage.objects.get', `projects/_/buckets/${graph.outputs.lakeBucket}/objects/lake/x.parquet`, 'test').allowed).toBe(true);
-    expect(policy.check(jobs, 'secretmanager.versions.access', `projects/${graph.project}/secrets/pipekit-api-token`, 'test').allowed).toBe(false);
+    expect(
+      policy.check(jobs, 'storage.objects.get', `projects/_/buckets/${graph.outputs.lakeBucket}/objects/lake/x.parquet`, 'test').allowed,
+    ).toBe(true);
+    expect(policy.check(jobs, 'secretmanager.versions.access', `projects/${graph.project}/secrets/pipekit-api-token`, 'test').allowed).toBe(
+      false,
+    );
   });
 });
 

@@ -1,5 +1,5 @@
 /** The rehearsal's own parts, on small inputs: .dockerignore, the Dockerfile reader, the build plan, IAM. */
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -42,8 +42,17 @@ CMD ["--help"]
 
   it('reads the final stage and what needs BuildKit', () => {
     expect(dockerfile.stages.map((s) => `${s.name} ${s.base}`)).toEqual(['deps node:20', 'runtime node:20']);
-    expect(dockerfile.runtime).toMatchObject({ workdir: '/app', env: { A: '1', B: 'two words' }, user: 'node', entrypoint: ['node', 'bin/pipekit.js'], cmd: ['--help'] });
-    expect(dockerfile.runtime.copies.map((c) => `${c.from ?? '.'}:${c.sources.join(',')}→${c.dest}`)).toEqual(['deps:/app/node_modules→./node_modules', '.:src→./src']);
+    expect(dockerfile.runtime).toMatchObject({
+      workdir: '/app',
+      env: { A: '1', B: 'two words' },
+      user: 'node',
+      entrypoint: ['node', 'bin/pipekit.js'],
+      cmd: ['--help'],
+    });
+    expect(dockerfile.runtime.copies.map((c) => `${c.from ?? '.'}:${c.sources.join(',')}→${c.dest}`)).toEqual([
+      'deps:/app/node_modules→./node_modules',
+      '.:src→./src',
+    ]);
     expect(dockerfile.buildKitOnly).toEqual([{ line: 3, text: 'RUN --mount=type=cache,target=/root/.npm' }]);
   });
 
@@ -58,14 +67,46 @@ CMD ["--help"]
 });
 
 describe('IAM from the graph', () => {
-  const resource = (type: string, name: string, inputs: Record<string, unknown>, state: Record<string, unknown> = {}): GraphResource => ({ type, name, id: `${name}-id`, inputs, state: { ...inputs, ...state } });
+  const resource = (type: string, name: string, inputs: Record<string, unknown>, state: Record<string, unknown> = {}): GraphResource => ({
+    type,
+    name,
+    id: `${name}-id`,
+    inputs,
+    state: { ...inputs, ...state },
+  });
   const resources = [
-    resource('gcp:projects/iAMCustomRole:IAMCustomRole', 'runner', { roleId: 'runner', permissions: ['run.jobs.runWithOverrides'] }, { name: 'projects/p/roles/runner' }),
-    resource('gcp:cloudrunv2/jobIamMember:JobIamMember', 'grant', { project: 'p', location: 'r', name: 'job-a', role: 'projects/p/roles/runner', member: 'serviceAccount:sched@p.iam' }),
-    resource('gcp:storage/bucketIAMMember:BucketIAMMember', 'lake', { bucket: 'lake', role: 'roles/storage.objectAdmin', member: 'serviceAccount:jobs@p.iam' }),
-    resource('gcp:projects/iAMMember:IAMMember', 'bq', { project: 'p', role: 'roles/bigquery.jobUser', member: 'serviceAccount:jobs@p.iam' }),
+    resource(
+      'gcp:projects/iAMCustomRole:IAMCustomRole',
+      'runner',
+      { roleId: 'runner', permissions: ['run.jobs.runWithOverrides'] },
+      { name: 'projects/p/roles/runner' },
+    ),
+    resource('gcp:cloudrunv2/jobIamMember:JobIamMember', 'grant', {
+      project: 'p',
+      location: 'r',
+      name: 'job-a',
+      role: 'projects/p/roles/runner',
+      member: 'serviceAccount:sched@p.iam',
+    }),
+    resource('gcp:storage/bucketIAMMember:BucketIAMMember', 'lake', {
+      bucket: 'lake',
+      role: 'roles/storage.objectAdmin',
+      member: 'serviceAccount:jobs@p.iam',
+    }),
+    resource('gcp:projects/iAMMember:IAMMember', 'bq', {
+      project: 'p',
+      role: 'roles/bigquery.jobUser',
+      member: 'serviceAccount:jobs@p.iam',
+    }),
   ];
-  const graph = { project: 'p', region: 'r', resources, outputs: {}, ofType: (t: string) => resources.filter((x) => x.type === t), byId: () => undefined } as Graph;
+  const graph = {
+    project: 'p',
+    region: 'r',
+    resources,
+    outputs: {},
+    ofType: (t: string) => resources.filter((x) => x.type === t),
+    byId: () => undefined,
+  } as Graph;
 
   it('allows what a custom role, a bucket grant or a project grant gives, on that resource only', () => {
     const policy = new IamPolicy(graph);
@@ -81,6 +122,8 @@ describe('IAM from the graph', () => {
     const policy = new IamPolicy(graph);
     const body = permissionDenied(policy.check('jobs@p.iam', 'storage.objects.get', 'projects/_/buckets/landing/objects/a.csv', 'test'));
     expect(body.error).toMatchObject({ code: 403, status: 'PERMISSION_DENIED' });
-    expect(body.error.message).toBe("Permission 'storage.objects.get' denied on resource 'projects/_/buckets/landing/objects/a.csv' for jobs@p.iam (or it may not exist).");
+    expect(body.error.message).toBe(
+      "Permission 'storage.objects.get' denied on resource 'projects/_/buckets/landing/objects/a.csv' for jobs@p.iam (or it may not exist).",
+    );
   });
 });

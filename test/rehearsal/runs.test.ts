@@ -61,7 +61,7 @@ const job = (pipeline: string) => (r.graph.outputs.jobNames as Record<string, st
 
 describe('defect 6: the Filestore workspace, initialised by `pulumi up`', () => {
   // Was: a new Filestore share is root's (755), the image runs as uid 1000, and docs/deploy.md had a hand-made chown job.
-  it('is writable by the image\'s user without a manual step', async () => {
+  it("is writable by the image's user without a manual step", async () => {
     const { executions } = await r.executeJob(job('example_pipeline'));
     const run = executions[0]!;
     expect(run.status, lastMeaningfulLine(run.tasks.at(-1)?.output ?? run.startError ?? '')).toBe('succeeded');
@@ -82,11 +82,15 @@ describe('pipelines that reach other stores', () => {
   it('starts the gcs-triggered pipeline from the function, as the functions account', () => {
     const started = r.runApi.runJobs().filter((run) => run.job.endsWith(`/jobs/${job('landing_to_lake')}`));
     expect(started.length).toBe(1);
-    expect(r.policy.decisions.some((d) => d.account.startsWith('pipekit-functions@') && d.permission === 'run.jobs.runWithOverrides' && d.allowed)).toBe(true);
+    expect(
+      r.policy.decisions.some(
+        (d) => d.account.startsWith('pipekit-functions@') && d.permission === 'run.jobs.runWithOverrides' && d.allowed,
+      ),
+    ).toBe(true);
   });
 
   // Was: sslmode=require encrypted but did not check who answered, so a server with a certificate from another CA was accepted.
-  it('refuses a Cloud SQL server whose certificate the instance\'s CA did not sign (defect 7)', async () => {
+  it("refuses a Cloud SQL server whose certificate the instance's CA did not sign (defect 7)", async () => {
     r.sqlImpostor = true;
     try {
       const { executions } = await r.executeJob(job('api_to_postgres'));

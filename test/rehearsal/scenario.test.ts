@@ -8,7 +8,19 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { realMounts } from '../../scripts/rehearsal/container.ts';
 import type { Rehearsal } from '../../scripts/rehearsal/rehearsal.ts';
 import { formatReport } from '../../scripts/rehearsal/report.ts';
-import { alertChecks, apiTriggerChecks, backfillChecks, consoleChecks, deployChecks, manualRunChecks, outputChecks, schedulerChecks, secretLeakChecks, SCENARIO_CONFIG, type Check } from '../../scripts/rehearsal/scenario.ts';
+import {
+  alertChecks,
+  apiTriggerChecks,
+  backfillChecks,
+  consoleChecks,
+  deployChecks,
+  manualRunChecks,
+  outputChecks,
+  schedulerChecks,
+  secretLeakChecks,
+  SCENARIO_CONFIG,
+  type Check,
+} from '../../scripts/rehearsal/scenario.ts';
 import { failures, rehearse } from './support.ts';
 
 let r: Rehearsal;
@@ -27,7 +39,12 @@ beforeAll(async () => {
 
 afterAll(async () => {
   if (!r) return;
-  if (Object.values(checks).flat().some((c) => !c.ok)) console.log(formatReport(r, Object.values(checks).flat()));
+  if (
+    Object.values(checks)
+      .flat()
+      .some((c) => !c.ok)
+  )
+    console.log(formatReport(r, Object.values(checks).flat()));
   await r.close();
 });
 
@@ -43,7 +60,9 @@ describe('the rehearsed deployment', () => {
     expect(failures(checks.scheduled!)).toEqual([]);
     const firing = r.firings[0]!;
     expect(firing.url).toMatch(/^https:\/\/run\.googleapis\.com\/v2\/projects\/.+\/jobs\/.+:run$/);
-    expect(JSON.parse(firing.body)).toEqual({ overrides: { containerOverrides: [{ args: ['run', 'api_to_gcs_parameterized', '--trigger', 'daily'] }] } });
+    expect(JSON.parse(firing.body)).toEqual({
+      overrides: { containerOverrides: [{ args: ['run', 'api_to_gcs_parameterized', '--trigger', 'daily'] }] },
+    });
     expect(firing.account).toMatch(/^pipekit-scheduler@/);
   });
 
@@ -59,7 +78,11 @@ describe('the rehearsed deployment', () => {
   it('starts a pipeline from the apiTrigger function, which runs it as its own account', () => {
     expect(checks.api!.length).toBe(1);
     expect(failures(checks.api!)).toEqual([]);
-    expect(r.policy.decisions.some((d) => d.account.startsWith('pipekit-functions@') && d.permission === 'run.jobs.runWithOverrides' && d.allowed)).toBe(true);
+    expect(
+      r.policy.decisions.some(
+        (d) => d.account.startsWith('pipekit-functions@') && d.permission === 'run.jobs.runWithOverrides' && d.allowed,
+      ),
+    ).toBe(true);
   });
 
   it('writes the objects and tables to the stand-ins and every run to the run store', () => {
@@ -68,7 +91,7 @@ describe('the rehearsed deployment', () => {
 
   const runApiReads = (d: { permission: string }) => /^run\.(executions|tasks)\./.test(d.permission);
 
-  it('runs the containers as the image user, refusing no call of the pipelines\' data path', () => {
+  it("runs the containers as the image user, refusing no call of the pipelines' data path", () => {
     expect(r.tree.uid).toBe(1000);
     if (realMounts()) expect(r.notes[0]).toMatch(/own mount namespace/);
     expect(r.policy.refusals().filter((d) => !runApiReads(d))).toEqual([]);
@@ -77,7 +100,12 @@ describe('the rehearsed deployment', () => {
   // Was (found by the rehearsal when cloudruns' reconciliation merged): a job reconciling runs read Cloud Run
   // executions and tasks as the jobs' account, which had no grant for it, so in the cloud those runs were never reconciled.
   it('lets the jobs read the executions their run reconciliation asks for', () => {
-    expect(r.policy.refusals().filter(runApiReads).map((d) => `${d.account} ${d.permission} ${d.resource} (${d.context})`)).toEqual([]);
+    expect(
+      r.policy
+        .refusals()
+        .filter(runApiReads)
+        .map((d) => `${d.account} ${d.permission} ${d.resource} (${d.context})`),
+    ).toEqual([]);
   });
 
   it('prints no secret value in any log', () => {
@@ -88,7 +116,7 @@ describe('the rehearsed deployment', () => {
     expect(checks.alerts![0]!.ok).toBe(true);
   });
 
-  it('posts the failed run\'s alert to the webhook, linking to the console (defect 5)', () => {
+  it("posts the failed run's alert to the webhook, linking to the console (defect 5)", () => {
     expect(failures(checks.alerts!)).toEqual([]);
   });
 

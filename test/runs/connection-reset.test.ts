@@ -61,7 +61,19 @@ describe('a connection reset under a run', () => {
   it('a status write in flight is written again on a fresh connection', async () => {
     const spec = session.pipeline('exporting');
     const run = await session.store.createRun(
-      { id: newRunId(), pipeline: spec.name, trigger: 'manual', executionDate: new Date(), intervalStart: new Date(), intervalEnd: new Date(), profile: 'test', variables: {}, backfillId: null, resumedFrom: null, dedupeKey: null },
+      {
+        id: newRunId(),
+        pipeline: spec.name,
+        trigger: 'manual',
+        executionDate: new Date(),
+        intervalStart: new Date(),
+        intervalEnd: new Date(),
+        profile: 'test',
+        variables: {},
+        backfillId: null,
+        resumedFrom: null,
+        dedupeKey: null,
+      },
       ['rows', 'to_postgres'],
     );
     const blocker = new pg.Client({ connectionString: db.url });
@@ -76,7 +88,7 @@ describe('a connection reset under a run', () => {
     expect((await session.store.getRun(run.run.id))!.status).toBe('running');
   });
 
-  it('an export in flight fails as retriable and the block\'s retry writes the table; the run is recorded whole', async () => {
+  it("an export in flight fails as retriable and the block's retry writes the table; the run is recorded whole", async () => {
     await admin.query('CREATE TABLE IF NOT EXISTS public.numbers (n int)');
     const blocker = new pg.Client({ connectionString: db.url });
     await blocker.connect();
@@ -85,7 +97,15 @@ describe('a connection reset under a run', () => {
     const spec = session.pipeline('exporting');
     const connectors = session.connectors();
     const logs = memorySink();
-    const result = runPipeline({ pipeline: spec, profile: 'test', store: session.store, workspace: session.workspace, connectors, plan: planRun(spec, {}), sinks: [logs] });
+    const result = runPipeline({
+      pipeline: spec,
+      profile: 'test',
+      store: session.store,
+      workspace: session.workspace,
+      connectors,
+      plan: planRun(spec, {}),
+      sinks: [logs],
+    });
     expect(await terminateWaiting()).toBe(1);
     await blocker.query('COMMIT');
     await blocker.end();

@@ -101,7 +101,10 @@ describe('a run killed with SIGKILL on a laptop', () => {
     expect(failed.status).toBe('failed');
     expect(failed.error).toMatch(new RegExp(`its process \\(pid ${first.child.pid} on .+\\) is gone`));
     const blocks = await session.store.getBlockRuns(run.id);
-    expect(blocks.map((b) => [b.block, b.status])).toEqual([['hold', 'failed'], ['sink', 'cancelled']]);
+    expect(blocks.map((b) => [b.block, b.status])).toEqual([
+      ['hold', 'failed'],
+      ['sink', 'cancelled'],
+    ]);
     // A second pass (another reader, the console) finds nothing to do and alerts nobody again.
     expect((await session.reconciler.reconcile()).ended).toEqual([]);
     expect(alerts).toHaveLength(1);
@@ -112,7 +115,9 @@ describe('a run killed with SIGKILL on a laptop', () => {
     expect(again.code).toBe(0);
     const retried = (await session.store.getRun(run.id))!;
     expect(retried).toMatchObject({ status: 'succeeded', attempt: 2, error: null });
-    expect((await session.store.listRuns({ pipeline: 'held' })).filter((r) => r.executionDate.toISOString().startsWith('2021-01-01'))).toHaveLength(1);
+    expect(
+      (await session.store.listRuns({ pipeline: 'held' })).filter((r) => r.executionDate.toISOString().startsWith('2021-01-01')),
+    ).toHaveLength(1);
     const logs = await session.store.getLogs(run.id);
     expect(logs.some((l) => /attempt 2 takes the run over \(attempt 1 failed: its process/.test(l.message))).toBe(true);
     expect(alerts).toHaveLength(1);
@@ -135,16 +140,23 @@ describe('a run killed with SIGKILL on a laptop', () => {
 });
 
 describe('a Cloud Run task killed for out of memory (Run API stand-in)', () => {
-  it('is failed with Google\'s reason in one pass, alerted once, and the retried task completes it as attempt 2', async () => {
+  it("is failed with Google's reason in one pass, alerted once, and the retried task completes it as attempt 2", async () => {
     alerts = [];
     fake.maxRetries.set('pipekit-held', 1);
     const attempts: TaskAttemptStart[] = [];
     fake.onTaskAttempt = (start) => attempts.push(start);
-    const container = (start: TaskAttemptStart) => pipekit(start.args, { ...start.env, GOOGLE_CLOUD_PROJECT: 'proj', PIPEKIT_REGION: 'europe-west1' });
+    const container = (start: TaskAttemptStart) =>
+      pipekit(start.args, { ...start.env, GOOGLE_CLOUD_PROJECT: 'proj', PIPEKIT_REGION: 'europe-west1' });
 
     hold();
-    const launcher = createCloudRunLauncher({ project: 'proj', region: 'europe-west1', prefix: 'pipekit' }, { env: { PIPEKIT_RUN_API_ENDPOINT: fake.url } });
-    const { execution } = await launcher.launch({ pipeline: 'held', args: runArgs({ pipeline: 'held', trigger: 'daily', executionDate: new Date('2021-04-01T00:00:00Z') }) });
+    const launcher = createCloudRunLauncher(
+      { project: 'proj', region: 'europe-west1', prefix: 'pipekit' },
+      { env: { PIPEKIT_RUN_API_ENDPOINT: fake.url } },
+    );
+    const { execution } = await launcher.launch({
+      pipeline: 'held',
+      args: runArgs({ pipeline: 'held', trigger: 'daily', executionDate: new Date('2021-04-01T00:00:00Z') }),
+    });
     await expect.poll(() => attempts.length).toBe(1);
     const first = container(attempts[0]!);
     const run = await runHolding('2021-04-01');
@@ -182,9 +194,15 @@ describe('a Cloud Run task killed for out of memory (Run API stand-in)', () => {
     const attempts: TaskAttemptStart[] = [];
     fake.onTaskAttempt = (start) => attempts.push(start);
     hold();
-    const launcher = createCloudRunLauncher({ project: 'proj', region: 'europe-west1', prefix: 'pipekit' }, { env: { PIPEKIT_RUN_API_ENDPOINT: fake.url } });
+    const launcher = createCloudRunLauncher(
+      { project: 'proj', region: 'europe-west1', prefix: 'pipekit' },
+      { env: { PIPEKIT_RUN_API_ENDPOINT: fake.url } },
+    );
     const runFor = async (date: string) => {
-      const { execution } = await launcher.launch({ pipeline: 'held', args: runArgs({ pipeline: 'held', executionDate: new Date(`${date}T00:00:00Z`) }) });
+      const { execution } = await launcher.launch({
+        pipeline: 'held',
+        args: runArgs({ pipeline: 'held', executionDate: new Date(`${date}T00:00:00Z`) }),
+      });
       await expect.poll(() => attempts.some((a) => a.execution === execution)).toBe(true);
       const start = attempts.find((a) => a.execution === execution)!;
       const container = pipekit(start.args, { ...start.env, GOOGLE_CLOUD_PROJECT: 'proj', PIPEKIT_REGION: 'europe-west1' });
@@ -199,7 +217,10 @@ describe('a Cloud Run task killed for out of memory (Run API stand-in)', () => {
     stopped.container.child.kill('SIGKILL');
     fake.endAttempt(stopped.execution, 0, 'cancelled');
     const ended = new Map((await session.reconciler.reconcile()).ended.map((e) => [e.run.id, e.dead]));
-    expect(ended.get(slow.run.id)).toMatchObject({ status: 'failed', reason: expect.stringContaining('timed out (signal 15): The task has been running for longer than its configured timeout') });
+    expect(ended.get(slow.run.id)).toMatchObject({
+      status: 'failed',
+      reason: expect.stringContaining('timed out (signal 15): The task has been running for longer than its configured timeout'),
+    });
     expect(ended.get(stopped.run.id)).toMatchObject({ status: 'cancelled', reason: expect.stringContaining('was cancelled') });
     release();
     fake.onTaskAttempt = undefined;

@@ -43,11 +43,25 @@ const day = new Date('2021-06-01T00:00:00Z');
 let n = 0;
 const newRun = (dedupeKey: string, owner: RunOwner): NewRun => ({
   id: `20210601T000000-${String(++n).padStart(6, '0')}`,
-  pipeline: 'p', trigger: 'daily', executionDate: day, intervalStart: day, intervalEnd: day, profile: 'cloud', variables: {},
-  backfillId: null, resumedFrom: null, dedupeKey, owner,
+  pipeline: 'p',
+  trigger: 'daily',
+  executionDate: day,
+  intervalStart: day,
+  intervalEnd: day,
+  profile: 'cloud',
+  variables: {},
+  backfillId: null,
+  resumedFrom: null,
+  dedupeKey,
+  owner,
 });
 const task = (execution: string, index: number, attempt: number): RunOwner => ({
-  host: 'localhost', pid: 1, processStart: null, cloudExecution: `projects/x/locations/r/jobs/j/executions/${execution}`, cloudTaskIndex: index, cloudTaskAttempt: attempt,
+  host: 'localhost',
+  pid: 1,
+  processStart: null,
+  cloudExecution: `projects/x/locations/r/jobs/j/executions/${execution}`,
+  cloudTaskIndex: index,
+  cloudTaskAttempt: attempt,
 });
 
 describe('the run store', () => {

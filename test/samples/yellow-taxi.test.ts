@@ -27,7 +27,11 @@ describe('writeYellowTaxiSample', () => {
     const rows = 50_000;
     const path = join(dir, 'month.csv.gz');
     await writeYellowTaxiSample(path, { rows, seed: 1, month: '2021-01' });
-    const { table, report } = await decodeCsv(createReadStream(path).pipe(createGunzip()), { sourceName: path, columns: TAXI_COLUMNS, parseDates: TAXI_DATES });
+    const { table, report } = await decodeCsv(createReadStream(path).pipe(createGunzip()), {
+      sourceName: path,
+      columns: TAXI_COLUMNS,
+      parseDates: TAXI_DATES,
+    });
     expect(report.rows).toBe(rows);
     const zeroPassengers = countWhere(table, 'passenger_count', (v) => v === 0) / rows;
     expect(zeroPassengers).toBeGreaterThan(0.012);
@@ -39,7 +43,8 @@ describe('writeYellowTaxiSample', () => {
     expect(vendor.nullCount).toBe(Math.round(rows * 0.072));
     expect(vendor.get(rows - 1)).toBe(null);
     expect(vendor.get(0)).not.toBe(null);
-    for (const c of ['passenger_count', 'RatecodeID', 'store_and_fwd_flag', 'payment_type']) expect(table.getChild(c)!.nullCount).toBe(vendor.nullCount);
+    for (const c of ['passenger_count', 'RatecodeID', 'store_and_fwd_flag', 'payment_type'])
+      expect(table.getChild(c)!.nullCount).toBe(vendor.nullCount);
     // Pickups cover the month, with a few stragglers on 2020-12-31.
     const days = toDate(table.getChild('tpep_pickup_datetime')!);
     const seen = new Set<number>();

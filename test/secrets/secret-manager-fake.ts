@@ -31,17 +31,39 @@ export async function startSecretManagerFake(project = 'pipekit-test-123'): Prom
     const name = decodeURIComponent(m[2]);
     const resource = `projects/${project}/secrets/${name}/versions/latest`;
     if (denied.has(name)) {
-      return reply(403, { error: { code: 403, message: `Permission 'secretmanager.versions.access' denied for resource '${resource}' (or it may not exist).`, status: 'PERMISSION_DENIED' } });
+      return reply(403, {
+        error: {
+          code: 403,
+          message: `Permission 'secretmanager.versions.access' denied for resource '${resource}' (or it may not exist).`,
+          status: 'PERMISSION_DENIED',
+        },
+      });
     }
     const value = secrets.get(name);
-    if (value === undefined) return reply(404, { error: { code: 404, message: `Secret [projects/123/secrets/${name}] not found or has no versions.`, status: 'NOT_FOUND' } });
+    if (value === undefined)
+      return reply(404, {
+        error: { code: 404, message: `Secret [projects/123/secrets/${name}] not found or has no versions.`, status: 'NOT_FOUND' },
+      });
     reply(200, { name: resource.replace('latest', '1'), payload: { data: Buffer.from(value).toString('base64') } });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const port = (server.address() as AddressInfo).port;
   return {
-    secrets, denied, requests,
-    client: () => new SecretManagerServiceClient({ fallback: true, apiEndpoint: '127.0.0.1', port, protocol: 'http', authClient: new PassThroughClient() as never }),
-    close: () => new Promise<void>((resolve) => { server.closeAllConnections(); server.close(() => resolve()); }),
+    secrets,
+    denied,
+    requests,
+    client: () =>
+      new SecretManagerServiceClient({
+        fallback: true,
+        apiEndpoint: '127.0.0.1',
+        port,
+        protocol: 'http',
+        authClient: new PassThroughClient() as never,
+      }),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
   };
 }

@@ -41,7 +41,9 @@ describe('Secret Manager source', () => {
   it('403: names the secret, the permission and the role', async () => {
     fake.denied.add('db-password');
     try {
-      const error = await source().get('db-password').catch((e) => e);
+      const error = await source()
+        .get('db-password')
+        .catch((e) => e);
       expect(error).toBeInstanceOf(ConnectionError);
       expect(error.message).toContain(`projects/${PROJECT}/secrets/db-password/versions/latest`);
       expect(error.message).toContain('permission denied reading secret "db-password"');
@@ -64,14 +66,17 @@ describe('Secret Manager source', () => {
 
   it("{{ secret('name') }} in an io_config profile", async () => {
     const file = join(dir, 'io_config.yaml');
-    await writeFile(file, [
-      'cloud:',
-      `  GOOGLE_PROJECT_ID: ${PROJECT}`,
-      '  SECRETS_SOURCE: secret-manager',
-      "  POSTGRES_PASSWORD: \"{{ secret('db-password') }}\"",
-      "  POSTGRES_USER: \"{{ env_var('DB_USER') }}\"",
-      '',
-    ].join('\n'));
+    await writeFile(
+      file,
+      [
+        'cloud:',
+        `  GOOGLE_PROJECT_ID: ${PROJECT}`,
+        '  SECRETS_SOURCE: secret-manager',
+        '  POSTGRES_PASSWORD: "{{ secret(\'db-password\') }}"',
+        '  POSTGRES_USER: "{{ env_var(\'DB_USER\') }}"',
+        '',
+      ].join('\n'),
+    );
     const profile = await loadIoProfile(file, { profile: 'cloud', env: { DB_USER: 'runner' }, secrets: source() });
     expect(profile.get('POSTGRES_PASSWORD')).toBe('s3cret: with spaces ✓');
     expect(profile.get('POSTGRES_USER')).toBe('runner');

@@ -18,7 +18,9 @@ describe('the dependency picture', () => {
 
   it('functions/ and the console reach the cloud through src/cloud, never through each other', () => {
     const crossing = edges.filter(
-      (e) => (e.from.startsWith('functions/') && e.to.startsWith('src/console/')) || (e.from.startsWith('src/console/') && e.to.startsWith('functions/')),
+      (e) =>
+        (e.from.startsWith('functions/') && e.to.startsWith('src/console/')) ||
+        (e.from.startsWith('src/console/') && e.to.startsWith('functions/')),
     );
     expect(crossing.map((e) => `${e.from} → ${e.to}`)).toEqual([]);
   });

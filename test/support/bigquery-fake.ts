@@ -22,9 +22,27 @@ import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import type { GcsFake } from './gcs-fake.ts';
 import { multipartParts, readBody, sendJson as send } from './http-fake.ts';
 
-export interface RecordedCall { method: string; path: string; query: Record<string, string>; body?: any; mediaBytes?: number }
-export interface FakeField { name: string; type: string; mode?: string }
-interface FakeJob { id: string; location: string; configuration: any; polls: number; error?: { reason: string; message: string }; stats?: any; result?: { schema: FakeField[]; rows: (string | null)[][] } }
+export interface RecordedCall {
+  method: string;
+  path: string;
+  query: Record<string, string>;
+  body?: any;
+  mediaBytes?: number;
+}
+export interface FakeField {
+  name: string;
+  type: string;
+  mode?: string;
+}
+interface FakeJob {
+  id: string;
+  location: string;
+  configuration: any;
+  polls: number;
+  error?: { reason: string; message: string };
+  stats?: any;
+  result?: { schema: FakeField[]; rows: (string | null)[][] };
+}
 
 export interface BigQueryFake {
   readonly url: string;
@@ -34,7 +52,10 @@ export interface BigQueryFake {
   client(projectId?: string): BigQuery;
   createDataset(id: string, location: string): void;
   /** Table schema as tables.get would return it, or undefined. */
-  table(dataset: string, table: string): { schema: FakeField[]; numRows: number; expirationTime?: string; timePartitioning?: { type: string; field?: string } } | undefined;
+  table(
+    dataset: string,
+    table: string,
+  ): { schema: FakeField[]; numRows: number; expirationTime?: string; timePartitioning?: { type: string; field?: string } } | undefined;
   /** Makes a script statement fail (the message) when the rule returns one: a failure injected mid-transaction. */
   failStatements(rule?: (statement: string) => string | undefined): void;
   sql(text: string): Promise<(string | null)[][]>;
@@ -43,14 +64,37 @@ export interface BigQueryFake {
   close(): Promise<void>;
 }
 
-const TO_DUCK: Record<string, string> = { INTEGER: 'BIGINT', INT64: 'BIGINT', FLOAT: 'DOUBLE', FLOAT64: 'DOUBLE', STRING: 'VARCHAR', BOOLEAN: 'BOOLEAN', BOOL: 'BOOLEAN', TIMESTAMP: 'TIMESTAMP', DATE: 'DATE', DATETIME: 'TIMESTAMP' };
+const TO_DUCK: Record<string, string> = {
+  INTEGER: 'BIGINT',
+  INT64: 'BIGINT',
+  FLOAT: 'DOUBLE',
+  FLOAT64: 'DOUBLE',
+  STRING: 'VARCHAR',
+  BOOLEAN: 'BOOLEAN',
+  BOOL: 'BOOLEAN',
+  TIMESTAMP: 'TIMESTAMP',
+  DATE: 'DATE',
+  DATETIME: 'TIMESTAMP',
+};
 const LEGACY: Record<string, string> = { INT64: 'INTEGER', FLOAT64: 'FLOAT', BOOL: 'BOOLEAN' };
 const fromDuck = (t: string): string =>
-  /INT/.test(t) ? 'INTEGER' : /DOUBLE|FLOAT|DECIMAL|REAL/.test(t) ? 'FLOAT' : t === 'BOOLEAN' ? 'BOOLEAN' : /^TIMESTAMP/.test(t) ? 'TIMESTAMP' : t === 'DATE' ? 'DATE' : 'STRING';
+  /INT/.test(t)
+    ? 'INTEGER'
+    : /DOUBLE|FLOAT|DECIMAL|REAL/.test(t)
+      ? 'FLOAT'
+      : t === 'BOOLEAN'
+        ? 'BOOLEAN'
+        : /^TIMESTAMP/.test(t)
+          ? 'TIMESTAMP'
+          : t === 'DATE'
+            ? 'DATE'
+            : 'STRING';
 const q = (s: string) => `"${s.replace(/"/g, '""')}"`;
 
 /** Starts the fake. `gcs` resolves gs:// source URIs of load jobs. */
-export async function startBigQueryFake(options: { projectId?: string; gcs?: GcsFake; pollsUntilDone?: number } = {}): Promise<BigQueryFake> {
+export async function startBigQueryFake(
+  options: { projectId?: string; gcs?: GcsFake; pollsUntilDone?: number } = {},
+): Promise<BigQueryFake> {
   const dir = await mkdtemp(join(tmpdir(), 'pipekit-bqfake-'));
   const duck = await (await DuckDBInstance.create(':memory:')).connect();
   const datasets = new Map<string, string>(); // id → location
@@ -64,7 +108,8 @@ export async function startBigQueryFake(options: { projectId?: string; gcs?: Gcs
   let files = 0;
 
   const rows = async (sql: string) => (await duck.runAndReadAll(sql)).getRows().map((r) => r.map((v) => (v === null ? null : String(v))));
-  const exists = async (d: string, t: string) => (await rows(`SELECT count(*) FROM information_schema.tables WHERE table_schema='${d}' AND table_name='${t}'`))[0][0] !== '0';
+  const exists = async (d: string, t: string) =>
+    (await rows(`SELECT count(*) FROM information_schema.tables WHERE table_schema='${d}' AND table_name='${t}'`))[0][0] !== '0';
   const count = async (d: string, t: string) => Number((await rows(`SELECT count(*) FROM ${q(d)}.${q(t)}`))[0][0]);
   const describe = async (sql: string): Promise<FakeField[]> =>
     (await rows(`DESCRIBE ${sql}`)).map((r) => ({ name: r[0]!, type: fromDuck(r[1]!), mode: 'NULLABLE' }));
@@ -86,7 +131,16 @@ export async function startBigQueryFake(options: { projectId?: string; gcs?: Gcs
     } else if (raw.length) call.body = JSON.parse(raw.toString());
     requests.push(call);
     const denied = denyRule?.(call);
-    if (denied) return send(res, 403, apiError(403, `Access Denied: User pipekit-runner@test-project.iam.gserviceaccount.com does not have ${denied} permission.`, 'accessDenied'));
+    if (denied)
+      return send(
+        res,
+        403,
+        apiError(
+          403,
+          `Access Denied: User pipekit-runner@test-project.iam.gserviceaccount.com does not have ${denied} permission.`,
+          'accessDenied',
+        ),
+      );
 
     const m = /^(?:\/upload)?\/bigquery\/v2\/projects\/([^/]+)(\/.*)$/.exec(u.pathname);
     if (!m) return send(res, 404, apiError(404, `no route ${u.pathname}`, 'notFound'));
@@ -100,7 +154,9 @@ export async function startBigQueryFake(options: { projectId?: string; gcs?: Gcs
       return send(res, 200, datasetResource(project, id));
     }
     if ((r = /^\/datasets\/([^/]+)$/.exec(rest)) && call.method === 'GET') {
-      return datasets.has(r[1]) ? send(res, 200, datasetResource(project, r[1])) : send(res, 404, apiError(404, `Not found: Dataset ${project}:${r[1]}`, 'notFound'));
+      return datasets.has(r[1])
+        ? send(res, 200, datasetResource(project, r[1]))
+        : send(res, 404, apiError(404, `Not found: Dataset ${project}:${r[1]}`, 'notFound'));
     }
     if ((r = /^\/datasets\/([^/]+)\/tables$/.exec(rest)) && call.method === 'POST') {
       const t = call.body.tableReference.tableId;
@@ -113,8 +169,14 @@ export async function startBigQueryFake(options: { projectId?: string; gcs?: Gcs
     }
     if ((r = /^\/datasets\/([^/]+)\/tables\/([^/]+)$/.exec(rest))) {
       const [d, t] = [r[1], decodeURIComponent(r[2])];
-      if (!datasets.has(d) || !(await exists(d, t))) return send(res, 404, apiError(404, `Not found: Table ${project}:${d}.${t}`, 'notFound'));
-      if (call.method === 'DELETE') { await duck.run(`DROP TABLE ${q(d)}.${q(t)}`); meta.delete(`${d}.${t}`); res.statusCode = 204; return void res.end(); }
+      if (!datasets.has(d) || !(await exists(d, t)))
+        return send(res, 404, apiError(404, `Not found: Table ${project}:${d}.${t}`, 'notFound'));
+      if (call.method === 'DELETE') {
+        await duck.run(`DROP TABLE ${q(d)}.${q(t)}`);
+        meta.delete(`${d}.${t}`);
+        res.statusCode = 204;
+        return void res.end();
+      }
       if (call.method === 'PATCH' || call.method === 'PUT') {
         const m = meta.get(`${d}.${t}`);
         if (m && call.body?.expirationTime) m.expirationTime = call.body.expirationTime;
@@ -123,7 +185,12 @@ export async function startBigQueryFake(options: { projectId?: string; gcs?: Gcs
     }
     if (call.method === 'POST' && rest === '/jobs') {
       const body = call.body;
-      const job: FakeJob = { id: body.jobReference.jobId, location: body.jobReference.location ?? 'US', configuration: body.configuration, polls: 0 };
+      const job: FakeJob = {
+        id: body.jobReference.jobId,
+        location: body.jobReference.location ?? 'US',
+        configuration: body.configuration,
+        polls: 0,
+      };
       jobs.set(job.id, job);
       await execute(job, media);
       return send(res, 200, jobResource(project, job, false));
@@ -141,8 +208,11 @@ export async function startBigQueryFake(options: { projectId?: string; gcs?: Gcs
       const size = Number(call.query.maxResults ?? 100_000);
       const page = job.result.rows.slice(start, start + size);
       return send(res, 200, {
-        kind: 'bigquery#getQueryResultsResponse', jobComplete: true, jobReference: { projectId: project, jobId: job.id, location: job.location },
-        schema: { fields: job.result.schema }, totalRows: String(job.result.rows.length),
+        kind: 'bigquery#getQueryResultsResponse',
+        jobComplete: true,
+        jobReference: { projectId: project, jobId: job.id, location: job.location },
+        schema: { fields: job.result.schema },
+        totalRows: String(job.result.rows.length),
         rows: page.map((row) => ({ f: row.map((v) => ({ v })) })),
         ...(start + size < job.result.rows.length ? { pageToken: String(start + size) } : {}),
       });
@@ -151,8 +221,12 @@ export async function startBigQueryFake(options: { projectId?: string; gcs?: Gcs
   }
 
   async function createTable(d: string, t: string, fields: FakeField[]) {
-    await duck.run(`CREATE TABLE ${q(d)}.${q(t)} (${fields.map((f) => `${q(f.name)} ${TO_DUCK[f.type.toUpperCase()] ?? 'VARCHAR'}`).join(', ')})`);
-    meta.set(`${d}.${t}`, { schema: fields.map((f) => ({ name: f.name, type: LEGACY[f.type.toUpperCase()] ?? f.type.toUpperCase(), mode: f.mode ?? 'NULLABLE' })) });
+    await duck.run(
+      `CREATE TABLE ${q(d)}.${q(t)} (${fields.map((f) => `${q(f.name)} ${TO_DUCK[f.type.toUpperCase()] ?? 'VARCHAR'}`).join(', ')})`,
+    );
+    meta.set(`${d}.${t}`, {
+      schema: fields.map((f) => ({ name: f.name, type: LEGACY[f.type.toUpperCase()] ?? f.type.toUpperCase(), mode: f.mode ?? 'NULLABLE' })),
+    });
   }
 
   async function execute(job: FakeJob, media?: Buffer) {
@@ -162,20 +236,26 @@ export async function startBigQueryFake(options: { projectId?: string; gcs?: Gcs
         const load = job.configuration.load;
         const { datasetId: d, tableId: t, projectId: p } = load.destinationTable;
         if (!datasets.has(d)) return fail('notFound', `Not found: Dataset ${p}:${d}`);
-        if (datasets.get(d)!.toLowerCase() !== job.location.toLowerCase()) return fail('notFound', `Not found: Dataset ${p}:${d} was not found in location ${job.location}`);
+        if (datasets.get(d)!.toLowerCase() !== job.location.toLowerCase())
+          return fail('notFound', `Not found: Dataset ${p}:${d} was not found in location ${job.location}`);
         const source = media ? await stageFile([{ name: `upload-${files++}.parquet`, data: media }]) : await gcsFiles(load.sourceUris);
         if (source === undefined) return fail('notFound', `Not found: URI ${load.sourceUris.join(', ')}`);
         const hive = load.hivePartitioningOptions ? ', hive_partitioning = true' : '';
         const select = `SELECT * FROM read_parquet([${source.map((f) => `'${f}'`).join(', ')}]${hive})`;
         const fields: FakeField[] = load.schema?.fields ?? (await describe(select));
         const present = await exists(d, t);
-        if (present && load.writeDisposition === 'WRITE_EMPTY' && (await count(d, t)) > 0) return fail('duplicate', `Already Exists: Table ${p}:${d}.${t}`);
+        if (present && load.writeDisposition === 'WRITE_EMPTY' && (await count(d, t)) > 0)
+          return fail('duplicate', `Already Exists: Table ${p}:${d}.${t}`);
         if (present && load.writeDisposition === 'WRITE_APPEND') {
           const old = meta.get(`${d}.${t}`)!.schema;
           for (const f of fields) {
             const o = old.find((x) => x.name === f.name);
             const norm = (s: string) => LEGACY[s.toUpperCase()] ?? s.toUpperCase();
-            if (o && norm(o.type) !== norm(f.type)) return fail('invalid', `Provided Schema does not match Table ${p}:${d}.${t}. Field ${f.name} has changed type from ${norm(o.type)} to ${norm(f.type)}`);
+            if (o && norm(o.type) !== norm(f.type))
+              return fail(
+                'invalid',
+                `Provided Schema does not match Table ${p}:${d}.${t}. Field ${f.name} has changed type from ${norm(o.type)} to ${norm(f.type)}`,
+              );
           }
         }
         if (present && load.writeDisposition === 'WRITE_TRUNCATE') await duck.run(`DROP TABLE ${q(d)}.${q(t)}`);
@@ -199,7 +279,8 @@ export async function startBigQueryFake(options: { projectId?: string; gcs?: Gcs
         if (cfg.destinationTable) {
           const { datasetId: d, tableId: t, projectId: p } = cfg.destinationTable;
           const present = await exists(d, t);
-          if (present && cfg.writeDisposition === 'WRITE_EMPTY' && (await count(d, t)) > 0) return fail('duplicate', `Already Exists: Table ${p}:${d}.${t}`);
+          if (present && cfg.writeDisposition === 'WRITE_EMPTY' && (await count(d, t)) > 0)
+            return fail('duplicate', `Already Exists: Table ${p}:${d}.${t}`);
           if (!present || cfg.writeDisposition === 'WRITE_TRUNCATE') {
             await duck.run(`CREATE OR REPLACE TABLE ${q(d)}.${q(t)} AS ${sql}`);
             meta.set(`${d}.${t}`, { schema: fields });
@@ -208,7 +289,12 @@ export async function startBigQueryFake(options: { projectId?: string; gcs?: Gcs
           fields = await describe(resultSql);
         }
         const exprs = fields.map((f) =>
-          f.type === 'TIMESTAMP' ? `CAST(epoch_us(${q(f.name)}) AS VARCHAR)` : f.type === 'DATE' ? `strftime(${q(f.name)}, '%Y-%m-%d')` : `CAST(${q(f.name)} AS VARCHAR)`);
+          f.type === 'TIMESTAMP'
+            ? `CAST(epoch_us(${q(f.name)}) AS VARCHAR)`
+            : f.type === 'DATE'
+              ? `strftime(${q(f.name)}, '%Y-%m-%d')`
+              : `CAST(${q(f.name)} AS VARCHAR)`,
+        );
         job.result = { schema: fields, rows: await rows(`SELECT ${exprs.join(', ')} FROM (${resultSql})`) };
         job.stats = { query: { totalBytesProcessed: '0' } };
       }
@@ -224,10 +310,16 @@ export async function startBigQueryFake(options: { projectId?: string; gcs?: Gcs
       for (const statement of statements) {
         const injected = failRule?.(statement);
         if (injected) throw new Error(injected);
-        if (/^BEGIN\s+TRANSACTION$/i.test(statement)) { await duck.run('BEGIN TRANSACTION'); open = true; }
-        else if (/^COMMIT\s+TRANSACTION$/i.test(statement)) { await duck.run('COMMIT'); open = false; }
-        else if (/^ROLLBACK\s+TRANSACTION$/i.test(statement)) { await duck.run('ROLLBACK'); open = false; }
-        else await duck.run(rewrite(statement));
+        if (/^BEGIN\s+TRANSACTION$/i.test(statement)) {
+          await duck.run('BEGIN TRANSACTION');
+          open = true;
+        } else if (/^COMMIT\s+TRANSACTION$/i.test(statement)) {
+          await duck.run('COMMIT');
+          open = false;
+        } else if (/^ROLLBACK\s+TRANSACTION$/i.test(statement)) {
+          await duck.run('ROLLBACK');
+          open = false;
+        } else await duck.run(rewrite(statement));
       }
       if (open) await duck.run('ROLLBACK'); // a transaction still open at the end of the script is rolled back
       job.result = { schema: [], rows: [] };
@@ -255,7 +347,12 @@ export async function startBigQueryFake(options: { projectId?: string; gcs?: Gcs
     const found: { name: string; data: Buffer }[] = [];
     for (const uri of uris) {
       const [, bucket, pattern] = /^gs:\/\/([^/]+)\/(.*)$/.exec(uri)!;
-      const re = new RegExp(`^${pattern.split('*').map((s) => s.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`);
+      const re = new RegExp(
+        `^${pattern
+          .split('*')
+          .map((s) => s.replace(/[.+?^${}()|[\]\\]/g, '\\$&'))
+          .join('.*')}$`,
+      );
       for (const [name, o] of options.gcs.buckets.get(bucket) ?? []) if (re.test(name)) found.push({ name, data: o.data });
     }
     if (found.length === 0) return undefined;
@@ -278,20 +375,31 @@ export async function startBigQueryFake(options: { projectId?: string; gcs?: Gcs
   }
 
   function datasetResource(project: string, id: string) {
-    return { kind: 'bigquery#dataset', id: `${project}:${id}`, datasetReference: { projectId: project, datasetId: id }, location: datasets.get(id) };
+    return {
+      kind: 'bigquery#dataset',
+      id: `${project}:${id}`,
+      datasetReference: { projectId: project, datasetId: id },
+      location: datasets.get(id),
+    };
   }
 
   async function tableResource(project: string, d: string, t: string) {
     const m = meta.get(`${d}.${t}`);
     return {
-      kind: 'bigquery#table', id: `${project}:${d}.${t}`, tableReference: { projectId: project, datasetId: d, tableId: t },
-      schema: { fields: m?.schema ?? [] }, numRows: String(await count(d, t)), location: datasets.get(d), ...(m?.expirationTime ? { expirationTime: m.expirationTime } : {}),
+      kind: 'bigquery#table',
+      id: `${project}:${d}.${t}`,
+      tableReference: { projectId: project, datasetId: d, tableId: t },
+      schema: { fields: m?.schema ?? [] },
+      numRows: String(await count(d, t)),
+      location: datasets.get(d),
+      ...(m?.expirationTime ? { expirationTime: m.expirationTime } : {}),
     };
   }
 
   function jobResource(project: string, job: FakeJob, done: boolean) {
     return {
-      kind: 'bigquery#job', id: `${project}:${job.location}.${job.id}`,
+      kind: 'bigquery#job',
+      id: `${project}:${job.location}.${job.id}`,
       jobReference: { projectId: project, jobId: job.id, location: job.location },
       configuration: job.configuration,
       status: done ? { state: 'DONE', ...(job.error ? { errorResult: job.error, errors: [job.error] } : {}) } : { state: 'RUNNING' },
@@ -305,7 +413,8 @@ export async function startBigQueryFake(options: { projectId?: string; gcs?: Gcs
     url: base,
     requests,
     jobs: () => requests.filter((c) => c.method === 'POST' && /\/jobs$/.test(c.path)).map((c) => c.body),
-    client: (projectId = options.projectId ?? 'pipekit-test-123') => new BigQuery({ apiEndpoint: base, projectId, autoRetry: false, authClient: new PassThroughClient() as never }),
+    client: (projectId = options.projectId ?? 'pipekit-test-123') =>
+      new BigQuery({ apiEndpoint: base, projectId, autoRetry: false, authClient: new PassThroughClient() as never }),
     createDataset: (id, location) => {
       datasets.set(id, location);
       lock = lock.then(() => duck.run(`CREATE SCHEMA IF NOT EXISTS ${q(id)}`).then(() => undefined));
@@ -318,7 +427,10 @@ export async function startBigQueryFake(options: { projectId?: string; gcs?: Gcs
     sql: (text) => (lock = lock.then(() => undefined)).then(() => rows(text)),
     deny: (rule) => void (denyRule = rule),
     close: async () => {
-      await new Promise<void>((resolve) => { server.closeAllConnections(); server.close(() => resolve()); });
+      await new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      });
       duck.closeSync?.();
       await rm(dir, { recursive: true, force: true });
     },
@@ -331,9 +443,14 @@ function splitScript(sql: string): string[] {
   let current = '';
   let quote: string | undefined;
   for (const c of sql) {
-    if (quote) { if (c === quote) quote = undefined; }
-    else if (c === "'" || c === '"' || c === '`') quote = c;
-    else if (c === ';') { out.push(current); current = ''; continue; }
+    if (quote) {
+      if (c === quote) quote = undefined;
+    } else if (c === "'" || c === '"' || c === '`') quote = c;
+    else if (c === ';') {
+      out.push(current);
+      current = '';
+      continue;
+    }
     current += c;
   }
   out.push(current);
@@ -343,8 +460,5 @@ function splitScript(sql: string): string[] {
 function apiError(code: number, message: string, reason: string) {
   return { error: { code, message, errors: [{ message, domain: 'global', reason }], status: reason } };
 }
-
-
-
 
 export type { DuckDBConnection };

@@ -14,7 +14,11 @@ export interface CliProcess {
  * processes for the test's afterAll to kill.
  */
 export function spawnPipekit(args: readonly string[], env: Record<string, string | undefined>, track?: ChildProcess[]): CliProcess {
-  const child = spawn(process.execPath, ['bin/pipekit.js', ...args], { cwd: REPO_ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['bin/pipekit.js', ...args], {
+    cwd: REPO_ROOT,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   track?.push(child);
   let stdout = '';
   let stderr = '';
@@ -27,10 +31,18 @@ export function spawnPipekit(args: readonly string[], env: Record<string, string
 }
 
 /** Waits until a run of `pipeline` for `date` (YYYY-MM-DD) has `block` running. */
-export async function runWithBlockRunning(store: RunStore, pipeline: string, date: string, block: string, timeoutMs = 30_000): Promise<RunRecord> {
+export async function runWithBlockRunning(
+  store: RunStore,
+  pipeline: string,
+  date: string,
+  block: string,
+  timeoutMs = 30_000,
+): Promise<RunRecord> {
   const until = Date.now() + timeoutMs;
   while (Date.now() < until) {
-    const run = (await store.listRuns({ pipeline, limit: 100 })).find((r) => r.executionDate.toISOString().startsWith(date) && r.status === 'running');
+    const run = (await store.listRuns({ pipeline, limit: 100 })).find(
+      (r) => r.executionDate.toISOString().startsWith(date) && r.status === 'running',
+    );
     if (run && (await store.getBlockRuns(run.id)).some((b) => b.block === block && b.status === 'running')) return run;
     await new Promise((r) => setTimeout(r, 50));
   }

@@ -39,13 +39,17 @@ export async function startCloudBuildFake(): Promise<CloudBuildFake> {
       created.push(body);
       builds.set(id, { body, polls: 0, end: failure ?? { status: 'SUCCESS' } });
       failure = undefined;
-      return reply(200, { name: `projects/${create[1]}/locations/${create[2]}/operations/op-${id}`, metadata: { build: { id, status: 'QUEUED', logUrl: `https://console.cloud.google.com/cloud-build/builds/${id}` } } });
+      return reply(200, {
+        name: `projects/${create[1]}/locations/${create[2]}/operations/op-${id}`,
+        metadata: { build: { id, status: 'QUEUED', logUrl: `https://console.cloud.google.com/cloud-build/builds/${id}` } },
+      });
     }
     const get = /^\/v1\/projects\/[^/]+\/locations\/[^/]+\/builds\/([^/]+)$/.exec(path);
     const build = get && builds.get(get[1]!);
     if (req.method === 'GET' && build) {
       if (build.polls++ < fake.workingPolls) return reply(200, { id: get[1], status: 'WORKING' });
-      if (build.end.status !== 'SUCCESS') return reply(200, { id: get[1], status: build.end.status, failureInfo: { detail: build.end.detail } });
+      if (build.end.status !== 'SUCCESS')
+        return reply(200, { id: get[1], status: build.end.status, failureInfo: { detail: build.end.detail } });
       const images = (build.body.images as string[]).map((name) => substituted(name, build.body.substitutions ?? {}));
       return reply(200, { id: get[1], status: 'SUCCESS', results: { images: images.map((name) => ({ name, digest: fakeDigest(name) })) } });
     }

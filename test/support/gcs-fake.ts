@@ -45,7 +45,13 @@ export interface GcsFake {
   close(): Promise<void>;
 }
 
-interface PendingUpload { bucket: string; name: string; contentType: string; chunks: Buffer[]; size: number }
+interface PendingUpload {
+  bucket: string;
+  name: string;
+  contentType: string;
+  chunks: Buffer[];
+  size: number;
+}
 
 /** Starts the fake on a free port. Page size for listings defaults to 1000, like GCS. */
 export async function startGcsFake(options: { pageSize?: number; principal?: string; requireAuth?: boolean } = {}): Promise<GcsFake> {
@@ -83,16 +89,40 @@ export async function startGcsFake(options: { pageSize?: number; principal?: str
     const bucket = buckets.get(bucketName);
 
     if (!isObjects && method === 'GET') {
-      return bucket ? send(res, 200, bucketResource(bucketName)) : send(res, 404, error(404, 'The specified bucket does not exist.', 'notFound'));
+      return bucket
+        ? send(res, 200, bucketResource(bucketName))
+        : send(res, 404, error(404, 'The specified bucket does not exist.', 'notFound'));
     }
     if (options.requireAuth && !req.headers.authorization) {
       // What GCS answers when the client library found no credentials and went on anonymously.
-      const permission = isObjects ? (method === 'GET' && objectName === undefined ? 'storage.objects.list' : method === 'GET' ? 'storage.objects.get' : 'storage.objects.create') : 'storage.buckets.get';
-      return send(res, 401, error(401, `Anonymous caller does not have ${permission} access to the Google Cloud Storage ${objectName ? 'object' : 'bucket'}. Permission '${permission}' denied on resource (or it may not exist).`, 'required'));
+      const permission = isObjects
+        ? method === 'GET' && objectName === undefined
+          ? 'storage.objects.list'
+          : method === 'GET'
+            ? 'storage.objects.get'
+            : 'storage.objects.create'
+        : 'storage.buckets.get';
+      return send(
+        res,
+        401,
+        error(
+          401,
+          `Anonymous caller does not have ${permission} access to the Google Cloud Storage ${objectName ? 'object' : 'bucket'}. Permission '${permission}' denied on resource (or it may not exist).`,
+          'required',
+        ),
+      );
     }
     const denied = denyRule?.({ method, bucket: bucketName, object: objectName, upload });
     if (denied) {
-      return send(res, 403, error(403, `${principal} does not have ${denied} access to the Google Cloud Storage ${objectName ? 'object' : 'bucket'}. Permission '${denied}' denied on resource (or it may not exist).`, 'forbidden'));
+      return send(
+        res,
+        403,
+        error(
+          403,
+          `${principal} does not have ${denied} access to the Google Cloud Storage ${objectName ? 'object' : 'bucket'}. Permission '${denied}' denied on resource (or it may not exist).`,
+          'forbidden',
+        ),
+      );
     }
     if (!bucket) return send(res, 404, error(404, 'The specified bucket does not exist.', 'notFound'));
 
@@ -105,7 +135,13 @@ export async function startGcsFake(options: { pageSize?: number; principal?: str
     if (upload && method === 'POST' && query.uploadType === 'resumable') {
       const metadata = body.length ? JSON.parse(body.toString()) : {};
       const id = randomBytes(8).toString('hex');
-      uploads.set(id, { bucket: bucketName, name: query.name ?? metadata.name, contentType: String(req.headers['x-upload-content-type'] ?? metadata.contentType ?? 'application/octet-stream'), chunks: [], size: 0 });
+      uploads.set(id, {
+        bucket: bucketName,
+        name: query.name ?? metadata.name,
+        contentType: String(req.headers['x-upload-content-type'] ?? metadata.contentType ?? 'application/octet-stream'),
+        chunks: [],
+        size: 0,
+      });
       res.setHeader('Location', `${base}/upload/storage/v1/b/${encodeURIComponent(bucketName)}/o?uploadType=resumable&upload_id=${id}`);
       return send(res, 200, {});
     }
@@ -114,7 +150,10 @@ export async function startGcsFake(options: { pageSize?: number; principal?: str
       if (!pending) return send(res, 404, error(404, 'upload session not found', 'notFound'));
       const range = String(req.headers['content-range'] ?? '');
       const total = /\/(\d+)$/.exec(range)?.[1];
-      if (body.length > 0) { pending.chunks.push(body); pending.size += body.length; }
+      if (body.length > 0) {
+        pending.chunks.push(body);
+        pending.size += body.length;
+      }
       // `bytes 0-*/*`: the client streams the rest of the object in this one
       // request (its single-request mode), so the object ends with it.
       const lastRequest = /^bytes \d+-\*\//.test(range);
@@ -144,7 +183,11 @@ export async function startGcsFake(options: { pageSize?: number; principal?: str
     const object = objectName === undefined ? undefined : bucket.get(objectName);
     if (method === 'GET' || method === 'DELETE') {
       if (!object) return send(res, 404, error(404, `No such object: ${bucketName}/${objectName}`, 'notFound'));
-      if (method === 'DELETE') { bucket.delete(objectName!); res.statusCode = 204; return void res.end(); }
+      if (method === 'DELETE') {
+        bucket.delete(objectName!);
+        res.statusCode = 204;
+        return void res.end();
+      }
       if (query.alt === 'media') {
         res.writeHead(200, {
           'content-type': object.contentType,
@@ -178,7 +221,11 @@ export async function startGcsFake(options: { pageSize?: number; principal?: str
     createBucket: (name) => void (buckets.has(name) || buckets.set(name, new Map())),
     deny: (rule) => void (denyRule = rule),
     names: (bucket) => [...(buckets.get(bucket)?.keys() ?? [])].sort(),
-    close: () => new Promise<void>((resolve) => { server.closeAllConnections(); server.close(() => resolve()); }),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
   };
 }
 
@@ -188,9 +235,18 @@ function bucketResource(name: string) {
 
 function objectResource(bucket: string, name: string, o: FakeObject) {
   return {
-    kind: 'storage#object', id: `${bucket}/${name}/${o.generation}`, bucket, name,
-    size: String(o.data.length), contentType: o.contentType, generation: String(o.generation), metageneration: '1',
-    md5Hash: md5(o.data), crc32c: crc32c(o.data), updated: o.updated, timeCreated: o.updated,
+    kind: 'storage#object',
+    id: `${bucket}/${name}/${o.generation}`,
+    bucket,
+    name,
+    size: String(o.data.length),
+    contentType: o.contentType,
+    generation: String(o.generation),
+    metageneration: '1',
+    md5Hash: md5(o.data),
+    crc32c: crc32c(o.data),
+    updated: o.updated,
+    timeCreated: o.updated,
   };
 }
 
@@ -204,8 +260,6 @@ const crc32c = (data: Buffer) => {
 function error(code: number, message: string, reason: string) {
   return { error: { code, message, errors: [{ message, domain: 'global', reason }] } };
 }
-
-
 
 /** `multipart/related`: a JSON metadata part, then the media part. */
 function parseMultipart(contentType: string, body: Buffer): { metadata: Record<string, unknown>; media: Buffer } {

@@ -57,7 +57,10 @@ export function testServer(): { host: string; port: number; user: string; passwo
  */
 export async function createTestDatabase(name = 'test'): Promise<TestDatabase> {
   const server = testServer();
-  const prefix = name.toLowerCase().replace(/[^a-z0-9]+/g, '_').slice(0, 40);
+  const prefix = name
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '_')
+    .slice(0, 40);
   const database = `pk_${prefix}_${randomBytes(4).toString('hex')}`;
   await admin(server, `CREATE DATABASE "${database}"`);
   const url = `postgres://${encodeURIComponent(server.user)}:${encodeURIComponent(server.password)}@${server.host}:${server.port}/${database}`;

@@ -19,7 +19,13 @@ export interface RecordedRunJob {
 }
 
 /** How the fake ends a task attempt: Google's terminal states, as the Run API reports them. */
-export type AttemptEnding = 'succeeded' | 'failed' | 'oom' | 'timeout' | 'cancelled' | { code: number; message: string; exitCode?: number; termSignal?: number };
+export type AttemptEnding =
+  | 'succeeded'
+  | 'failed'
+  | 'oom'
+  | 'timeout'
+  | 'cancelled'
+  | { code: number; message: string; exitCode?: number; termSignal?: number };
 
 /** One task attempt the fake started: what a container of the job would be started with. */
 export interface TaskAttemptStart {
@@ -133,11 +139,20 @@ export async function startRunApiFake(options: RunApiFakeOptions = {}): Promise<
       CLOUD_RUN_TASK_ATTEMPT: String(task.retried),
       CLOUD_RUN_TASK_COUNT: String(execution.tasks.length),
     });
-    fake.onTaskAttempt?.({ job: execution.job, execution: execution.name, taskIndex: task.index, taskCount: execution.tasks.length, attempt: task.retried, args: [...execution.args], env });
+    fake.onTaskAttempt?.({
+      job: execution.job,
+      execution: execution.name,
+      taskIndex: task.index,
+      taskCount: execution.tasks.length,
+      attempt: task.retried,
+      args: [...execution.args],
+      env,
+    });
   };
 
   const finishIfDone = (execution: FakeExecution) => {
-    if (!execution.completionTime && execution.tasks.every((t) => t.state !== 'RUNNING')) execution.completionTime = new Date().toISOString();
+    if (!execution.completionTime && execution.tasks.every((t) => t.state !== 'RUNNING'))
+      execution.completionTime = new Date().toISOString();
   };
 
   const server: Server = createServer(async (req, res) => {
@@ -152,11 +167,16 @@ export async function startRunApiFake(options: RunApiFakeOptions = {}): Promise<
     const run = /^\/v2\/(projects\/[^/]+\/locations\/[^/]+)\/jobs\/([^/:]+):run$/.exec(path);
     if (req.method === 'POST' && run) {
       const [, parent, job] = run;
-      if (missingJobs.has(job!)) return reply(404, { error: { code: 404, message: `Resource '${job}' was not found`, status: 'NOT_FOUND' } });
+      if (missingJobs.has(job!))
+        return reply(404, { error: { code: 404, message: `Resource '${job}' was not found`, status: 'NOT_FOUND' } });
       const id = `op-${++counter}`;
       const execution = `${parent}/jobs/${job}/executions/${job}-${String(counter).padStart(5, '0')}`;
       executions.set(id, execution);
-      const overrides = (body as { overrides?: { containerOverrides?: { args?: string[]; env?: { name: string; value: string }[] }[]; taskCount?: number } } | null)?.overrides;
+      const overrides = (
+        body as {
+          overrides?: { containerOverrides?: { args?: string[]; env?: { name: string; value: string }[] }[]; taskCount?: number };
+        } | null
+      )?.overrides;
       const now = new Date().toISOString();
       const created: FakeExecution = {
         name: execution,
@@ -164,7 +184,12 @@ export async function startRunApiFake(options: RunApiFakeOptions = {}): Promise<
         args: overrides?.containerOverrides?.[0]?.args ?? [],
         env: overrides?.containerOverrides?.[0]?.env ?? [],
         maxRetries: maxRetries.get(job!) ?? 0,
-        tasks: Array.from({ length: overrides?.taskCount ?? 1 }, (_, index) => ({ index, retried: 0, state: 'RUNNING' as const, startTime: now })),
+        tasks: Array.from({ length: overrides?.taskCount ?? 1 }, (_, index) => ({
+          index,
+          retried: 0,
+          state: 'RUNNING' as const,
+          startTime: now,
+        })),
         cancelled: false,
         createTime: now,
       };
@@ -196,10 +221,16 @@ export async function startRunApiFake(options: RunApiFakeOptions = {}): Promise<
       if (req.method === 'POST' && exec[2] === ':cancel') {
         cancel(execution);
         const json = executionJson(execution);
-        return reply(200, { name: `${exec[1]!.replace(/\/jobs\/.*$/, '')}/operations/cancel-${++counter}`, done: true, metadata: { '@type': EXECUTION_TYPE, ...json }, response: { '@type': EXECUTION_TYPE, ...json } });
+        return reply(200, {
+          name: `${exec[1]!.replace(/\/jobs\/.*$/, '')}/operations/cancel-${++counter}`,
+          done: true,
+          metadata: { '@type': EXECUTION_TYPE, ...json },
+          response: { '@type': EXECUTION_TYPE, ...json },
+        });
       }
       if (req.method === 'GET' && exec[2] === undefined) return reply(200, executionJson(execution));
-      if (req.method === 'GET' && exec[2]?.startsWith('/tasks') && exec[3] === undefined) return reply(200, { tasks: execution.tasks.map((t) => taskJson(execution, t)) });
+      if (req.method === 'GET' && exec[2]?.startsWith('/tasks') && exec[3] === undefined)
+        return reply(200, { tasks: execution.tasks.map((t) => taskJson(execution, t)) });
       if (req.method === 'GET' && exec[3] !== undefined) {
         const task = execution.tasks.find((t) => taskName(execution, t).endsWith(`/${exec[3]}`));
         if (!task) return reply(404, { error: { code: 404, message: 'no such task', status: 'NOT_FOUND' } });
@@ -208,7 +239,12 @@ export async function startRunApiFake(options: RunApiFakeOptions = {}): Promise<
     }
     const list = /^\/v2\/(projects\/[^/]+\/locations\/[^/]+\/jobs\/[^/:]+)\/executions$/.exec(path);
     if (req.method === 'GET' && list) {
-      return reply(200, { executions: [...byName.values()].filter((e) => e.job === list[1]).reverse().map(executionJson) });
+      return reply(200, {
+        executions: [...byName.values()]
+          .filter((e) => e.job === list[1])
+          .reverse()
+          .map(executionJson),
+      });
     }
     const scheduler = /^\/v1\/projects\/[^/]+\/locations\/[^/]+\/jobs\/([^/:]+):(pause|resume)$/.exec(path);
     if (req.method === 'POST' && scheduler) {
@@ -248,7 +284,7 @@ export async function startRunApiFake(options: RunApiFakeOptions = {}): Promise<
     endAttempt(name, taskIndex, ending) {
       const execution = fake.execution(name);
       const task = execution.tasks[taskIndex];
-      if (!task || task.state !== 'RUNNING') throw new Error(`task ${taskIndex} of ${name} is not running`);
+      if (task?.state !== 'RUNNING') throw new Error(`task ${taskIndex} of ${name} is not running`);
       if (ending === 'cancelled') return cancel(execution);
       const result = attemptResult(ending, execution);
       task.lastAttemptResult = result;
@@ -262,13 +298,21 @@ export async function startRunApiFake(options: RunApiFakeOptions = {}): Promise<
       finishIfDone(execution);
     },
     cancels() {
-      return requests.filter((r) => r.method === 'POST' && r.path.endsWith(':cancel')).map((r) => r.path.replace(/^\/v2\//, '').replace(/:cancel$/, ''));
+      return requests
+        .filter((r) => r.method === 'POST' && r.path.endsWith(':cancel'))
+        .map((r) => r.path.replace(/^\/v2\//, '').replace(/:cancel$/, ''));
     },
     runJobs() {
       return requests
         .filter((r) => r.method === 'POST' && r.path.endsWith(':run') && r.path.startsWith('/v2/'))
         .map((r) => {
-          const body = r.body as { overrides?: { containerOverrides?: { args?: string[]; env?: { name: string; value: string }[] }[]; taskCount?: number; timeout?: string } };
+          const body = r.body as {
+            overrides?: {
+              containerOverrides?: { args?: string[]; env?: { name: string; value: string }[] }[];
+              taskCount?: number;
+              timeout?: string;
+            };
+          };
           const container = body.overrides?.containerOverrides?.[0] ?? {};
           return {
             job: r.path.replace(/^\/v2\//, '').replace(/:run$/, ''),
@@ -303,16 +347,29 @@ const EXECUTION_TYPE = 'type.googleapis.com/google.cloud.run.v2.Execution';
 
 /** Google's words for each ending (the OOM text is what Cloud Run logs for a job task). */
 function attemptResult(ending: Exclude<AttemptEnding, 'cancelled'>, execution: FakeExecution): NonNullable<FakeTask['lastAttemptResult']> {
-  if (typeof ending === 'object') return { status: { code: ending.code, message: ending.message }, exitCode: ending.exitCode, termSignal: ending.termSignal };
+  if (typeof ending === 'object')
+    return { status: { code: ending.code, message: ending.message }, exitCode: ending.exitCode, termSignal: ending.termSignal };
   switch (ending) {
     case 'succeeded':
       return { status: { code: 0, message: '' }, exitCode: 0 };
     case 'failed':
       return { status: { code: 2, message: 'Task failed: the container exited with a non-zero status.' }, exitCode: 1 };
     case 'oom':
-      return { status: { code: 9, message: 'Container terminated: Memory limit of 512 MiB exceeded with 531 MiB used. Consider increasing the memory limit.' }, termSignal: 9 };
+      return {
+        status: {
+          code: 9,
+          message: 'Container terminated: Memory limit of 512 MiB exceeded with 531 MiB used. Consider increasing the memory limit.',
+        },
+        termSignal: 9,
+      };
     case 'timeout':
-      return { status: { code: 4, message: `The task has been running for longer than its configured timeout (${execution.job.split('/').at(-1)}: 600s) and was stopped.` }, termSignal: 15 };
+      return {
+        status: {
+          code: 4,
+          message: `The task has been running for longer than its configured timeout (${execution.job.split('/').at(-1)}: 600s) and was stopped.`,
+        },
+        termSignal: 15,
+      };
   }
 }
 

@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { Float64, Int64, Table, Utf8, vectorFromArray } from 'apache-arrow';
 import { concatTables, filterRows, maskToIndices, take } from '../../src/table/index.ts';
 
-const rows = (t: Table) => t.toArray().map((r) => JSON.parse(JSON.stringify(r.toJSON(), (_, v) => (typeof v === 'bigint' ? Number(v) : v))));
+const rows = (t: Table) =>
+  t.toArray().map((r) => JSON.parse(JSON.stringify(r.toJSON(), (_, v) => (typeof v === 'bigint' ? Number(v) : v))));
 
 /** Long runs of kept rows (like the taxi filter) go through keepRuns; the result must equal take's. */
 describe('filterRows by runs', () => {
@@ -11,8 +12,14 @@ describe('filterRows by runs', () => {
     const ids = Array.from({ length: n }, (_, i) => (i % 37 === 0 ? null : BigInt(from + i)));
     return new Table({
       id: vectorFromArray(ids, new Int64()),
-      name: vectorFromArray(ids.map((v, i) => (v === null ? null : `row ${from + i}${'x'.repeat(i % 20)}`)), new Utf8()),
-      x: vectorFromArray(ids.map((_, i) => (i % 11 === 0 ? null : i / 4)), new Float64()),
+      name: vectorFromArray(
+        ids.map((v, i) => (v === null ? null : `row ${from + i}${'x'.repeat(i % 20)}`)),
+        new Utf8(),
+      ),
+      x: vectorFromArray(
+        ids.map((_, i) => (i % 11 === 0 ? null : i / 4)),
+        new Float64(),
+      ),
       flag: vectorFromArray(ids.map((_, i) => (i % 13 === 0 ? null : i % 3 === 0))),
     });
   };

@@ -1,8 +1,25 @@
 import { describe, expect, it } from 'vitest';
-import { tableFromArrays, vectorFromArray, Int64, Utf8, TimestampMicrosecond, Table, Float64 } from 'apache-arrow';
+import { vectorFromArray, Int64, Utf8, TimestampMicrosecond, Table, Float64 } from 'apache-arrow';
 import {
-  take, concatTables, combineBatches, filterRows, where, countWhere, renameColumns, snakeCase, selectColumns,
-  withColumn, numericValues, median, fillNull, toDate, int64Vector, timestampVector, utf8Vector, boolVector, dateVector,
+  take,
+  concatTables,
+  combineBatches,
+  filterRows,
+  where,
+  countWhere,
+  renameColumns,
+  snakeCase,
+  selectColumns,
+  withColumn,
+  numericValues,
+  median,
+  fillNull,
+  toDate,
+  int64Vector,
+  timestampVector,
+  utf8Vector,
+  boolVector,
+  dateVector,
 } from '../../src/table/index.ts';
 
 function sample(): Table {
@@ -13,7 +30,8 @@ function sample(): Table {
     flag: vectorFromArray([true, false, null, true, false]),
   });
 }
-const rows = (t: Table) => t.toArray().map((r) => JSON.parse(JSON.stringify(r.toJSON(), (_, v) => (typeof v === 'bigint' ? Number(v) : v))));
+const rows = (t: Table) =>
+  t.toArray().map((r) => JSON.parse(JSON.stringify(r.toJSON(), (_, v) => (typeof v === 'bigint' ? Number(v) : v))));
 
 describe('take', () => {
   it('gathers every type with nulls, repeats and reordering', () => {
@@ -57,8 +75,19 @@ describe('filters', () => {
 describe('columns', () => {
   it('snake_cases the taxi header', () => {
     expect(['Unnamed: 0', 'Unnamed: 0.1', 'fare-amount ($)'].map(snakeCase)).toEqual(['unnamed_0', 'unnamed_0_1', 'fare_amount_']);
-    expect(['VendorID', 'PULocationID', 'DOLocationID', 'RatecodeID', 'tpep_pickup_datetime', 'Trip  Distance', 'store_and_fwd_flag'].map(snakeCase))
-      .toEqual(['vendor_id', 'pu_location_id', 'do_location_id', 'ratecode_id', 'tpep_pickup_datetime', 'trip_distance', 'store_and_fwd_flag']);
+    expect(
+      ['VendorID', 'PULocationID', 'DOLocationID', 'RatecodeID', 'tpep_pickup_datetime', 'Trip  Distance', 'store_and_fwd_flag'].map(
+        snakeCase,
+      ),
+    ).toEqual([
+      'vendor_id',
+      'pu_location_id',
+      'do_location_id',
+      'ratecode_id',
+      'tpep_pickup_datetime',
+      'trip_distance',
+      'store_and_fwd_flag',
+    ]);
   });
   it('renames, selects and adds columns', () => {
     const t = renameColumns(sample(), (n) => n.toUpperCase());
@@ -68,7 +97,11 @@ describe('columns', () => {
     expect(() => selectColumns(sample(), ['nope'])).toThrow(/no column "nope"/);
     const w = withColumn(concatTables([sample(), sample()]), 'n', vectorFromArray([...Array(10).keys()]));
     expect(rows(w)[7].n).toBe(7);
-    expect(withColumn(sample(), 'x', vectorFromArray([1, 2, 3, 4, 5])).getChild('x')!.get(2)).toBe(3);
+    expect(
+      withColumn(sample(), 'x', vectorFromArray([1, 2, 3, 4, 5]))
+        .getChild('x')!
+        .get(2),
+    ).toBe(3);
   });
 });
 
@@ -83,7 +116,13 @@ describe('values, median, fillNull, toDate', () => {
     const t = sample();
     expect(rows(fillNull(t, 'x', 7)).map((r) => r.x)).toEqual([0.5, 1.5, 7, -2, 10]);
     expect(fillNull(t, 'id', 0).getChild('id')!.toArray()).toEqual(new BigInt64Array([1n, 0n, 3n, -4n, 2n ** 40n]));
-    expect(rows(fillNull(t, 'name', 'unknown')).map((r) => r.name)).toEqual(['a', 'unknown', 'ccc', 'a longer string than sixteen bytes', 'é']);
+    expect(rows(fillNull(t, 'name', 'unknown')).map((r) => r.name)).toEqual([
+      'a',
+      'unknown',
+      'ccc',
+      'a longer string than sixteen bytes',
+      'é',
+    ]);
     expect(rows(fillNull(t, 'flag', true)).map((r) => r.flag)).toEqual([true, false, true, true, false]);
     expect(() => fillNull(t, 'x', 'oops')).toThrow(TypeError);
     expect(fillNull(concatTables([t, t]), 'x', 0).getChild('x')!.nullCount).toBe(0);
@@ -105,7 +144,7 @@ describe('values, median, fillNull, toDate', () => {
 });
 
 describe('median rules', () => {
-  it('averages the two middle values (pandas), or takes the upper one (Mage\'s example block)', async () => {
+  it("averages the two middle values (pandas), or takes the upper one (Mage's example block)", async () => {
     const { tableFromArrays } = await import('apache-arrow');
     const t = tableFromArrays({ x: Float64Array.of(4, 1, 3, 2, Number.NaN) });
     expect(median(t, 'x')).toBe(2.5);
@@ -115,10 +154,13 @@ describe('median rules', () => {
 });
 
 describe('withColumn replacing a column', () => {
-  it('takes the new vector\'s type into the schema (a Float64 column replaced by strings stays strings)', async () => {
+  it("takes the new vector's type into the schema (a Float64 column replaced by strings stays strings)", async () => {
     const { tableFromArrays, vectorFromArray } = await import('apache-arrow');
     const t = withColumn(tableFromArrays({ a: Float64Array.of(1, 2), b: Int32Array.of(3, 4) }), 'a', vectorFromArray(['x', 'y']));
-    expect(t.schema.fields.map((f) => [f.name, String(f.type)])).toEqual([['a', 'Dictionary<Int32, Utf8>'], ['b', 'Int32']]);
+    expect(t.schema.fields.map((f) => [f.name, String(f.type)])).toEqual([
+      ['a', 'Dictionary<Int32, Utf8>'],
+      ['b', 'Int32'],
+    ]);
     expect(t.getChild('a')!.toJSON()).toEqual(['x', 'y']);
   });
 });

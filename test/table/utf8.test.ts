@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { firstNonAscii, isUtf8 } from '../../src/table/utf8.ts';
 
 describe('UTF-8 checks on raw bytes', () => {
-  const bytes = (...parts: (string | number[])[]) => Uint8Array.from(parts.flatMap((p) => (typeof p === 'string' ? [...Buffer.from(p)] : p)));
+  const bytes = (...parts: (string | number[])[]) =>
+    Uint8Array.from(parts.flatMap((p) => (typeof p === 'string' ? [...Buffer.from(p)] : p)));
 
   it('accepts ASCII and well-formed multi-byte text, rejects Latin-1 and cut characters', () => {
     const zurich = bytes('Zürich');

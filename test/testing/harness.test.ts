@@ -1,8 +1,18 @@
 import { tableFromArrays, type Table } from 'apache-arrow';
 import { describe, expect, it } from 'vitest';
-import { BlockTestError, BlockTimeoutError, CancelledError, ConfigError, conditional, loader, runBlockForTest, sensor, transformer } from '../../src/index.ts';
+import {
+  BlockTestError,
+  BlockTimeoutError,
+  CancelledError,
+  ConfigError,
+  conditional,
+  loader,
+  runBlockForTest,
+  sensor,
+  transformer,
+} from '../../src/index.ts';
 
-describe('runBlockForTest runs a block through the engine\'s attempt', () => {
+describe("runBlockForTest runs a block through the engine's attempt", () => {
   it('runs the block and its tests, with ds/hr and the interval computed as in a run', async () => {
     const seen = transformer(async (trips: Table, ctx) => {
       ctx.log.info(`${ctx.ds} ${ctx.hr} ${ctx.intervalEnd.toISOString()} ${ctx.block} ${ctx.env}`);
@@ -11,7 +21,11 @@ describe('runBlockForTest runs a block through the engine\'s attempt', () => {
       if (output.numRows !== 2) throw new Error('rows were lost');
     });
     const trips = tableFromArrays({ n: Int32Array.from([1, 2]) });
-    const { output, logs } = await runBlockForTest(seen, { inputs: [trips], executionDate: new Date('2021-01-15T05:00:00Z'), uuid: 'keep_rows' });
+    const { output, logs } = await runBlockForTest(seen, {
+      inputs: [trips],
+      executionDate: new Date('2021-01-15T05:00:00Z'),
+      uuid: 'keep_rows',
+    });
     expect(output).toBe(trips);
     expect(logs).toEqual(['2021-01-15 05 2021-01-16T05:00:00.000Z keep_rows test', '1/1 tests passed']);
   });

@@ -7,11 +7,26 @@ import { backfillSlots, parseDateArg } from '../../src/time/backfill-range.ts';
 
 function pipeline(triggers: Trigger[], variables: Record<string, unknown> = {}): PipelineSpec {
   return {
-    name: 'p', file: '/x/p/pipeline.yaml', blocks: [], variables, profileVariables: { cloud: { bucket: 'prod' } },
-    triggers, retry: DEFAULT_RETRY, concurrency: 1, resources: DEFAULT_RESOURCES, tags: [],
+    name: 'p',
+    file: '/x/p/pipeline.yaml',
+    blocks: [],
+    variables,
+    profileVariables: { cloud: { bucket: 'prod' } },
+    triggers,
+    retry: DEFAULT_RETRY,
+    concurrency: 1,
+    resources: DEFAULT_RESOURCES,
+    tags: [],
   };
 }
-const schedule = (name: string, s: string, timezone = 'UTC'): Trigger => ({ type: 'schedule', name, schedule: s, timezone, variables: { from: name }, enabled: true });
+const schedule = (name: string, s: string, timezone = 'UTC'): Trigger => ({
+  type: 'schedule',
+  name,
+  schedule: s,
+  timezone,
+  variables: { from: name },
+  enabled: true,
+});
 const iso = (d: Date) => d.toISOString();
 
 describe('execution_date and interval of a scheduled run (Mage: the interval that has just begun)', () => {
@@ -53,7 +68,12 @@ describe('execution_date and interval of a scheduled run (Mage: the interval tha
 
   it('a manual run covers the day from its execution date', () => {
     const plan = planRun(pipeline([]), { executionDate: parseDateArg('2021-01-15') });
-    expect([iso(plan.executionDate), iso(plan.intervalEnd), plan.trigger, plan.dedupeKey]).toEqual(['2021-01-15T00:00:00.000Z', '2021-01-16T00:00:00.000Z', 'manual', null]);
+    expect([iso(plan.executionDate), iso(plan.intervalEnd), plan.trigger, plan.dedupeKey]).toEqual([
+      '2021-01-15T00:00:00.000Z',
+      '2021-01-16T00:00:00.000Z',
+      'manual',
+      null,
+    ]);
   });
 
   it('names an unknown trigger', () => {
@@ -64,13 +84,22 @@ describe('execution_date and interval of a scheduled run (Mage: the interval tha
 describe('runtime variables', () => {
   it('gives ds, hr and templated variables, profile overrides then trigger then run values', () => {
     const runtime = runtimeValues({
-      executionDate: new Date('2021-01-15T07:00:00Z'), intervalStart: new Date('2021-01-15T07:00:00Z'), intervalEnd: new Date('2021-01-16T07:00:00Z'),
-      profile: 'cloud', pipeline: 'p', runId: 'r1', trigger: 'daily',
+      executionDate: new Date('2021-01-15T07:00:00Z'),
+      intervalStart: new Date('2021-01-15T07:00:00Z'),
+      intervalEnd: new Date('2021-01-16T07:00:00Z'),
+      profile: 'cloud',
+      pipeline: 'p',
+      runId: 'r1',
+      trigger: 'daily',
     });
     expect([runtime.ds, runtime.hr]).toEqual(['2021-01-15', '07']);
     const vars = resolveVariables(
       pipeline([], { bucket: 'dev', key: "{{ execution_date | date('%Y/%m/%d') }}/daily-trips.parquet", a: 1 }),
-      'cloud', { a: 2 }, { a: 3 }, runtime, {},
+      'cloud',
+      { a: 2 },
+      { a: 3 },
+      runtime,
+      {},
     );
     expect(vars).toEqual({ bucket: 'prod', key: '2021/01/15/daily-trips.parquet', a: 3 });
   });
@@ -90,7 +119,11 @@ describe('backfill dates (end included, like Mage)', () => {
     const months = backfillSlots(d('2021-01-31'), d('2021-04-30'), 'month').map((s) => iso(s.executionDate).slice(0, 10));
     expect(months).toEqual(['2021-01-31', '2021-02-28', '2021-03-28', '2021-04-28']);
     const cron = backfillSlots(d('2021-01-01'), d('2021-01-03T23:59'), { cron: '0 5 * * *', timezone: 'UTC' });
-    expect(cron.map((s) => iso(s.executionDate))).toEqual(['2021-01-01T05:00:00.000Z', '2021-01-02T05:00:00.000Z', '2021-01-03T05:00:00.000Z']);
+    expect(cron.map((s) => iso(s.executionDate))).toEqual([
+      '2021-01-01T05:00:00.000Z',
+      '2021-01-02T05:00:00.000Z',
+      '2021-01-03T05:00:00.000Z',
+    ]);
   });
   it('a single date and a reversed range', () => {
     expect(backfillSlots(d('2021-01-01'), d('2021-01-01'), 'day')).toHaveLength(1);

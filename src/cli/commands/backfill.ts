@@ -53,11 +53,20 @@ export function registerBackfill(program: Command): void {
           // A finished or unknown backfill is refused below (exit 2), never marked cancelled.
           if (backfill?.status === 'running' && backfill.cloudExecutions.length) {
             // Started in the cloud: its executions are cancelled too, and its runs in flight with them.
-            const [{ cancelCloudBackfill }, { createCloudExecutions }] = await Promise.all([import('../../cloud/backfill-control.ts'), import('../../cloud/executions.ts')]);
+            const [{ cancelCloudBackfill }, { createCloudExecutions }] = await Promise.all([
+              import('../../cloud/backfill-control.ts'),
+              import('../../cloud/executions.ts'),
+            ]);
             const executions = createCloudExecutions();
             try {
-              const cancelled = await cancelCloudBackfill(flags.cancel, { store: session.store, reconciler: session.reconciler, executions });
-              process.stdout.write(`backfill ${flags.cancel} cancelled: ${cancelled.executions.length} Cloud Run execution(s) and ${cancelled.runs.length} run(s) in flight\n`);
+              const cancelled = await cancelCloudBackfill(flags.cancel, {
+                store: session.store,
+                reconciler: session.reconciler,
+                executions,
+              });
+              process.stdout.write(
+                `backfill ${flags.cancel} cancelled: ${cancelled.executions.length} Cloud Run execution(s) and ${cancelled.runs.length} run(s) in flight\n`,
+              );
             } finally {
               await executions.close();
             }
@@ -81,11 +90,17 @@ export function registerBackfill(program: Command): void {
 
 async function start(session: Session, pipeline: PipelineSpec, flags: BackfillFlags): Promise<BackfillResult> {
   if (!flags.start || !flags.end) {
-    throw new ConfigError({ file: pipeline.file, message: 'a backfill needs --start and --end', hint: `e.g. pipekit backfill ${pipeline.name} --start 2021-01-01 --end 2021-01-07 --every day` });
+    throw new ConfigError({
+      file: pipeline.file,
+      message: 'a backfill needs --start and --end',
+      hint: `e.g. pipekit backfill ${pipeline.name} --start 2021-01-01 --end 2021-01-07 --every day`,
+    });
   }
   const [first, last] = [parseDateArg(flags.start), parseDateArg(flags.end)];
   if (last.getTime() < first.getTime()) {
-    throw new UsageError(`--end ${flags.end} is before --start ${flags.start}`, { hint: 'the end date is the last one run (included): swap them' });
+    throw new UsageError(`--end ${flags.end} is before --start ${flags.start}`, {
+      hint: 'the end date is the last one run (included): swap them',
+    });
   }
   // Parsed before any worker starts, so a bad --every fails once, here.
   const range: BackfillRange = {
@@ -121,7 +136,9 @@ async function startWorkers(session: Session, range: BackfillRange, flags: Backf
   // This process is one of the N too; an explicit setting in the environment wins.
   for (const [key, value] of Object.entries(shareOfThreads(parallel))) process.env[key] ??= value;
   try {
-    await withOutput(session, range.pipeline, flags, (extra) => runBackfill(session, { ...range, id, taskCount: parallel, taskIndex: 0, ...extra }));
+    await withOutput(session, range.pipeline, flags, (extra) =>
+      runBackfill(session, { ...range, id, taskCount: parallel, taskIndex: 0, ...extra }),
+    );
   } finally {
     await workers; // even when this task failed: the report covers every task's runs
   }
@@ -129,7 +146,9 @@ async function startWorkers(session: Session, range: BackfillRange, flags: Backf
   const backfill = await finishBackfill(session, id);
   const runs = await session.store.listRuns({ backfillId: id, limit: 10_000 });
   const byDate = runs.sort((a, b) => a.executionDate.getTime() - b.executionDate.getTime());
-  const results = await Promise.all(byDate.map(async (run) => ({ status: run.status, run, blocks: await session.store.getBlockRuns(run.id) })));
+  const results = await Promise.all(
+    byDate.map(async (run) => ({ status: run.status, run, blocks: await session.store.getBlockRuns(run.id) })),
+  );
   if (codes.some((c) => c !== 0) && results.every((r) => r.status === 'succeeded')) {
     process.stderr.write(`a backfill worker exited with ${codes.join(', ')}\n`);
   }
@@ -138,13 +157,23 @@ async function startWorkers(session: Session, range: BackfillRange, flags: Backf
 
 async function retry(session: Session, pipeline: PipelineSpec, flags: BackfillFlags): Promise<BackfillResult> {
   return withOutput(session, pipeline, flags, (extra) =>
-    retryBackfill(session, flags.retry!, { pipeline, variables: parseVarArgs(flags.var), parallel: Number(flags.parallel), ...cloudRunTask(), ...extra }),
+    retryBackfill(session, flags.retry!, {
+      pipeline,
+      variables: parseVarArgs(flags.var),
+      parallel: Number(flags.parallel),
+      ...cloudRunTask(),
+      ...extra,
+    }),
   );
 }
 
 /** On Cloud Run, the retry's tasks split its dates: this task's index and count, and the execution as the claim round. */
 function cloudRunTask(env: NodeJS.ProcessEnv = process.env): { taskIndex: number; taskCount: number; round?: string } {
-  return { taskIndex: Number(env.CLOUD_RUN_TASK_INDEX ?? 0), taskCount: Number(env.CLOUD_RUN_TASK_COUNT ?? 1), round: env.CLOUD_RUN_EXECUTION };
+  return {
+    taskIndex: Number(env.CLOUD_RUN_TASK_INDEX ?? 0),
+    taskCount: Number(env.CLOUD_RUN_TASK_COUNT ?? 1),
+    round: env.CLOUD_RUN_EXECUTION,
+  };
 }
 
 async function withOutput(
@@ -170,7 +199,12 @@ function everyFlag(every: string, timezone: string, pipeline: PipelineSpec): Bac
     return parseEvery(every, timezone);
   } catch (error) {
     if (!(error instanceof InvalidInputError)) throw error;
-    throw new ConfigError({ file: pipeline.file, key: `--${error.field}`, message: error.message.slice(error.field.length + 2), hint: error.hint });
+    throw new ConfigError({
+      file: pipeline.file,
+      key: `--${error.field}`,
+      message: error.message.slice(error.field.length + 2),
+      hint: error.hint,
+    });
   }
 }
 

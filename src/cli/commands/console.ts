@@ -10,7 +10,12 @@ export function registerConsole(program: Command): void {
     .action(async (flags: { port: string; host: string }, command: Command) =>
       withSession(command, async (session) => {
         const { startConsole } = await import('../../console/server.ts');
-        const consoleServer = await startConsole({ session, host: flags.host, port: Number(flags.port), log: (m: string) => process.stderr.write(`${m}\n`) });
+        const consoleServer = await startConsole({
+          session,
+          host: flags.host,
+          port: Number(flags.port),
+          log: (m: string) => process.stderr.write(`${m}\n`),
+        });
         process.stdout.write(`pipekit console on ${consoleServer.url} (Ctrl-C to stop)\n`);
         process.stdout.write(`${describeToken(consoleServer)}\n`);
         await new Promise<void>((resolve) => {

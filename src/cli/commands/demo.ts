@@ -48,7 +48,9 @@ async function runDemoPipeline(session: Session, name: string, executionDate: Da
   });
   output.stop();
   const run = result.run!;
-  process.stdout.write(`${statusText(run.status)}  ${pc.bold(name)}  ${formatSeconds(run.startedAt, run.finishedAt)}  ${result.blocks.map((b) => `${b.block}${b.rowsOut !== null ? `=${formatRows(b.rowsOut)}` : ''}`).join(' → ')}\n`);
+  process.stdout.write(
+    `${statusText(run.status)}  ${pc.bold(name)}  ${formatSeconds(run.startedAt, run.finishedAt)}  ${result.blocks.map((b) => `${b.block}${b.rowsOut !== null ? `=${formatRows(b.rowsOut)}` : ''}`).join(' → ')}\n`,
+  );
   if (run.error) process.stderr.write(`${pc.red(run.error)}\n`);
   return run.status === 'succeeded';
 }

@@ -54,7 +54,9 @@ async function context(command: Command) {
 
 function embedded(profile: IoProfile): boolean {
   if (connectorSettings(profile).postgres.embedded) return true;
-  process.stdout.write(`profile ${profile.name} has no embedded PostgreSQL (POSTGRES_EMBEDDED is not true in ${profile.file}): nothing to start\n`);
+  process.stdout.write(
+    `profile ${profile.name} has no embedded PostgreSQL (POSTGRES_EMBEDDED is not true in ${profile.file}): nothing to start\n`,
+  );
   return false;
 }
 
@@ -66,13 +68,17 @@ function print(status: PostgresStatus, profile: IoProfile, json = false): void {
   const { postgres, runStore } = connectorSettings(profile);
   const user = postgres.user;
   const databases = [...new Set([postgres.database, runStore.database])];
-  const urls = status.running ? databases.map((db) => `postgresql://${encodeURIComponent(user)}@127.0.0.1:${status.port}/${encodeURIComponent(db)}`) : [];
+  const urls = status.running
+    ? databases.map((db) => `postgresql://${encodeURIComponent(user)}@127.0.0.1:${status.port}/${encodeURIComponent(db)}`)
+    : [];
   if (json) {
     process.stdout.write(`${JSON.stringify({ ...status, urls }, null, 2)}\n`);
     return;
   }
   if (!status.running) {
-    process.stdout.write(`embedded PostgreSQL is not running (data in ${status.dataDir})\nstart it with: pipekit dev start (runs start it on demand too)\n`);
+    process.stdout.write(
+      `embedded PostgreSQL is not running (data in ${status.dataDir})\nstart it with: pipekit dev start (runs start it on demand too)\n`,
+    );
     return;
   }
   process.stdout.write(

@@ -8,7 +8,10 @@ export function registerInit(program: Command): void {
     .command('init')
     .description('start a project of your own: io_config.yaml, an example pipeline, package.json, a Pulumi program')
     .argument('<folder>', 'the new project folder (created; must be empty if it exists)')
-    .option('--pipekit <spec>', 'how package.json depends on pipekit: a version range, a tarball or a folder (default: the way this pipekit is installed)')
+    .option(
+      '--pipekit <spec>',
+      'how package.json depends on pipekit: a version range, a tarball or a folder (default: the way this pipekit is installed)',
+    )
     .action(async (folder: string, flags: { pipekit?: string }) => {
       const result = await scaffoldProject(folder, { pipekit: flags.pipekit });
       const where = relative(process.cwd(), result.root) || '.';

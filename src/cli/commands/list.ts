@@ -11,7 +11,7 @@ export function registerList(program: Command): void {
   program
     .command('list')
     .description("list the pipelines and their triggers, or one pipeline's blocks (reads files only)")
-    .argument('[pipeline]', 'show this pipeline\'s blocks')
+    .argument('[pipeline]', "show this pipeline's blocks")
     .option('--json', 'print JSON')
     .action((name: string | undefined, flags: { json?: boolean }, command: Command) => {
       const project = loadProject(findProjectRoot(globalOptions(command).project));
@@ -31,7 +31,12 @@ export function registerList(program: Command): void {
 /** One line per pipeline, the description cut to the terminal's width (100 columns when piped). */
 function pipelinesTable(pipelines: readonly PipelineSpec[]): string {
   const headers = ['pipeline', 'blocks', 'triggers', 'description'];
-  const rows = pipelines.map((p) => [p.name, String(p.blocks.length), p.triggers.map(describeTrigger).join(', ') || '—', p.description ?? '']);
+  const rows = pipelines.map((p) => [
+    p.name,
+    String(p.blocks.length),
+    p.triggers.map(describeTrigger).join(', ') || '—',
+    p.description ?? '',
+  ]);
   // Columns are joined by two spaces; the description gets what the first three leave.
   const used = [0, 1, 2].reduce((sum, i) => sum + Math.max(headers[i]!.length, ...rows.map((r) => r[i]!.length)) + 2, 0);
   const room = Math.max(20, (process.stdout.columns || 100) - used);

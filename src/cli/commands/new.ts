@@ -19,12 +19,21 @@ export function registerNew(program: Command): void {
       checkName(root, name);
       const file = join(root, name, 'pipeline.yaml');
       if (existsSync(file)) throw new ConfigError({ file, message: 'already exists' });
-      const blocks = (['loader', 'transformer', 'exporter'] as const).map((kind) => ({ kind, uuid: `${name}_${kind}`, file: `blocks/${name}_${kind}.ts` }));
+      const blocks = (['loader', 'transformer', 'exporter'] as const).map((kind) => ({
+        kind,
+        uuid: `${name}_${kind}`,
+        file: `blocks/${name}_${kind}.ts`,
+      }));
       for (const b of blocks) writeBlock(root, b.file, b.kind);
       write(
         file,
         `description: ${name}\nblocks:\n` +
-          blocks.map((b, i) => `  - uuid: ${b.uuid}\n    kind: ${b.kind}\n    file: ${b.file}\n${i ? `    upstream: [${blocks[i - 1]!.uuid}]\n` : ''}`).join('') +
+          blocks
+            .map(
+              (b, i) =>
+                `  - uuid: ${b.uuid}\n    kind: ${b.kind}\n    file: ${b.file}\n${i ? `    upstream: [${blocks[i - 1]!.uuid}]\n` : ''}`,
+            )
+            .join('') +
           `variables: {}\ntriggers:\n  - name: daily\n    schedule: "@daily"\n    timezone: UTC\n    enabled: false\nretry:\n  attempts: 2\n  delay: 10s\n`,
       );
       process.stdout.write(`created ${relative(process.cwd(), file)} and ${blocks.length} blocks; run it with: pipekit run ${name}\n`);
@@ -42,14 +51,19 @@ export function registerNew(program: Command): void {
         throw new ConfigError({ file: '--kind', message: `unknown kind ${flags.kind}`, hint: `use one of ${BLOCK_KINDS.join(', ')}` });
       }
       const file = `blocks/${uuid}.${flags.sql ? 'sql' : 'ts'}`;
-      if (flags.sql) write(join(root, file), '-- {{ df_1 }} is the first upstream block\'s output; runtime variables like {{ ds }} work too.\nSELECT * FROM {{ df_1 }}\n');
+      if (flags.sql)
+        write(
+          join(root, file),
+          "-- {{ df_1 }} is the first upstream block's output; runtime variables like {{ ds }} work too.\nSELECT * FROM {{ df_1 }}\n",
+        );
       else writeBlock(root, file, flags.kind as BlockKind);
       process.stdout.write(`created ${file}; add it to a pipeline.yaml:\n  - uuid: ${uuid}\n    kind: ${flags.kind}\n    file: ${file}\n`);
     });
 }
 
 function checkName(root: string, name: string): void {
-  if (!NAME.test(name)) throw new ConfigError({ file: root, message: `"${name}" is not a valid name`, hint: 'use letters, digits, _ and -' });
+  if (!NAME.test(name))
+    throw new ConfigError({ file: root, message: `"${name}" is not a valid name`, hint: 'use letters, digits, _ and -' });
 }
 
 function writeBlock(root: string, file: string, kind: BlockKind): void {

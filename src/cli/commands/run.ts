@@ -28,11 +28,21 @@ export function registerRun(program: Command): void {
     .description('run a pipeline (or one block of it) now')
     .argument('<pipeline>', 'pipeline name (its folder under the project)')
     .option('-b, --block <uuid>', 'run only this block, on the latest succeeded outputs of its upstreams')
-    .option('-d, --execution-date <date>', 'the date the run is for (YYYY-MM-DD or ISO); default now, or the trigger\'s latest tick', dateOption)
-    .option('-t, --trigger <name>', 'run as this trigger: its variables, and its latest tick as execution date (what Cloud Scheduler sends)')
+    .option(
+      '-d, --execution-date <date>',
+      "the date the run is for (YYYY-MM-DD or ISO); default now, or the trigger's latest tick",
+      dateOption,
+    )
+    .option(
+      '-t, --trigger <name>',
+      'run as this trigger: its variables, and its latest tick as execution date (what Cloud Scheduler sends)',
+    )
     .option('--var <name=value>', 'a run variable (repeatable); values that parse as JSON are typed', varOption, [])
     .option('--resume <run-id>', 're-run a failed run: succeeded blocks are reused, the rest run again')
-    .option('--event-id <id>', 'the event that started it (the GCS trigger sends the CloudEvent id): one run per event, however often it is delivered')
+    .option(
+      '--event-id <id>',
+      'the event that started it (the GCS trigger sends the CloudEvent id): one run per event, however often it is delivered',
+    )
     .option('-q, --quiet', 'no log lines, only the summary')
     .action(async (name: string, flags: RunFlags, command: Command) =>
       withSession(command, async (session) => {

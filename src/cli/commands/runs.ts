@@ -24,12 +24,22 @@ export function registerRuns(program: Command): void {
         const runs = await session.store.listRuns({ pipeline, status: flags.status, limit: Number(flags.limit) });
         const rows = await session.store.rowsOut(runs.map((r) => r.id));
         if (flags.json) {
-          process.stdout.write(`${JSON.stringify(runs.map((r) => ({ ...r, rows: rows.get(r.id) ?? null })), null, 2)}\n`);
+          process.stdout.write(
+            `${JSON.stringify(
+              runs.map((r) => ({ ...r, rows: rows.get(r.id) ?? null })),
+              null,
+              2,
+            )}\n`,
+          );
           return 0;
         }
         if (runs.length === 0) {
           const filtered = pipeline || flags.status;
-          process.stdout.write(filtered ? `no ${flags.status ?? ''}${flags.status ? ' ' : ''}runs${pipeline ? ` of ${pipeline}` : ''}\n` : 'no runs yet: start one with pipekit run <pipeline>\n');
+          process.stdout.write(
+            filtered
+              ? `no ${flags.status ?? ''}${flags.status ? ' ' : ''}runs${pipeline ? ` of ${pipeline}` : ''}\n`
+              : 'no runs yet: start one with pipekit run <pipeline>\n',
+          );
           return 0;
         }
         process.stdout.write(`${runsTable(runs, rows)}\n`);
@@ -56,16 +66,27 @@ export function registerLogs(program: Command): void {
           return 0;
         }
         const blocks = await session.store.getBlockRuns(runId);
-        process.stdout.write(`${run.pipeline} ${run.id}  ${statusText(run.status)}  ${formatDate(run.executionDate)}  (${run.trigger}, ${run.profile})\n`);
+        process.stdout.write(
+          `${run.pipeline} ${run.id}  ${statusText(run.status)}  ${formatDate(run.executionDate)}  (${run.trigger}, ${run.profile})\n`,
+        );
         process.stdout.write(
           `${table(
             ['block', 'status', 'attempts', 'rows', 'time', 'error'],
-            blocks.map((b) => [b.block, statusText(b.status), String(b.attempts || ''), formatRows(b.rowsOut), formatSeconds(b.startedAt, b.finishedAt), b.error?.split('\n')[0] ?? '']),
+            blocks.map((b) => [
+              b.block,
+              statusText(b.status),
+              String(b.attempts || ''),
+              formatRows(b.rowsOut),
+              formatSeconds(b.startedAt, b.finishedAt),
+              b.error?.split('\n')[0] ?? '',
+            ]),
           )}\n\n`,
         );
         for (const l of logs) {
           const color = l.severity === 'ERROR' ? pc.red : l.severity === 'WARNING' ? pc.yellow : (s: string) => s;
-          process.stdout.write(`${pc.dim(l.time.toISOString().slice(11, 23))} ${color(l.severity.padEnd(7))} ${l.block ?? run.pipeline}: ${l.message}\n`);
+          process.stdout.write(
+            `${pc.dim(l.time.toISOString().slice(11, 23))} ${color(l.severity.padEnd(7))} ${l.block ?? run.pipeline}: ${l.message}\n`,
+          );
         }
         return 0;
       }),
@@ -81,10 +102,14 @@ export function registerReconcile(program: Command): void {
       withSession(command, async (session) => {
         const { ended, unknown } = await session.reconciler.reconcile();
         if (flags.json) {
-          process.stdout.write(`${JSON.stringify({ ended: ended.map((e) => ({ run: e.run.id, pipeline: e.run.pipeline, ...e.dead })), unknown: unknown.map((u) => ({ run: u.run.id, why: u.why })) })}\n`);
+          process.stdout.write(
+            `${JSON.stringify({ ended: ended.map((e) => ({ run: e.run.id, pipeline: e.run.pipeline, ...e.dead })), unknown: unknown.map((u) => ({ run: u.run.id, why: u.why })) })}\n`,
+          );
         } else {
           for (const { run, dead } of ended) process.stdout.write(`run ${run.id} of ${run.pipeline} ${dead.status}: ${dead.reason}\n`);
-          process.stdout.write(`${ended.length} run${ended.length === 1 ? '' : 's'} ended${unknown.length ? `, ${unknown.length} could not be checked` : ''}\n`);
+          process.stdout.write(
+            `${ended.length} run${ended.length === 1 ? '' : 's'} ended${unknown.length ? `, ${unknown.length} could not be checked` : ''}\n`,
+          );
         }
         // A run that could not be checked is reported; the scheduled pass runs again in minutes.
         return 0;

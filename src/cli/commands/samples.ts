@@ -44,6 +44,8 @@ export function registerSamples(program: Command): void {
     .action(async (flags: { rows: string; force?: boolean }, command: Command) => {
       const project = loadProject(findProjectRoot(globalOptions(command).project));
       const written = await ensureSamples(project.root, { rows: Number(flags.rows), force: flags.force });
-      process.stdout.write(written.length ? `wrote ${written.join(', ')}\n` : `samples already in ${samplesDir(project.root)} (--force to rewrite)\n`);
+      process.stdout.write(
+        written.length ? `wrote ${written.join(', ')}\n` : `samples already in ${samplesDir(project.root)} (--force to rewrite)\n`,
+      );
     });
 }

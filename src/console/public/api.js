@@ -1,7 +1,11 @@
 // Talks to the console's JSON API. Writes go with the session cookie; a 401 asks for the token once.
 
 export class ApiError extends Error {
-  constructor(status, message, hint) { super(message); this.status = status; this.hint = hint; }
+  constructor(status, message, hint) {
+    super(message);
+    this.status = status;
+    this.hint = hint;
+  }
 }
 
 async function call(method, path, body) {

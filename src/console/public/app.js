@@ -26,7 +26,8 @@ async function render(first = true) {
   const mine = ++generation;
   const { page, args, nav } = route();
   for (const a of document.querySelectorAll('nav a')) {
-    if (a.getAttribute('href') === `#/${nav}`) a.setAttribute('aria-current', 'page'); else a.removeAttribute('aria-current');
+    if (a.getAttribute('href') === `#/${nav}`) a.setAttribute('aria-current', 'page');
+    else a.removeAttribute('aria-current');
   }
   try {
     const view = await page(...args);
@@ -40,7 +41,11 @@ async function render(first = true) {
     if (view.poll) timer = setTimeout(() => render(false), view.poll);
   } catch (error) {
     if (mine !== generation) return;
-    main.replaceChildren(el('h1', {}, 'Something went wrong'), el('p', { class: 'error', role: 'alert' }, error.message), error.hint ? el('p', { class: 'muted' }, error.hint) : null);
+    main.replaceChildren(
+      el('h1', {}, 'Something went wrong'),
+      el('p', { class: 'error', role: 'alert' }, error.message),
+      error.hint ? el('p', { class: 'muted' }, error.hint) : null,
+    );
   }
 }
 
@@ -48,10 +53,26 @@ async function showSession() {
   const who = document.getElementById('who');
   try {
     const s = await get('/api/session');
-    who.replaceChildren(`${s.mode} · profile ${s.profile} · `, s.signedIn
-      ? el('button', { class: 'secondary', type: 'button', onclick: async () => { await post('/api/logout'); showSession(); } }, 'Sign out')
-      : 'read-only until you sign in');
-  } catch { who.textContent = ''; }
+    who.replaceChildren(
+      `${s.mode} · profile ${s.profile} · `,
+      s.signedIn
+        ? el(
+            'button',
+            {
+              class: 'secondary',
+              type: 'button',
+              onclick: async () => {
+                await post('/api/logout');
+                showSession();
+              },
+            },
+            'Sign out',
+          )
+        : 'read-only until you sign in',
+    );
+  } catch {
+    who.textContent = '';
+  }
 }
 
 window.addEventListener('hashchange', () => render(true));

@@ -9,7 +9,8 @@ export function el(tag, attrs = {}, ...children) {
     if (key.startsWith('on') && typeof value === 'function') node.addEventListener(key.slice(2), value);
     else node.setAttribute(key, value === true ? '' : String(value));
   }
-  for (const child of children.flat()) if (child !== null && child !== undefined && child !== false) node.append(child instanceof Node ? child : String(child));
+  for (const child of children.flat())
+    if (child !== null && child !== undefined && child !== false) node.append(child instanceof Node ? child : String(child));
   return node;
 }
 
@@ -18,19 +19,31 @@ const ICONS = { succeeded: '✓', failed: '✗', upstream_failed: '⤓', running
 /** A status badge: icon + word + colour, never colour alone. */
 export function statusBadge(status) {
   const s = status ?? 'none';
-  return el('span', { class: `status s-${s}` }, el('span', { 'aria-hidden': 'true' }, ICONS[s] ?? '·'), s === 'none' ? 'never run' : s.replace('_', ' '));
+  return el(
+    'span',
+    { class: `status s-${s}` },
+    el('span', { 'aria-hidden': 'true' }, ICONS[s] ?? '·'),
+    s === 'none' ? 'never run' : s.replace('_', ' '),
+  );
 }
 
 export function fmtDate(value) {
   if (!value) return '—';
   const d = new Date(value);
-  return d.toISOString().replace('T', ' ').replace(/\.\d+Z$/, 'Z');
+  return d
+    .toISOString()
+    .replace('T', ' ')
+    .replace(/\.\d+Z$/, 'Z');
 }
 
 export function fmtDuration(start, end) {
   if (!start) return '—';
   const ms = new Date(end ?? Date.now()).getTime() - new Date(start).getTime();
-  return ms < 1000 ? `${ms} ms` : ms < 60_000 ? `${(ms / 1000).toFixed(1)} s` : `${Math.floor(ms / 60_000)} min ${Math.round((ms % 60_000) / 1000)} s`;
+  return ms < 1000
+    ? `${ms} ms`
+    : ms < 60_000
+      ? `${(ms / 1000).toFixed(1)} s`
+      : `${Math.floor(ms / 60_000)} min ${Math.round((ms % 60_000) / 1000)} s`;
 }
 
 /** Row and byte counts with thousands separators, as the CLI prints them. */
@@ -43,7 +56,12 @@ export function errorText(message) {
   if (!message) return '';
   const first = message.split('\n')[0];
   if (first.length <= 160 && first === message) return el('span', { class: 'error' }, message);
-  return el('details', { class: 'error' }, el('summary', {}, first.length > 160 ? `${first.slice(0, 157)}…` : first), el('pre', { class: 'error-full' }, message));
+  return el(
+    'details',
+    { class: 'error' },
+    el('summary', {}, first.length > 160 ? `${first.slice(0, 157)}…` : first),
+    el('pre', { class: 'error-full' }, message),
+  );
 }
 
 export function toast(message) {
@@ -66,7 +84,11 @@ export function parseVariables(text) {
     if (i <= 0) throw new Error(`"${line}" is not name=value`);
     const raw = line.slice(i + 1).trim();
     let value = raw;
-    try { value = JSON.parse(raw); } catch { /* a plain string */ }
+    try {
+      value = JSON.parse(raw);
+    } catch {
+      /* a plain string */
+    }
     out[line.slice(0, i).trim()] = value;
   }
   return out;

@@ -32,7 +32,8 @@ export async function ensureDataset(ctx: DatasetContext, datasetId: string): Pro
       return;
     } catch (createError) {
       // Another run created it meanwhile: fine, check its location below.
-      if ((createError as { code?: number }).code !== 409) throw bigQueryError(createError, target, `create dataset ${datasetId} in ${ctx.location}`);
+      if ((createError as { code?: number }).code !== 409)
+        throw bigQueryError(createError, target, `create dataset ${datasetId} in ${ctx.location}`);
       [{ location }] = await dataset.getMetadata();
     }
   }

@@ -26,10 +26,11 @@ export function bigQueryError(error: unknown, target: string, action: string): E
   const status = Number(e.code ?? e.response?.statusCode);
   if (status === 401 || /default credentials|Could not refresh access token|invalid_grant|Anonymous caller/i.test(message)) {
     return new ConnectionError({
-      target, cause: error,
+      target,
+      cause: error,
       retriable: false,
       message: `no usable Google credentials to ${action}`,
-      hint: 'on a laptop run `gcloud auth application-default login` (or set GOOGLE_SERVICE_ACC_KEY_FILEPATH); on Cloud Run the job\'s service account is used',
+      hint: "on a laptop run `gcloud auth application-default login` (or set GOOGLE_SERVICE_ACC_KEY_FILEPATH); on Cloud Run the job's service account is used",
     });
   }
   if (status === 403 || e.errors?.some((x) => x.reason === 'accessDenied')) return permissionError(message, target, action, error);
@@ -40,7 +41,9 @@ function permissionError(message: string, target: string, action: string, cause:
   const permission = /bigquery\.[a-zA-Z]+\.[a-zA-Z]+/.exec(message)?.[0];
   const role = (permission && ROLE_OF[permission]) ?? 'roles/bigquery.dataEditor on the dataset';
   return new ConnectionError({
-    target, cause, retriable: false,
+    target,
+    cause,
+    retriable: false,
     message: `permission denied to ${action}${permission ? ` (${permission} is missing)` : ''}: ${message}`,
     hint: `grant the service account ${role}; loads and queries also need roles/bigquery.jobUser on the project`,
   });
@@ -51,7 +54,12 @@ function permissionError(message: string, target: string, action: string, cause:
  * `errors` (they name the offending column or file). Schema problems are
  * DataErrors; the rest ConnectionErrors.
  */
-export function jobFailed(jobId: string, target: string, errorResult: BigQueryErrorProto, errors: readonly BigQueryErrorProto[] = []): Error {
+export function jobFailed(
+  jobId: string,
+  target: string,
+  errorResult: BigQueryErrorProto,
+  errors: readonly BigQueryErrorProto[] = [],
+): Error {
   const details = errors
     .filter((x) => x.message && x.message !== errorResult.message)
     .slice(0, 5)
@@ -60,7 +68,11 @@ export function jobFailed(jobId: string, target: string, errorResult: BigQueryEr
   const message = `job ${jobId} failed: ${text}`;
   if (errorResult.reason === 'accessDenied') return permissionError(message, target, `run job ${jobId}`, undefined);
   if (/schema|field .* (has changed|type)|Provided Schema does not match/i.test(text)) {
-    return new DataError({ source: target, message, hint: 'the data does not fit the table: write with ifExists: replace, or cast the columns to the table\'s types' });
+    return new DataError({
+      source: target,
+      message,
+      hint: "the data does not fit the table: write with ifExists: replace, or cast the columns to the table's types",
+    });
   }
   if (errorResult.reason === 'duplicate' || /Already Exists/i.test(text)) {
     return new DataError({ source: target, message, hint: 'the table is not empty and ifExists is fail: use replace or append' });

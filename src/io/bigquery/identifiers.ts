@@ -26,9 +26,12 @@ function check(kind: string, value: string, pattern: RegExp, hint: string): stri
   return value;
 }
 
-export const checkProject = (id: string) => check('project', id, PROJECT, 'project ids are 6–30 lowercase letters, digits and dashes, e.g. my-project-123');
-export const checkDataset = (id: string) => check('dataset', id, DATASET, 'dataset names use letters, digits and underscores only, e.g. ny_taxi');
-export const checkTable = (id: string) => check('table', id, TABLE, 'table names use letters, digits, underscores, dashes and spaces, e.g. yellow_taxi_data');
+export const checkProject = (id: string) =>
+  check('project', id, PROJECT, 'project ids are 6–30 lowercase letters, digits and dashes, e.g. my-project-123');
+export const checkDataset = (id: string) =>
+  check('dataset', id, DATASET, 'dataset names use letters, digits and underscores only, e.g. ny_taxi');
+export const checkTable = (id: string) =>
+  check('table', id, TABLE, 'table names use letters, digits, underscores, dashes and spaces, e.g. yellow_taxi_data');
 
 /** A validated reference. */
 export function tableRef(projectId: string, datasetId: string, tableId: string): TableRef {

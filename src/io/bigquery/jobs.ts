@@ -23,7 +23,11 @@ export async function awaitJob(job: Job, target: string, options: AwaitJobOption
   let metadata = job.metadata as JobMetadata | undefined;
   for (;;) {
     if (metadata?.status?.state === 'DONE') break;
-    if (Date.now() > deadline) throw jobFailed(job.id ?? '?', target, { reason: 'timeout', message: `still ${metadata?.status?.state ?? 'PENDING'} after ${options.timeoutMs} ms` });
+    if (Date.now() > deadline)
+      throw jobFailed(job.id ?? '?', target, {
+        reason: 'timeout',
+        message: `still ${metadata?.status?.state ?? 'PENDING'} after ${options.timeoutMs} ms`,
+      });
     if (metadata) await new Promise((resolve) => setTimeout(resolve, delay));
     delay = Math.min(delay * 2, 2000);
     try {
@@ -33,12 +37,18 @@ export async function awaitJob(job: Job, target: string, options: AwaitJobOption
     }
   }
   const status = metadata.status!;
-  if (status.errorResult) throw jobFailed(job.id ?? '?', target, status.errorResult as BigQueryErrorProto, (status.errors ?? []) as BigQueryErrorProto[]);
+  if (status.errorResult)
+    throw jobFailed(job.id ?? '?', target, status.errorResult as BigQueryErrorProto, (status.errors ?? []) as BigQueryErrorProto[]);
   return metadata;
 }
 
 /** Inserts a job from a full `jobs.insert` body and awaits it. */
-export async function runJob(bigquery: BigQuery, body: Record<string, unknown>, target: string, options: AwaitJobOptions = {}): Promise<{ job: Job; metadata: JobMetadata }> {
+export async function runJob(
+  bigquery: BigQuery,
+  body: Record<string, unknown>,
+  target: string,
+  options: AwaitJobOptions = {},
+): Promise<{ job: Job; metadata: JobMetadata }> {
   let job: Job;
   try {
     [job] = await bigquery.createJob(body as never);

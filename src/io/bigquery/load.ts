@@ -4,7 +4,7 @@
  * schema and write disposition, always awaited.
  */
 import { randomBytes } from 'node:crypto';
-import { Readable } from 'node:stream';
+import type { Readable } from 'node:stream';
 import type { Job, JobMetadata } from '@google-cloud/bigquery';
 import type { Table } from 'apache-arrow';
 import { ConfigError, DataError } from '../../errors.ts';
@@ -54,13 +54,23 @@ export async function exportTable(ctx: BigQueryContext, table: Table, target: Wa
  * process. For a pipekit partitioned dataset pass `gs://bucket/prefix/*.parquet`
  * (the `.parquet` keeps any other files out of the load).
  */
-export async function loadFromUri(ctx: BigQueryContext, uris: string | readonly string[], target: WarehouseTarget, options: LoadFromUriOptions = {}): Promise<ExportResult> {
+export async function loadFromUri(
+  ctx: BigQueryContext,
+  uris: string | readonly string[],
+  target: WarehouseTarget,
+  options: LoadFromUriOptions = {},
+): Promise<ExportResult> {
   const ref = tableRef(ctx.projectId, target.dataset, target.table);
   const where = describeTable(ref);
   const list = (typeof uris === 'string' ? [uris] : [...uris]).map((u) => (u.endsWith('/') ? `${u}*.parquet` : u));
   const bad = list.find((u) => !u.startsWith('gs://'));
   if (bad || list.length === 0) {
-    throw new ConfigError({ file: where, key: bad ?? 'uris', message: 'BigQuery loads only gs:// URIs', hint: 'write the data to the lake on GCS first (LAKE_URI: gs://bucket/prefix)' });
+    throw new ConfigError({
+      file: where,
+      key: bad ?? 'uris',
+      message: 'BigQuery loads only gs:// URIs',
+      hint: 'write the data to the lake on GCS first (LAKE_URI: gs://bucket/prefix)',
+    });
   }
   await ensureDataset(ctx, ref.datasetId);
   const hive = options.hivePartitioning;
@@ -87,7 +97,11 @@ async function checkExisting(ctx: BigQueryContext, ref: TableRef, schema: BigQue
     throw bigQueryError(error, where, `read table ${ref.tableId}`);
   }
   if (ifExists === 'fail' && Number(metadata?.numRows ?? 0) > 0) {
-    throw new DataError({ source: where, message: `already has ${metadata?.numRows} rows and ifExists is fail`, hint: 'use ifExists: replace or append' });
+    throw new DataError({
+      source: where,
+      message: `already has ${metadata?.numRows} rows and ifExists is fail`,
+      hint: 'use ifExists: replace or append',
+    });
   }
   const problems = appendMismatches(metadata?.schema?.fields ?? [], schema);
   if (ifExists === 'append' && problems.length > 0) {
@@ -100,8 +114,16 @@ async function checkExisting(ctx: BigQueryContext, ref: TableRef, schema: BigQue
 }
 
 /** The Parquet bytes ride along with `jobs.insert` (the API's upload endpoint). */
-async function loadUploaded(ctx: BigQueryContext, ref: TableRef, parquet: Readable, load: Record<string, unknown>, where: string): Promise<JobMetadata> {
-  const table = ctx.bigquery.dataset(ref.datasetId, { projectId: ref.projectId, location: ctx.location }).table(ref.tableId, { location: ctx.location });
+async function loadUploaded(
+  ctx: BigQueryContext,
+  ref: TableRef,
+  parquet: Readable,
+  load: Record<string, unknown>,
+  where: string,
+): Promise<JobMetadata> {
+  const table = ctx.bigquery
+    .dataset(ref.datasetId, { projectId: ref.projectId, location: ctx.location })
+    .table(ref.tableId, { location: ctx.location });
   const { destinationTable: _, ...metadata } = load;
   const stream = table.createWriteStream_({ ...metadata, jobId: newJobId() } as never);
   const job = await new Promise<Job>((resolve, reject) => {
@@ -120,7 +142,12 @@ async function loadStaged(ctx: BigQueryContext, parquet: Readable, load: Record<
   const store = ctx.stagingStore!;
   const key = `_pipekit_staging/bigquery/${newJobId()}.parquet`;
   if (!store.url(key).startsWith('gs://')) {
-    throw new ConfigError({ file: where, key: 'stagingStore', message: `${store.uri} is not a GCS store`, hint: 'stage through the lake only when LAKE_URI is gs://…' });
+    throw new ConfigError({
+      file: where,
+      key: 'stagingStore',
+      message: `${store.uri} is not a GCS store`,
+      hint: 'stage through the lake only when LAKE_URI is gs://…',
+    });
   }
   await store.write(key, parquet, { contentType: 'application/vnd.apache.parquet' });
   try {

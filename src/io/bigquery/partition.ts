@@ -70,14 +70,17 @@ export async function queryIntoPartition(
     const fields = await schemaOf(ctx, stage);
     const kind = columnKind(fields, target.partition, where);
     const column = quoteColumn(target.partition.column);
-    const outside = await runQuery(ctx, `SELECT COUNT(*) AS n FROM ${quoteTable(stage)} WHERE (${scopeCondition(target.partition, column, kind)}) IS NOT TRUE`);
+    const outside = await runQuery(
+      ctx,
+      `SELECT COUNT(*) AS n FROM ${quoteTable(stage)} WHERE (${scopeCondition(target.partition, column, kind)}) IS NOT TRUE`,
+    );
     const count = Number(outside.getChild('n')?.get(0) ?? 0);
     if (count > 0) {
       throw new DataError({
         source: where,
         column: target.partition.column,
         message: `${count} of the query's rows lie outside the partition being replaced (${describeScope(target.partition)})`,
-        hint: 'filter the query to the run\'s interval ({{ interval_start }} … {{ interval_end }}), or widen the partition scope',
+        hint: "filter the query to the run's interval ({{ interval_start }} … {{ interval_end }}), or widen the partition scope",
       });
     }
     await swapRows(ctx, stage, ref, target.partition, fields);
@@ -89,7 +92,13 @@ export async function queryIntoPartition(
 }
 
 /** Creates the target when missing, then DELETE in scope + INSERT from the stage in one transaction. */
-async function swapRows(ctx: BigQueryContext, stage: TableRef, ref: TableRef, scope: PartitionScope, fields: readonly BigQueryField[]): Promise<void> {
+async function swapRows(
+  ctx: BigQueryContext,
+  stage: TableRef,
+  ref: TableRef,
+  scope: PartitionScope,
+  fields: readonly BigQueryField[],
+): Promise<void> {
   const where = describeTable(ref);
   const kind = columnKind(fields, scope, where);
   await createOrCheck(ctx, ref, fields, kind === 'other' ? undefined : scope.column);
@@ -114,7 +123,12 @@ async function swapRows(ctx: BigQueryContext, stage: TableRef, ref: TableRef, sc
 }
 
 /** Creates the target, or checks the new rows fit its columns (a mismatch would fail the same way on every retry). */
-async function createOrCheck(ctx: BigQueryContext, ref: TableRef, fields: readonly BigQueryField[], partitionColumn: string | undefined): Promise<void> {
+async function createOrCheck(
+  ctx: BigQueryContext,
+  ref: TableRef,
+  fields: readonly BigQueryField[],
+  partitionColumn: string | undefined,
+): Promise<void> {
   const dataset = ctx.bigquery.dataset(ref.datasetId, { projectId: ref.projectId });
   try {
     const [metadata] = await dataset.table(ref.tableId).getMetadata();
@@ -154,7 +168,12 @@ async function schemaOf(ctx: BigQueryContext, ref: TableRef): Promise<BigQueryFi
 function columnKind(fields: readonly BigQueryField[], scope: PartitionScope, where: string): ScopeColumnKind {
   const field = fields.find((f) => f.name === scope.column);
   if (!field) {
-    throw new DataError({ source: where, column: scope.column, message: 'the partition column is not in the rows to write', hint: `scope by one of: ${fields.map((f) => f.name).join(', ')}` });
+    throw new DataError({
+      source: where,
+      column: scope.column,
+      message: 'the partition column is not in the rows to write',
+      hint: `scope by one of: ${fields.map((f) => f.name).join(', ')}`,
+    });
   }
   const type = field.type.toUpperCase();
   return type === 'DATE' ? 'date' : type === 'TIMESTAMP' || type === 'DATETIME' ? 'timestamp' : 'other';

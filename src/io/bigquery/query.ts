@@ -29,7 +29,12 @@ export async function runQuery(ctx: BigQueryContext, sql: string, options: Query
   let pageToken: string | undefined;
   do {
     try {
-      const [page, , response] = await job.getQueryResults({ autoPaginate: false, skipParsing: true, maxResults: 50_000, pageToken } as never);
+      const [page, , response] = await job.getQueryResults({
+        autoPaginate: false,
+        skipParsing: true,
+        maxResults: 50_000,
+        pageToken,
+      } as never);
       const r = response as { schema?: { fields?: BigQueryField[] }; pageToken?: string } | undefined;
       fields = r?.schema?.fields ?? fields;
       rows.push(...((page ?? []) as unknown as RawRow[]));
@@ -63,7 +68,11 @@ async function startQuery(ctx: BigQueryContext, sql: string, options: QueryOptio
     useLegacySql: false,
     ...(ctx.defaultDataset ? { defaultDataset: { projectId: ctx.projectId, datasetId: ctx.defaultDataset } } : {}),
     ...(options.destination
-      ? { destinationTable: options.destination, writeDisposition: options.writeDisposition ?? 'WRITE_TRUNCATE', createDisposition: 'CREATE_IF_NEEDED' }
+      ? {
+          destinationTable: options.destination,
+          writeDisposition: options.writeDisposition ?? 'WRITE_TRUNCATE',
+          createDisposition: 'CREATE_IF_NEEDED',
+        }
       : {}),
   };
   const { job } = await runJob(ctx.bigquery, { configuration: { query }, ...jobOptions(ctx) }, where, ctx.jobs);

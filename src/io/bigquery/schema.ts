@@ -39,14 +39,24 @@ export function bigQueryTypeOf(field: Field, source: string): string {
       if ([Type.Utf8, Type.LargeUtf8].includes((type as unknown as { valueType: DataType }).valueType.typeId)) return 'STRING';
       break;
   }
-  throw new DataError({ source, column: field.name, message: `has Arrow type ${String(type)}, which pipekit cannot load into BigQuery`, hint: 'cast it to an integer, float, string, bool, date or timestamp column first' });
+  throw new DataError({
+    source,
+    column: field.name,
+    message: `has Arrow type ${String(type)}, which pipekit cannot load into BigQuery`,
+    hint: 'cast it to an integer, float, string, bool, date or timestamp column first',
+  });
 }
 
 /** The explicit load schema for a table; DataError naming a column BigQuery would reject. */
 export function bigQuerySchemaOf(table: Table, source: string): BigQueryField[] {
   return table.schema.fields.map((field) => {
     if (!COLUMN.test(field.name)) {
-      throw new DataError({ source, column: field.name, message: 'is not a valid BigQuery column name', hint: 'rename it with letters, digits and underscores (snakeCase() in src/table does it)' });
+      throw new DataError({
+        source,
+        column: field.name,
+        message: 'is not a valid BigQuery column name',
+        hint: 'rename it with letters, digits and underscores (snakeCase() in src/table does it)',
+      });
     }
     return { name: field.name, type: bigQueryTypeOf(field, source), mode: 'NULLABLE' };
   });
@@ -68,11 +78,13 @@ export function appendMismatches(existing: readonly BigQueryField[], ours: reado
   for (const f of ours) {
     const old = byName.get(f.name.toLowerCase());
     if (!old) problems.push(`${f.name} (${f.type}) is not in the table`);
-    else if (normalizeType(old.type) !== normalizeType(f.type)) problems.push(`${f.name} is ${normalizeType(old.type)} in the table but ${f.type} in the data`);
+    else if (normalizeType(old.type) !== normalizeType(f.type))
+      problems.push(`${f.name} is ${normalizeType(old.type)} in the table but ${f.type} in the data`);
   }
   const names = new Set(ours.map((f) => f.name.toLowerCase()));
   for (const old of existing) {
-    if (!names.has(old.name.toLowerCase()) && old.mode === 'REQUIRED') problems.push(`${old.name} is REQUIRED in the table but missing from the data`);
+    if (!names.has(old.name.toLowerCase()) && old.mode === 'REQUIRED')
+      problems.push(`${old.name} is REQUIRED in the table but missing from the data`);
   }
   return problems;
 }

@@ -24,11 +24,21 @@ export function placeholder(name: string): RegExp {
 }
 
 /** See the module comment; returns the query's result (the target's new rows when a target is given). */
-export async function runSqlBlock(ctx: BigQueryContext, sql: string, inputs: Readonly<Record<string, Table>>, target?: WarehouseTarget): Promise<Table> {
+export async function runSqlBlock(
+  ctx: BigQueryContext,
+  sql: string,
+  inputs: Readonly<Record<string, Table>>,
+  target?: WarehouseTarget,
+): Promise<Table> {
   return withStagedInputs(ctx, sql, inputs, target, async (text) => {
     if (target?.partition) {
       let rows: Table | undefined;
-      await queryIntoPartition(ctx, text, { ...target, partition: target.partition }, async (stage) => void (rows = await runQuery(ctx, `SELECT * FROM ${quoteTable(stage)}`)));
+      await queryIntoPartition(
+        ctx,
+        text,
+        { ...target, partition: target.partition },
+        async (stage) => void (rows = await runQuery(ctx, `SELECT * FROM ${quoteTable(stage)}`)),
+      );
       return rows!;
     }
     const destination = target ? tableRef(ctx.projectId, target.dataset, target.table) : undefined;
@@ -38,7 +48,12 @@ export async function runSqlBlock(ctx: BigQueryContext, sql: string, inputs: Rea
 }
 
 /** Like `runSqlBlock` into a target, returning the row count instead of the rows. */
-export async function writeSqlBlock(ctx: BigQueryContext, sql: string, inputs: Readonly<Record<string, Table>>, target: WarehouseTarget): Promise<ExportResult> {
+export async function writeSqlBlock(
+  ctx: BigQueryContext,
+  sql: string,
+  inputs: Readonly<Record<string, Table>>,
+  target: WarehouseTarget,
+): Promise<ExportResult> {
   return withStagedInputs(ctx, sql, inputs, target, async (text) => {
     if (target.partition) return queryIntoPartition(ctx, text, { ...target, partition: target.partition });
     const destination = tableRef(ctx.projectId, target.dataset, target.table);
@@ -59,7 +74,12 @@ async function withStagedInputs<T>(
   const dataset = target?.dataset ?? ctx.defaultDataset;
   const used = Object.keys(inputs).filter((name) => placeholder(name).test(sql));
   if (used.length > 0 && !dataset) {
-    throw new ConfigError({ file: ctx.file, key: `${ctx.profile}.BIGQUERY_DATASET`, message: 'is needed to stage the inputs of a SQL block', hint: 'set BIGQUERY_DATASET in the profile, or give the block a target dataset' });
+    throw new ConfigError({
+      file: ctx.file,
+      key: `${ctx.profile}.BIGQUERY_DATASET`,
+      message: 'is needed to stage the inputs of a SQL block',
+      hint: 'set BIGQUERY_DATASET in the profile, or give the block a target dataset',
+    });
   }
   const staged: TableRef[] = [];
   try {

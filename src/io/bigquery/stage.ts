@@ -16,7 +16,11 @@ const STAGE_TTL_MS = 6 * 3600_000;
 
 /** A fresh stage table name in `dataset`: `_pipekit_stage_<random>_<name>`. */
 export function stageRef(ctx: BigQueryContext, dataset: string, name: string): TableRef {
-  return tableRef(ctx.projectId, dataset, `_pipekit_stage_${randomBytes(4).toString('hex')}_${name.replace(/[^A-Za-z0-9_]/g, '_')}`.slice(0, 1024));
+  return tableRef(
+    ctx.projectId,
+    dataset,
+    `_pipekit_stage_${randomBytes(4).toString('hex')}_${name.replace(/[^A-Za-z0-9_]/g, '_')}`.slice(0, 1024),
+  );
 }
 
 /** Creates the stage table with its expiration, then appends the data with a load job. */
@@ -41,7 +45,10 @@ export async function stageTable(ctx: BigQueryContext, ref: TableRef, table: Tab
  */
 export async function expireStage(ctx: BigQueryContext, ref: TableRef): Promise<void> {
   try {
-    await ctx.bigquery.dataset(ref.datasetId, { projectId: ref.projectId }).table(ref.tableId).setMetadata({ expirationTime: String(Date.now() + STAGE_TTL_MS) } as never);
+    await ctx.bigquery
+      .dataset(ref.datasetId, { projectId: ref.projectId })
+      .table(ref.tableId)
+      .setMetadata({ expirationTime: String(Date.now() + STAGE_TTL_MS) } as never);
   } catch {
     // The finally-drop still removes it; only a crash in between would leave it behind.
   }

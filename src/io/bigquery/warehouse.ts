@@ -66,7 +66,8 @@ export async function createBigQueryWarehouse(options: BigQueryWarehouseOptions)
     projectId: ctx.projectId,
     location,
     query: (sql) => runQuery(ctx, sql),
-    export: (table, target) => (target.partition ? exportPartition(ctx, table, { ...target, partition: target.partition }) : exportTable(ctx, table, target)),
+    export: (table, target) =>
+      target.partition ? exportPartition(ctx, table, { ...target, partition: target.partition }) : exportTable(ctx, table, target),
     runSql: (sql, inputs, target) => runSqlBlock(ctx, sql, inputs, target),
     writeSql: (sql, inputs, target) => writeSqlBlock(ctx, sql, inputs, target),
     loadFromUri: (uris, target, loadOptions) => loadFromUri(ctx, uris, target, loadOptions),

@@ -5,9 +5,7 @@
  * nothing is committed until the row is known to be good.
  */
 import type { Vector } from 'apache-arrow';
-import {
-  boolVector, dateVector, float64Vector, int32Vector, int64Vector, timestampVector, utf8Vector,
-} from '../../table/make.ts';
+import { boolVector, dateVector, float64Vector, int32Vector, int64Vector, timestampVector, utf8Vector } from '../../table/make.ts';
 import { writeInt64 } from '../../table/int64.ts';
 import { bitmapBytes } from '../../table/bitmap.ts';
 import { isUtf8 } from '../../table/utf8.ts';
@@ -63,18 +61,28 @@ abstract class Base {
 class Int64Builder extends Base implements ColumnBuilder {
   private values: BigInt64Array;
   private words: Int32Array;
-  constructor(capacity: number, private readonly kind: 'int64' | 'timestamp') {
+  constructor(
+    capacity: number,
+    private readonly kind: 'int64' | 'timestamp',
+  ) {
     super(capacity);
     this.values = new BigInt64Array(capacity);
     this.words = new Int32Array(this.values.buffer);
   }
   parse(buf: Uint8Array, s: number, e: number, row: number): boolean {
-    if (s === e) { this.mark(row, false); return true; }
+    if (s === e) {
+      this.mark(row, false);
+      return true;
+    }
     if (this.kind === 'timestamp') {
       if (!parseTimestampBytes(buf, s, e)) return false;
     } else {
       if (!parseIntBytes(buf, s, e)) return false;
-      if (scalar.isBig) { this.values[row] = scalar.big; this.mark(row, true); return true; }
+      if (scalar.isBig) {
+        this.values[row] = scalar.big;
+        this.mark(row, true);
+        return true;
+      }
     }
     writeInt64(this.words, row, scalar.value);
     this.mark(row, true);
@@ -99,14 +107,22 @@ class Int64Builder extends Base implements ColumnBuilder {
 /** float64, int32, date and bool: one double per row while parsing, converted at finish. */
 class NumberBuilder extends Base implements ColumnBuilder {
   private values: Float64Array;
-  constructor(capacity: number, private readonly kind: 'float64' | 'int32' | 'date' | 'bool') {
+  constructor(
+    capacity: number,
+    private readonly kind: 'float64' | 'int32' | 'date' | 'bool',
+  ) {
     super(capacity);
     this.values = new Float64Array(capacity);
   }
   parse(buf: Uint8Array, s: number, e: number, row: number): boolean {
-    if (s === e) { this.mark(row, false); return true; }
+    if (s === e) {
+      this.mark(row, false);
+      return true;
+    }
     switch (this.kind) {
-      case 'float64': if (!parseFloatBytes(buf, s, e)) return false; break;
+      case 'float64':
+        if (!parseFloatBytes(buf, s, e)) return false;
+        break;
       case 'int32':
         if (!parseIntBytes(buf, s, e) || scalar.isBig || scalar.value > 2147483647 || scalar.value < -2147483648) return false;
         break;
@@ -114,7 +130,9 @@ class NumberBuilder extends Base implements ColumnBuilder {
         if (!parseTimestampBytes(buf, s, e)) return false;
         scalar.value = Math.floor(scalar.value / 86_400_000_000);
         break;
-      case 'bool': if (!parseBoolBytes(buf, s, e)) return false; break;
+      case 'bool':
+        if (!parseBoolBytes(buf, s, e)) return false;
+        break;
     }
     this.values[row] = scalar.value;
     this.mark(row, true);
@@ -155,7 +173,10 @@ export class StringBuilder extends Base implements ColumnBuilder {
     if (at + n > this.bytes.length) this.growBytes(at + n);
     const bytes = this.bytes;
     if (n <= 16) for (let i = s; i < e; i++) bytes[at++] = buf[i];
-    else { bytes.set(buf.subarray(s, e), at); at += n; }
+    else {
+      bytes.set(buf.subarray(s, e), at);
+      at += n;
+    }
     this.offsets[row + 1] = at;
     this.mark(row, n > 0);
     return true;
@@ -188,9 +209,13 @@ export class StringBuilder extends Base implements ColumnBuilder {
 /** The builder for a declared type. Undeclared columns use a `StringBuilder` and are typed afterwards (see infer.ts). */
 export function columnBuilder(type: ColumnType, capacity: number): ColumnBuilder {
   switch (type) {
-    case 'int64': return new Int64Builder(capacity, 'int64');
-    case 'timestamp': return new Int64Builder(capacity, 'timestamp');
-    case 'string': return new StringBuilder(capacity);
-    default: return new NumberBuilder(capacity, type);
+    case 'int64':
+      return new Int64Builder(capacity, 'int64');
+    case 'timestamp':
+      return new Int64Builder(capacity, 'timestamp');
+    case 'string':
+      return new StringBuilder(capacity);
+    default:
+      return new NumberBuilder(capacity, type);
   }
 }

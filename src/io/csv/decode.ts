@@ -42,7 +42,12 @@ export async function decodeCsv(
   const sourceName = options.sourceName;
   const delimiter = options.delimiter ?? ',';
   if (delimiter.length !== 1 || delimiter.charCodeAt(0) > 127 || '"\r\n'.includes(delimiter)) {
-    throw new ConfigError({ file: sourceName, key: 'delimiter', message: `delimiter ${JSON.stringify(delimiter)} is not a single ASCII character`, hint: "Use ',' (default), ';', '\\t' or '|'." });
+    throw new ConfigError({
+      file: sourceName,
+      key: 'delimiter',
+      message: `delimiter ${JSON.stringify(delimiter)} is not a single ASCII character`,
+      hint: "Use ',' (default), ';', '\\t' or '|'.",
+    });
   }
   const onBadRow = options.onBadRow ?? 'fail';
   const declared = declaredTypes(options);
@@ -102,9 +107,15 @@ export async function decodeCsv(
     let start = 0;
     if (!parser) {
       if (buf.length >= 3 && buf[0] === 0xef && buf[1] === 0xbb && buf[2] === 0xbf) start = 3;
-      else if (buf.length < 3 && !final) { carry = buf; return; }
+      else if (buf.length < 3 && !final) {
+        carry = buf;
+        return;
+      }
       const header = readHeader(buf, start, delimiter, final, sourceName);
-      if (!header) { carry = buf; return; }
+      if (!header) {
+        carry = buf;
+        return;
+      }
       names = header.names;
       types = names.map((n) => declared.get(n));
       checkDeclared(declared, names, sourceName);
@@ -124,7 +135,11 @@ export async function decodeCsv(
     if (pendingBytes >= READ_AHEAD) process(false);
   }
   if (!sawBytes) {
-    throw new DataError({ source: sourceName, message: 'the file is empty (0 bytes)', hint: 'Check the URL or path; an empty download usually means the source moved or the request was refused.' });
+    throw new DataError({
+      source: sourceName,
+      message: 'the file is empty (0 bytes)',
+      hint: 'Check the URL or path; an empty download usually means the source moved or the request was refused.',
+    });
   }
   process(true);
   if (parser!.rows > 0 || batches.length === 0) flush(true);
@@ -170,6 +185,9 @@ function assemble(names: string[], types: (ColumnType | undefined)[], batches: V
 function concat(parts: Uint8Array[], total: number): Uint8Array {
   const out = new Uint8Array(total);
   let at = 0;
-  for (const p of parts) { out.set(p, at); at += p.length; }
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
   return out;
 }

@@ -22,7 +22,7 @@ export async function* encodeCsv(table: Table, options: CsvWriteOptions = {}): A
   const delimiter = options.delimiter ?? ',';
   const needsQuotes = new RegExp(`[${delimiter === '\t' ? '\\t' : delimiter.replace(/[\\\]^-]/g, '\\$&')}"\\r\\n]`);
   const quote = (text: string) => (needsQuotes.test(text) ? `"${text.replace(/"/g, '""')}"` : text);
-  yield Buffer.from(table.schema.fields.map((f) => quote(f.name)).join(delimiter) + '\n', 'utf8');
+  yield Buffer.from(`${table.schema.fields.map((f) => quote(f.name)).join(delimiter)}\n`, 'utf8');
   for (const batch of table.batches) {
     const cells = batch.data.children.map((data) => cellFormatter(data, quote));
     for (let start = 0; start < batch.numRows; start += ROWS_PER_CHUNK) {
@@ -33,7 +33,7 @@ export async function* encodeCsv(table: Table, options: CsvWriteOptions = {}): A
         for (let c = 0; c < cells.length; c++) line += (c === 0 ? '' : delimiter) + cells[c](r);
         lines[r - start] = line;
       }
-      yield Buffer.from(lines.join('\n') + '\n', 'utf8');
+      yield Buffer.from(`${lines.join('\n')}\n`, 'utf8');
     }
   }
 }

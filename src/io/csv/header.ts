@@ -8,8 +8,13 @@ const QUOTE = 34;
  * Reads the header record at the start of `buf` (after any BOM). Returns
  * null when the buffer ends before the header does and more bytes may come.
  */
-export function readHeader(buf: Uint8Array, start: number, delimiter: string, final: boolean, source: string):
-  { names: string[]; end: number } | null {
+export function readHeader(
+  buf: Uint8Array,
+  start: number,
+  delimiter: string,
+  final: boolean,
+  source: string,
+): { names: string[]; end: number } | null {
   let inQuotes = false;
   let i = start;
   for (; i < buf.length; i++) {
@@ -38,12 +43,16 @@ export function splitRecord(text: string, delimiter: string): string[] {
   for (let i = 0; i < text.length; i++) {
     const c = text[i];
     if (inQuotes) {
-      if (c === '"' && text[i + 1] === '"') { cell += '"'; i++; }
-      else if (c === '"') inQuotes = false;
+      if (c === '"' && text[i + 1] === '"') {
+        cell += '"';
+        i++;
+      } else if (c === '"') inQuotes = false;
       else cell += c;
     } else if (c === '"') inQuotes = true;
-    else if (c === delimiter) { cells.push(cell); cell = ''; }
-    else cell += c;
+    else if (c === delimiter) {
+      cells.push(cell);
+      cell = '';
+    } else cell += c;
   }
   cells.push(cell);
   return cells;

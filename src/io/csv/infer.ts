@@ -49,10 +49,14 @@ function widen(current: Candidate | undefined, buf: Uint8Array, s: number, e: nu
     case 'int64':
       if (parseIntBytes(buf, s, e) && !hasDot(buf, s, e)) return 'int64';
       return parseFloatBytes(buf, s, e) ? 'float64' : 'string';
-    case 'float64': return parseFloatBytes(buf, s, e) ? 'float64' : 'string';
-    case 'bool': return isBool(buf, s, e) ? 'bool' : 'string';
-    case 'timestamp': return parseTimestampBytes(buf, s, e) ? 'timestamp' : 'string';
-    default: return 'string';
+    case 'float64':
+      return parseFloatBytes(buf, s, e) ? 'float64' : 'string';
+    case 'bool':
+      return isBool(buf, s, e) ? 'bool' : 'string';
+    case 'timestamp':
+      return parseTimestampBytes(buf, s, e) ? 'timestamp' : 'string';
+    default:
+      return 'string';
   }
 }
 

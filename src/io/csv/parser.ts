@@ -54,7 +54,11 @@ export class RecordParser {
       const recordStart = pos;
       const recordLine = this.line;
       const first = buf[pos];
-      if (first === LF) { pos++; this.line++; continue; } // blank line, skipped like pandas
+      if (first === LF) {
+        pos++;
+        this.line++;
+        continue;
+      } // blank line, skipped like pandas
       if (first === CR) {
         if (pos + 1 === end && !final) return recordStart;
         pos += buf[pos + 1] === LF ? 2 : 1;
@@ -76,12 +80,22 @@ export class RecordParser {
           let i = pos + 1;
           let escapes = 0;
           for (;;) {
-            while (i < end && buf[i] !== QUOTE) { if (buf[i] === LF) this.line++; i++; }
-            if (i + 1 < end && buf[i + 1] === QUOTE) { escapes++; i += 2; continue; }
+            while (i < end && buf[i] !== QUOTE) {
+              if (buf[i] === LF) this.line++;
+              i++;
+            }
+            if (i + 1 < end && buf[i + 1] === QUOTE) {
+              escapes++;
+              i += 2;
+              continue;
+            }
             break;
           }
           if (i >= end || (i + 1 === end && !final)) {
-            if (!final) { this.rollback(row, recordLine); return recordStart; }
+            if (!final) {
+              this.rollback(row, recordLine);
+              return recordStart;
+            }
             quoteError = 'a quoted cell is not closed before the end of the file';
             e = end;
           } else {
@@ -89,7 +103,11 @@ export class RecordParser {
           }
           s = pos + 1;
           pos = Math.min(e + 1, end);
-          if (escapes > 0) { cellBuf = this.unescape(buf, s, e); s = 0; e = this.unescapedLength; }
+          if (escapes > 0) {
+            cellBuf = this.unescape(buf, s, e);
+            s = 0;
+            e = this.unescapedLength;
+          }
           if (pos < end && buf[pos] !== delimiter && buf[pos] !== LF && buf[pos] !== CR && !quoteError) {
             quoteError = `unexpected ${JSON.stringify(String.fromCharCode(buf[pos]))} after a closing quote`;
             while (pos < end && buf[pos] !== delimiter && buf[pos] !== LF && buf[pos] !== CR) pos++;
@@ -97,7 +115,10 @@ export class RecordParser {
         } else {
           let c = 0;
           while (pos < end && (c = buf[pos]) !== delimiter && c !== LF && c !== CR) pos++;
-          if (pos === end && !final) { this.rollback(row, recordLine); return recordStart; }
+          if (pos === end && !final) {
+            this.rollback(row, recordLine);
+            return recordStart;
+          }
           e = pos;
         }
         if (field < expected && !builders[field].parse(cellBuf, s, e, row) && badColumn < 0) {
@@ -108,7 +129,10 @@ export class RecordParser {
         if (pos < end && buf[pos] === delimiter) {
           pos++;
           if (pos === end) {
-            if (!final) { this.rollback(row, recordLine); return recordStart; }
+            if (!final) {
+              this.rollback(row, recordLine);
+              return recordStart;
+            }
             // A trailing delimiter at the end of the file: one more empty cell.
             if (field < expected) builders[field].parse(buf, pos, pos, row);
             field++;
@@ -117,9 +141,15 @@ export class RecordParser {
           }
           continue;
         }
-        if (pos === end) { truncated = true; break; }
+        if (pos === end) {
+          truncated = true;
+          break;
+        }
         if (buf[pos] === CR) {
-          if (pos + 1 === end && !final) { this.rollback(row, recordLine); return recordStart; }
+          if (pos + 1 === end && !final) {
+            this.rollback(row, recordLine);
+            return recordStart;
+          }
           pos += buf[pos + 1] === LF ? 2 : 1;
         } else {
           pos++;
@@ -132,9 +162,10 @@ export class RecordParser {
         const value = latin1(buf, recordStart, Math.min(pos, recordStart + 200)).replace(/\r?\n$/, '');
         if (quoteError) this.onBad({ line: recordLine, reason: quoteError, value });
         else if (field !== expected) {
-          const reason = truncated && field < expected
-            ? `the last line is cut short: ${field} of ${expected} fields and no newline (an interrupted download?)`
-            : `expected ${expected} fields, found ${field}`;
+          const reason =
+            truncated && field < expected
+              ? `the last line is cut short: ${field} of ${expected} fields and no newline (an interrupted download?)`
+              : `expected ${expected} fields, found ${field}`;
           this.onBad({ line: recordLine, reason, value });
         } else this.onBad({ line: recordLine, reason: 'not a value of the declared type', column: badColumn, value: badValue });
         continue;

@@ -27,24 +27,42 @@ export function parseFloatBytes(buf: Uint8Array, s: number, e: number): boolean 
   let i = s;
   let negative = false;
   const sign = buf[i];
-  if (sign === 45) { negative = true; i++; } else if (sign === 43) i++;
+  if (sign === 45) {
+    negative = true;
+    i++;
+  } else if (sign === 43) i++;
   let mantissa = 0;
   let digits = 0;
   let scale = 0;
   let c = 0;
-  while (i < e && (c = buf[i] - ZERO) >= 0 && c <= 9) { mantissa = mantissa * 10 + c; digits++; i++; }
+  while (i < e && (c = buf[i] - ZERO) >= 0 && c <= 9) {
+    mantissa = mantissa * 10 + c;
+    digits++;
+    i++;
+  }
   if (i < e && buf[i] === 46) {
     i++;
-    while (i < e && (c = buf[i] - ZERO) >= 0 && c <= 9) { mantissa = mantissa * 10 + c; digits++; scale++; i++; }
+    while (i < e && (c = buf[i] - ZERO) >= 0 && c <= 9) {
+      mantissa = mantissa * 10 + c;
+      digits++;
+      scale++;
+      i++;
+    }
   }
   if (digits === 0) return parseSpecial(buf, s, e);
   let exponent = 0;
   if (i < e && (buf[i] | 32) === 101) {
     i++;
     let expNegative = false;
-    if (buf[i] === 45) { expNegative = true; i++; } else if (buf[i] === 43) i++;
+    if (buf[i] === 45) {
+      expNegative = true;
+      i++;
+    } else if (buf[i] === 43) i++;
     const expStart = i;
-    while (i < e && (c = buf[i] - ZERO) >= 0 && c <= 9) { exponent = exponent * 10 + c; i++; }
+    while (i < e && (c = buf[i] - ZERO) >= 0 && c <= 9) {
+      exponent = exponent * 10 + c;
+      i++;
+    }
     if (i === expStart) return false;
     if (expNegative) exponent = -exponent;
   }
@@ -60,9 +78,18 @@ export function parseFloatBytes(buf: Uint8Array, s: number, e: number): boolean 
 
 function parseSpecial(buf: Uint8Array, s: number, e: number): boolean {
   const text = latin1(buf, s, e).toLowerCase();
-  if (text === 'nan' || text === '-nan') { scalar.value = NaN; return true; }
-  if (text === 'inf' || text === '+inf' || text === 'infinity') { scalar.value = Infinity; return true; }
-  if (text === '-inf' || text === '-infinity') { scalar.value = -Infinity; return true; }
+  if (text === 'nan' || text === '-nan') {
+    scalar.value = NaN;
+    return true;
+  }
+  if (text === 'inf' || text === '+inf' || text === 'infinity') {
+    scalar.value = Infinity;
+    return true;
+  }
+  if (text === '-inf' || text === '-infinity') {
+    scalar.value = -Infinity;
+    return true;
+  }
   return false;
 }
 
@@ -76,11 +103,17 @@ export function parseIntBytes(buf: Uint8Array, s: number, e: number): boolean {
   let i = s;
   let negative = false;
   const sign = buf[i];
-  if (sign === 45) { negative = true; i++; } else if (sign === 43) i++;
+  if (sign === 45) {
+    negative = true;
+    i++;
+  } else if (sign === 43) i++;
   const start = i;
   let value = 0;
   let c = 0;
-  while (i < e && (c = buf[i] - ZERO) >= 0 && c <= 9) { value = value * 10 + c; i++; }
+  while (i < e && (c = buf[i] - ZERO) >= 0 && c <= 9) {
+    value = value * 10 + c;
+    i++;
+  }
   const digits = i - start;
   if (digits === 0) return false;
   const digitsEnd = i;
@@ -147,8 +180,14 @@ export function parseTimestampBytes(buf: Uint8Array, s: number, e: number): bool
 /** `true`/`false` in any case, `1`/`0`, `t`/`f`, `yes`/`no`. */
 export function parseBoolBytes(buf: Uint8Array, s: number, e: number): boolean {
   const text = latin1(buf, s, e).trim().toLowerCase();
-  if (text === 'true' || text === '1' || text === 't' || text === 'yes') { scalar.value = 1; return true; }
-  if (text === 'false' || text === '0' || text === 'f' || text === 'no') { scalar.value = 0; return true; }
+  if (text === 'true' || text === '1' || text === 't' || text === 'yes') {
+    scalar.value = 1;
+    return true;
+  }
+  if (text === 'false' || text === '0' || text === 'f' || text === 'no') {
+    scalar.value = 0;
+    return true;
+  }
   return false;
 }
 

@@ -15,9 +15,28 @@
  */
 import duckdb from '@duckdb/node-bindings';
 import {
-  BIGINT, BLOB, BOOLEAN, DATE, DOUBLE, FLOAT, INTEGER, SMALLINT, TIMESTAMP, TIMESTAMP_MS, TIMESTAMP_NS, TIMESTAMP_S,
-  TIMESTAMPTZ, TINYINT, UBIGINT, UINTEGER, USMALLINT, UTINYINT, VARCHAR,
-  DuckDBTableFunction, type DuckDBConnection, type DuckDBType,
+  BIGINT,
+  BLOB,
+  BOOLEAN,
+  DATE,
+  DOUBLE,
+  FLOAT,
+  INTEGER,
+  SMALLINT,
+  TIMESTAMP,
+  TIMESTAMP_MS,
+  TIMESTAMP_NS,
+  TIMESTAMP_S,
+  TIMESTAMPTZ,
+  TINYINT,
+  UBIGINT,
+  UINTEGER,
+  USMALLINT,
+  UTINYINT,
+  VARCHAR,
+  DuckDBTableFunction,
+  type DuckDBConnection,
+  type DuckDBType,
 } from '@duckdb/node-api';
 import { DateUnit, Precision, TimeUnit, Type, type Data, type DataType, type Table } from 'apache-arrow';
 import { firstNonAscii, isUtf8 } from '../../table/utf8.ts';
@@ -36,7 +55,9 @@ function duckType(type: DataType): DuckDBType | undefined {
   switch (type.typeId) {
     case Type.Int: {
       const { bitWidth, isSigned } = type as unknown as { bitWidth: number; isSigned: boolean };
-      const types = isSigned ? { 8: TINYINT, 16: SMALLINT, 32: INTEGER, 64: BIGINT } : { 8: UTINYINT, 16: USMALLINT, 32: UINTEGER, 64: UBIGINT };
+      const types = isSigned
+        ? { 8: TINYINT, 16: SMALLINT, 32: INTEGER, 64: BIGINT }
+        : { 8: UTINYINT, 16: USMALLINT, 32: UINTEGER, 64: UBIGINT };
       return types[bitWidth as 8 | 16 | 32 | 64];
     }
     case Type.Float: {
@@ -51,7 +72,12 @@ function duckType(type: DataType): DuckDBType | undefined {
       const { unit, timezone } = type as unknown as { unit: TimeUnit; timezone?: string | null };
       // DuckDB's TIMESTAMPTZ is microseconds since the epoch, UTC: the same numbers whatever Arrow's zone name.
       if (timezone) return unit === TimeUnit.MICROSECOND ? TIMESTAMPTZ : undefined;
-      return { [TimeUnit.SECOND]: TIMESTAMP_S, [TimeUnit.MILLISECOND]: TIMESTAMP_MS, [TimeUnit.MICROSECOND]: TIMESTAMP, [TimeUnit.NANOSECOND]: TIMESTAMP_NS }[unit];
+      return {
+        [TimeUnit.SECOND]: TIMESTAMP_S,
+        [TimeUnit.MILLISECOND]: TIMESTAMP_MS,
+        [TimeUnit.MICROSECOND]: TIMESTAMP,
+        [TimeUnit.NANOSECOND]: TIMESTAMP_NS,
+      }[unit];
     }
     case Type.Utf8:
       return VARCHAR;
@@ -72,7 +98,8 @@ export function canScan(table: Table): boolean {
   const names = table.schema.fields.map((f) => f.name);
   return (
     // DuckDB wants distinct, non-empty column names; Arrow (and Parquet) allow any.
-    new Set(names).size === names.length && names.every((n) => n !== '') &&
+    new Set(names).size === names.length &&
+    names.every((n) => n !== '') &&
     table.schema.fields.every((f) => duckType(f.type) !== undefined) &&
     table.batches.every((b) => b.data.children.every((d) => !d.dictionary || d.dictionary.data.length === 1))
   );
@@ -184,7 +211,15 @@ function copyValues(state: ScanState, data: Data, vector: duckdb.Vector, first: 
         checkUtf8(strings.valueOffsets as Int32Array, strings.values as Uint8Array, 0, strings.length);
         checkedDictionaries.add(strings);
       }
-      return copyStrings(state, strings.valueOffsets as Int32Array, strings.values as Uint8Array, data.values as ArrayLike<number>, vector, first, rows);
+      return copyStrings(
+        state,
+        strings.valueOffsets as Int32Array,
+        strings.values as Uint8Array,
+        data.values as ArrayLike<number>,
+        vector,
+        first,
+        rows,
+      );
     }
     case Type.Bool: {
       // Arrow packs booleans in bits, DuckDB stores a byte each.
@@ -210,7 +245,8 @@ function checkUtf8(offsets: Int32Array, bytes: Uint8Array, first: number, rows: 
   const end = offsets[first + rows];
   if (firstNonAscii(bytes, offsets[first], end) === end) return;
   for (let r = 0; r < rows; r++) {
-    if (!isUtf8(bytes, offsets[first + r], offsets[first + r + 1])) throw new Error(`row ${first + r} of its batch: the text is not valid UTF-8`);
+    if (!isUtf8(bytes, offsets[first + r], offsets[first + r + 1]))
+      throw new Error(`row ${first + r} of its batch: the text is not valid UTF-8`);
   }
 }
 

@@ -89,7 +89,12 @@ export function parquetFileStream(table: Table, options: ParquetWriteOptions = {
 }
 
 /** Has DuckDB write `normalized` (see normalizeForParquet) to a new file in the encoder's folder; returns its path. */
-async function copyToFile({ idle, instance, folder }: Encoder, normalized: Table, options: ParquetWriteOptions, signal?: AbortSignal): Promise<string> {
+async function copyToFile(
+  { idle, instance, folder }: Encoder,
+  normalized: Table,
+  options: ParquetWriteOptions,
+  signal?: AbortSignal,
+): Promise<string> {
   const settings = copyOptions(options); // bad options are the caller's error, not the disk's
   signal?.throwIfAborted();
   const connection = idle.pop() ?? (await instance.connect());
@@ -112,7 +117,8 @@ async function copyToFile({ idle, instance, folder }: Encoder, normalized: Table
     const message = (error as Error).message;
     const badData = scanFailure(message);
     // The table itself is at fault, not the disk.
-    if (badData) throw new DataError({ source: 'Parquet write', message: badData, hint: 'fix the column upstream: Arrow text columns must be UTF-8' });
+    if (badData)
+      throw new DataError({ source: 'Parquet write', message: badData, hint: 'fix the column upstream: Arrow text columns must be UTF-8' });
     throw new ConnectionError({
       target: file,
       message: `could not write the Parquet file: ${message}`,
@@ -129,7 +135,8 @@ async function copyToFile({ idle, instance, folder }: Encoder, normalized: Table
 function copyOptions(options: ParquetWriteOptions): string {
   const rowGroupSize = options.rowGroupSize ?? DEFAULT_ROW_GROUP_SIZE;
   // Goes into the SQL text: only a positive whole number may.
-  if (!Number.isSafeInteger(rowGroupSize) || rowGroupSize < 1) throw new RangeError(`rowGroupSize must be a positive whole number, not ${rowGroupSize}`);
+  if (!Number.isSafeInteger(rowGroupSize) || rowGroupSize < 1)
+    throw new RangeError(`rowGroupSize must be a positive whole number, not ${rowGroupSize}`);
   const codec = CODECS[options.compression ?? 'snappy'];
   if (!codec) throw new RangeError(`compression must be one of ${Object.keys(CODECS).join(', ')}, not ${options.compression}`);
   const parts = ['FORMAT PARQUET', `COMPRESSION ${codec}`, `ROW_GROUP_SIZE ${rowGroupSize}`];

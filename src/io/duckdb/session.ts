@@ -4,7 +4,7 @@
  * operations: the CLI, a notebook or the DuckDB shell can use it in between.
  */
 import { rm } from 'node:fs/promises';
-import { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
+import { type DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
 import { CancelledError, ConnectionError, NonRetriableError, PipekitError } from '../../errors.ts';
 import { trackNativeWork } from '../../process/in-flight.ts';
 import { makeTempFolder } from './temp-folders.ts';
@@ -113,7 +113,9 @@ export async function openInstance(path: string, settings: Readonly<Record<strin
 }
 
 function cancelled(path: string, cause?: unknown): CancelledError {
-  return new CancelledError(`${path}: the statement was interrupted (block cancelled or timed out); its transaction rolled back`, { cause });
+  return new CancelledError(`${path}: the statement was interrupted (block cancelled or timed out); its transaction rolled back`, {
+    cause,
+  });
 }
 
 /** DuckDB error classes that a retry cannot fix: the SQL or the data is wrong. */

@@ -31,7 +31,10 @@ export async function sweepTempFolders(prefix: string, parent = tmpdir()): Promi
     const path = join(parent, name);
     const { mtimeMs } = await stat(path).catch(() => ({ mtimeMs: Date.now() }));
     if (!abandoned(parseOwner(name.slice(prefix.length)), mtimeMs)) continue;
-    await rm(path, { recursive: true, force: true }).then(() => removed++, () => undefined);
+    await rm(path, { recursive: true, force: true }).then(
+      () => removed++,
+      () => undefined,
+    );
   }
   return removed;
 }

@@ -20,7 +20,12 @@ export function qualifiedName(target: WarehouseTarget, file: string): string {
  * after `FROM`) to `target`, creating the schema when missing. Returns the
  * number of rows written.
  */
-export async function writeRelation(session: DuckDbSession, source: string, target: WarehouseTarget, defaultPolicy: IfExists): Promise<number> {
+export async function writeRelation(
+  session: DuckDbSession,
+  source: string,
+  target: WarehouseTarget,
+  defaultPolicy: IfExists,
+): Promise<number> {
   const name = qualifiedName(target, session.path);
   if (target.partition) return replacePartition(session, source, target, target.partition, name);
   const policy = target.ifExists ?? defaultPolicy;
@@ -55,7 +60,13 @@ export async function writeRelation(session: DuckDbSession, source: string, targ
  * and the new ones inserted by name — one transaction, so a failure at any
  * step leaves the previous rows.
  */
-async function replacePartition(session: DuckDbSession, source: string, target: WarehouseTarget, scope: PartitionScope, name: string): Promise<number> {
+async function replacePartition(
+  session: DuckDbSession,
+  source: string,
+  target: WarehouseTarget,
+  scope: PartitionScope,
+  name: string,
+): Promise<number> {
   const where = `${session.path} ${target.dataset}.${target.table}`;
   checkScope(scope, target.ifExists, where);
   const column = quoteIdent(scope.column);
@@ -68,18 +79,25 @@ async function replacePartition(session: DuckDbSession, source: string, target: 
       { column: scope.column },
     );
     if (type === null || type === undefined) {
-      throw new DataError({ source: where, column: scope.column, message: 'the partition column is not in the rows to write', hint: 'select the column in the query, or scope the write by another column' });
+      throw new DataError({
+        source: where,
+        column: scope.column,
+        message: 'the partition column is not in the rows to write',
+        hint: 'select the column in the query, or scope the write by another column',
+      });
     }
     const inScope = scopeCondition(scope, column, duckDbKind(String(type)));
     const outside = Number(await session.scalar(`SELECT count(*) FROM pipekit_partition WHERE (${inScope}) IS NOT TRUE`));
     if (outside > 0) {
-      const sample = await session.scalar(`SELECT CAST(${column} AS VARCHAR) FROM pipekit_partition WHERE (${inScope}) IS NOT TRUE LIMIT 1`);
+      const sample = await session.scalar(
+        `SELECT CAST(${column} AS VARCHAR) FROM pipekit_partition WHERE (${inScope}) IS NOT TRUE LIMIT 1`,
+      );
       throw new DataError({
         source: where,
         column: scope.column,
         value: sample === null ? 'null' : String(sample),
         message: `${outside} of the rows to write lie outside the partition being replaced (${describeScope(scope)})`,
-        hint: 'filter the rows to the run\'s interval, or widen the partition scope: a row outside it would be written again by every run',
+        hint: "filter the rows to the run's interval, or widen the partition scope: a row outside it would be written again by every run",
       });
     }
     if (await tableExists(session, target)) {

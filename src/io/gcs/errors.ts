@@ -27,7 +27,9 @@ export interface GcsErrorContext {
 export function gcsError(error: unknown, ctx: GcsErrorContext): Error {
   if (isPipekitError(error)) return error;
   const e = error as {
-    code?: number | string; status?: number; message?: string;
+    code?: number | string;
+    status?: number;
+    message?: string;
     errors?: { message?: string; error?: { message?: string } }[];
     response?: { status?: number; data?: { error?: { message?: string } } };
   };
@@ -47,7 +49,7 @@ export function gcsError(error: unknown, ctx: GcsErrorContext): Error {
       ...base,
       retriable: false,
       message: `no usable Google credentials to ${ctx.action} gs://${ctx.bucket}`,
-      hint: 'on a laptop run `gcloud auth application-default login` (or set GOOGLE_APPLICATION_CREDENTIALS / GOOGLE_SERVICE_ACC_KEY_FILEPATH to a key file); on Cloud Run the job\'s service account is used',
+      hint: "on a laptop run `gcloud auth application-default login` (or set GOOGLE_APPLICATION_CREDENTIALS / GOOGLE_SERVICE_ACC_KEY_FILEPATH to a key file); on Cloud Run the job's service account is used",
     });
   }
   if (status === 404) {
@@ -70,7 +72,8 @@ export function gcsError(error: unknown, ctx: GcsErrorContext): Error {
       ...base,
       retriable: false,
       message: `permission denied to ${ctx.action} (${permission ?? 'a storage permission'} is missing${principal ? ` for ${principal}` : ''})`,
-      hint: `grant ${role} on the bucket: gcloud storage buckets add-iam-policy-binding gs://${ctx.bucket} --member=${member} --role=${role}` +
+      hint:
+        `grant ${role} on the bucket: gcloud storage buckets add-iam-policy-binding gs://${ctx.bucket} --member=${member} --role=${role}` +
         (role === 'roles/storage.objectAdmin' ? ' (objectCreator is not enough: the lake overwrites and deletes objects)' : ''),
     });
   }

@@ -36,7 +36,10 @@ export interface GcsStoreOptions {
 
 /** Opens `gs://bucket/prefix` as an ObjectStore. Nothing is contacted until the first call. */
 export function createGcsStore(options: GcsStoreOptions): ObjectStore {
-  const location = parseGsUri(options.uri, options.profile ? `${options.profile.file} (${profileName(options.profile)}.LAKE_URI)` : 'LAKE_URI');
+  const location = parseGsUri(
+    options.uri,
+    options.profile ? `${options.profile.file} (${profileName(options.profile)}.LAKE_URI)` : 'LAKE_URI',
+  );
   const { bucket: bucketName, prefix: base, uri } = location;
   let storage = options.storage;
   const bucket = () => (storage ??= createStorageClient(options.profile)).bucket(bucketName);
@@ -78,7 +81,9 @@ export function createGcsStore(options: GcsStoreOptions): ObjectStore {
         queueMicrotask(() => out.destroy(gcsError(error, { bucket: bucketName, url: url(key), action: `read ${url(key)}`, object: true })));
         return out;
       }
-      source.on('error', (error) => out.destroy(gcsError(error, { bucket: bucketName, url: url(key), action: `read ${url(key)}`, object: true })));
+      source.on('error', (error) =>
+        out.destroy(gcsError(error, { bucket: bucketName, url: url(key), action: `read ${url(key)}`, object: true })),
+      );
       out.on('close', () => source.destroy());
       source.pipe(out);
       return out;
@@ -91,7 +96,11 @@ export function createGcsStore(options: GcsStoreOptions): ObjectStore {
       try {
         if (data instanceof Uint8Array && data.byteLength <= threshold) {
           signal?.throwIfAborted();
-          await target.save(Buffer.from(data.buffer, data.byteOffset, data.byteLength), { resumable: false, contentType, validation: 'crc32c' });
+          await target.save(Buffer.from(data.buffer, data.byteOffset, data.byteLength), {
+            resumable: false,
+            contentType,
+            validation: 'crc32c',
+          });
         } else {
           // Streamed: the object is never held whole in memory, and a dropped
           // connection resumes from the last committed byte.
@@ -118,12 +127,18 @@ export function createGcsStore(options: GcsStoreOptions): ObjectStore {
     async list(prefix) {
       checkKey(prefix, uri, { allowEmpty: true, prefix: true });
       try {
-        const [files] = await bucket().getFiles({ prefix: base + prefix, autoPaginate: true, fields: 'items(name),nextPageToken' } as never);
-        return files
-          .map((f) => f.name.slice(base.length))
-          // Console-made "folders" are zero-byte objects ending in "/": not keys.
-          .filter((k) => k !== '' && !k.endsWith('/'))
-          .sort(compareKeys);
+        const [files] = await bucket().getFiles({
+          prefix: base + prefix,
+          autoPaginate: true,
+          fields: 'items(name),nextPageToken',
+        } as never);
+        return (
+          files
+            .map((f) => f.name.slice(base.length))
+            // Console-made "folders" are zero-byte objects ending in "/": not keys.
+            .filter((k) => k !== '' && !k.endsWith('/'))
+            .sort(compareKeys)
+        );
       } catch (error) {
         return fail(prefix, `list ${url(prefix)}`, error, false);
       }

@@ -31,7 +31,11 @@ export async function* maybeGunzip(bytes: AsyncIterable<Uint8Array>, name: strin
     for await (const chunk of gunzip) yield chunk as Uint8Array;
   } catch (error) {
     if ((error as { code?: string }).code?.startsWith('Z_')) {
-      throw new DataError({ source: name, message: `not valid gzip data: ${(error as Error).message}`, hint: 'The download may be cut short or the file is not gzipped; download it again or drop the .gz suffix.' });
+      throw new DataError({
+        source: name,
+        message: `not valid gzip data: ${(error as Error).message}`,
+        hint: 'The download may be cut short or the file is not gzipped; download it again or drop the .gz suffix.',
+      });
     }
     throw error;
   }

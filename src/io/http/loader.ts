@@ -26,7 +26,9 @@ export function createHttpLoader(options: HttpLoaderOptions = {}): HttpLoader {
     const started = performance.now();
     const source = await openSource(url, { signal, connectTimeoutMs: options.connectTimeoutMs, idleTimeoutMs: options.idleTimeoutMs });
     log(`reading ${url}${source.size ? ` (${(source.size / 1e6).toFixed(1)} MB)` : ''}`);
-    const result = /\.parquet($|\?)/i.test(url) ? await readParquetSource(source.bytes, url) : await decodeCsv(maybeGunzip(source.bytes, url), { ...csv, sourceName: url });
+    const result = /\.parquet($|\?)/i.test(url)
+      ? await readParquetSource(source.bytes, url)
+      : await decodeCsv(maybeGunzip(source.bytes, url), { ...csv, sourceName: url });
     const { rows, badRows, badRowSamples } = result.report;
     log(`${rows.toLocaleString('en-US')} rows from ${url} in ${((performance.now() - started) / 1000).toFixed(1)} s`);
     if (badRows > 0) {

@@ -35,7 +35,8 @@ export const DEFAULT_IDLE_TIMEOUT_MS = 60_000;
 /** Statuses that will not change by retrying. */
 const PERMANENT = new Set([400, 401, 403, 404, 405, 410, 451]);
 
-const TIMEOUT_HINT = 'The block is retried if it has retries. If the server is just slow, raise HTTP_CONNECT_TIMEOUT / HTTP_IDLE_TIMEOUT in io_config.yaml.';
+const TIMEOUT_HINT =
+  'The block is retried if it has retries. If the server is just slow, raise HTTP_CONNECT_TIMEOUT / HTTP_IDLE_TIMEOUT in io_config.yaml.';
 
 /**
  * @throws NonRetriableError (its `cause` a ConnectionError) for a missing file, a 404 and other permanent statuses.
@@ -44,7 +45,8 @@ const TIMEOUT_HINT = 'The block is retried if it has retries. If the server is j
 export async function openSource(url: string, options: OpenOptions = {}): Promise<OpenedSource> {
   options.signal?.throwIfAborted();
   if (/^https?:\/\//i.test(url)) return openHttp(url, options);
-  if (url.startsWith('file://') || isAbsolute(url)) return openFile(url.startsWith('file://') ? fileURLToPath(url) : url, url, options.signal);
+  if (url.startsWith('file://') || isAbsolute(url))
+    return openFile(url.startsWith('file://') ? fileURLToPath(url) : url, url, options.signal);
   throw new NonRetriableError(`${url}: not an http(s):// URL, file:// URL or absolute path`, {
     hint: 'Pass a full URL such as https://github.com/DataTalksClub/nyc-tlc-data/releases/download/yellow/yellow_tripdata_2021-01.csv.gz, or an absolute file path.',
   });
@@ -59,7 +61,10 @@ async function openHttp(url: string, options: OpenOptions): Promise<OpenedSource
   options.signal?.addEventListener('abort', onAbort, { once: true });
   const done = () => options.signal?.removeEventListener('abort', onAbort);
   let timer = setTimeout(
-    () => controller.abort(new ConnectionError({ target: url, message: `the server did not answer within ${formatDuration(connectMs)}`, hint: TIMEOUT_HINT })),
+    () =>
+      controller.abort(
+        new ConnectionError({ target: url, message: `the server did not answer within ${formatDuration(connectMs)}`, hint: TIMEOUT_HINT }),
+      ),
     connectMs,
   );
 
@@ -131,7 +136,12 @@ async function openFile(path: string, url: string, signal?: AbortSignal): Promis
   try {
     size = (await stat(path)).size;
   } catch (error) {
-    const failure = new ConnectionError({ target: url, message: `cannot read the file: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`, hint: 'Check the path.', cause: error });
+    const failure = new ConnectionError({
+      target: url,
+      message: `cannot read the file: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
+      hint: 'Check the path.',
+      cause: error,
+    });
     throw new NonRetriableError(failure.message, { hint: failure.hint, cause: failure });
   }
   return { bytes: guard(createReadStream(path, { highWaterMark: 1 << 20, signal }), url, signal), size };
@@ -150,5 +160,10 @@ async function* guard(stream: AsyncIterable<Uint8Array>, url: string, signal?: A
 function brokenOff(url: string, error: unknown): ConnectionError {
   const cause = (error as { cause?: { code?: string; message?: string } }).cause;
   const detail = cause?.code ?? cause?.message ?? (error as Error).message;
-  return new ConnectionError({ target: url, message: `the transfer broke off: ${detail}`, hint: 'Retry; if it keeps failing, download the file and load it from disk.', cause: error });
+  return new ConnectionError({
+    target: url,
+    message: `the transfer broke off: ${detail}`,
+    hint: 'Retry; if it keeps failing, download the file and load it from disk.',
+    cause: error,
+  });
 }

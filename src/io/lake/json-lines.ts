@@ -99,10 +99,22 @@ export function decodeJsonLines(bytes: Uint8Array, source: string, columns: Read
     try {
       row = JSON.parse(raw);
     } catch (error) {
-      throw new DataError({ source, row: line, value: raw, message: `is not valid JSON: ${(error as Error).message}`, hint: 'each line must be one JSON object (newline-delimited JSON)' });
+      throw new DataError({
+        source,
+        row: line,
+        value: raw,
+        message: `is not valid JSON: ${(error as Error).message}`,
+        hint: 'each line must be one JSON object (newline-delimited JSON)',
+      });
     }
     if (!row || typeof row !== 'object' || Array.isArray(row)) {
-      throw new DataError({ source, row: line, value: raw, message: 'is not a JSON object', hint: 'each line must be one JSON object (newline-delimited JSON)' });
+      throw new DataError({
+        source,
+        row: line,
+        value: raw,
+        message: 'is not a JSON object',
+        hint: 'each line must be one JSON object (newline-delimited JSON)',
+      });
     }
     for (const k of Object.keys(row)) names.add(k);
     rows.push(row as Record<string, unknown>);
@@ -128,7 +140,13 @@ function buildColumn(values: readonly unknown[], type: ColumnType, source: strin
   const n = values.length;
   const valid = new Uint8Array(Math.ceil(n / 8));
   const bad = (i: number): never => {
-    throw new DataError({ source, column, value: JSON.stringify(values[i]), message: `is not a valid ${type}`, hint: `fix the data or declare the column with another type` });
+    throw new DataError({
+      source,
+      column,
+      value: JSON.stringify(values[i]),
+      message: `is not a valid ${type}`,
+      hint: `fix the data or declare the column with another type`,
+    });
   };
   const fill = <A extends { [i: number]: unknown }>(out: A, convert: (v: unknown, i: number) => A[number]): A => {
     values.forEach((v, i) => {
@@ -141,9 +159,20 @@ function buildColumn(values: readonly unknown[], type: ColumnType, source: strin
   switch (type) {
     case 'int64':
     case 'int32':
-      return int64Or32(type, fill(new BigInt64Array(n), (v, i) => (typeof v === 'number' && Number.isInteger(v) ? BigInt(v) : typeof v === 'string' && /^-?\d+$/.test(v) ? BigInt(v) : bad(i))), valid);
+      return int64Or32(
+        type,
+        fill(new BigInt64Array(n), (v, i) =>
+          typeof v === 'number' && Number.isInteger(v) ? BigInt(v) : typeof v === 'string' && /^-?\d+$/.test(v) ? BigInt(v) : bad(i),
+        ),
+        valid,
+      );
     case 'float64':
-      return float64Vector(fill(new Float64Array(n), (v, i) => (typeof v === 'number' ? v : typeof v === 'string' && v.trim() !== '' && !Number.isNaN(Number(v)) ? Number(v) : bad(i))), valid);
+      return float64Vector(
+        fill(new Float64Array(n), (v, i) =>
+          typeof v === 'number' ? v : typeof v === 'string' && v.trim() !== '' && !Number.isNaN(Number(v)) ? Number(v) : bad(i),
+        ),
+        valid,
+      );
     case 'bool': {
       const bits = new Uint8Array(Math.ceil(n / 8));
       fill([] as unknown[], (v, i) => {
@@ -154,9 +183,19 @@ function buildColumn(values: readonly unknown[], type: ColumnType, source: strin
       return boolVector(bits, n, valid);
     }
     case 'date':
-      return dateVector(fill(new Int32Array(n), (v, i) => (typeof v === 'string' ? parseEpochDay(v.slice(0, 10)) : undefined) ?? bad(i)), valid);
+      return dateVector(
+        fill(new Int32Array(n), (v, i) => (typeof v === 'string' ? parseEpochDay(v.slice(0, 10)) : undefined) ?? bad(i)),
+        valid,
+      );
     case 'timestamp':
-      return timestampVector(fill(new BigInt64Array(n), (v, i) => (typeof v === 'number' ? BigInt(Math.round(v)) * 1000n : typeof v === 'string' ? parseIsoMicros(v) : undefined) ?? bad(i)), valid);
+      return timestampVector(
+        fill(
+          new BigInt64Array(n),
+          (v, i) =>
+            (typeof v === 'number' ? BigInt(Math.round(v)) * 1000n : typeof v === 'string' ? parseIsoMicros(v) : undefined) ?? bad(i),
+        ),
+        valid,
+      );
     case 'string': {
       const encoder = new TextEncoder();
       const parts = values.map((v) => (v === null ? new Uint8Array(0) : encoder.encode(typeof v === 'string' ? v : JSON.stringify(v))));
@@ -171,7 +210,12 @@ function buildColumn(values: readonly unknown[], type: ColumnType, source: strin
 }
 
 function int64Or32(type: 'int64' | 'int32', values: BigInt64Array, valid: Uint8Array): Vector {
-  return type === 'int64' ? int64Vector(values, valid) : int32Vector(Int32Array.from(values, (v) => Number(v)), valid);
+  return type === 'int64'
+    ? int64Vector(values, valid)
+    : int32Vector(
+        Int32Array.from(values, (v) => Number(v)),
+        valid,
+      );
 }
 
 const ISO = /^(\d{4}-\d{2}-\d{2})[T ](\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?(Z|[+-]\d{2}:?\d{2})?$/;
@@ -184,7 +228,8 @@ export function parseIsoMicros(text: string): bigint | undefined {
   if (day === undefined) return undefined;
   const [h, min, s] = [Number(m[2]), Number(m[3]), Number(m[4])];
   if (h > 23 || min > 59 || s > 59) return undefined;
-  let micros = BigInt(day) * 86_400_000_000n + BigInt(h * 3600 + min * 60 + s) * 1_000_000n + BigInt((m[5] ?? '').padEnd(6, '0').slice(0, 6) || '0');
+  let micros =
+    BigInt(day) * 86_400_000_000n + BigInt(h * 3600 + min * 60 + s) * 1_000_000n + BigInt((m[5] ?? '').padEnd(6, '0').slice(0, 6) || '0');
   if (m[6] && m[6] !== 'Z') {
     const sign = m[6][0] === '-' ? -1 : 1;
     const digits = m[6].slice(1).replace(':', '');

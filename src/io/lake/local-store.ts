@@ -33,9 +33,12 @@ export function createLocalStore(folder: string): ObjectStore {
     throw new ConnectionError({
       target: url(key),
       message: `could not ${action}: ${(error as Error).message}`,
-      hint: isCode(error, 'EACCES') || isCode(error, 'EPERM')
-        ? `check the permissions of ${root}`
-        : isCode(error, 'ENOSPC') ? 'free some disk space' : undefined,
+      hint:
+        isCode(error, 'EACCES') || isCode(error, 'EPERM')
+          ? `check the permissions of ${root}`
+          : isCode(error, 'ENOSPC')
+            ? 'free some disk space'
+            : undefined,
       cause: error,
     });
   };
@@ -159,8 +162,7 @@ async function walk(folder: string, keyPrefix: string, prefix: string, out: stri
     if (entry.isDirectory()) {
       // Skip sub-trees that cannot hold a key starting with the prefix.
       if (key.startsWith(prefix) || prefix.startsWith(`${key}/`)) await walk(join(folder, entry.name), key, prefix, out);
-    }
-    else if (entry.isFile() && !isTempName(entry.name)) out.push(key);
+    } else if (entry.isFile() && !isTempName(entry.name)) out.push(key);
   }
 }
 

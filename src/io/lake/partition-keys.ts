@@ -133,7 +133,7 @@ function rawReader(data: Data): (i: number) => unknown {
     const values = data.values as ArrayLike<number | bigint>;
     return (i) => values[i];
   }
-  if (typeId === Type.Bool) return (i) => data.values[(data.offset + i) >> 3] & (1 << ((data.offset + i) & 7)) ? 1 : 0;
+  if (typeId === Type.Bool) return (i) => (data.values[(data.offset + i) >> 3] & (1 << ((data.offset + i) & 7)) ? 1 : 0);
   // Strings and dictionaries: Arrow's own getter (partitioning by text is rarely the hot path).
   const vector = makeVector(data);
   return (i) => vector.get(i);

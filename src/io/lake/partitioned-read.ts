@@ -19,7 +19,12 @@ import { HIVE_DEFAULT_PARTITION, parseEpochDay } from './hive-path.ts';
 import { checkKey, joinKey } from './object-keys.ts';
 
 /** Reads the Parquet files of the selected partitions; a dataset with no files is an error, not an empty table. */
-export async function readPartitioned(store: ObjectStore, prefix: string, options: PartitionedReadOptions = {}, concurrency = 8): Promise<Table> {
+export async function readPartitioned(
+  store: ObjectStore,
+  prefix: string,
+  options: PartitionedReadOptions = {},
+  concurrency = 8,
+): Promise<Table> {
   const base = joinKey(checkKey(prefix.replace(/\/+$/, ''), store.uri));
   const target = store.url(`${base}/`);
   const listing = await listDataset(store, base);
@@ -29,7 +34,9 @@ export async function readPartitioned(store: ObjectStore, prefix: string, option
       hint: 'check the prefix, and that the pipeline writing this dataset has run',
     });
   }
-  const types = listing.columns.map((_, i) => (all.every((p) => p.values[i] === null || parseEpochDay(p.values[i]!) !== undefined) ? 'date' : 'string'));
+  const types = listing.columns.map((_, i) =>
+    all.every((p) => p.values[i] === null || parseEpochDay(p.values[i]!) !== undefined) ? 'date' : 'string',
+  );
   const selected = all.filter(matches(listing.columns, options.filter ?? {}, target));
 
   const read = async (partition: PartitionFolder): Promise<Table[]> => {
@@ -43,7 +50,10 @@ export async function readPartitioned(store: ObjectStore, prefix: string, option
         const key = joinKey(partition.key, file);
         const table = readParquet(await store.read(key), { source: store.url(key) });
         // Files written by others may keep the partition column: don't add it twice.
-        return withConstantColumns(table, constants.filter((c) => !table.schema.fields.some((f) => f.name === c.name)));
+        return withConstantColumns(
+          table,
+          constants.filter((c) => !table.schema.fields.some((f) => f.name === c.name)),
+        );
       }),
     );
   };
@@ -52,7 +62,8 @@ export async function readPartitioned(store: ObjectStore, prefix: string, option
   if (tables.length === 0) {
     // Nothing selected: return the dataset's columns with no rows, never a schema-less table.
     const sample = await firstNonEmpty(all, read);
-    if (!sample) throw new NotFoundError(`${target}: no Parquet files in any partition`, { hint: 're-run the pipeline that writes this dataset' });
+    if (!sample)
+      throw new NotFoundError(`${target}: no Parquet files in any partition`, { hint: 're-run the pipeline that writes this dataset' });
     tables = [sample.slice(0, 0)];
   }
   try {
@@ -83,7 +94,10 @@ function matches(columns: readonly string[], filter: Readonly<Record<string, rea
   return (p: PartitionFolder) => wanted.every(({ i, values }) => values.has(p.values[i]));
 }
 
-async function firstNonEmpty(partitions: readonly PartitionFolder[], read: (p: PartitionFolder) => Promise<Table[]>): Promise<Table | undefined> {
+async function firstNonEmpty(
+  partitions: readonly PartitionFolder[],
+  read: (p: PartitionFolder) => Promise<Table[]>,
+): Promise<Table | undefined> {
   for (const p of partitions) {
     const [first] = await read(p);
     if (first) return first;

@@ -121,16 +121,20 @@ export async function writePartitioned(
 }
 
 /** The rows a partition holds now, followed by `part`'s: the partition's next object in append mode. */
-async function withCurrentRows(store: ObjectStore, partition: PartitionFolder, part: Table, columns: readonly string[], target: string): Promise<Table> {
+async function withCurrentRows(
+  store: ObjectStore,
+  partition: PartitionFolder,
+  part: Table,
+  columns: readonly string[],
+  _target: string,
+): Promise<Table> {
   const current = await Promise.all(
-    partition.names
-      .filter(isParquet)
-      .map(async (name) => {
-        const key = joinKey(partition.key, name);
-        const table = readParquet(await store.read(key), { source: store.url(key) });
-        // Files written by other tools may keep the partition columns.
-        return table.select(table.schema.fields.map((f) => f.name).filter((n) => !columns.includes(n)));
-      }),
+    partition.names.filter(isParquet).map(async (name) => {
+      const key = joinKey(partition.key, name);
+      const table = readParquet(await store.read(key), { source: store.url(key) });
+      // Files written by other tools may keep the partition columns.
+      return table.select(table.schema.fields.map((f) => f.name).filter((n) => !columns.includes(n)));
+    }),
   );
   const tables = [...current, normalizeForParquet(part)];
   const { schema } = tables[0];
@@ -147,13 +151,17 @@ async function withCurrentRows(store: ObjectStore, partition: PartitionFolder, p
   const struct = new Struct(schema.fields);
   return new Table(
     schema,
-    tables.flatMap((t) => t.batches.map((b) => new RecordBatch(schema, makeData({ type: struct, length: b.numRows, nullCount: 0, children: b.data.children })))),
+    tables.flatMap((t) =>
+      t.batches.map((b) => new RecordBatch(schema, makeData({ type: struct, length: b.numRows, nullCount: 0, children: b.data.children }))),
+    ),
   );
 }
 
 /** Deletes what the partition's new object replaces; see the module comment. */
 async function removeSuperseded(store: ObjectStore, before: PartitionFolder | undefined, target: string): Promise<void> {
-  const stale = (before?.names ?? []).filter((n) => n !== PARTITION_FILE && (isParquet(n) || n === LEGACY_MANIFEST)).map((n) => joinKey(before!.key, n));
+  const stale = (before?.names ?? [])
+    .filter((n) => n !== PARTITION_FILE && (isParquet(n) || n === LEGACY_MANIFEST))
+    .map((n) => joinKey(before!.key, n));
   if (stale.length === 0) return;
   try {
     await store.delete(stale);
@@ -182,9 +190,17 @@ async function encoderFor(tuning: PartitionedWriteTuning): Promise<(part: Table)
 function checkPartitionColumns(table: Table, columns: readonly string[], target: string): void {
   const names = table.schema.fields.map((f) => f.name);
   if (columns.length === 0 || new Set(columns).size !== columns.length) {
-    throw new DataError({ source: target, message: 'partitionBy must name one or more distinct columns', hint: `columns are: ${names.join(', ')}` });
+    throw new DataError({
+      source: target,
+      message: 'partitionBy must name one or more distinct columns',
+      hint: `columns are: ${names.join(', ')}`,
+    });
   }
   if (columns.length === names.length) {
-    throw new DataError({ source: target, message: 'every column is a partition column, so the files would have none', hint: 'partition by fewer columns' });
+    throw new DataError({
+      source: target,
+      message: 'every column is a partition column, so the files would have none',
+      hint: 'partition by fewer columns',
+    });
   }
 }

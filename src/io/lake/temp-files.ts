@@ -62,7 +62,11 @@ export async function sweepTempFiles(folder: string, recursive = true): Promise<
     if (entry.isDirectory()) removed += recursive ? await sweepTempFiles(path) : 0;
     else if (entry.isFile() && isTempName(entry.name) && !inFlight.has(path)) {
       const { mtimeMs } = await stat(path).catch(() => ({ mtimeMs: Date.now() }));
-      if (abandoned(parseOwner(entry.name.slice(1)), mtimeMs)) await unlink(path).then(() => removed++, () => undefined);
+      if (abandoned(parseOwner(entry.name.slice(1)), mtimeMs))
+        await unlink(path).then(
+          () => removed++,
+          () => undefined,
+        );
     }
   }
   return removed;

@@ -2,7 +2,7 @@
  * Column fix-ups applied before a table is written to Parquet, so that every
  * reader — BigQuery load jobs above all — sees the types users expect.
  */
-import { Data, DateDay, Field, makeData, Schema, Table, TimeUnit, Timestamp, Type, Vector } from 'apache-arrow';
+import { type Data, DateDay, Field, makeData, Schema, Table, TimeUnit, Timestamp, Type, Vector } from 'apache-arrow';
 import type { DataType } from 'apache-arrow';
 
 /** Micro-seconds per unit, indexed by `TimeUnit`. */

@@ -10,12 +10,13 @@ export type ColumnNaming = 'clean' | 'keep';
 
 /** PostgreSQL's reserved key words (`pg_get_keywords()` with catcode `R`): Mage prefixes them with `_`. */
 const RESERVED = new Set(
-  ('all analyse analyze and any array as asc asymmetric both case cast check collate column constraint create ' +
+  (
+    'all analyse analyze and any array as asc asymmetric both case cast check collate column constraint create ' +
     'current_catalog current_date current_role current_time current_timestamp current_user default deferrable desc ' +
     'distinct do else end except false fetch for foreign from grant group having in initially intersect into lateral ' +
     'leading limit localtime localtimestamp not null offset on only or order placing primary references returning ' +
-    'select session_user some symmetric table then to trailing true union unique user using variadic when where window with')
-    .split(' '),
+    'select session_user some symmetric table then to trailing true union unique user using variadic when where window with'
+  ).split(' '),
 );
 
 /**

@@ -50,7 +50,8 @@ export function createPool(source: IoProfile | PostgresSettings, options: { max?
  */
 const LOST_STATES = /^(08...|57P0[123])$/;
 const LOST_NODE_CODES = new Set(['ECONNRESET', 'EPIPE', 'ECONNREFUSED', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH']);
-const LOST_MESSAGES = /Connection terminated|terminating connection|server closed the connection|connection error and is not queryable|Client was closed and is not queryable|socket hang up/i;
+const LOST_MESSAGES =
+  /Connection terminated|terminating connection|server closed the connection|connection error and is not queryable|Client was closed and is not queryable|socket hang up/i;
 
 /** Whether `error` means the connection to the server is gone (not that the SQL or the data is wrong). */
 export function isConnectionLoss(error: unknown): boolean {
@@ -67,9 +68,11 @@ export function connectionLost(error: unknown, target: PostgresTarget): unknown 
   const recovering = e.code === '57P03';
   return new ConnectionError({
     target: `postgres://${target.label}`,
-    message: recovering ? `the server is starting up or recovering from a crash: ${e.message}` : `the connection to PostgreSQL was lost: ${e.message ?? e.code}`,
+    message: recovering
+      ? `the server is starting up or recovering from a crash: ${e.message}`
+      : `the connection to PostgreSQL was lost: ${e.message ?? e.code}`,
     hint: target.embedded
-      ? 'the project\'s PostgreSQL stopped or crashed; the next pipekit command starts it again and waits for its recovery (`pipekit dev status` shows it). The block is retried if it has retries.'
+      ? "the project's PostgreSQL stopped or crashed; the next pipekit command starts it again and waits for its recovery (`pipekit dev status` shows it). The block is retried if it has retries."
       : `the server went away (restart, failover, network): the block is retried if it has retries; if it persists, check the server and the POSTGRES_* keys of the ${target.profile} profile in ${target.file}`,
     cause: error,
   });
@@ -130,9 +133,10 @@ export function connectionError(error: unknown, target: PostgresTarget): Error {
       return new ConnectionError({
         ...base,
         message: `connection refused at ${target.host}:${target.port}`,
-        hint: target.embedded || /^(localhost|127\.0\.0\.1|::1)$/.test(target.host)
-          ? 'is PostgreSQL running? For the local profile run `pipekit dev start`.'
-          : `is PostgreSQL running there and reachable? Check POSTGRES_HOST/POSTGRES_PORT in the ${where}.`,
+        hint:
+          target.embedded || /^(localhost|127\.0\.0\.1|::1)$/.test(target.host)
+            ? 'is PostgreSQL running? For the local profile run `pipekit dev start`.'
+            : `is PostgreSQL running there and reachable? Check POSTGRES_HOST/POSTGRES_PORT in the ${where}.`,
       });
     case 'ENOTFOUND':
     case 'EAI_AGAIN':

@@ -81,7 +81,14 @@ export function createPostgresConnector(source: IoProfile | PostgresSettings, op
       async export(table: Table, exportOptions: PostgresExportOptions): Promise<ExportResult> {
         const schema = exportOptions.schema ?? defaultSchema;
         const result = await withClient((client) =>
-          exportTable(client, table, { schema, table: exportOptions.table, ifExists: exportOptions.ifExists ?? 'replace', signal, columnNames: exportOptions.columnNames, partition: exportOptions.partition }),
+          exportTable(client, table, {
+            schema,
+            table: exportOptions.table,
+            ifExists: exportOptions.ifExists ?? 'replace',
+            signal,
+            columnNames: exportOptions.columnNames,
+            partition: exportOptions.partition,
+          }),
         );
         return { rows: result.rows, target: `postgres://${target.label} ${qualified(schema, exportOptions.table)}` };
       },

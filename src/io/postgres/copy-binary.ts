@@ -99,7 +99,7 @@ export function* copyBinaryChunks(table: Table, options: CopyBinaryOptions = {})
   const writerFor = (data: Data, type: PgColumnType): { write: Writer; size?: Sizer; fixed: number } => {
     const values = data.values as ArrayLike<number> & ArrayBufferView & { BYTES_PER_ELEMENT: number };
     const typeId = data.type.typeId as Type;
-    const words = () => new Int32Array(values.buffer, values.byteOffset, (values.byteLength >> 2));
+    const words = () => new Int32Array(values.buffer, values.byteOffset, values.byteLength >> 2);
     switch (type.wire) {
       case 'int2':
         return { fixed: 6, write: nullable(data, (r) => (length(2), view.setInt16(pos + 4, values[r]), (pos += 6))) };
@@ -112,7 +112,10 @@ export function* copyBinaryChunks(table: Table, options: CopyBinaryOptions = {})
       case 'int8': {
         if (values.BYTES_PER_ELEMENT !== 8) {
           // uint32 widened to bigint
-          return { fixed: 12, write: nullable(data, (r) => (length(8), view.setInt32(pos + 4, 0), view.setUint32(pos + 8, values[r]), (pos += 12))) };
+          return {
+            fixed: 12,
+            write: nullable(data, (r) => (length(8), view.setInt32(pos + 4, 0), view.setUint32(pos + 8, values[r]), (pos += 12))),
+          };
         }
         const w = words();
         return {
@@ -127,7 +130,10 @@ export function* copyBinaryChunks(table: Table, options: CopyBinaryOptions = {})
       }
       case 'bool': {
         const off = data.offset;
-        return { fixed: 5, write: nullable(data, (r) => (length(1), (buf[pos + 4] = (values[(off + r) >> 3] >> ((off + r) & 7)) & 1), (pos += 5))) };
+        return {
+          fixed: 5,
+          write: nullable(data, (r) => (length(1), (buf[pos + 4] = (values[(off + r) >> 3] >> ((off + r) & 7)) & 1), (pos += 5))),
+        };
       }
       case 'date': {
         if (values.BYTES_PER_ELEMENT === 4) {

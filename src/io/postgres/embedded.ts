@@ -8,5 +8,11 @@ export async function ensureEmbeddedServer(settings: PostgresSettings): Promise<
   if (!settings.embedded) return;
   // Loaded only for embedded profiles: the cloud never needs the server manager.
   const { ensurePostgresRunning } = await import('../../services/postgres-server.ts');
-  await ensurePostgresRunning({ root: settings.root, port: settings.port, user: settings.user, password: settings.password, database: settings.database });
+  await ensurePostgresRunning({
+    root: settings.root,
+    port: settings.port,
+    user: settings.user,
+    password: settings.password,
+    database: settings.database,
+  });
 }

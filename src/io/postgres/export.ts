@@ -52,11 +52,7 @@ export interface ExportTableResult {
  *   otherwise it is dropped and created with the new columns. Either way inside
  *   the transaction, so readers see the old rows until the commit.
  */
-export async function exportTable(
-  db: pg.Pool | pg.PoolClient,
-  arrow: Table,
-  options: ExportTableOptions,
-): Promise<ExportTableResult> {
+export async function exportTable(db: pg.Pool | pg.PoolClient, arrow: Table, options: ExportTableOptions): Promise<ExportTableResult> {
   const { schema, table } = options;
   const target = qualified(schema, table);
   const rename = columnRenamer(options.columnNames);
@@ -95,7 +91,11 @@ interface Column {
 function describeColumns(arrow: Table, target: string): Column[] {
   const fields = arrow.schema.fields;
   if (fields.length === 0) {
-    throw new DataError({ source: target, message: 'the table to export has no columns', hint: 'return a table with at least one column from the block' });
+    throw new DataError({
+      source: target,
+      message: 'the table to export has no columns',
+      hint: 'return a table with at least one column from the block',
+    });
   }
   return fields.map((field) => ({ name: field.name, type: pgTypeOf(field, target) }));
 }
@@ -112,7 +112,8 @@ async function exportInTransaction(
   await client.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 7242002))', [`table ${target}`]);
   const existing = await existingColumns(client, options.schema, options.table);
   const columnList = columns.map((c) => quoteIdent(c.name)).join(', ');
-  const copy = (into: string) => copyRows(client, arrow, `COPY ${into} (${columnList}) FROM STDIN (FORMAT binary)`, options.chunkBytes, options.signal);
+  const copy = (into: string) =>
+    copyRows(client, arrow, `COPY ${into} (${columnList}) FROM STDIN (FORMAT binary)`, options.chunkBytes, options.signal);
 
   if (!existing) {
     // Two first runs at once both get here: the second waits for the first's schema, then finds it
@@ -132,7 +133,12 @@ async function exportInTransaction(
   if (options.partition) {
     const kind = postgresKind(existing.get(options.partition.column));
     if (!existing.has(options.partition.column)) {
-      throw new DataError({ source: target, column: options.partition.column, message: 'the existing table has no such column to scope the replace by', hint: `scope by one of: ${[...existing.keys()].join(', ')}` });
+      throw new DataError({
+        source: target,
+        column: options.partition.column,
+        message: 'the existing table has no such column to scope the replace by',
+        hint: `scope by one of: ${[...existing.keys()].join(', ')}`,
+      });
     }
     await client.query(`DELETE FROM ${target} WHERE ${scopeCondition(options.partition, quoteIdent(options.partition.column), kind)}`);
     const { rows } = await appendRows(client, columns, existing, copy, target, columnList);

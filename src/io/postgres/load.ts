@@ -75,7 +75,14 @@ function toBatch(fields: readonly pg.FieldDef[], rows: (string | null)[][], sql:
   return new RecordBatch(schema, makeData({ type: new Struct(schema.fields), length: rows.length, children, nullCount: 0 }));
 }
 
-function column(kind: LoadKind, type: ReturnType<typeof arrowTypeOfLoadKind>, rows: (string | null)[][], c: number, name: string, sql: string) {
+function column(
+  kind: LoadKind,
+  type: ReturnType<typeof arrowTypeOfLoadKind>,
+  rows: (string | null)[][],
+  c: number,
+  name: string,
+  sql: string,
+) {
   const n = rows.length;
   const valid = new Uint8Array((n + 7) >> 3);
   let nulls = 0;

@@ -19,22 +19,50 @@ const SQL_BLOCK_DEFAULT = 'append';
 export type StagingConnection = Pick<PostgresConnector, 'query' | 'export'> & { dropTable(qualifiedName: string): Promise<void> };
 
 /** Runs the SQL on its staged inputs; writes the result to `target` when given, and returns it. */
-export async function runSqlOnPostgres(pg: StagingConnection, sql: string, inputs: Readonly<Record<string, Table>>, target?: SqlTarget): Promise<Table> {
+export async function runSqlOnPostgres(
+  pg: StagingConnection,
+  sql: string,
+  inputs: Readonly<Record<string, Table>>,
+  target?: SqlTarget,
+): Promise<Table> {
   return withStagedInputs(pg, sql, inputs, async (text) => {
     const result = await pg.query(text);
-    if (target) await pg.export(result, { schema: target.dataset, table: target.table, ifExists: target.ifExists ?? (target.partition ? 'replace' : SQL_BLOCK_DEFAULT), columnNames: 'keep', partition: target.partition });
+    if (target)
+      await pg.export(result, {
+        schema: target.dataset,
+        table: target.table,
+        ifExists: target.ifExists ?? (target.partition ? 'replace' : SQL_BLOCK_DEFAULT),
+        columnNames: 'keep',
+        partition: target.partition,
+      });
     return result;
   });
 }
 
 /** Like `runSqlOnPostgres` into a target, returning what was written. */
-export async function writeSqlOnPostgres(pg: StagingConnection, sql: string, inputs: Readonly<Record<string, Table>>, target: SqlTarget): Promise<ExportResult> {
+export async function writeSqlOnPostgres(
+  pg: StagingConnection,
+  sql: string,
+  inputs: Readonly<Record<string, Table>>,
+  target: SqlTarget,
+): Promise<ExportResult> {
   return withStagedInputs(pg, sql, inputs, async (text) =>
-    pg.export(await pg.query(text), { schema: target.dataset, table: target.table, ifExists: target.ifExists ?? (target.partition ? 'replace' : SQL_BLOCK_DEFAULT), columnNames: 'keep', partition: target.partition }),
+    pg.export(await pg.query(text), {
+      schema: target.dataset,
+      table: target.table,
+      ifExists: target.ifExists ?? (target.partition ? 'replace' : SQL_BLOCK_DEFAULT),
+      columnNames: 'keep',
+      partition: target.partition,
+    }),
   );
 }
 
-async function withStagedInputs<T>(pg: StagingConnection, sql: string, inputs: Readonly<Record<string, Table>>, fn: (text: string) => Promise<T>): Promise<T> {
+async function withStagedInputs<T>(
+  pg: StagingConnection,
+  sql: string,
+  inputs: Readonly<Record<string, Table>>,
+  fn: (text: string) => Promise<T>,
+): Promise<T> {
   // A name of its own per call: blocks running at once never share a staging table.
   const call = randomBytes(4).toString('hex');
   const names: Record<string, string> = {};

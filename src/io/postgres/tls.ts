@@ -29,7 +29,8 @@ export function postgresTls(
       hint: 'give the server CA itself (-----BEGIN CERTIFICATE----- …); infra/ sets it from the Cloud SQL instance as PIPEKIT_DB_SERVER_CA',
     });
   }
-  if (mode === 'verify-ca') return { ...roots, rejectUnauthorized: true, checkServerIdentity: (_host: string, _cert: PeerCertificate) => undefined };
+  if (mode === 'verify-ca')
+    return { ...roots, rejectUnauthorized: true, checkServerIdentity: (_host: string, _cert: PeerCertificate) => undefined };
   if (mode === 'verify-full') return { ...roots, rejectUnauthorized: true, checkServerIdentity };
   throw new ConfigError({
     file: where.file,

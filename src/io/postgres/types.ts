@@ -1,6 +1,4 @@
-import {
-  DataType, TimestampMicrosecond, Type, type Field,
-} from 'apache-arrow';
+import { type DataType, TimestampMicrosecond, Type, type Field } from 'apache-arrow';
 import { DataError } from '../../errors.ts';
 import { arrowType } from '../../table/make.ts';
 
@@ -97,18 +95,27 @@ export type LoadKind = 'int64' | 'int32' | 'float64' | 'bool' | 'date' | 'timest
 /** The Arrow column kind for a result column's type OID. `numeric` becomes float64, as in pandas. */
 export function loadKindOf(oid: number): LoadKind {
   switch (oid) {
-    case PG_OID.int8: return 'int64';
+    case PG_OID.int8:
+      return 'int64';
     case PG_OID.int2:
-    case PG_OID.int4: return 'int32';
-    case PG_OID.oid: return 'int64';
+    case PG_OID.int4:
+      return 'int32';
+    case PG_OID.oid:
+      return 'int64';
     case PG_OID.float4:
     case PG_OID.float8:
-    case PG_OID.numeric: return 'float64';
-    case PG_OID.bool: return 'bool';
-    case PG_OID.date: return 'date';
-    case PG_OID.timestamp: return 'timestamp';
-    case PG_OID.timestamptz: return 'timestamptz';
-    default: return 'string';
+    case PG_OID.numeric:
+      return 'float64';
+    case PG_OID.bool:
+      return 'bool';
+    case PG_OID.date:
+      return 'date';
+    case PG_OID.timestamp:
+      return 'timestamp';
+    case PG_OID.timestamptz:
+      return 'timestamptz';
+    default:
+      return 'string';
   }
 }
 

@@ -9,7 +9,10 @@ export interface HttpSettings {
 }
 
 export function httpSettings(profile: IoProfile): HttpSettings {
-  return Object.freeze({ connectTimeoutMs: durationKey(profile, 'HTTP_CONNECT_TIMEOUT'), idleTimeoutMs: durationKey(profile, 'HTTP_IDLE_TIMEOUT') });
+  return Object.freeze({
+    connectTimeoutMs: durationKey(profile, 'HTTP_CONNECT_TIMEOUT'),
+    idleTimeoutMs: durationKey(profile, 'HTTP_IDLE_TIMEOUT'),
+  });
 }
 
 /** A duration key (`30s`, `2m`, or seconds), checked here so a typo names the key. */
@@ -22,5 +25,10 @@ function durationKey(profile: IoProfile, key: 'HTTP_CONNECT_TIMEOUT' | 'HTTP_IDL
   } catch {
     // reported below
   }
-  throw new ConfigError({ file: profile.file, key: `${profile.name}.${key}`, message: `"${value}" is not a duration`, hint: 'write e.g. 30s, 2m or a number of seconds' });
+  throw new ConfigError({
+    file: profile.file,
+    key: `${profile.name}.${key}`,
+    message: `"${value}" is not a duration`,
+    hint: 'write e.g. 30s, 2m or a number of seconds',
+  });
 }

@@ -4,8 +4,8 @@ import { ConfigError } from '../../errors.ts';
 
 /** LAKE_URI, parsed: a folder on this machine or a GCS prefix. */
 export type LakeSettings =
-  | { readonly kind: 'local'; /** Absolute folder. */ readonly path: string }
-  | { readonly kind: 'gcs'; /** `gs://bucket/prefix` as written. */ readonly uri: string };
+  | { readonly kind: 'local' /** Absolute folder. */; readonly path: string }
+  | { readonly kind: 'gcs' /** `gs://bucket/prefix` as written. */; readonly uri: string };
 
 export const LAKE_DEFAULTS = { uri: '.pipekit/lake' } as const;
 

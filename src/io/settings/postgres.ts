@@ -53,11 +53,20 @@ export function postgresSettings(profile: IoProfile): PostgresSettings {
   const defaults = embedded ? POSTGRES_DEFAULTS.embedded : POSTGRES_DEFAULTS.server;
   const port = profile.int('POSTGRES_PORT', defaults.port);
   if (port < 1 || port > 65_535) {
-    throw new ConfigError({ file: profile.file, key: `${profile.name}.POSTGRES_PORT`, message: `${port} is not a TCP port`, hint: 'use a port between 1 and 65535, e.g. 5432' });
+    throw new ConfigError({
+      file: profile.file,
+      key: `${profile.name}.POSTGRES_PORT`,
+      message: `${port} is not a TCP port`,
+      hint: 'use a port between 1 and 65535, e.g. 5432',
+    });
   }
   const timeout = profile.int('POSTGRES_CONNECT_TIMEOUT', POSTGRES_DEFAULTS.connectTimeoutSeconds);
   if (timeout <= 0) {
-    throw new ConfigError({ file: profile.file, key: `${profile.name}.POSTGRES_CONNECT_TIMEOUT`, message: `must be a positive number of seconds, got ${timeout}` });
+    throw new ConfigError({
+      file: profile.file,
+      key: `${profile.name}.POSTGRES_CONNECT_TIMEOUT`,
+      message: `must be a positive number of seconds, got ${timeout}`,
+    });
   }
   return withLabel({
     host: profile.get('POSTGRES_HOST') ?? POSTGRES_DEFAULTS.host,

@@ -26,7 +26,11 @@ export const WAREHOUSE_DEFAULTS = { kind: 'duckdb', duckDbPath: '.pipekit/wareho
 export function warehouseSettings(profile: IoProfile): WarehouseSettings {
   const kind = profile.get('WAREHOUSE') ?? WAREHOUSE_DEFAULTS.kind;
   if (kind === 'duckdb') {
-    return Object.freeze({ kind, path: profile.path('DUCKDB_PATH', WAREHOUSE_DEFAULTS.duckDbPath), memoryLimit: duckDbMemoryLimit(profile) });
+    return Object.freeze({
+      kind,
+      path: profile.path('DUCKDB_PATH', WAREHOUSE_DEFAULTS.duckDbPath),
+      memoryLimit: duckDbMemoryLimit(profile),
+    });
   }
   if (kind === 'bigquery') return bigQuerySettings(profile);
   throw new ConfigError({
