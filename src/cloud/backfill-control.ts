@@ -1,4 +1,4 @@
-import { slotsToRetry } from '../engine/backfill.ts';
+import { assertCancellable, slotsToRetry } from '../engine/backfill.ts';
 import { NotFoundError } from '../errors.ts';
 import type { PipelineSpec } from '../project/model.ts';
 import type { BackfillRecord } from '../runs/model.ts';
@@ -20,6 +20,7 @@ export async function cancelCloudBackfill(
   deps: { store: RunStore; reconciler: Reconciler; executions: CloudExecutions },
 ): Promise<{ executions: string[]; runs: string[] }> {
   const backfill = await requireBackfill(deps.store, id);
+  assertCancellable(backfill);
   await deps.store.updateBackfill(id, { status: 'cancelled', finishedAt: new Date() });
   const live = (await deps.store.listRuns({ backfillId: id, limit: 10_000 })).filter(
     (r) => r.status === 'queued' || r.status === 'running',

@@ -200,6 +200,8 @@ export async function startConsole(options: ConsoleOptions): Promise<ConsoleServ
       if (isPipekitError(error) && error.code === 'NOT_FOUND') return sendError(res, new ApiError(404, error.message, error.hint));
       if (isPipekitError(error) && error.code === 'INVALID_INPUT') return sendError(res, new ApiError(400, error.message, error.hint));
       if (isPipekitError(error) && error.code === 'CONFIG') return sendError(res, new ApiError(400, error.message, error.hint));
+      // A request that cannot apply to the thing's current state (cancelling a finished backfill).
+      if (isPipekitError(error) && error.code === 'USAGE') return sendError(res, new ApiError(409, error.message, error.hint));
       log(`console: ${req.method} ${req.url}: ${describeError(error)}`);
       sendError(res, new ApiError(isPipekitError(error) && error.code === 'CONNECTION' ? 502 : 500, describeError(error)));
     });

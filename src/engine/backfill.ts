@@ -129,7 +129,6 @@ async function recordExecution(session: Session, id: string): Promise<void> {
   if (execution?.startsWith('projects/')) await session.store.addBackfillExecution(id, execution);
 }
 
-/** Marks a backfill cancelled; runners stop starting its runs (running ones are cancelled by their process). */
 /** Stops a running backfill from starting more runs. Unknown or finished backfills are refused, never overwritten. */
 export async function cancelBackfill(session: Session, id: string): Promise<void> {
   const backfill = await session.store.getBackfill(id);
@@ -137,12 +136,19 @@ export async function cancelBackfill(session: Session, id: string): Promise<void
     throw new NotFoundError(`backfill ${id} is not in the run store`, {
       hint: 'backfill ids start with bf-: see the console’s Backfills page or pipekit runs --json',
     });
-  if (backfill.status !== 'running') {
-    throw new UsageError(`backfill ${id} has already ${backfill.status}: there is nothing to cancel`, {
-      hint: backfill.status === 'succeeded' ? undefined : `run its dates again with: pipekit backfill ${backfill.pipeline} --retry ${id}`,
-    });
-  }
+  assertCancellable(backfill);
   await session.store.updateBackfill(id, { status: 'cancelled', finishedAt: new Date() });
+}
+
+/** Only a running backfill can be cancelled: a finished one keeps the status it ended with, here and in the cloud. */
+export function assertCancellable(backfill: BackfillRecord): void {
+  if (backfill.status === 'running') return;
+  throw new UsageError(`backfill ${backfill.id} has already ${backfill.status}: there is nothing to cancel`, {
+    hint:
+      backfill.status === 'succeeded'
+        ? undefined
+        : `run its dates again with: pipekit backfill ${backfill.pipeline} --retry ${backfill.id}`,
+  });
 }
 
 async function runSlots(

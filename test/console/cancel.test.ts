@@ -191,5 +191,8 @@ describe('console cancel in the cloud (Run API stand-in)', () => {
     const backfill = (await session.store.getBackfill(started.backfillId))!;
     expect(backfill.status).toBe('succeeded');
     expect(backfill.cloudExecutions).toEqual([started.execution, execution]);
+    // A finished backfill is refused, never overwritten with `cancelled`.
+    expect((await post(cloud, `/api/backfills/${started.backfillId}/cancel`)).status).toBe(409);
+    expect((await session.store.getBackfill(started.backfillId))!.status).toBe('succeeded');
   }, 90_000);
 });
