@@ -10,6 +10,9 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 120_000,
     pool: 'forks',
+    // picocolors colours output whenever CI is set, so CLI output asserted by tests would carry
+    // escape codes in CI alone; child processes inherit this.
+    env: { NO_COLOR: '1' },
     // One real PostgreSQL for the whole suite; tests take their own databases in it.
     globalSetup: ['test/setup/global-postgres.ts'],
     setupFiles: ['test/setup/typescript-loader.ts'],
