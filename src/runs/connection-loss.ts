@@ -1,3 +1,5 @@
+import { isConnectionLoss } from '../io/postgres/connection.ts';
+
 /**
  * Connection resets the run store rides out. Cloud Run live-migrates job
  * tasks during maintenance and their outbound VPC connections (Cloud SQL
@@ -6,19 +8,8 @@
  * fresh connection succeeds — so a run is never left half-recorded.
  */
 
-/** SQLSTATEs of a connection the server ended (class 08, admin/crash shutdown, not accepting yet). */
-const LOST_SQLSTATES = new Set(['08000', '08003', '08006', '08001', '08004', '57P01', '57P02', '57P03']);
-const LOST_NODE_CODES = new Set(['ECONNRESET', 'EPIPE', 'ECONNREFUSED', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH']);
-const LOST_MESSAGES =
-  /Connection terminated|connection error and is not queryable|Client was closed and is not queryable|server closed the connection/i;
-
-/** True when `error` means the connection broke, not that the statement was wrong. */
-export function isConnectionLoss(error: unknown): boolean {
-  const e = error as { code?: unknown; message?: unknown } | null;
-  if (!e) return false;
-  if (typeof e.code === 'string' && (LOST_SQLSTATES.has(e.code) || LOST_NODE_CODES.has(e.code))) return true;
-  return typeof e.message === 'string' && LOST_MESSAGES.test(e.message);
-}
+// One definition of a lost connection for connectors and the run store alike.
+export { isConnectionLoss };
 
 export interface ReconnectPolicy {
   /** Waits before each retry; their count is the number of retries. */
