@@ -13,8 +13,9 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
-import { ConfigError, describeError } from '../../src/errors.ts';
+import { describeError } from '../../src/errors.ts';
 import { runCloudBuild, type BuildConfig } from './cloud-build.ts';
+import { requiredEnv } from './required-env.ts';
 
 export const CLOUDBUILD_FILE = fileURLToPath(new URL('../../cloudbuild.yaml', import.meta.url));
 
@@ -27,17 +28,7 @@ export async function buildImages(
   env: NodeJS.ProcessEnv,
   options: { pollMs?: number; log?: (line: string) => void } = {},
 ): Promise<BuildOutput> {
-  const need = (key: string): string => {
-    const value = env[key];
-    if (!value)
-      throw new ConfigError({
-        file: 'environment',
-        key,
-        message: 'is not set',
-        hint: 'infra/components/image-build.ts sets it; run the build through `pulumi up`',
-      });
-    return value;
-  };
+  const need = requiredEnv(env, 'infra/components/image-build.ts sets it; run the build through `pulumi up`');
   const image = need('PIPEKIT_BUILD_IMAGE');
   const initImage = need('PIPEKIT_BUILD_INIT_IMAGE');
   const built = await runCloudBuild(

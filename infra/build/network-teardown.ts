@@ -19,7 +19,8 @@
  */
 import { fileURLToPath } from 'node:url';
 import { GoogleAuth } from 'google-auth-library';
-import { ConfigError, ConnectionError, describeError } from '../../src/errors.ts';
+import { ConnectionError, describeError } from '../../src/errors.ts';
+import { requiredEnv } from './required-env.ts';
 
 /** The peering private services access creates on the consumer VPC. */
 export const SERVICE_NETWORKING_PEERING = 'servicenetworking-googleapis-com';
@@ -41,17 +42,7 @@ interface Operation {
 }
 
 export async function tearDownNetwork(env: NodeJS.ProcessEnv, options: TeardownOptions = {}): Promise<void> {
-  const need = (key: string): string => {
-    const value = env[key];
-    if (!value)
-      throw new ConfigError({
-        file: 'environment',
-        key,
-        message: 'is not set',
-        hint: 'infra/components/network.ts sets it; run this through `pulumi destroy`',
-      });
-    return value;
-  };
+  const need = requiredEnv(env, 'infra/components/network.ts sets it; run this through `pulumi destroy`');
   const project = need('PIPEKIT_TEARDOWN_PROJECT');
   const region = need('PIPEKIT_TEARDOWN_REGION');
   const network = need('PIPEKIT_TEARDOWN_NETWORK');
