@@ -20,6 +20,8 @@ import { availableParallelism, cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
+// @ts-expect-error: plain JavaScript without declarations (it runs before anything is compiled)
+import { staleReason } from '../bin/launch.js';
 import { openSession } from '../src/engine/session.ts';
 import { YELLOW_TAXI_2021_01_ROWS, writeYellowTaxiSample } from '../src/samples/yellow-taxi.ts';
 import { startBenchPostgres } from './bench/cluster.ts';
@@ -52,6 +54,14 @@ const opts = new Command('bench')
     startupRounds: number;
     skipStartup?: boolean;
   }>();
+
+// Every figure is of the compiled CLI, as users run it: a stale dist/ would make bin/pipekit.js
+// fall back to the sources through tsx and measure the transpiler instead.
+const stale = staleReason();
+if (stale) {
+  console.log(`bench: ${stale}, so dist/ is rebuilt first`);
+  execFileSync(process.execPath, [join(REPO, 'scripts/build.mjs')], { stdio: 'inherit' });
+}
 
 mkdirSync(join(RESULTS, 'samples'), { recursive: true });
 const log = join(RESULTS, `bench-${stamp()}.log`);
