@@ -5,7 +5,9 @@ import { IoProfile } from '../../src/config/io-profile.ts';
 import { CancelledError } from '../../src/errors.ts';
 import { createPostgresConnector } from '../../src/io/postgres/connector.ts';
 import type { PostgresConnector } from '../../src/io/types.ts';
+import { spawnPipekit } from '../support/cli-process.ts';
 import { createTestDatabase, type TestDatabase } from '../support/postgres.ts';
+import { createTestProject } from '../support/project.ts';
 
 /**
  * A cancelled block's statement stops in the server, not only in the block: otherwise a long
@@ -59,5 +61,28 @@ describe('cancelling a block stops its Postgres statement on the server', () => 
     // A SQL block's staged inputs are dropped after the cancel, too.
     const staged = await connector.query("SELECT count(*)::int AS n FROM pg_tables WHERE schemaname = 'pipekit_staging'");
     expect(staged.getChild('n')!.get(0)).toBe(0);
+  });
+});
+
+describe('Ctrl-C on a CLI run', () => {
+  it("the run exits 130 at once, and its block's statement is no longer running in the server", async () => {
+    const project = createTestProject('pg-cancel', db.profileValues, {
+      'blocks/sleep.ts': `import { loader } from 'pipekit';
+export default loader(async (ctx) => (await ctx.io.postgres()).query('SELECT pg_sleep(30)'));`,
+      'sleepy/pipeline.yaml': 'blocks:\n  - { uuid: sleep, kind: loader, file: blocks/sleep.ts }\n',
+    });
+    try {
+      const cli = spawnPipekit(['run', 'sleepy', '--quiet'], { PIPEKIT_PROJECT: project.root, PIPEKIT_PROFILE: 'test' });
+      await expect.poll(sleepers, { timeout: 30_000, interval: 50 }).toBe(1);
+      const started = Date.now();
+      cli.child.kill('SIGINT');
+      const { code, stderr } = await cli.done;
+      expect(code, stderr).toBe(130);
+      // Uncancelled, the process waited out the 30 s statement before it could exit.
+      expect(Date.now() - started).toBeLessThan(10_000);
+      expect(await sleepers()).toBe(0);
+    } finally {
+      project.remove();
+    }
   });
 });
