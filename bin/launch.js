@@ -10,8 +10,6 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const STAMP = join(ROOT, 'dist', '.build-stamp');
 const SOURCE_DIRS = ['src', 'functions'];
-/** Set once TypeScript modules can be imported, so src/engine/typescript-loader.ts registers nothing more. */
-const TYPESCRIPT_LOADER = Symbol.for('pipekit.typescriptLoader');
 
 /** Why dist/ is not what the sources say, or null when it is current. */
 export function staleReason(root = ROOT) {
@@ -51,7 +49,6 @@ export async function registerSourceLoader() {
   register('./source-conditions.js', import.meta.url);
   const { register: registerTsx } = await import('tsx/esm/api');
   registerTsx();
-  globalThis[TYPESCRIPT_LOADER] = true;
 }
 
 /** Imports `dist/<module>.js` when the build is current, else `<module>.ts` through tsx. */
