@@ -21,8 +21,17 @@ import { pipelineSchema, type RawBlock, type RawPipeline, type RawRetry } from '
 export const PIPELINE_FILE = 'pipeline.yaml';
 export const IO_CONFIG_FILE = 'io_config.yaml';
 
+export interface LoadProjectOptions {
+  /**
+   * Read only these pipelines (a run or a backfill needs one): a broken pipeline.yaml elsewhere
+   * does not stop them, nor does a large project make them slow to start. Names that have no
+   * pipeline.yaml are left out, as `session.pipeline(name)` then says. Default: every pipeline.
+   */
+  readonly only?: readonly string[];
+}
+
 /**
- * Reads and validates every `<root>/<name>/pipeline.yaml`. Synchronous and
+ * Reads and validates every `<root>/<name>/pipeline.yaml` (or those `only` names). Synchronous and
  * free of side effects (block modules are not imported), so that infra/ can
  * call it while building the Pulumi program.
  *
@@ -30,7 +39,7 @@ export const IO_CONFIG_FILE = 'io_config.yaml';
  * missing block files, unknown upstreams, duplicate uuids, cycles, invalid
  * schedules and time zones.
  */
-export function loadProject(root: string): Project {
+export function loadProject(root: string, options: LoadProjectOptions = {}): Project {
   const absRoot = resolve(root);
   if (!existsSync(absRoot) || !statSync(absRoot).isDirectory()) {
     throw new ConfigError({
@@ -40,13 +49,22 @@ export function loadProject(root: string): Project {
     });
   }
   const pipelines = new Map<string, PipelineSpec>();
-  for (const entry of readdirSync(absRoot, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
-    if (!entry.isDirectory()) continue;
-    const file = join(absRoot, entry.name, PIPELINE_FILE);
-    if (!existsSync(file)) continue;
-    pipelines.set(entry.name, loadPipeline(absRoot, entry.name, file));
+  const names = options.only ?? pipelineNames(absRoot);
+  for (const name of names) {
+    const file = join(absRoot, name, PIPELINE_FILE);
+    // A name is a folder of the project, never a path out of it.
+    if (name.includes('/') || name.includes('\\') || name.startsWith('.') || !existsSync(file)) continue;
+    pipelines.set(name, loadPipeline(absRoot, name, file));
   }
   return { root: absRoot, ioConfigFile: join(absRoot, IO_CONFIG_FILE), pipelines };
+}
+
+/** The folders of `root` holding a pipeline.yaml, sorted: the project's pipelines, unread. */
+export function pipelineNames(root: string): string[] {
+  return readdirSync(root, { withFileTypes: true })
+    .filter((entry) => entry.isDirectory() && existsSync(join(root, entry.name, PIPELINE_FILE)))
+    .map((entry) => entry.name)
+    .sort((a, b) => a.localeCompare(b));
 }
 
 /** Reads one pipeline.yaml; `name` is its folder name. */
