@@ -48,7 +48,8 @@ export const COMMANDS: readonly CommandEntry[] = [
   {
     name: 'compile',
     term: 'compile',
-    description: "compile every block file into the project's block cache, ahead of the first run (the image build does)",
+    description:
+      "compile every block file and parse the YAML files into the project's cache, ahead of the first run (the image build does)",
     load: async () => (await import('./commands/compile.ts')).registerCompile,
   },
   {

@@ -1,20 +1,12 @@
 import { createHash } from 'node:crypto';
-import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { readdirSync, rmSync } from 'node:fs';
 import { tmpdir, userInfo } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { compileBlock } from './compile-block.ts';
+import { readDerived, writeAtomically, writeDerived } from '../cache/derived-file.ts';
 
 /** Bump when compile-block.ts changes what it writes: older entries are then compiled again. */
-const FORMAT = 1;
-
-/** What a cached module was compiled from: each input's mtime and size when it was read. */
-interface Manifest {
-  readonly format: number;
-  /** The module file, beside the manifest. */
-  readonly module: string;
-  readonly inputs: readonly (readonly [path: string, mtimeMs: number, size: number])[];
-}
+const FORMAT = 'block-module/1';
 
 /**
  * Imports a block file from its compiled module, compiling it when the cache has none for the
@@ -58,39 +50,23 @@ function cacheDirs(cacheDir: string): string[] {
   return [cacheDir, join(tmpdir(), `pipekit-blocks-${userInfo().uid}`, hash(cacheDir))];
 }
 
+/** The compiled module of `file` in `dir`, if it was compiled from the files as they are now. */
 function cachedModule(dir: string, file: string): string | null {
-  let manifest: Manifest;
-  try {
-    manifest = JSON.parse(readFileSync(manifestPath(dir, file), 'utf8')) as Manifest;
-  } catch {
-    return null;
-  }
-  if (manifest.format !== FORMAT) return null;
-  for (const [input, mtimeMs, size] of manifest.inputs) {
-    const stat = statSync(input, { throwIfNoEntry: false });
-    if (!stat || stat.mtimeMs !== mtimeMs || stat.size !== size) return null;
-  }
-  return join(dir, manifest.module);
+  const module = readDerived<string>(manifestPath(dir, file), FORMAT);
+  return module === undefined ? null : join(dir, module);
 }
 
 async function compileIntoCache(dirs: readonly string[], file: string): Promise<string> {
   const startedAt = Date.now();
+  const { compileBlock } = await import('./compile-block.ts');
   const compiled = await compileBlock(file);
-  const inputs = compiled.inputs.map((input) => {
-    const stat = statSync(input);
-    return [input, stat.mtimeMs, stat.size] as const;
-  });
   // Named by content, so a process still importing the previous version never sees a half-written file.
   const module = `${moduleStem(file)}${hash(compiled.code)}.mjs`;
-  // An input saved while it was compiled may not be what was read: use the module, remember nothing.
-  const settled = inputs.every(([, mtimeMs]) => mtimeMs < startedAt - 1);
   let lastError: unknown;
   for (const dir of dirs) {
     try {
-      mkdirSync(dir, { recursive: true });
       writeAtomically(join(dir, module), compiled.code);
-      const manifest = manifestPath(dir, file);
-      if (settled) writeAtomically(manifest, JSON.stringify({ format: FORMAT, module, inputs } satisfies Manifest));
+      writeDerived(manifestPath(dir, file), FORMAT, compiled.inputs, module, startedAt);
       removeOlderModules(dir, file, module);
       return join(dir, module);
     } catch (error) {
@@ -98,12 +74,6 @@ async function compileIntoCache(dirs: readonly string[], file: string): Promise<
     }
   }
   throw lastError;
-}
-
-function writeAtomically(path: string, text: string): void {
-  const tmp = `${path}.${process.pid}.tmp`;
-  writeFileSync(tmp, text);
-  renameSync(tmp, path);
 }
 
 /** Earlier compilations of the same block file. A process that was about to import one compiles anew. */

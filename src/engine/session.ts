@@ -7,7 +7,8 @@ import { openConnectors, type InjectedClients, type OpenConnectors } from '../io
 import { connect, connectionLost, createPool, withConnectionErrors } from '../io/postgres/connection.ts';
 import { ensureEmbeddedServer } from '../io/postgres/embedded.ts';
 import { connectorSettings } from '../io/settings/index.ts';
-import { loadProject, pipelineNames } from '../project/load-project.ts';
+import { pipelineNames } from '../project/build-project.ts';
+import { openProject } from '../project/open-project.ts';
 import type { PipelineSpec, Project } from '../project/model.ts';
 import { parseDuration } from '../project/duration.ts';
 import { NotFoundError } from '../errors.ts';
@@ -64,7 +65,7 @@ export interface OpenSessionOptions {
 }
 
 export async function openSession(options: OpenSessionOptions): Promise<Session> {
-  const project = loadProject(options.projectRoot, { only: options.pipelines });
+  const project = await openProject(options.projectRoot, { only: options.pipelines });
   const profile = await loadIoProfile(project.ioConfigFile, { profile: options.profile, env: options.env, secrets: options.secrets });
   const store = await openRunStore(profile);
   const workspace = new Workspace(profile.path('WORKSPACE_URI', '.pipekit/workspace'));

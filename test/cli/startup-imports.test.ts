@@ -24,6 +24,7 @@ const HEAVY: Record<string, RegExp> = {
 /** blocks/numbers.ts as the block cache compiled it (src/engine/block-cache.ts). */
 const COMPILED_BLOCK = /\/\.pipekit\/cache\/blocks\/numbers\.[0-9a-f]{16}\.[0-9a-f]{16}\.mjs$/;
 const TYPESCRIPT_TOOLING = /\/node_modules\/(tsx|esbuild|typescript)\//;
+const PARSERS = /\/node_modules\/(yaml|zod)\//;
 // @ts-expect-error: plain JavaScript without declarations
 const STALE: string | null = (await import('../../bin/launch.js')).staleReason();
 if (STALE) console.warn(`startup-imports: ${STALE}; the tooling check is skipped (npm test builds dist/ first)`);
@@ -95,11 +96,11 @@ describe('what a command loads at start', () => {
   });
 
   // From a stale dist/ pipekit itself runs through tsx (bin/launch.js): `npm test` builds first.
-  it.skipIf(STALE)('once its blocks are compiled, a run loads no TypeScript tooling (no tsx, no esbuild)', async () => {
-    await modulesLoadedBy(['validate']);
+  it.skipIf(STALE)('once the project is compiled, a run loads no TypeScript tooling, YAML parser or zod', async () => {
+    await modulesLoadedBy(['compile']);
     const urls = await modulesLoadedBy(['run', 'tiny', '--quiet']);
     expect(urls.some((url) => COMPILED_BLOCK.test(url))).toBe(true);
-    expect(urls.filter((url) => TYPESCRIPT_TOOLING.test(url))).toEqual([]);
+    expect(urls.filter((url) => TYPESCRIPT_TOOLING.test(url) || PARSERS.test(url))).toEqual([]);
   });
 
   it('list reads files only: no run store, no engine', async () => {
