@@ -97,7 +97,8 @@ export default loader(async () => undefined);
       "import { version } from 'dep';\nimport { loader } from 'pipekit';\nconsole.log('dep', version);\nexport default loader(async () => undefined);\n",
     );
     // Fresh processes, as users run them: this process's module cache would hide the move.
-    const validate = async () => (await execFileAsync(process.execPath, [BIN, '--project', root, '--profile', 'test', 'validate'], { cwd: REPO_ROOT })).stdout;
+    const validate = async () =>
+      (await execFileAsync(process.execPath, [BIN, '--project', root, '--profile', 'test', 'validate'], { cwd: REPO_ROOT })).stdout;
     expect(await validate()).toContain('dep 1');
 
     rmSync(join(root, 'node_modules/dep'));

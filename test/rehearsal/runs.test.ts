@@ -73,7 +73,10 @@ describe('the image', () => {
   it('ships the blocks compiled, and a job uses them as they are', async () => {
     const cache = join(r.tree.root, 'pipelines', '.pipekit', 'cache', 'blocks');
     // Names and times: a module compiled again would have the same name, but a new time.
-    const files = () => readdirSync(cache).map((name) => `${name} ${statSync(join(cache, name)).mtimeMs}`).sort();
+    const files = () =>
+      readdirSync(cache)
+        .map((name) => `${name} ${statSync(join(cache, name)).mtimeMs}`)
+        .sort();
     const before = files();
     expect(before.filter((file) => file.startsWith('load_yellow_taxi.') && file.includes('.mjs '))).toHaveLength(1);
     const { executions } = await r.executeJob(job('api_to_gcs'));
