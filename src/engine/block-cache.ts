@@ -18,7 +18,7 @@ const FORMAT = 'block-module/1';
  */
 export async function importBlockFile(file: string, cacheDir: string): Promise<Record<string, unknown>> {
   const dirs = cacheDirs(cacheDir);
-  const hit = dirs.map((dir) => cachedModule(dir, file)).find((m) => m !== null);
+  const hit = firstCached(dirs, file);
   if (hit) {
     try {
       return await import(pathToFileURL(hit).href);
@@ -36,7 +36,7 @@ export async function importBlockFile(file: string, cacheDir: string): Promise<R
  */
 export async function compileBlockFile(file: string, cacheDir: string): Promise<{ readonly compiled: boolean }> {
   const dirs = cacheDirs(cacheDir);
-  if (dirs.some((dir) => cachedModule(dir, file) !== null)) return { compiled: false };
+  if (firstCached(dirs, file)) return { compiled: false };
   await compileIntoCache(dirs, file);
   return { compiled: true };
 }
@@ -50,10 +50,13 @@ function cacheDirs(cacheDir: string): string[] {
   return [cacheDir, join(tmpdir(), `pipekit-blocks-${userInfo().uid}`, hash(cacheDir))];
 }
 
-/** The compiled module of `file` in `dir`, if it was compiled from the files as they are now. */
-function cachedModule(dir: string, file: string): string | null {
-  const module = readDerived<string>(manifestPath(dir, file), FORMAT);
-  return module === undefined ? null : join(dir, module);
+/** The compiled module of `file`, if one was compiled from the files as they are now. */
+function firstCached(dirs: readonly string[], file: string): string | null {
+  for (const dir of dirs) {
+    const module = readDerived<string>(manifestPath(dir, file), FORMAT);
+    if (module !== undefined) return join(dir, module);
+  }
+  return null;
 }
 
 async function compileIntoCache(dirs: readonly string[], file: string): Promise<string> {
