@@ -1,8 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Table } from 'apache-arrow';
 import { planRun } from '../../src/engine/run-plan.ts';
-import { runPipeline } from '../../src/engine/runner.ts';
-import { openSession, type Session } from '../../src/engine/session.ts';
+import { openSession, type Session, type SessionRunOptions } from '../../src/engine/session.ts';
 import { memorySink } from '../../src/log/logger.ts';
 import { createTestDatabase, type TestDatabase } from '../support/postgres.ts';
 import { createTestProject, type TestProject } from '../support/project.ts';
@@ -108,26 +107,17 @@ afterAll(async () => {
   project?.remove();
 });
 
-async function run(name: string, options: Partial<Parameters<typeof runPipeline>[0]> = {}) {
+async function run(name: string, options: Partial<SessionRunOptions> = {}) {
   const pipeline = session.pipeline(name);
-  const connectors = session.connectors();
   const sink = memorySink();
-  try {
-    const result = await runPipeline({
-      pipeline,
-      profile: 'test',
-      store: session.store,
-      workspace: session.workspace,
-      connectors,
-      plan: planRun(pipeline, { executionDate: new Date('2021-01-15T00:00:00Z') }),
-      sinks: [sink],
-      ...options,
-    });
-    const blockStatus = Object.fromEntries(result.blocks.map((b) => [b.block, b.status]));
-    return { ...result, blockStatus, logs: sink.records.map((r) => `${r.block ?? '-'}: ${r.message}`) };
-  } finally {
-    await connectors.close();
-  }
+  const result = await session.runPipeline({
+    pipeline,
+    plan: planRun(pipeline, { executionDate: new Date('2021-01-15T00:00:00Z') }),
+    sinks: [sink],
+    ...options,
+  });
+  const blockStatus = Object.fromEntries(result.blocks.map((b) => [b.block, b.status]));
+  return { ...result, blockStatus, logs: sink.records.map((r) => `${r.block ?? '-'}: ${r.message}`) };
 }
 
 describe('retries', () => {
