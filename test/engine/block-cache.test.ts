@@ -124,6 +124,22 @@ export default loader(async () => undefined);
     expect(await validate(root)).toContain('half 5');
   });
 
+  it('pipekit compile compiles each block file once, then finds them cached; a broken one exits 2 naming its line', async () => {
+    project = createTestProject('block-cache-compile', {});
+    const root = project.root;
+    save(join(root, 'blocks/a.ts'), "import { loader } from 'pipekit';\nexport default loader(async () => undefined);\n");
+    // Two pipelines share the block file.
+    for (const name of ['p', 'q']) save(join(root, `${name}/pipeline.yaml`), 'blocks:\n  - { uuid: a, kind: loader, file: blocks/a.ts }\n');
+    const compile = () => execFileAsync(process.execPath, [BIN, '--project', root, 'compile'], { cwd: REPO_ROOT });
+    expect((await compile()).stdout).toContain('1 block files compiled, 0 already in the cache');
+    expect((await compile()).stdout).toContain('0 block files compiled, 1 already in the cache');
+
+    save(join(root, 'blocks/a.ts'), 'export default (;\n', 1);
+    const failed = await compile().catch((e: { code: number; stderr: string }) => e);
+    expect(failed).toMatchObject({ code: 2 });
+    expect((failed as { stderr: string }).stderr).toContain(`${join(root, 'blocks/a.ts')}:1:17`);
+  });
+
   it('names the file, line and column of a syntax error, in the block or a file it imports', async () => {
     project = createTestProject('block-cache-broken', {});
     const root = project.root;
