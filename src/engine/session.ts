@@ -12,6 +12,7 @@ import { openProject } from '../project/open-project.ts';
 import type { PipelineSpec, Project } from '../project/model.ts';
 import { parseDuration } from '../project/duration.ts';
 import { NotFoundError } from '../errors.ts';
+import { DEFAULT_RECONNECT, EMBEDDED_RECONNECT } from '../runs/connection-loss.ts';
 import { createPostgresRunStore } from '../runs/postgres-store.ts';
 import type { RunRecord } from '../runs/model.ts';
 import type { RunStore } from '../runs/store.ts';
@@ -123,7 +124,9 @@ export async function openRunStore(profile: IoProfile): Promise<RunStore> {
   (await connect(pool, settings)).release();
   // Losing the server mid-run is a ConnectionError saying what to do, not pg's bare message.
   return withConnectionErrors(
-    await createPostgresRunStore(pool).catch((error) => Promise.reject(connectionLost(error, settings))),
+    await createPostgresRunStore(pool, { reconnect: settings.embedded ? EMBEDDED_RECONNECT : DEFAULT_RECONNECT }).catch((error) =>
+      Promise.reject(connectionLost(error, settings)),
+    ),
     settings,
   );
 }

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import type pg from 'pg';
 import type { BackfillRecord, BlockRunRecord, LogRecord, RunFilter, RunOwner, RunRecord } from './model.ts';
 import { quietOnLoss } from '../io/postgres/connection.ts';
-import { isConnectionLoss, withReconnect } from './connection-loss.ts';
+import { DEFAULT_RECONNECT, isConnectionLoss, type ReconnectPolicy, withReconnect } from './connection-loss.ts';
 import { storableJson, storableText } from './safe-text.ts';
 import { RUN_STORE_SCHEMA_SQL } from './schema.ts';
 import type { BlockRunPatch, CreatedRun, DeadRun, NewRun, RunPatch, RunStore, TakeOver } from './store.ts';
@@ -12,7 +12,7 @@ import type { BlockRunPatch, CreatedRun, DeadRun, NewRun, RunPatch, RunStore, Ta
  * Tables live in schema `pipekit`; the schema is created on first use under
  * an advisory lock so parallel backfill tasks do not race.
  */
-export async function createPostgresRunStore(pool: pg.Pool): Promise<RunStore> {
+export async function createPostgresRunStore(pool: pg.Pool, options: { reconnect?: ReconnectPolicy } = {}): Promise<RunStore> {
   const client = await pool.connect();
   try {
     // The DDL only when the schema is not this version's yet: ALTER TABLE takes an
@@ -32,7 +32,7 @@ export async function createPostgresRunStore(pool: pg.Pool): Promise<RunStore> {
   } finally {
     client.release();
   }
-  return new PostgresRunStore(pool);
+  return new PostgresRunStore(pool, options.reconnect ?? DEFAULT_RECONNECT);
 }
 
 /** Which DDL made the schema: a digest of RUN_STORE_SCHEMA_SQL, kept as the schema's comment. */
@@ -62,7 +62,10 @@ const BLOCK_COLUMNS: Record<keyof BlockRunPatch, string> = {
 };
 
 class PostgresRunStore implements RunStore {
-  constructor(private readonly pool: pg.Pool) {}
+  constructor(
+    private readonly pool: pg.Pool,
+    private readonly reconnect: ReconnectPolicy,
+  ) {}
 
   async createRun(run: NewRun, blocks: readonly string[], options: { takeOver?: TakeOver } = {}): Promise<CreatedRun> {
     const created = await this.reconnecting((client) => this.createRunIn(client, run, blocks, options.takeOver ?? 'same-task'));
@@ -190,7 +193,7 @@ class PostgresRunStore implements RunStore {
 
   /** One statement, again on a fresh connection if the connection broke under it. */
   private query(text: string, values?: unknown[]): Promise<pg.QueryResult> {
-    return withReconnect(() => this.pool.query(text, values));
+    return withReconnect(() => this.pool.query(text, values), this.reconnect);
   }
 
   /**
@@ -211,7 +214,7 @@ class PostgresRunStore implements RunStore {
         // A client whose connection broke must not go back to the pool.
         client.release(broken !== undefined && isConnectionLoss(broken) ? (broken as Error) : undefined);
       }
-    });
+    }, this.reconnect);
   }
 
   async updateRun(id: string, patch: RunPatch): Promise<void> {

@@ -140,7 +140,20 @@ export function readPostmasterPid(dataDir: string): PostmasterInfo | undefined {
     // EPERM: alive but owned by another user (the `postgres` account when we are root).
     if ((error as NodeJS.ErrnoException).code !== 'EPERM') return undefined;
   }
+  // A postmaster killed a moment ago can linger as a zombie until it is reaped: signals reach
+  // it, connections do not.
+  if (isZombie(pid)) return undefined;
   return { pid, port };
+}
+
+/** Linux's process state 'Z'; false where /proc does not say. */
+function isZombie(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) === 'Z';
+  } catch {
+    return false;
+  }
 }
 
 /** True when `initdb` already ran in this folder. */

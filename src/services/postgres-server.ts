@@ -56,6 +56,17 @@ export function postgresDataDir(root: string): string {
  * race to initdb or start is resolved by finding the winner's server.
  */
 export async function ensurePostgresRunning(options: EmbeddedPostgresOptions): Promise<EnsureResult> {
+  try {
+    return await ensureOnce(options);
+  } catch (error) {
+    // A server that crashed a moment ago can still look alive, then refuse: once it is
+    // clearly gone, start it again (once) rather than report it.
+    if (readPostmasterPid(postgresDataDir(options.root))) throw error;
+    return ensureOnce(options);
+  }
+}
+
+async function ensureOnce(options: EmbeddedPostgresOptions): Promise<EnsureResult> {
   const dataDir = postgresDataDir(options.root);
   let started = false;
   let running = readPostmasterPid(dataDir);
@@ -67,9 +78,10 @@ export async function ensurePostgresRunning(options: EmbeddedPostgresOptions): P
       await startCluster(spec);
       started = true;
     } catch (error) {
-      // Another process may have been initialising or starting the same cluster.
-      await sleep(500);
-      if (!readPostmasterPid(dataDir)) throw error;
+      // Another process may have been initialising or starting the same cluster, or the
+      // backends of a server that crashed a moment ago are still exiting (PostgreSQL will not
+      // start while they hold its shared memory): wait for either, a few seconds at most.
+      started = await startAfterWaiting(spec, error);
     }
     running = readPostmasterPid(dataDir);
     if (!running) {
@@ -85,6 +97,22 @@ export async function ensurePostgresRunning(options: EmbeddedPostgresOptions): P
     `PostgreSQL ${started ? 'started' : 'running'} on 127.0.0.1:${running.port} (pid ${running.pid}, data in ${dataDir}); ` +
     'it keeps running after pipekit exits — stop it with `pipekit dev stop`.';
   return { running: true, port: running.port, pid: running.pid, dataDir, started, logFile: serverLogFile(dataDir), message };
+}
+
+/** Another try at starting, after each wait, until a server runs (ours: true; another process's: false). */
+async function startAfterWaiting(spec: ClusterSpec, firstError: unknown): Promise<boolean> {
+  let error = firstError;
+  for (const wait of [500, 1000, 2000, 4000]) {
+    await sleep(wait);
+    if (readPostmasterPid(spec.dataDir)) return false;
+    try {
+      await startCluster(spec);
+      return true;
+    } catch (again) {
+      error = again;
+    }
+  }
+  throw error;
 }
 
 /** Whether the project's PostgreSQL is running, and where. */

@@ -4,7 +4,7 @@ import { planRun } from '../../src/engine/run-plan.ts';
 import { newRunId } from '../../src/engine/runner.ts';
 import { openSession, type Session } from '../../src/engine/session.ts';
 import { memorySink } from '../../src/log/logger.ts';
-import { isConnectionLoss } from '../../src/runs/connection-loss.ts';
+import { EMBEDDED_RECONNECT, isConnectionLoss, withReconnect } from '../../src/runs/connection-loss.ts';
 import { createTestDatabase, type TestDatabase } from '../support/postgres.ts';
 import { createTestProject, type TestProject } from '../support/project.ts';
 
@@ -114,5 +114,21 @@ describe('a connection reset under a run', () => {
     expect(isConnectionLoss({ code: 'ECONNRESET' })).toBe(true);
     expect(isConnectionLoss({ code: '23505', message: 'duplicate key value violates unique constraint' })).toBe(false);
     expect(isConnectionLoss({ code: '42P01', message: 'relation does not exist' })).toBe(false);
+  });
+
+  it("rides out a refused connection to a server, but not to the project's embedded one, whose postmaster is gone", async () => {
+    const refused = Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:54329'), { code: 'ECONNREFUSED' });
+    const policy = { delaysMs: [1, 1] };
+    let tries = 0;
+    const failing = async () => {
+      tries++;
+      throw refused;
+    };
+    await expect(withReconnect(failing, policy)).rejects.toBe(refused);
+    expect(tries).toBe(3);
+    tries = 0;
+    await expect(withReconnect(failing, { ...policy, refusedIsFinal: true })).rejects.toBe(refused);
+    expect(tries).toBe(1);
+    expect(EMBEDDED_RECONNECT.refusedIsFinal).toBe(true);
   });
 });
