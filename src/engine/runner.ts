@@ -225,6 +225,8 @@ class Execution {
   private readonly available = new Set<string>();
   /** Outputs still being written to the workspace, by block; settles either way. */
   private readonly saving = new Map<string, Promise<void>>();
+  /** The latest save (they run one after another); settles either way. */
+  private saves: Promise<unknown> = Promise.resolve();
   /** Each save's end: the block's row recorded as succeeded (or failed when its output could not be saved). */
   private readonly recording: Promise<void>[] = [];
   private firstError: string | null = null;
@@ -340,7 +342,10 @@ class Execution {
         // Written to the workspace beside the blocks that read it: a taxi month takes 0.3-0.5 s to
         // write, which no reader needs to wait for. The row says succeeded only once the file is
         // there, so a resume or a single-block rerun never finds an output that is not.
-        const saved = workspace.save(pipeline.name, this.runId, block.uuid, output);
+        // One save at a time, in the order the outputs came: the first is what the next block's
+        // release waits for (two at once shared the disk and both finished later).
+        const saved = this.saves.then(() => workspace.save(pipeline.name, this.runId, block.uuid, output));
+        this.saves = saved.catch(() => undefined);
         this.saving.set(
           block.uuid,
           saved.then(
