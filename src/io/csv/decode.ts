@@ -11,12 +11,12 @@
 import { Field, RecordBatch, Schema, Struct, Table, makeData, type Vector } from 'apache-arrow';
 import { ConfigError, DataError } from '../../errors.ts';
 import type { ColumnType, CsvReadOptions, ReadReport } from '../types.ts';
-import { arrowType } from '../../table/make.ts';
+import { arrowType, vectorOf } from '../../table/make.ts';
 import { StringBuilder, columnBuilder, type ColumnBuilder } from './columns.ts';
 import { readHeader } from './header.ts';
 import { convertText, inferType } from './infer.ts';
 import { RecordParser, type BadRow } from './parser.ts';
-import { columnVector, parseSegment, type SegmentResult } from './segment.ts';
+import { parseSegment, type SegmentResult } from './segment.ts';
 import { SegmentThread } from './segment-thread.ts';
 
 /** Rows per record batch when one parser reads in order (quoted bodies). */
@@ -110,7 +110,7 @@ export async function decodeCsv(
     if (badRowSamples.length < MAX_SAMPLES) badRowSamples.push({ line: bad.line, reason: what });
   };
   const flush = (last = false) => {
-    batches.push(builders.map((b) => b.finish(parser!.rows, last)));
+    batches.push(builders.map((b, c) => vectorOf(types[c] ?? 'string', b.finish(parser!.rows, last))));
     rows += parser!.rows;
     parser!.rows = 0;
   };
@@ -131,7 +131,7 @@ export async function decodeCsv(
     // Beyond the reported ones only the count matters (fail mode threw at the first).
     badRows += result.badCount - result.bad.length;
     line += result.lines;
-    batches.push(result.columns.map((c, i) => columnVector(c, types[i])));
+    batches.push(result.columns.map((column, c) => vectorOf(types[c] ?? 'string', column)));
     rows += result.rows;
   };
   /** Takes the segments at the head of the queue that are parsed; with `all`, waits for every one. */

@@ -3,26 +3,15 @@
  * into the columns of one record batch. The same function runs on the main
  * thread and in the decoder's worker (segment-worker.ts), so both give the
  * same values and the same bad rows; only plain typed arrays cross between
- * them (transferred, not copied).
+ * them (transferred, not copied), and the worker never loads Arrow.
  */
-import { type Data, makeData, makeVector, type Vector } from 'apache-arrow';
-import { arrowType } from '../../table/make.ts';
 import type { ColumnType } from '../types.ts';
-import { StringBuilder, columnBuilder } from './columns.ts';
+import { type ColumnBuffers, StringBuilder, columnBuilder } from './columns.ts';
 import { RecordParser, type BadRow } from './parser.ts';
 
 const LF = 10;
 /** Bad rows a segment reports in full: the first fails the decode, the first few are the report's samples. */
 const BAD_ROWS_KEPT = 5;
-
-/** A column's buffers, as the builder left them. */
-export interface ColumnBuffers {
-  readonly length: number;
-  readonly nullCount: number;
-  readonly values: ArrayBufferView;
-  readonly nullBitmap?: Uint8Array;
-  readonly valueOffsets?: Int32Array;
-}
 
 export interface SegmentResult {
   /** Good rows (bad rows are not stored). */
@@ -65,7 +54,7 @@ export function parseSegment(bytes: Uint8Array, types: readonly (ColumnType | un
   );
   parser.line = 0;
   parser.parse(bytes, 0, bytes.length, true);
-  const columns = builders.map((b) => buffersOf(b.finish(parser.rows, true).data[0]));
+  const columns = builders.map((b) => b.finish(parser.rows, true));
   return { rows: parser.rows, lines: parser.line, columns, bad, badCount };
 }
 
@@ -76,22 +65,6 @@ export function transferList(result: SegmentResult): ArrayBuffer[] {
     for (const view of [c.values, c.nullBitmap, c.valueOffsets]) if (view) buffers.add(view.buffer as ArrayBuffer);
   }
   return [...buffers];
-}
-
-/** A column of a segment as an Arrow vector of its (declared, or text) type. */
-export function columnVector(buffers: ColumnBuffers, type: ColumnType | undefined): Vector {
-  const { length, nullCount, values, nullBitmap, valueOffsets } = buffers;
-  return makeVector(makeData({ type: arrowType(type ?? 'string'), length, nullCount, nullBitmap, valueOffsets, data: values } as never));
-}
-
-function buffersOf(data: Data): ColumnBuffers {
-  return {
-    length: data.length,
-    nullCount: data.nullCount,
-    values: data.values as ArrayBufferView,
-    nullBitmap: data.nullCount > 0 ? (data.nullBitmap as Uint8Array) : undefined,
-    valueOffsets: data.valueOffsets as Int32Array | undefined,
-  };
 }
 
 function countLineFeeds(bytes: Uint8Array): number {
