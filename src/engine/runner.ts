@@ -457,7 +457,9 @@ class Execution {
         this.outputs.delete(up);
       }
     }
-    if (freed) await reclaimMemory();
+    // Nothing left to run that could allocate: the collection would only delay the run's end.
+    const more = this.blocks.some((b) => b.uuid !== block.uuid && ['queued', 'running'].includes(this.status.get(b.uuid)!));
+    if (freed && more) await reclaimMemory();
   }
 }
 
