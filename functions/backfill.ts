@@ -1,11 +1,10 @@
 import type { Request, Response } from '@google-cloud/functions-framework';
 import { z } from 'zod';
 import { startCloudBackfill } from '../src/cloud/backfill.ts';
-import { checkBearer } from './auth.ts';
-import { functionContext, pipelineOr404 } from './context.ts';
 import { dateField, variablesField } from './dates.ts';
-import { parseBody, requirePost, sendError } from './http-error.ts';
+import { sendError } from './http-error.ts';
 import { logLine } from './log.ts';
+import { pipelineRequest } from './pipeline-request.ts';
 
 const bodySchema = z
   .object({
@@ -28,11 +27,7 @@ const bodySchema = z
  */
 export async function backfill(req: Request, res: Response): Promise<void> {
   try {
-    requirePost(req.method);
-    checkBearer(req.get('authorization'));
-    const body = parseBody(bodySchema, req.body);
-    const { project, launcher } = functionContext();
-    const pipeline = pipelineOr404(project, body.pipeline);
+    const { body, pipeline, launcher } = pipelineRequest(req, bodySchema);
     const started = await startCloudBackfill({ ...body, pipeline }, { launcher });
     logLine('INFO', `backfill ${started.backfillId} of ${pipeline.name}: ${started.runs} runs in ${started.taskCount} tasks`, {
       function: 'backfill',

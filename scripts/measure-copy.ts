@@ -17,24 +17,13 @@ import { join, resolve } from 'node:path';
 import pg from 'pg';
 import { copyBinaryChunks } from '../src/io/postgres/copy-binary.ts';
 import { exportTable } from '../src/io/postgres/export.ts';
+import { TAXI_FLOAT_COLUMNS, TAXI_INT_COLUMNS } from '../test/support/taxi-columns.ts';
 import { findPostgresBinaries } from '../src/services/postgres-binaries.ts';
 import { initCluster, startCluster, stopCluster, type ClusterSpec } from '../src/services/postgres-cluster.ts';
 
 const ROWS = Number(process.argv[2] ?? 1_369_765);
 const NULL_VENDOR_ROWS = Math.round(ROWS * 0.071); // ≈ 98k of 1.37M in the real month
 
-const INT_COLS = ['VendorID', 'passenger_count', 'RatecodeID', 'PULocationID', 'DOLocationID', 'payment_type'];
-const FLOAT_COLS = [
-  'trip_distance',
-  'fare_amount',
-  'extra',
-  'mta_tax',
-  'tip_amount',
-  'tolls_amount',
-  'improvement_surcharge',
-  'total_amount',
-  'congestion_surcharge',
-];
 /** Columns that are empty in the null-vendor block. */
 const NULL_IN_TAIL = new Set(['VendorID', 'passenger_count', 'RatecodeID', 'store_and_fwd_flag', 'payment_type', 'congestion_surcharge']);
 
@@ -101,14 +90,14 @@ function taxiTable(rows: number): Table {
 
   const fields: Field[] = [];
   const children = header.map((name, c) => {
-    if (INT_COLS.includes(name)) {
+    if (TAXI_INT_COLUMNS.includes(name)) {
       const out = new BigInt64Array(rows);
       const words = new Int32Array(out.buffer);
       for (let r = 0; r < rows; r++) words[2 * r] = Number(sample[r % sample.length][c]) || 0;
       fields.push(new Field(name, new Int64(), true));
       return makeData({ type: new Int64(), length: rows, data: out, ...nulls(name) });
     }
-    if (FLOAT_COLS.includes(name)) {
+    if (TAXI_FLOAT_COLUMNS.includes(name)) {
       const out = new Float64Array(rows);
       for (let r = 0; r < rows; r++) out[r] = Number(sample[r % sample.length][c]) || 0;
       fields.push(new Field(name, new Float64(), true));

@@ -1,5 +1,5 @@
-import { GoogleAuth } from 'google-auth-library';
 import { ConnectionError } from '../../src/errors.ts';
+import { googleRest } from './google-rest.ts';
 
 /**
  * Just enough of the Cloud Build v1 REST API to run one build from a source
@@ -106,26 +106,17 @@ export function substitute(text: string, substitutions: Readonly<Record<string, 
 }
 
 function apiClient(endpoint: string | undefined) {
-  const auth = endpoint ? undefined : new GoogleAuth({ scopes: ['https://www.googleapis.com/auth/cloud-platform'] });
-  const root = (endpoint ?? 'https://cloudbuild.googleapis.com').replace(/\/$/, '');
+  const request = googleRest('https://cloudbuild.googleapis.com', endpoint);
   return {
     async call<T>(target: string, method: 'GET' | 'POST', path: string, body?: unknown): Promise<T> {
-      let response: Response;
-      try {
-        const token = auth ? await auth.getAccessToken() : undefined;
-        response = await fetch(`${root}${path}`, {
-          method,
-          headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
-          body: body === undefined ? undefined : JSON.stringify(body),
-        });
-      } catch (error) {
-        throw new ConnectionError({
-          target,
-          message: `could not reach it: ${(error as Error).message}`,
-          hint: 'check the network and `gcloud auth application-default login` (pulumi up builds with your application-default credentials)',
-          cause: error,
-        });
-      }
+      const response = await request({
+        method,
+        path,
+        body,
+        target,
+        unreachableHint:
+          'check the network and `gcloud auth application-default login` (pulumi up builds with your application-default credentials)',
+      });
       const text = await response.text();
       if (!response.ok) {
         throw new ConnectionError({

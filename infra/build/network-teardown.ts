@@ -18,8 +18,8 @@
  * PIPEKIT_COMPUTE_ENDPOINT (a local fake).
  */
 import { fileURLToPath } from 'node:url';
-import { GoogleAuth } from 'google-auth-library';
 import { ConnectionError, describeError } from '../../src/errors.ts';
+import { googleRest } from './google-rest.ts';
 import { requiredEnv } from './required-env.ts';
 
 /** The peering private services access creates on the consumer VPC. */
@@ -90,27 +90,17 @@ export async function tearDownNetwork(env: NodeJS.ProcessEnv, options: TeardownO
 }
 
 function computeClient(endpoint: string | undefined) {
-  const auth = endpoint ? undefined : new GoogleAuth({ scopes: ['https://www.googleapis.com/auth/cloud-platform'] });
-  const root = (endpoint ?? 'https://compute.googleapis.com').replace(/\/$/, '');
+  const request = googleRest('https://compute.googleapis.com', endpoint);
   const client = {
     /** `tolerated` statuses come back as `{ error }` (no `status`) instead of throwing. */
     async call<T>(method: string, path: string, body?: unknown, tolerated: number[] = []): Promise<T> {
-      const token = auth ? await auth.getAccessToken() : undefined;
-      let response: Response;
-      try {
-        response = await fetch(`${root}${path}`, {
-          method,
-          headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
-          body: body === undefined ? undefined : JSON.stringify(body),
-        });
-      } catch (error) {
-        throw new ConnectionError({
-          target: 'Compute Engine API',
-          message: (error as Error).message,
-          hint: 'check the network and `gcloud auth application-default login`',
-          cause: error,
-        });
-      }
+      const response = await request({
+        method,
+        path,
+        body,
+        target: 'Compute Engine API',
+        unreachableHint: 'check the network and `gcloud auth application-default login`',
+      });
       const json = (await response.json().catch(() => ({}))) as T & { error?: { message?: string } };
       if (response.ok) return json;
       if (tolerated.includes(response.status)) return { error: { message: json.error?.message ?? String(response.status) } } as T;

@@ -63,8 +63,12 @@ export function realMounts(): boolean {
   return namespaces;
 }
 
-/** Starts the container; `done` settles when it exits. */
-export function startContainer(spec: ContainerSpec): RunningContainer {
+/**
+ * The process that is the container: `unshare` with the mounts, then the image's user, or the
+ * tree's own folder where namespaces are not possible. `startContainer` runs it; the image
+ * build's RUN steps (image-tree.ts) run it to completion.
+ */
+export function containerProcess(spec: ContainerSpec): { file: string; args: string[]; cwd: string; env: Record<string, string> } {
   const { tree } = spec;
   const stage = tree.dockerfile.runtime;
   const argv = [...(spec.command ?? stage.entrypoint ?? []), ...(spec.args ?? (spec.command ? [] : (stage.cmd ?? [])))];
@@ -108,6 +112,12 @@ export function startContainer(spec: ContainerSpec): RunningContainer {
     [file, ...fileArgs] = argv as [string, ...string[]];
     cwd = tree.root;
   }
+  return { file, args: fileArgs, cwd, env };
+}
+
+/** Starts the container; `done` settles when it exits. */
+export function startContainer(spec: ContainerSpec): RunningContainer {
+  const { file, args: fileArgs, cwd, env } = containerProcess(spec);
   const started = Date.now();
   const child = spawn(file, fileArgs, {
     cwd,

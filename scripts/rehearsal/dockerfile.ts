@@ -18,6 +18,8 @@ export interface RunInstruction {
   /** `--mount=…` and other flags: they need BuildKit. */
   readonly flags: readonly string[];
   readonly line: number;
+  /** The USER in effect where the RUN stands (undefined: root). */
+  readonly user?: string;
 }
 
 export interface Stage {
@@ -98,7 +100,7 @@ export function parseDockerfile(text: string, file = 'Dockerfile'): Dockerfile {
         }
         if (flagList.length || flags.length) buildKitOnly.push({ line, text: `RUN ${flagList.join(' ')}` });
         if (/<<\w+/.test(command)) buildKitOnly.push({ line, text: 'RUN with a heredoc' });
-        const run = { command: command.trim(), flags: flagList, line };
+        const run = { command: command.trim(), flags: flagList, line, user: need().user };
         need().runs.push(run);
         need().steps.push({ kind: 'run', run });
         break;

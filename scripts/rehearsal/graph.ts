@@ -8,6 +8,7 @@ import { pathToFileURL } from 'node:url';
 import { resolve as resolvePath } from 'node:path';
 import * as pulumi from '@pulumi/pulumi';
 import { REPO_ROOT } from '../../infra/pipelines-source.ts';
+import { type MockCloud, mockCall, mockState, settleDeclarations, stackConfig } from '../../test/support/pulumi-mocks.ts';
 
 export interface GraphResource {
   readonly type: string;
@@ -62,33 +63,18 @@ export async function declareStack(options: DeclareOptions = {}): Promise<Graph>
     {
       newResource(args) {
         const inputs = unwrapSecrets(args.inputs) as Record<string, any>;
-        const state = computedState(args.type, args.name, inputs, project, options.sqlServerCa);
+        const state = mockState(args.type, args.name, inputs, rehearsalCloud(project, options.sqlServerCa));
         resources.push({ type: args.type, name: args.name, id: `${args.name}-id`, inputs, state });
         return { id: `${args.name}-id`, state };
       },
-      call(args) {
-        if (args.token === 'gcp:storage/getProjectServiceAccount:getProjectServiceAccount') {
-          return { ...args.inputs, emailAddress: 'service-123456789@gs-project-accounts.iam.gserviceaccount.com' };
-        }
-        if (args.token === 'gcp:organizations/getProject:getProject') {
-          return { ...args.inputs, number: '123456789', projectId: project };
-        }
-        return args.inputs;
-      },
+      call: (args) => mockCall(args.token, args.inputs, project),
     },
     'pipekit',
     'rehearsal',
     false,
   );
-  const all: Record<string, string> = {};
-  const secretKeys: string[] = [];
-  for (const [key, value] of Object.entries(config)) {
-    if (value === undefined) continue;
-    const fullKey = key.includes(':') ? key : `pipekit:${key}`;
-    all[fullKey] = typeof value === 'string' ? value : JSON.stringify(value);
-    if (fullKey === 'pipekit:userSecrets') secretKeys.push(fullKey);
-  }
-  pulumi.runtime.setAllConfig(all, secretKeys);
+  const all = stackConfig(config);
+  pulumi.runtime.setAllConfig(all, 'pipekit:userSecrets' in all ? ['pipekit:userSecrets'] : []);
 
   const before = process.env.PIPEKIT_PIPELINES_DIR;
   process.env.PIPEKIT_PIPELINES_DIR = options.pipelinesDir ?? resolvePath(REPO_ROOT, 'pipelines');
@@ -99,7 +85,7 @@ export async function declareStack(options: DeclareOptions = {}): Promise<Graph>
     if (before === undefined) delete process.env.PIPEKIT_PIPELINES_DIR;
     else process.env.PIPEKIT_PIPELINES_DIR = before;
   }
-  await settle(resources);
+  await settleDeclarations(resources);
   const outputs: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(program)) outputs[key] = await resolveOutput(value);
   return {
@@ -119,64 +105,18 @@ function freshImport(): Promise<Record<string, unknown>> {
   return import(url.href) as Promise<Record<string, unknown>>;
 }
 
-/** Fills the outputs Google would compute; the mock monitor only echoes inputs. */
-function computedState(
-  type: string,
-  name: string,
-  inputs: Record<string, any>,
-  project: string,
-  sqlServerCa?: string,
-): Record<string, any> {
-  const state: Record<string, any> = { ...inputs, name: inputs.name ?? name };
-  switch (type) {
-    case 'gcp:serviceaccount/account:Account':
-      state.email = `${inputs.accountId}@${project}.iam.gserviceaccount.com`;
-      state.member = `serviceAccount:${state.email}`;
-      break;
-    case 'gcp:projects/iAMCustomRole:IAMCustomRole':
-      state.name = `projects/${project}/roles/${inputs.roleId}`;
-      break;
-    case 'gcp:sql/databaseInstance:DatabaseInstance':
-      state.connectionName = `${project}:${inputs.region}:${name}`;
-      state.privateIpAddress = SQL_PRIVATE_IP;
-      // A declaration-only graph (no Cloud SQL stand-in) still needs a CA to hand to the workloads.
-      state.serverCaCerts = [
-        { cert: sqlServerCa ?? PLACEHOLDER_CA, commonName: 'rehearsal Cloud SQL server CA', sha1Fingerprint: 'rehearsal' },
-      ];
-      break;
-    case 'gcp:filestore/instance:Instance':
-      state.networks = (inputs.networks ?? []).map((n: any) => ({ ...n, ipAddresses: [FILESTORE_IP] }));
-      break;
-    case 'gcp:compute/globalAddress:GlobalAddress':
-      state.address = '34.120.0.7';
-      break;
-    case 'gcp:compute/securityPolicy:SecurityPolicy':
-      state.selfLink = `https://www.googleapis.com/compute/v1/projects/${project}/global/securityPolicies/${name}`;
-      break;
-    case 'gcp:artifactregistry/repository:Repository':
-      state.project = inputs.project ?? project;
-      break;
-    case 'gcp:cloudrunv2/service:Service':
-      state.uri = `https://${state.name}-rehearsal.a.run.app`;
-      break;
-    case 'gcp:cloudfunctionsv2/function:Function':
-      state.url = `https://${inputs.location}-${project}.cloudfunctions.net/${state.name}`;
-      state.serviceConfig = { ...inputs.serviceConfig, service: `projects/${project}/locations/${inputs.location}/services/${state.name}` };
-      break;
-    case 'command:local:Command': {
-      // The image build (infra/build/build-image.ts) prints the pushed images by digest as one JSON line.
-      const env = inputs.environment ?? {};
-      const pin = (tagged: string, seed: string) =>
-        `${tagged.replace(/:[^:/]+$/, '')}@sha256:${createHash('sha256').update(seed).digest('hex')}`;
-      if (env.PIPEKIT_BUILD_IMAGE)
-        state.stdout = `${JSON.stringify({ image: pin(env.PIPEKIT_BUILD_IMAGE, env.PIPEKIT_BUILD_IMAGE), initImage: pin(env.PIPEKIT_BUILD_INIT_IMAGE ?? '', `${env.PIPEKIT_BUILD_INIT_IMAGE}`) })}\n`;
-      break;
-    }
-    case 'random:index/randomPassword:RandomPassword':
-      state.result = `rehearsal${name.replace(/[^A-Za-z0-9]/g, '')}`.slice(0, inputs.length ?? 32);
-      break;
-  }
-  return state;
+/** What the rehearsal's Google reports: the addresses its stand-ins listen on, digests that differ per image. */
+function rehearsalCloud(project: string, sqlServerCa?: string): MockCloud {
+  return {
+    project,
+    sqlPrivateIp: SQL_PRIVATE_IP,
+    // A declaration-only graph (no Cloud SQL stand-in) still needs a CA to hand to the workloads.
+    sqlServerCa: { cert: sqlServerCa ?? PLACEHOLDER_CA, commonName: 'rehearsal Cloud SQL server CA', sha1Fingerprint: 'rehearsal' },
+    filestoreIp: FILESTORE_IP,
+    runHostSuffix: 'rehearsal',
+    digestOf: (tagged) => createHash('sha256').update(tagged).digest('hex'),
+    password: (name, inputs) => `rehearsal${name.replace(/[^A-Za-z0-9]/g, '')}`.slice(0, inputs.length ?? 32),
+  };
 }
 
 /** Mock inputs carry secrets as `{ <sig>: <secret sig>, value }`; the rehearsal needs the values. */
@@ -194,18 +134,4 @@ function resolveOutput(value: unknown): Promise<unknown> {
   if (pulumi.Output.isInstance(value)) return new Promise((r) => (value as pulumi.Output<unknown>).apply((v) => r(v)));
   if (Array.isArray(value)) return Promise.all(value.map(resolveOutput));
   return Promise.resolve(value);
-}
-
-/** Waits until no resource has been declared for a few ticks (outputs feeding inputs resolve asynchronously). */
-async function settle(resources: GraphResource[]): Promise<void> {
-  let last = -1;
-  let quiet = 0;
-  while (quiet < 5) {
-    await new Promise((r) => setTimeout(r, 20));
-    if (resources.length === last) quiet += 1;
-    else {
-      quiet = 0;
-      last = resources.length;
-    }
-  }
 }

@@ -28,7 +28,8 @@ import { tmpdir } from 'node:os';
 import { dirname, join, posix, relative } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { ConfigError } from '../../src/errors.ts';
-import { parseDockerfile, type Dockerfile, type Stage } from './dockerfile.ts';
+import { containerProcess } from './container.ts';
+import { parseDockerfile, type Dockerfile, type RunInstruction, type Stage } from './dockerfile.ts';
 
 export interface ImageTree {
   /** Where the image's WORKDIR content lives on this machine. */
@@ -69,6 +70,8 @@ export function assembleImageTree(
   // Plan every file first: its source, its place in the tree, and whether it is a production dependency.
   const plan: PlanItem[] = [];
   const ignored = new Set<string>();
+  /** Folders a COPY --chown lays out: the image's user owns them (and may write in them). */
+  const owned: string[] = [];
   for (const copy of stage.copies) {
     const dest = copy.dest.startsWith('/') ? copy.dest : posix.join(stage.workdir, copy.dest);
     if (!dest.startsWith(stage.workdir)) {
@@ -96,6 +99,7 @@ export function assembleImageTree(
         });
       }
       const intoDir = copy.sources.length > 1 || copy.dest.endsWith('/') || statSync(files[0]!.abs).isFile() === false || files.length > 1;
+      if (copy.chown && intoDir) owned.push(target);
       for (const f of files) plan.push({ from: f.abs, to: intoDir ? join(target, f.rel) : target, link: false });
     }
   }
@@ -109,11 +113,13 @@ export function assembleImageTree(
     const s = lstatSync(p.from);
     hash.update(`${p.to}\0${s.size}\0${s.mtimeMs}\0${s.mode}\n`);
   }
+  const userRuns = stage.steps.flatMap((step) => (step.kind === 'run' && step.run.user && step.run.user !== 'root' ? [step.run] : []));
+  for (const run of userRuns) hash.update(`RUN ${run.user} ${run.command}\n`);
   const digest = `sha256:${hash.digest('hex')}`;
   const cacheDir = options.cacheDir ?? tmpdir();
   const root = join(cacheDir, `pipekit-rehearsal-image-${digest.slice(7, 23)}`);
   const user = stage.user ?? 'root';
-  const uid = KNOWN_USERS[user.split(':')[0]!] ?? Number(user.split(':')[0]);
+  const uid = userId(user);
   // The tree runs with this stage's ENV, ENTRYPOINT and CMD.
   const result = {
     root,
@@ -145,6 +151,11 @@ export function assembleImageTree(
   }
   chmodDirs(building);
   chmodSync(building, 0o755);
+  for (const target of owned) chownDirs(join(building, target), uid);
+  // RUN steps as the image's user work on the app (`pipekit compile`): run in the tree as a
+  // container would. Those as root set up the system (mkdir /mnt/…): nothing of the tree.
+  for (const run of userRuns)
+    runInTree({ ...result, root: building, uid: userId(run.user!), gid: userId(run.user!) }, run, dockerfile.file);
   writeFileSafe(join(building, '.rehearsal-complete'), digest);
   try {
     renameSync(building, root);
@@ -486,6 +497,40 @@ function oldestFile(dir: string): number {
   };
   walk(dir);
   return oldest;
+}
+
+function userId(user: string): number {
+  return KNOWN_USERS[user.split(':')[0]!] ?? Number(user.split(':')[0]);
+}
+
+function chownDirs(dir: string, uid: number): void {
+  chownSync(dir, uid, uid);
+  for (const entry of readdirSync(dir, { withFileTypes: true })) if (entry.isDirectory()) chownDirs(join(dir, entry.name), uid);
+}
+
+function runInTree(tree: ImageTree, run: RunInstruction, file: string): void {
+  const {
+    file: command,
+    args,
+    cwd,
+    env,
+  } = containerProcess({
+    tree,
+    command: ['sh', '-c', run.command],
+    env: {},
+    mounts: {},
+    network: {},
+    label: 'image-build',
+  });
+  const result = spawnSync(command, args, { cwd, env, encoding: 'utf8' });
+  if (result.status !== 0) {
+    throw new ConfigError({
+      file,
+      key: `line ${run.line}`,
+      message: `RUN ${run.command} failed (exit ${result.status}): ${(result.stderr || result.stdout).trim().slice(-800)}`,
+      hint: 'the image build would fail here too',
+    });
+  }
 }
 
 function chmodDirs(dir: string): void {

@@ -46,6 +46,13 @@ export const COMMANDS: readonly CommandEntry[] = [
     load: async () => (await import('./commands/validate.ts')).registerValidate,
   },
   {
+    name: 'compile',
+    term: 'compile',
+    description:
+      "compile every block file and parse the YAML files into the project's cache, ahead of the first run (the image build does)",
+    load: async () => (await import('./commands/compile.ts')).registerCompile,
+  },
+  {
     name: 'runs',
     term: 'runs [options] [pipeline]',
     description: 'list recorded runs, newest first',

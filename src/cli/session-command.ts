@@ -2,6 +2,13 @@ import type { Command } from 'commander';
 import type { Session } from '../engine/session.ts';
 import { findProjectRoot } from './project-root.ts';
 
+type SessionFn = (session: Session) => Promise<number>;
+
+/** What a command reads of the project: `pipelines` alone, or (left out) every pipeline. */
+export interface SessionScope {
+  readonly pipelines?: readonly string[];
+}
+
 /** Options every command takes (declared on the root program). */
 export interface GlobalOptions {
   project?: string;
@@ -12,12 +19,22 @@ export function globalOptions(command: Command): GlobalOptions {
   return command.optsWithGlobals() as GlobalOptions;
 }
 
-/** Opens the project's session, runs `fn`, closes it, and exits with the code `fn` returns. */
-export async function withSession(command: Command, fn: (session: Session) => Promise<number>): Promise<void> {
+/**
+ * Opens the project's session, runs `fn`, closes it, and exits with the code `fn` returns.
+ * `scope.pipelines` names the only pipelines the command reads (a run reads one), else all.
+ */
+export async function withSession(command: Command, fn: SessionFn): Promise<void>;
+export async function withSession(command: Command, scope: SessionScope, fn: SessionFn): Promise<void>;
+export async function withSession(command: Command, ...args: [SessionFn] | [SessionScope, SessionFn]): Promise<void> {
+  const [scope, fn] = args.length === 1 ? [{}, args[0]] : args;
   const options = globalOptions(command);
   // Imported here: the run store and the engine are what `list`, `new` or `--help` must not load.
   const { openSession } = await import('../engine/session.ts');
-  const session = await openSession({ projectRoot: findProjectRoot(options.project), profile: options.profile });
+  const session = await openSession({
+    projectRoot: findProjectRoot(options.project),
+    profile: options.profile,
+    pipelines: scope.pipelines,
+  });
   let code: number;
   try {
     code = await fn(session);

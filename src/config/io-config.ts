@@ -1,6 +1,5 @@
-import { existsSync, readFileSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
-import { parse as parseYaml } from 'yaml';
+import { dirname, join, resolve } from 'node:path';
+import { readDerived, writeDerived } from '../cache/derived-file.ts';
 import { ConfigError } from '../errors.ts';
 import { checkProfileKeys } from './io-config-keys.ts';
 import { IoProfile } from './io-profile.ts';
@@ -9,6 +8,8 @@ import type { SecretSource } from './secrets/secret-source.ts';
 import { renderTemplate, TemplateError } from './template.ts';
 
 export const DEFAULT_PROFILE = 'local';
+/** Bump when what readIoConfigFile returns changes shape. */
+const IO_CONFIG_FORMAT = 'io-config/1';
 
 export interface LoadProfileOptions {
   /** `--profile`, else `PIPEKIT_PROFILE`, else `local`. */
@@ -33,7 +34,7 @@ export function chooseProfile(flag: string | undefined, env: NodeJS.ProcessEnv =
 export async function loadIoProfile(file: string, options: LoadProfileOptions = {}): Promise<IoProfile> {
   const env = options.env ?? process.env;
   const name = chooseProfile(options.profile, env);
-  const raw = readIoConfigFile(file);
+  const raw = await readIoConfig(file);
   const section = raw[name];
   if (section === undefined) {
     const known = Object.keys(raw).filter((k) => k !== 'version');
@@ -54,29 +55,24 @@ export async function loadIoProfile(file: string, options: LoadProfileOptions = 
   return new IoProfile({ name, file, root, values });
 }
 
-/** The profile names in io_config.yaml. */
-export function listProfiles(file: string): string[] {
-  return Object.keys(readIoConfigFile(file)).filter((k) => k !== 'version');
-}
-
-function readIoConfigFile(file: string): Record<string, unknown> {
-  if (!existsSync(file)) {
-    throw new ConfigError({
-      file,
-      message: 'io_config.yaml not found',
-      hint: 'run pipekit from a project folder (one holding io_config.yaml), or pass --project <folder>',
-    });
-  }
-  let parsed: unknown;
+/**
+ * io_config.yaml as parsed, kept in `.pipekit/cache/io_config.json` (mode 600: it may hold
+ * passwords written in plain text) until the file changes, so a run does not load the YAML
+ * parser. Templates are rendered from it on every load, never kept.
+ */
+export async function readIoConfig(file: string): Promise<Record<string, unknown>> {
+  const cache = join(dirname(resolve(file)), '.pipekit', 'cache', 'io_config.json');
+  const kept = readDerived<Record<string, unknown>>(cache, IO_CONFIG_FORMAT);
+  if (kept) return kept;
+  const startedAt = Date.now();
+  const { readIoConfigFile } = await import('./io-config-file.ts');
+  const parsed = readIoConfigFile(file);
   try {
-    parsed = parseYaml(readFileSync(file, 'utf8'));
-  } catch (error) {
-    throw new ConfigError({ file, message: `is not valid YAML: ${(error as Error).message}` });
+    writeDerived(cache, IO_CONFIG_FORMAT, [file], parsed, startedAt, { mode: 0o600 });
+  } catch {
+    // A read-only project (an image) parses it each time.
   }
-  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
-    throw new ConfigError({ file, message: 'must be a mapping of profile names to settings' });
-  }
-  return parsed as Record<string, unknown>;
+  return parsed;
 }
 
 function defaultSecretSource(section: Record<string, unknown>, root: string, env: NodeJS.ProcessEnv): SecretSource {

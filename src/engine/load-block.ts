@@ -1,22 +1,20 @@
-import { pathToFileURL } from 'node:url';
 import { isBlockDefinition, type BlockDefinition } from '../blocks/define.ts';
-import { ConfigError } from '../errors.ts';
+import { ConfigError, isPipekitError } from '../errors.ts';
 import type { BlockSpec } from '../project/model.ts';
-import { ensureProjectModules } from './project-modules.ts';
-import { ensureTypeScriptLoader, needsTypeScriptLoader } from './typescript-loader.ts';
+import { blockCacheDir, importBlockFile } from './block-cache.ts';
 
 /**
- * Imports a TypeScript block module and checks that its default export is a
+ * Imports a block module (TypeScript or JavaScript, compiled once into the project's block
+ * cache: see block-cache.ts) and checks that its default export is a
  * block of the kind pipeline.yaml declares. Mage checks argument counts at
  * run time with bare Exceptions; here a wrong file fails before any block runs.
  */
 export async function loadBlockModule(pipelineFile: string, block: BlockSpec): Promise<BlockDefinition> {
   let mod: Record<string, unknown>;
   try {
-    if (needsTypeScriptLoader(block.path)) await ensureTypeScriptLoader();
-    ensureProjectModules();
-    mod = (await import(pathToFileURL(block.path).href)) as Record<string, unknown>;
+    mod = await importBlockFile(block.path, blockCacheDir(pipelineFile));
   } catch (error) {
+    if (isPipekitError(error)) throw error;
     throw new ConfigError({
       file: block.path,
       message: `could not be loaded: ${(error as Error).message}`,

@@ -13,7 +13,6 @@ import { currentOwner } from '../runs/owner.ts';
 import type { RunStore } from '../runs/store.ts';
 import { executeAttempt } from './execute-block.ts';
 import { loadBlockModule } from './load-block.ts';
-import { ensureTypeScriptLoader, needsTypeScriptLoader } from './typescript-loader.ts';
 import { resumeSource } from './resume.ts';
 import { nextRetryDelay, sleep } from './retry.ts';
 import type { RunPlan } from './run-plan.ts';
@@ -85,9 +84,6 @@ export async function runPipeline(options: RunPipelineOptions): Promise<RunResul
   const { pipeline, store, plan } = options;
   let runId = options.runId ?? newRunId();
   const selected = selectBlocks(pipeline, options.only);
-  // Before the run is recorded: tsx's loader thread takes a while to start on a busy machine,
-  // and that is no part of the run's time (nor a window where it is running without blocks).
-  if (selected.some((b) => b.language === 'typescript' && needsTypeScriptLoader(b.path))) await ensureTypeScriptLoader();
 
   const reused = new Map<string, { runId: string; outputUri: string }>();
   let runVariables = options.variables ?? {};

@@ -7,7 +7,8 @@ import { openConnectors, type InjectedClients, type OpenConnectors } from '../io
 import { connect, connectionLost, createPool, withConnectionErrors } from '../io/postgres/connection.ts';
 import { ensureEmbeddedServer } from '../io/postgres/embedded.ts';
 import { connectorSettings } from '../io/settings/index.ts';
-import { loadProject } from '../project/load-project.ts';
+import { pipelineNames } from '../project/build-project.ts';
+import { openProject } from '../project/open-project.ts';
 import type { PipelineSpec, Project } from '../project/model.ts';
 import { parseDuration } from '../project/duration.ts';
 import { NotFoundError } from '../errors.ts';
@@ -59,10 +60,12 @@ export interface OpenSessionOptions {
   readonly secrets?: SecretSource;
   /** Google clients for the connectors (tests point them at local fakes). */
   readonly clients?: InjectedClients;
+  /** Read only these pipelines (a run, a backfill); default every pipeline of the project. */
+  readonly pipelines?: readonly string[];
 }
 
 export async function openSession(options: OpenSessionOptions): Promise<Session> {
-  const project = loadProject(options.projectRoot);
+  const project = await openProject(options.projectRoot, { only: options.pipelines });
   const profile = await loadIoProfile(project.ioConfigFile, { profile: options.profile, env: options.env, secrets: options.secrets });
   const store = await openRunStore(profile);
   const workspace = new Workspace(profile.path('WORKSPACE_URI', '.pipekit/workspace'));
@@ -88,7 +91,7 @@ export async function openSession(options: OpenSessionOptions): Promise<Session>
       const spec = project.pipelines.get(name);
       if (!spec) {
         throw new NotFoundError(`there is no pipeline "${name}" in ${project.root}`, {
-          hint: `pipelines: ${[...project.pipelines.keys()].join(', ') || '(none)'}; create one with: pipekit new pipeline ${name}`,
+          hint: `pipelines: ${pipelineNames(project.root).join(', ') || '(none)'}; create one with: pipekit new pipeline ${name}`,
         });
       }
       return spec;

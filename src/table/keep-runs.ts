@@ -7,6 +7,7 @@
  */
 import { type Data, type DataType, RecordBatch, Struct, Table, Type, makeData } from 'apache-arrow';
 import { countZeroBits, getBit, newBitmap } from './bitmap.ts';
+import { isFixedWidth } from './fixed-width.ts';
 
 /** Kept-row runs of one batch: `[starts[k], ends[k])`, batch-local. */
 interface Runs {
@@ -80,32 +81,24 @@ function keepData(chunks: readonly Data[], runs: readonly Runs[], length: number
     });
   }
   const nullCount = nullBitmap ? countZeroBits(nullBitmap, length) : 0;
+  if (isFixedWidth(type.typeId)) {
+    // `values` is already sliced to the Data's offset for fixed-width types (see take.ts).
+    const stride = chunks[0].stride;
+    const out = new ((chunks[0].values as Int32Array).constructor as Int32ArrayConstructor)(length * stride);
+    let pos = 0;
+    chunks.forEach((d, b) => {
+      const values = d.values as Int32Array;
+      const r = runs[b];
+      for (let k = 0; k < r.count; k++) {
+        const s = r.starts[k] * stride;
+        const e = r.ends[k] * stride;
+        out.set(values.subarray(s, e), pos);
+        pos += e - s;
+      }
+    });
+    return makeData({ type, length, nullCount, nullBitmap, data: out } as never);
+  }
   switch (type.typeId) {
-    case Type.Int:
-    case Type.Float:
-    case Type.Date:
-    case Type.Timestamp:
-    case Type.Time:
-    case Type.Duration:
-    case Type.Decimal:
-    case Type.Interval:
-    case Type.FixedSizeBinary: {
-      // `values` is already sliced to the Data's offset for fixed-width types (see take.ts).
-      const stride = chunks[0].stride;
-      const out = new ((chunks[0].values as Int32Array).constructor as Int32ArrayConstructor)(length * stride);
-      let pos = 0;
-      chunks.forEach((d, b) => {
-        const values = d.values as Int32Array;
-        const r = runs[b];
-        for (let k = 0; k < r.count; k++) {
-          const s = r.starts[k] * stride;
-          const e = r.ends[k] * stride;
-          out.set(values.subarray(s, e), pos);
-          pos += e - s;
-        }
-      });
-      return makeData({ type, length, nullCount, nullBitmap, data: out } as never);
-    }
     case Type.Bool: {
       const out = newBitmap(length);
       let pos = 0;
@@ -159,20 +152,6 @@ function keepBits(bits: Uint8Array, offset: number, runs: Runs, out: Uint8Array,
 
 /** Whether every column of `table` is a type `keepRuns` copies by run. */
 export function runsSupported(table: Table): boolean {
-  const simple = (t: DataType): boolean =>
-    [
-      Type.Int,
-      Type.Float,
-      Type.Date,
-      Type.Timestamp,
-      Type.Time,
-      Type.Duration,
-      Type.Decimal,
-      Type.Interval,
-      Type.FixedSizeBinary,
-      Type.Bool,
-      Type.Utf8,
-      Type.Binary,
-    ].includes(t.typeId);
+  const simple = (t: DataType): boolean => isFixedWidth(t.typeId) || [Type.Bool, Type.Utf8, Type.Binary].includes(t.typeId);
   return table.schema.fields.every((f) => simple(f.type));
 }

@@ -6,6 +6,7 @@
  */
 import { type Data, type DataType, Table, Type, makeBuilder, makeData, makeVector, RecordBatch, Struct } from 'apache-arrow';
 import { countZeroBits, getBit, newBitmap } from './bitmap.ts';
+import { isFixedWidth } from './fixed-width.ts';
 
 /**
  * Where each requested row lives: `chunk[i]` (omitted for single-chunk
@@ -88,17 +89,8 @@ function takeChunks(chunks: readonly Data[], map: RowMap, length: number): Data 
   const validity = takeValidity(chunks, map, length);
   const nullBitmap = validity ?? undefined;
   const nullCount = validity ? countZeroBits(validity, length) : 0;
+  if (isFixedWidth(type.typeId)) return makeData({ type, length, nullCount, nullBitmap, data: takeFixed(chunks, map, length) } as never);
   switch (type.typeId) {
-    case Type.Int:
-    case Type.Float:
-    case Type.Date:
-    case Type.Timestamp:
-    case Type.Time:
-    case Type.Duration:
-    case Type.Decimal:
-    case Type.Interval:
-    case Type.FixedSizeBinary:
-      return makeData({ type, length, nullCount, nullBitmap, data: takeFixed(chunks, map, length) } as never);
     case Type.Bool:
       return makeData({ type, length, nullCount, nullBitmap, data: takeBits(chunks, map, length) } as never);
     case Type.Utf8:

@@ -4,7 +4,6 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { planRun } from '../../src/engine/run-plan.ts';
-import { runPipeline } from '../../src/engine/runner.ts';
 import { openSession, type Session } from '../../src/engine/session.ts';
 import { yellowTaxiCsv } from '../../src/samples/yellow-taxi.ts';
 import { startBigQueryFake, type BigQueryFake } from '../support/bigquery-fake.ts';
@@ -103,20 +102,7 @@ afterAll(async () => {
 
 async function run(name: string, variables: Record<string, unknown> = {}) {
   const pipeline = session.pipeline(name);
-  const connectors = session.connectors();
-  try {
-    return await runPipeline({
-      pipeline,
-      profile: 'cloud',
-      store: session.store,
-      workspace: session.workspace,
-      connectors,
-      plan: planRun(pipeline, { executionDate: new Date('2021-01-15T00:00:00Z') }),
-      variables,
-    });
-  } finally {
-    await connectors.close();
-  }
+  return session.runPipeline({ pipeline, plan: planRun(pipeline, { executionDate: new Date('2021-01-15T00:00:00Z') }), variables });
 }
 
 describe('example pipelines on the cloud profile (GCS + BigQuery fakes)', () => {

@@ -2,9 +2,9 @@ import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startConsole, type ConsoleServer } from '../../src/console/server.ts';
+import type { ConsoleServer } from '../../src/console/server.ts';
 import type { Session } from '../../src/engine/session.ts';
-import { BROWSER_SKIP_MESSAGE, chromiumPath, launchBrowser } from '../support/browser.ts';
+import { BROWSER_SKIP_MESSAGE, type ConsoleInBrowser, chromiumPath, openConsoleInBrowser } from '../support/browser.ts';
 import { createTempProject, TINY_PIPELINE, type TempProject } from './project-fixture.ts';
 
 const SHOTS = resolve(import.meta.dirname, '../../test-artifacts/console');
@@ -15,7 +15,7 @@ describe.skipIf(!hasChromium)('console in headless Chromium', () => {
   let project: TempProject;
   let session: Session;
   let server: ConsoleServer;
-  let browser: Awaited<ReturnType<typeof launchBrowser>>;
+  let browser: ConsoleInBrowser;
   let page: Page;
   const shot = (name: string) => page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
 
@@ -25,17 +25,12 @@ describe.skipIf(!hasChromium)('console in headless Chromium', () => {
       tiny: { ...TINY_PIPELINE, triggers: [{ name: 'nightly', schedule: '@daily', timezone: 'America/New_York' }] },
     });
     session = await project.open();
-    server = await startConsole({ session, port: 0, env: {} });
-    browser = await launchBrowser();
-    page = await browser.context.newPage();
-    page.setDefaultTimeout(20_000);
-    // Nothing may be fetched from anywhere but the console itself.
-    await page.route('**/*', (route) => (route.request().url().startsWith(server.url) ? route.continue() : route.abort()));
+    browser = await openConsoleInBrowser(session);
+    ({ server, page } = browser);
   });
 
   afterAll(async () => {
     await browser?.close();
-    await server?.close();
     await session?.close();
     await project?.dispose();
   });

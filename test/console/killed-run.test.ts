@@ -3,9 +3,9 @@ import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startConsole, type ConsoleServer } from '../../src/console/server.ts';
+import type { ConsoleServer } from '../../src/console/server.ts';
 import { openSession, type Session } from '../../src/engine/session.ts';
-import { BROWSER_SKIP_MESSAGE, chromiumPath, launchBrowser } from '../support/browser.ts';
+import { BROWSER_SKIP_MESSAGE, type ConsoleInBrowser, chromiumPath, openConsoleInBrowser } from '../support/browser.ts';
 import { runWithBlockRunning, spawnPipekit } from '../support/cli-process.ts';
 import { createTestDatabase, type TestDatabase } from '../support/postgres.ts';
 import { createTestProject, type TestProject } from '../support/project.ts';
@@ -24,7 +24,7 @@ describe.skipIf(!hasChromium)('a killed run in the console', () => {
   let project: TestProject;
   let session: Session;
   let server: ConsoleServer;
-  let browser: Awaited<ReturnType<typeof launchBrowser>>;
+  let browser: ConsoleInBrowser;
   let page: Page;
   const children: ChildProcess[] = [];
 
@@ -42,11 +42,8 @@ export default loader(async (ctx) => {
     });
     writeFileSync(join(project.root, 'hold'), '');
     session = await openSession({ projectRoot: project.root, profile: 'test' });
-    server = await startConsole({ session, port: 0, env: {} });
-    browser = await launchBrowser();
-    page = await browser.context.newPage();
-    page.setDefaultTimeout(20_000);
-    await page.route('**/*', (route) => (route.request().url().startsWith(server.url) ? route.continue() : route.abort()));
+    browser = await openConsoleInBrowser(session);
+    ({ server, page } = browser);
     await page.setViewportSize({ width: 1366, height: 900 });
   });
 
@@ -54,7 +51,6 @@ export default loader(async (ctx) => {
     for (const child of children) child.kill('SIGKILL');
     rmSync(join(project.root, 'hold'), { force: true });
     await browser?.close();
-    await server?.close();
     await session?.close();
     await db?.drop();
     project?.remove();

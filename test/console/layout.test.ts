@@ -2,9 +2,9 @@ import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Locator, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startConsole, type ConsoleServer } from '../../src/console/server.ts';
+import type { ConsoleServer } from '../../src/console/server.ts';
 import { openSession, type Session } from '../../src/engine/session.ts';
-import { BROWSER_SKIP_MESSAGE, chromiumPath, launchBrowser } from '../support/browser.ts';
+import { BROWSER_SKIP_MESSAGE, type ConsoleInBrowser, chromiumPath, openConsoleInBrowser } from '../support/browser.ts';
 import { createTestDatabase, type TestDatabase } from '../support/postgres.ts';
 import { createTestProject, type TestProject } from '../support/project.ts';
 
@@ -41,7 +41,7 @@ describe.skipIf(!hasChromium)('console layout at 1366 and 700 px', () => {
   let project: TestProject;
   let session: Session;
   let server: ConsoleServer;
-  let browser: Awaited<ReturnType<typeof launchBrowser>>;
+  let browser: ConsoleInBrowser;
   let page: Page;
   let runId: string;
 
@@ -77,16 +77,12 @@ retry: { attempts: 1 }
 `,
     });
     session = await openSession({ projectRoot: project.root, profile: 'test' });
-    server = await startConsole({ session, port: 0, env: {} });
-    browser = await launchBrowser();
-    page = await browser.context.newPage();
-    page.setDefaultTimeout(20_000);
-    await page.route('**/*', (route) => (route.request().url().startsWith(server.url) ? route.continue() : route.abort()));
+    browser = await openConsoleInBrowser(session);
+    ({ server, page } = browser);
   });
 
   afterAll(async () => {
     await browser?.close();
-    await server?.close();
     await session?.close();
     await db?.drop();
     project?.remove();

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Table } from 'apache-arrow';
 import { planRun } from '../../src/engine/run-plan.ts';
 import { runPipeline } from '../../src/engine/runner.ts';
-import { openSession, type Session } from '../../src/engine/session.ts';
+import { openSession, type Session, type SessionRunOptions } from '../../src/engine/session.ts';
 import { Workspace } from '../../src/engine/workspace.ts';
 import { memorySink } from '../../src/log/logger.ts';
 import { createTestDatabase, type TestDatabase } from '../support/postgres.ts';
@@ -113,26 +113,17 @@ afterAll(async () => {
   project?.remove();
 });
 
-async function run(name: string, options: Partial<Parameters<typeof runPipeline>[0]> = {}) {
+async function run(name: string, options: Partial<SessionRunOptions> = {}) {
   const pipeline = session.pipeline(name);
-  const connectors = session.connectors();
   const sink = memorySink();
-  try {
-    const result = await runPipeline({
-      pipeline,
-      profile: 'test',
-      store: session.store,
-      workspace: session.workspace,
-      connectors,
-      plan: planRun(pipeline, { executionDate: new Date('2021-01-15T00:00:00Z') }),
-      sinks: [sink],
-      ...options,
-    });
-    const blockStatus = Object.fromEntries(result.blocks.map((b) => [b.block, b.status]));
-    return { ...result, blockStatus, logs: sink.records.map((r) => `${r.block ?? '-'}: ${r.message}`) };
-  } finally {
-    await connectors.close();
-  }
+  const result = await session.runPipeline({
+    pipeline,
+    plan: planRun(pipeline, { executionDate: new Date('2021-01-15T00:00:00Z') }),
+    sinks: [sink],
+    ...options,
+  });
+  const blockStatus = Object.fromEntries(result.blocks.map((b) => [b.block, b.status]));
+  return { ...result, blockStatus, logs: sink.records.map((r) => `${r.block ?? '-'}: ${r.message}`) };
 }
 
 describe('retries', () => {
@@ -172,14 +163,32 @@ describe('workspace saves', () => {
         return super.save(pipeline, runId, uuid, value);
       }
     })(session.workspace.root);
+  /** The engine's runPipeline with the session's parts and `workspace` (a session always brings its own). */
+  const runWith = async (name: string, workspace: Workspace, options: Partial<SessionRunOptions> = {}) => {
+    const pipeline = session.pipeline(name);
+    const connectors = session.connectors();
+    try {
+      const result = await runPipeline({
+        pipeline,
+        profile: 'test',
+        store: session.store,
+        workspace,
+        connectors,
+        plan: planRun(pipeline, { executionDate: new Date('2021-01-15T00:00:00Z') }),
+        ...options,
+      });
+      return { ...result, blockStatus: Object.fromEntries(result.blocks.map((b) => [b.block, b.status])) };
+    } finally {
+      await connectors.close();
+    }
+  };
 
   it('a downstream block starts while its upstream output is still being saved; the upstream is succeeded once saved', async () => {
     let sinkStarted!: () => void;
     const started = new Promise<void>((resolve) => (sinkStarted = resolve));
     let gaveUp = false; // the engine waited for the save: let it through after a while rather than hang
     const giveUp = new Promise<void>((resolve) => setTimeout(() => resolve(void (gaveUp = true)), 3000).unref());
-    const r = await run('saves', {
-      workspace: slowWorkspace('numbers', Promise.race([started, giveUp])),
+    const r = await runWith('saves', slowWorkspace('numbers', Promise.race([started, giveUp])), {
       onEvent: (e) => {
         if (e.type === 'block' && e.block === 'sink' && e.status === 'running') sinkStarted();
       },
@@ -193,7 +202,7 @@ describe('workspace saves', () => {
   });
 
   it('an output that cannot be saved fails its block and the run, with no output recorded', async () => {
-    const r = await run('saves', { workspace: slowWorkspace('numbers', Promise.resolve(), true) });
+    const r = await runWith('saves', slowWorkspace('numbers', Promise.resolve(), true));
     expect(r.run!.status).toBe('failed');
     const numbers = r.blocks.find((b) => b.block === 'numbers')!;
     expect(numbers.status).toBe('failed');

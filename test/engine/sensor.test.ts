@@ -1,7 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_SENSOR_TIMEOUT_MS } from '../../src/blocks/define.ts';
 import { planRun } from '../../src/engine/run-plan.ts';
-import { runPipeline } from '../../src/engine/runner.ts';
 import { openSession, type Session } from '../../src/engine/session.ts';
 import { createTestDatabase, type TestDatabase } from '../support/postgres.ts';
 import { createTestProject, type TestProject } from '../support/project.ts';
@@ -40,20 +39,7 @@ afterAll(async () => {
 
 async function run(name: string, variables: Record<string, unknown> = {}) {
   const spec = session.pipeline(name);
-  const connectors = session.connectors();
-  try {
-    return await runPipeline({
-      pipeline: spec,
-      profile: 'test',
-      store: session.store,
-      workspace: session.workspace,
-      connectors,
-      plan: planRun(spec, {}),
-      variables,
-    });
-  } finally {
-    await connectors.close();
-  }
+  return session.runPipeline({ pipeline: spec, plan: planRun(spec, {}), variables });
 }
 
 describe('sensors', () => {

@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import * as pulumi from '@pulumi/pulumi';
 import { vi } from 'vitest';
+import { type MockCloud, mockCall, mockState, settleDeclarations, stackConfig } from '../support/pulumi-mocks.ts';
 
 export const PROJECT = 'zoomcamp-test';
 export const REGION = 'europe-west1';
@@ -48,56 +49,16 @@ export interface DeployedStack {
   one(type: string, name?: string): RecordedResource;
 }
 
-/** Fills the outputs Google would compute; the mock monitor only echoes inputs. */
-function computedState(type: string, name: string, inputs: Record<string, any>): Record<string, any> {
-  const state: Record<string, any> = { ...inputs, name: inputs.name ?? name };
-  switch (type) {
-    case 'gcp:serviceaccount/account:Account':
-      state.email = `${inputs.accountId}@${PROJECT}.iam.gserviceaccount.com`;
-      break;
-    case 'gcp:projects/iAMCustomRole:IAMCustomRole':
-      state.name = `projects/${PROJECT}/roles/${inputs.roleId}`;
-      break;
-    case 'gcp:sql/databaseInstance:DatabaseInstance':
-      state.connectionName = `${PROJECT}:${inputs.region}:${name}`;
-      state.privateIpAddress = '10.100.0.3';
-      state.serverCaCerts = [
-        { cert: SERVER_CA_PEM, commonName: 'C=US,O=Google\\, Inc,CN=Google Cloud SQL Server CA', sha1Fingerprint: 'ab' },
-      ];
-      break;
-    case 'gcp:filestore/instance:Instance':
-      state.networks = (inputs.networks ?? []).map((n: any) => ({ ...n, ipAddresses: ['10.100.1.2'] }));
-      break;
-    case 'gcp:compute/globalAddress:GlobalAddress':
-      state.address = '34.120.0.7';
-      break;
-    case 'gcp:compute/securityPolicy:SecurityPolicy':
-      state.selfLink = `https://www.googleapis.com/compute/v1/projects/${PROJECT}/global/securityPolicies/${name}`;
-      break;
-    case 'gcp:artifactregistry/repository:Repository':
-      state.project = inputs.project ?? PROJECT;
-      break;
-    case 'gcp:cloudrunv2/service:Service':
-      state.uri = `https://${state.name}-xyz.a.run.app`;
-      break;
-    case 'gcp:cloudfunctionsv2/function:Function':
-      state.url = `https://${inputs.location}-${PROJECT}.cloudfunctions.net/${state.name}`;
-      state.serviceConfig = { ...inputs.serviceConfig, service: `projects/${PROJECT}/locations/${inputs.location}/services/${state.name}` };
-      break;
-    case 'command:local:Command': {
-      // The image build (infra/build/build-image.ts) prints its result as one JSON line.
-      const env = inputs.environment ?? {};
-      const pin = (tagged: string) => `${tagged.replace(/:[^:/]+$/, '')}@sha256:${'b'.repeat(64)}`;
-      if (env.PIPEKIT_BUILD_IMAGE)
-        state.stdout = `${JSON.stringify({ image: pin(env.PIPEKIT_BUILD_IMAGE), initImage: pin(env.PIPEKIT_BUILD_INIT_IMAGE) })}\n`;
-      break;
-    }
-    case 'random:index/randomPassword:RandomPassword':
-      state.result = `generated-${name}`;
-      break;
-  }
-  return state;
-}
+/** What the mocked Google reports: fixed values the tests assert on. */
+const CLOUD: MockCloud = {
+  project: PROJECT,
+  sqlPrivateIp: '10.100.0.3',
+  sqlServerCa: { cert: SERVER_CA_PEM, commonName: 'C=US,O=Google\\, Inc,CN=Google Cloud SQL Server CA', sha1Fingerprint: 'ab' },
+  filestoreIp: '10.100.1.2',
+  runHostSuffix: 'xyz',
+  digestOf: () => 'b'.repeat(64),
+  password: (name) => `generated-${name}`,
+};
 
 /** A throwaway pipelines folder (the project root) with the given pipeline.yaml texts. */
 export function makePipelinesDir(pipelines: Record<string, string>): string {
@@ -152,7 +113,7 @@ export async function deployStack(
   await pulumi.runtime.setMocks(
     {
       newResource(args) {
-        const state = computedState(args.type, args.name, args.inputs);
+        const state = mockState(args.type, args.name, args.inputs, CLOUD);
         resources.push({
           type: args.type,
           name: args.name,
@@ -162,12 +123,7 @@ export async function deployStack(
         });
         return { id: `${args.name}-id`, state };
       },
-      call(args) {
-        if (args.token === 'gcp:storage/getProjectServiceAccount:getProjectServiceAccount') {
-          return { ...args.inputs, emailAddress: `service-123456789@gs-project-accounts.iam.gserviceaccount.com` };
-        }
-        return args.inputs;
-      },
+      call: (args) => mockCall(args.token, args.inputs, PROJECT),
     },
     'pipekit',
     'test',
@@ -186,12 +142,7 @@ export async function deployStack(
     });
     return register(req, callback);
   };
-  const all: Record<string, string> = { 'gcp:project': PROJECT, 'gcp:region': REGION };
-  for (const [key, value] of Object.entries({ image: IMAGE, allowedCidrs: ['203.0.113.7/32'], ...config })) {
-    if (value === undefined) continue;
-    const fullKey = key.includes(':') ? key : `pipekit:${key}`;
-    all[fullKey] = typeof value === 'string' ? value : JSON.stringify(value);
-  }
+  const all = stackConfig({ 'gcp:project': PROJECT, 'gcp:region': REGION, image: IMAGE, allowedCidrs: ['203.0.113.7/32'], ...config });
   pulumi.runtime.setAllConfig(all, ['pipekit:userSecrets']);
 
   // An empty dir means "not set", to exercise pipekit:pipelinesDir.
@@ -199,7 +150,7 @@ export async function deployStack(
   else delete process.env.PIPEKIT_PIPELINES_DIR;
   vi.resetModules();
   const outputs = (await import(program)) as Record<string, any>;
-  await settle(resources);
+  await settleDeclarations(resources);
   return {
     resources,
     outputs,
@@ -218,18 +169,4 @@ export async function deployStack(
 /** The value inside an Output. */
 export function resolve<T>(output: pulumi.Output<T> | T): Promise<T> {
   return pulumi.Output.isInstance(output) ? new Promise((r) => (output as pulumi.Output<T>).apply(r)) : Promise.resolve(output as T);
-}
-
-/** Waits until no resource has been declared for a few ticks (outputs feeding inputs resolve asynchronously). */
-async function settle(resources: RecordedResource[]): Promise<void> {
-  let last = -1;
-  let quiet = 0;
-  while (quiet < 5) {
-    await new Promise((r) => setTimeout(r, 20));
-    if (resources.length === last) quiet += 1;
-    else {
-      quiet = 0;
-      last = resources.length;
-    }
-  }
 }

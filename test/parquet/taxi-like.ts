@@ -5,6 +5,7 @@
  */
 import { Field, Float64, Int64, makeData, RecordBatch, Schema, Struct, Table, TimeUnit, Timestamp, Utf8 } from 'apache-arrow';
 import type { Data } from 'apache-arrow';
+import { TAXI_FLOAT_COLUMNS, TAXI_INT_COLUMNS } from '../support/taxi-columns.ts';
 
 const DAY_US = 86_400_000_000n;
 /** 2021-01-01T00:00:00 in microseconds since the epoch. */
@@ -20,18 +21,6 @@ export interface TaxiLikeOptions {
   readonly nullEvery?: number;
 }
 
-const INT_COLUMNS = ['VendorID', 'passenger_count', 'RatecodeID', 'PULocationID', 'DOLocationID', 'payment_type'];
-const FLOAT_COLUMNS = [
-  'trip_distance',
-  'fare_amount',
-  'extra',
-  'mta_tax',
-  'tip_amount',
-  'tolls_amount',
-  'improvement_surcharge',
-  'total_amount',
-  'congestion_surcharge',
-];
 
 /** Builds the table in one record batch; row i's pickup is on day `i % days` (stragglers first). */
 export function taxiLikeTable(options: TaxiLikeOptions): Table {
@@ -64,7 +53,7 @@ export function taxiLikeTable(options: TaxiLikeOptions): Table {
     fields.push(field);
     children.push(data);
   };
-  for (const name of INT_COLUMNS) {
+  for (const name of TAXI_INT_COLUMNS) {
     const values = new BigInt64Array(n);
     for (let i = 0; i < n; i++) values[i] = BigInt((i * (name.length + 3)) % (name === 'passenger_count' ? 7 : 265));
     const nullable = name === 'VendorID' || name === 'passenger_count';
@@ -82,7 +71,7 @@ export function taxiLikeTable(options: TaxiLikeOptions): Table {
   const ts = new Timestamp(TimeUnit.MICROSECOND);
   add(new Field('tpep_pickup_datetime', ts, true), makeData({ type: ts, length: n, data: pickup }));
   add(new Field('tpep_dropoff_datetime', ts, true), makeData({ type: ts, length: n, data: dropoff }));
-  for (const name of FLOAT_COLUMNS) {
+  for (const name of TAXI_FLOAT_COLUMNS) {
     const values = new Float64Array(n);
     for (let i = 0; i < n; i++) values[i] = Math.round((i * 37 + name.length) % 10_000) / 100;
     add(new Field(name, new Float64(), true), makeData({ type: new Float64(), length: n, data: values }));

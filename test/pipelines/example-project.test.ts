@@ -3,7 +3,6 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { planRun } from '../../src/engine/run-plan.ts';
-import { runPipeline } from '../../src/engine/runner.ts';
 import { openSession, type Session } from '../../src/engine/session.ts';
 import { writeTitanicSample } from '../../src/samples/titanic.ts';
 import { createTestDatabase, type TestDatabase } from '../support/postgres.ts';
@@ -42,20 +41,7 @@ afterAll(async () => {
 
 async function run(name: string, variables: Record<string, unknown>, executionDate = '2021-01-15T00:00:00Z') {
   const pipeline = session.pipeline(name);
-  const connectors = session.connectors();
-  try {
-    return await runPipeline({
-      pipeline,
-      profile: 'test',
-      store: session.store,
-      workspace: session.workspace,
-      connectors,
-      plan: planRun(pipeline, { executionDate: new Date(executionDate) }),
-      variables,
-    });
-  } finally {
-    await connectors.close();
-  }
+  return session.runPipeline({ pipeline, plan: planRun(pipeline, { executionDate: new Date(executionDate) }), variables });
 }
 
 const rows = (r: Awaited<ReturnType<typeof run>>, block: string) => r.blocks.find((b) => b.block === block)?.rowsOut;

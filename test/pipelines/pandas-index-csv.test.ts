@@ -12,7 +12,6 @@ import type { Table } from 'apache-arrow';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { planRun } from '../../src/engine/run-plan.ts';
-import { runPipeline } from '../../src/engine/runner.ts';
 import { openSession, type Session } from '../../src/engine/session.ts';
 import { TITANIC_HEADER, writeTitanicSample } from '../../src/samples/titanic.ts';
 import { yellowTaxiCsv } from '../../src/samples/yellow-taxi.ts';
@@ -113,23 +112,10 @@ afterAll(async () => {
 
 async function run(name: string, variables: Record<string, unknown>, executionDate = '2021-01-15T00:00:00Z') {
   const pipeline = session.pipeline(name);
-  const connectors = session.connectors();
-  try {
-    const result = await runPipeline({
-      pipeline,
-      profile: 'test',
-      store: session.store,
-      workspace: session.workspace,
-      connectors,
-      plan: planRun(pipeline, { executionDate: new Date(executionDate) }),
-      variables,
-    });
-    expect(result.run?.error ?? null).toBeNull();
-    expect(result.status).toBe('succeeded');
-    return result;
-  } finally {
-    await connectors.close();
-  }
+  const result = await session.runPipeline({ pipeline, plan: planRun(pipeline, { executionDate: new Date(executionDate) }), variables });
+  expect(result.run?.error ?? null).toBeNull();
+  expect(result.status).toBe('succeeded');
+  return result;
 }
 
 describe('a pandas-written CSV with its index columns, through the five example pipelines', () => {

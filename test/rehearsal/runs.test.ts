@@ -5,7 +5,7 @@
  * SQL connection that does not verify the server (7). One rehearsal, over
  * the example pipelines plus one that a `gcs:` trigger starts.
  */
-import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync, chmodSync } from 'node:fs';
+import { chmodSync, cpSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -65,6 +65,23 @@ describe('defect 6: the Filestore workspace, initialised by `pulumi up`', () => 
     const { executions } = await r.executeJob(job('example_pipeline'));
     const run = executions[0]!;
     expect(run.status, lastMeaningfulLine(run.tasks.at(-1)?.output ?? run.startError ?? '')).toBe('succeeded');
+  });
+});
+
+describe('the image', () => {
+  // The Dockerfile's `pipekit compile` (as the image's user): a job start never runs esbuild.
+  it('ships the blocks compiled, and a job uses them as they are', async () => {
+    const cache = join(r.tree.root, 'pipelines', '.pipekit', 'cache', 'blocks');
+    // Names and times: a module compiled again would have the same name, but a new time.
+    const files = () =>
+      readdirSync(cache)
+        .map((name) => `${name} ${statSync(join(cache, name)).mtimeMs}`)
+        .sort();
+    const before = files();
+    expect(before.filter((file) => file.startsWith('load_yellow_taxi.') && file.includes('.mjs '))).toHaveLength(1);
+    const { executions } = await r.executeJob(job('api_to_gcs'));
+    expect(executions[0]!.status, lastMeaningfulLine(executions[0]!.tasks.at(-1)?.output ?? '')).toBe('succeeded');
+    expect(files()).toEqual(before);
   });
 });
 

@@ -1,7 +1,7 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { planRun } from '../../src/engine/run-plan.ts';
-import { newRunId, runPipeline } from '../../src/engine/runner.ts';
+import { newRunId } from '../../src/engine/runner.ts';
 import { openSession, type Session } from '../../src/engine/session.ts';
 import { memorySink } from '../../src/log/logger.ts';
 import { isConnectionLoss } from '../../src/runs/connection-loss.ts';
@@ -95,21 +95,12 @@ describe('a connection reset under a run', () => {
     await blocker.query('BEGIN');
     await blocker.query('LOCK TABLE public.numbers IN ACCESS EXCLUSIVE MODE');
     const spec = session.pipeline('exporting');
-    const connectors = session.connectors();
     const logs = memorySink();
-    const result = runPipeline({
-      pipeline: spec,
-      profile: 'test',
-      store: session.store,
-      workspace: session.workspace,
-      connectors,
-      plan: planRun(spec, {}),
-      sinks: [logs],
-    });
+    const result = session.runPipeline({ pipeline: spec, plan: planRun(spec, {}), sinks: [logs] });
     expect(await terminateWaiting()).toBe(1);
     await blocker.query('COMMIT');
     await blocker.end();
-    const done = await result.finally(() => connectors.close());
+    const done = await result;
     expect(done.status).toBe('succeeded');
     const exporter = done.blocks.find((b) => b.block === 'to_postgres')!;
     expect(exporter).toMatchObject({ status: 'succeeded', attempts: 2, rowsOut: 1000 });

@@ -1,6 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { planRun } from '../../src/engine/run-plan.ts';
-import { runPipeline } from '../../src/engine/runner.ts';
 import type { Session } from '../../src/engine/session.ts';
 import { createTempProject, TINY_PIPELINE, type TempProject } from '../console/project-fixture.ts';
 
@@ -27,19 +26,7 @@ afterAll(async () => {
 
 async function fire(trigger: string, now: string) {
   const pipeline = session.pipeline('nightly');
-  const connectors = session.connectors();
-  try {
-    return await runPipeline({
-      pipeline,
-      profile: session.profile.name,
-      store: session.store,
-      workspace: session.workspace,
-      connectors,
-      plan: planRun(pipeline, { trigger, now: new Date(now) }),
-    });
-  } finally {
-    await connectors.close();
-  }
+  return session.runPipeline({ pipeline, plan: planRun(pipeline, { trigger, now: new Date(now) }) });
 }
 
 describe('a scheduler tick delivered twice runs once (real run store)', () => {

@@ -1,7 +1,9 @@
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium, type BrowserContext } from 'playwright-core';
+import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { startConsole, type ConsoleServer } from '../../src/console/server.ts';
+import type { Session } from '../../src/engine/session.ts';
 
 /** Where Chromium is, or null (then browser tests skip with `BROWSER_SKIP_MESSAGE`). */
 export function chromiumPath(): string | null {
@@ -40,6 +42,36 @@ export async function launchBrowser(): Promise<{ context: BrowserContext; close(
     async close() {
       await context.close();
       rmSync(profile, { recursive: true, force: true });
+    },
+  };
+}
+
+export interface ConsoleInBrowser {
+  readonly server: ConsoleServer;
+  readonly page: Page;
+  /** Closes the browser, then the console (the session stays the caller's). */
+  close(): Promise<void>;
+}
+
+/**
+ * The console over `session` on a free port, and a page in headless Chromium that may fetch
+ * nothing but the console itself (any other request is aborted).
+ */
+export async function openConsoleInBrowser(session: Session): Promise<ConsoleInBrowser> {
+  const server = await startConsole({ session, port: 0, env: {} });
+  const browser = await launchBrowser().catch(async (error) => {
+    await server.close();
+    throw error;
+  });
+  const page = await browser.context.newPage();
+  page.setDefaultTimeout(20_000);
+  await page.route('**/*', (route) => (route.request().url().startsWith(server.url) ? route.continue() : route.abort()));
+  return {
+    server,
+    page,
+    async close() {
+      await browser.close();
+      await server.close();
     },
   };
 }

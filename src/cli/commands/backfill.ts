@@ -46,7 +46,7 @@ export function registerBackfill(program: Command): void {
         '(CLOUD_RUN_TASK_INDEX / CLOUD_RUN_TASK_COUNT), all recorded under one backfill id.',
     )
     .action(async (name: string, flags: BackfillFlags, command: Command) =>
-      withSession(command, async (session) => {
+      withSession(command, { pipelines: [name] }, async (session) => {
         const pipeline = session.pipeline(name);
         if (flags.cancel) {
           const backfill = await session.store.getBackfill(flags.cancel);

@@ -76,7 +76,7 @@ function writeBlock(root: string, file: string, kind: BlockKind): void {
     sensor: `export default sensor({ pollIntervalMs: 30_000 }, async (ctx) => {\n  // Return true when what you wait for is there.\n  return true;\n});\n`,
     conditional: `export default conditional(async (data: Table, ctx) => {\n  // Return false to skip everything downstream.\n  return data.numRows > 0;\n});\n`,
   };
-  // Everything from 'pipekit', which resolves in any project (see engine/project-modules.ts).
+  // Everything from 'pipekit', which resolves in any project (see engine/compile-block.ts).
   const imports = kind === 'loader' ? 'loader, tableFromArrays' : kind === 'sensor' ? 'sensor' : `${kind}, type Table`;
   write(path, `import { ${imports} } from 'pipekit';\n\n${body[kind]}`);
 }

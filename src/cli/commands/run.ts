@@ -45,7 +45,7 @@ export function registerRun(program: Command): void {
     )
     .option('-q, --quiet', 'no log lines, only the summary')
     .action(async (name: string, flags: RunFlags, command: Command) =>
-      withSession(command, async (session) => {
+      withSession(command, { pipelines: [name] }, async (session) => {
         const result = await runOne(session, name, flags);
         return result.status === 'succeeded' || result.status === 'duplicate' ? 0 : result.status === 'cancelled' ? 130 : 1;
       }),

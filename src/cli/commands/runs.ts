@@ -18,7 +18,7 @@ export function registerRuns(program: Command): void {
     .option('-n, --limit <n>', 'how many', positiveIntOption, '20')
     .option('--json', 'print JSON')
     .action(async (pipeline: string | undefined, flags: { status?: RunStatus; limit: string; json?: boolean }, command: Command) =>
-      withSession(command, async (session) => {
+      withSession(command, { pipelines: pipeline ? [pipeline] : [] }, async (session) => {
         if (pipeline) session.pipeline(pipeline);
         await reconcileBeforeReading(session);
         const runs = await session.store.listRuns({ pipeline, status: flags.status, limit: Number(flags.limit) });
@@ -56,7 +56,7 @@ export function registerLogs(program: Command): void {
     .option('-b, --block <uuid>', 'only this block')
     .option('--json', 'print JSON lines')
     .action(async (runId: string, flags: { block?: string; json?: boolean }, command: Command) =>
-      withSession(command, async (session) => {
+      withSession(command, { pipelines: [] }, async (session) => {
         await reconcileBeforeReading(session);
         const run = await session.store.getRun(runId);
         if (!run) throw new NotFoundError(`run ${runId} is not in the run store`, { hint: 'list runs with: pipekit runs' });
@@ -99,7 +99,7 @@ export function registerReconcile(program: Command): void {
     .description('end runs whose process or Cloud Run task is gone (failed with the reason, alerted once)')
     .option('--json', 'print JSON')
     .action(async (flags: { json?: boolean }, command: Command) =>
-      withSession(command, async (session) => {
+      withSession(command, { pipelines: [] }, async (session) => {
         const { ended, unknown } = await session.reconciler.reconcile();
         if (flags.json) {
           process.stdout.write(

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import pc from 'picocolors';
-import { loadIoProfile, listProfiles } from '../../config/io-config.ts';
+import { loadIoProfile } from '../../config/io-config.ts';
+import { listProfiles } from '../../config/io-config-file.ts';
 import { loadBlockModule } from '../../engine/load-block.ts';
 import { describeError } from '../../errors.ts';
 import { connectorSettingsProblems } from '../../io/settings/index.ts';

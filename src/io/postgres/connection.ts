@@ -21,19 +21,7 @@ export function postgresTarget(profile: IoProfile): PostgresTarget {
  */
 export function createPool(source: IoProfile | PostgresSettings, options: { max?: number } = {}): pg.Pool {
   const target = source instanceof IoProfile ? postgresSettings(source) : source;
-  const { sslmode } = target;
-  const pool = new pg.Pool({
-    host: target.host,
-    port: target.port,
-    user: target.user,
-    password: target.password,
-    database: target.database,
-    connectionTimeoutMillis: target.connectTimeoutMs,
-    ssl: postgresTls(sslmode, target.sslCa, { file: target.file, profile: target.profile }),
-    max: options.max ?? 4,
-    keepAlive: true,
-    application_name: 'pipekit',
-  });
+  const pool = new pg.Pool({ ...clientConfig(target), max: options.max ?? 4, keepAlive: true });
   // An idle client losing its server (restart, failover) must not crash the
   // process; the next checkout reconnects and reports any lasting problem.
   pool.on('error', () => {});
@@ -41,6 +29,20 @@ export function createPool(source: IoProfile | PostgresSettings, options: { max?
   // those the run store checks out itself or pool.query() uses.
   pool.on('connect', (client) => quietOnLoss(client as pg.PoolClient));
   return pool;
+}
+
+/** How one connection to the target is made (server, credentials, TLS, connect timeout); the pool adds its own options. */
+export function clientConfig(target: PostgresTarget): pg.ClientConfig {
+  return {
+    host: target.host,
+    port: target.port,
+    user: target.user,
+    password: target.password,
+    database: target.database,
+    connectionTimeoutMillis: target.connectTimeoutMs,
+    ssl: postgresTls(target.sslmode, target.sslCa, { file: target.file, profile: target.profile }),
+    application_name: 'pipekit',
+  };
 }
 
 /**

@@ -4,6 +4,7 @@ import { IoProfile } from '../../config/io-profile.ts';
 import { CancelledError } from '../../errors.ts';
 import type { ExportResult, PostgresConnector, PostgresExportOptions } from '../types.ts';
 import { postgresSettings, type PostgresSettings } from '../settings/postgres.ts';
+import { cancelOnAbort } from './cancel.ts';
 import { connect, connectionLost, createPool } from './connection.ts';
 import { ensureEmbeddedServer } from './embedded.ts';
 import { exportTable } from './export.ts';
@@ -39,22 +40,30 @@ export function createPostgresConnector(source: IoProfile | PostgresSettings, op
   let ready: Promise<void> | undefined;
   const beforeConnect = options.beforeConnect ?? (target.embedded ? () => ensureEmbeddedServer(target) : undefined);
 
-  const withClient = async <T>(work: (client: pg.PoolClient) => Promise<T>): Promise<T> => {
+  /** Runs `work` on a pooled client; when `signal` aborts meanwhile, its statement is cancelled on the server too. */
+  const withClient = async <T>(work: (client: pg.PoolClient) => Promise<T>, signal?: AbortSignal): Promise<T> => {
     if (beforeConnect) {
       ready ??= beforeConnect();
       await ready;
     }
     const client = await connect(pool, target);
+    const guard = cancelOnAbort(client, target, signal);
     let broken: Error | undefined;
     try {
       return await work(client);
     } catch (error) {
+      if (guard.cancelled)
+        throw new CancelledError(`postgres://${target.label}: cancelled; the statement running was stopped on the server`, {
+          cause: error,
+        });
       const lost = connectionLost(error, target);
       // A dropped connection must not go back to the pool.
       if (lost !== error) broken = error as Error;
       throw lost;
     } finally {
-      client.release(broken);
+      await guard.done();
+      // Nor one whose statement was cancelled: it may be left inside an aborted transaction.
+      client.release(guard.cancelled ? new Error('statement cancelled') : broken);
     }
   };
 
@@ -70,25 +79,27 @@ export function createPostgresConnector(source: IoProfile | PostgresSettings, op
     const connector: PostgresConnector = {
       async query(sql: string, params: readonly unknown[] = []): Promise<Table> {
         stopIfAborted(signal);
-        return withClient((client) => queryToTable(client, sql, params));
+        return withClient((client) => queryToTable(client, sql, params), signal);
       },
 
       async execute(sql: string, params: readonly unknown[] = []): Promise<void> {
         stopIfAborted(signal);
-        await withClient((client) => client.query(sql, params as unknown[]));
+        await withClient((client) => client.query(sql, params as unknown[]), signal);
       },
 
       async export(table: Table, exportOptions: PostgresExportOptions): Promise<ExportResult> {
         const schema = exportOptions.schema ?? defaultSchema;
-        const result = await withClient((client) =>
-          exportTable(client, table, {
-            schema,
-            table: exportOptions.table,
-            ifExists: exportOptions.ifExists ?? 'replace',
-            signal,
-            columnNames: exportOptions.columnNames,
-            partition: exportOptions.partition,
-          }),
+        const result = await withClient(
+          (client) =>
+            exportTable(client, table, {
+              schema,
+              table: exportOptions.table,
+              ifExists: exportOptions.ifExists ?? 'replace',
+              signal,
+              columnNames: exportOptions.columnNames,
+              partition: exportOptions.partition,
+            }),
+          signal,
         );
         return { rows: result.rows, target: `postgres://${target.label} ${qualified(schema, exportOptions.table)}` };
       },
