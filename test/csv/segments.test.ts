@@ -5,9 +5,11 @@
  * rows and their line numbers — whichever thread parsed which segment.
  */
 import { Readable } from 'node:stream';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { DataError } from '../../src/errors.ts';
 import { decodeCsv } from '../../src/io/csv/decode.ts';
+import { SegmentThread } from '../../src/io/csv/segment-thread.ts';
+import { DUCKDB_THREADS_ENV } from '../../src/io/duckdb/threads.ts';
 
 const rows = (t: { toArray(): any[] }) => t.toArray().map((r) => r.toJSON());
 const taxiLike = (n: number, bad: (i: number) => string | undefined = () => undefined) =>
@@ -70,5 +72,22 @@ describe('decodeCsv in segments', () => {
     expect(error.message).toMatch(/cut short/);
     const { table } = await decodeCsv(stream('id,fare\n'), { sourceName: 'h.csv', segmentBytes: 100_000 });
     expect(table.numRows).toBe(0);
+  });
+
+  it('parses every segment on this thread in a process given one core (a backfill worker)', async () => {
+    const text = taxiLike(20_000);
+    const sent = vi.spyOn(SegmentThread.prototype, 'parse');
+    vi.stubEnv(DUCKDB_THREADS_ENV, '1');
+    try {
+      const alone = await decodeCsv(stream(text), { sourceName: 's.csv', columns: COLUMNS, segmentBytes: 100_000 });
+      expect(sent).not.toHaveBeenCalled();
+      vi.unstubAllEnvs();
+      const shared = await decodeCsv(stream(text), { sourceName: 's.csv', columns: COLUMNS, segmentBytes: 100_000 });
+      expect(sent).toHaveBeenCalled();
+      expect(rows(alone.table)).toEqual(rows(shared.table));
+    } finally {
+      vi.unstubAllEnvs();
+      sent.mockRestore();
+    }
   });
 });

@@ -17,6 +17,8 @@ import { readHeader } from './header.ts';
 import { convertText, inferType } from './infer.ts';
 import { RecordParser, type BadRow } from './parser.ts';
 import { parseSegment, type SegmentResult } from './segment.ts';
+import { availableParallelism } from 'node:os';
+import { DUCKDB_THREADS_ENV } from '../duckdb/threads.ts';
 import { SegmentThread } from './segment-thread.ts';
 
 /** Rows per record batch when one parser reads in order (quoted bodies). */
@@ -124,6 +126,7 @@ export async function decodeCsv(
 
   // Segments, in file order, and the line the next one to be taken starts at (the header is line 1).
   const thread = new SegmentThread();
+  const threaded = coreToSpare();
   const queue: QueuedSegment[] = [];
   let line = 2;
   const take = (result: SegmentResult) => {
@@ -200,7 +203,7 @@ export async function decodeCsv(
       // No line end in a whole segment's bytes, or quoted cells: from here on one parser, in order.
       if (cut === 0 || segment.indexOf(QUOTE) >= 0) break;
       let rest = buf.subarray(cut);
-      if ((!final || rest.length > 0) && thread.pending < THREAD_QUEUE) {
+      if (threaded && (!final || rest.length > 0) && thread.pending < THREAD_QUEUE) {
         // The thread gets a buffer of its own (transferred): copy the smaller side of the cut.
         if (segment.length <= rest.length) segment = new Uint8Array(segment);
         else rest = new Uint8Array(rest);
@@ -247,6 +250,16 @@ export async function decodeCsv(
 
   const table = assemble(names!, types, batches);
   return { table, report: { rows, badRows, badRowSamples } };
+}
+
+/**
+ * Whether this process has a core to spare for the second thread: not on one
+ * core, nor as one of `backfill --parallel`'s processes given a core's share
+ * (there the thread's ~0.3 CPU-s would come out of another process's share).
+ */
+function coreToSpare(): boolean {
+  const cores = availableParallelism();
+  return cores > 1 && Number(process.env[DUCKDB_THREADS_ENV] ?? cores) > 1;
 }
 
 /** Bytes that hold about BATCH_ROWS rows like the first ones of `body`. */
