@@ -20,7 +20,6 @@ import { availableParallelism, cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
-// @ts-expect-error: plain JavaScript without declarations (it runs before anything is compiled)
 import { staleReason } from '../bin/launch.js';
 import { openSession } from '../src/engine/session.ts';
 import { YELLOW_TAXI_2021_01_ROWS, writeYellowTaxiSample } from '../src/samples/yellow-taxi.ts';

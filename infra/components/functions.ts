@@ -40,10 +40,10 @@ const RUNNER_PERMISSIONS = ['run.jobs.run', 'run.jobs.runWithOverrides'];
  * `run.jobs.run` + `run.jobs.runWithOverrides`, granted per job, not on the
  * project) and read the API token secret.
  *
- * The functions run TypeScript through tsx: the source archive (see
+ * The functions run pipekit compiled: the source archive (see
  * function-source.ts) has a plain-JS `index.js` at its root, which the
  * buildpack syntax-checks and the Functions Framework loads, importing
- * `functions/index.ts` with `NODE_OPTIONS=--import tsx`.
+ * `dist/functions/index.js`.
  */
 export class Functions extends pulumi.ComponentResource {
   readonly serviceAccount: gcp.serviceaccount.Account;
@@ -97,7 +97,6 @@ export class Functions extends pulumi.ComponentResource {
       PIPEKIT_REGION: args.region,
       PIPEKIT_PROJECT: args.projectDir ?? 'pipelines',
       PIPEKIT_FUNCTIONS_AUTH: auth,
-      NODE_OPTIONS: '--import tsx',
     };
     const make = (
       id: string,

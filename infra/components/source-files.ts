@@ -8,8 +8,12 @@ import { join, relative, resolve, sep } from 'node:path';
  * an unchanged tree keeps its object and nothing is rebuilt.
  */
 
-/** Never shipped, at any depth: local state, dependencies (builds install them from the lockfile), artifacts, env files. */
-const EXCLUDED = /^(node_modules|\.pipekit|test-artifacts|bench-results|\.git|\.env(\..*)?|\.DS_Store)$|\.log$/;
+/**
+ * Never shipped, at any depth: local state, dependencies (builds install them from the
+ * lockfile), artifacts, env files, and dist/'s build time (only bin/launch.js reads it; in the
+ * archive it would change the content hash, and redeploy, at every build).
+ */
+const EXCLUDED = /^(node_modules|\.pipekit|test-artifacts|bench-results|\.git|\.env(\..*)?|\.DS_Store|\.build-stamp)$|\.log$/;
 
 /**
  * Archive path → absolute file path, sorted: each of `paths` (files or

@@ -1,5 +1,5 @@
-import { mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
 
 /** What a kept value was derived from: each input's mtime and size when it was read. */
 interface Entry<T> {
@@ -55,4 +55,16 @@ export function writeAtomically(file: string, text: string, mode?: number): void
   const tmp = `${file}.${process.pid}.tmp`;
   writeFileSync(tmp, text, { mode });
   renameSync(tmp, file);
+  removeAbandoned(file);
+}
+
+/** Temporary files of this one that a process killed mid-write left; a minute old is abandoned. */
+function removeAbandoned(file: string): void {
+  const prefix = `${basename(file)}.`;
+  for (const name of readdirSync(dirname(file))) {
+    if (!name.startsWith(prefix) || !name.endsWith('.tmp')) continue;
+    const path = join(dirname(file), name);
+    const stat = statSync(path, { throwIfNoEntry: false });
+    if (stat && Date.now() - stat.mtimeMs > 60_000) rmSync(path, { force: true });
+  }
 }

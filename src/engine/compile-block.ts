@@ -42,6 +42,9 @@ export async function compileBlock(file: string): Promise<CompiledBlock> {
           if (args.path === 'pipekit') return { path: RUNNING_PIPEKIT, external: true };
           return { errors: found.errors };
         }
+        // A project's own TypeScript behind a package.json "imports" alias (#lib/…) is bundled:
+        // Node could not load it from the cache.
+        if (!found.path.includes('/node_modules/') && /\.[cm]?tsx?$/.test(found.path)) return { path: found.path };
         return { path: pathToFileURL(found.path).href, external: true };
       });
       // A project file's own location, which bundling would otherwise make the cached module's.

@@ -2,7 +2,6 @@ import { mkdirSync, mkdtempSync, rmSync, utimesSync, writeFileSync } from 'node:
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-// @ts-expect-error bin/ is plain JavaScript without types
 import { staleReason } from '../../bin/launch.js';
 
 /** bin/launch.js runs dist/ only while it is at least as new as every source file and folder. */

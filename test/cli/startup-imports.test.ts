@@ -25,7 +25,6 @@ const HEAVY: Record<string, RegExp> = {
 const COMPILED_BLOCK = /\/\.pipekit\/cache\/blocks\/numbers\.[0-9a-f]{16}\.[0-9a-f]{16}\.mjs$/;
 const TYPESCRIPT_TOOLING = /\/node_modules\/(tsx|esbuild|typescript)\//;
 const PARSERS = /\/node_modules\/(yaml|zod)\//;
-// @ts-expect-error: plain JavaScript without declarations
 const STALE: string | null = (await import('../../bin/launch.js')).staleReason();
 if (STALE) console.warn(`startup-imports: ${STALE}; the tooling check is skipped (npm test builds dist/ first)`);
 const POSTGRES_CLIENT = /\/node_modules\/(pg|pg-copy-streams)\//;

@@ -26,6 +26,11 @@ afterEach(() => {
   for (const dir of outside.splice(0)) rmSync(dir, { recursive: true, force: true });
 });
 
+/** `pipekit validate` in a process of its own (it imports every block): its stdout. */
+async function validate(root: string): Promise<string> {
+  return (await execFileAsync(process.execPath, [BIN, '--project', root, '--profile', 'test', 'validate'], { cwd: REPO_ROOT })).stdout;
+}
+
 const cacheOf = (root: string) => join(root, '.pipekit', 'cache', 'blocks');
 const modulesIn = (dir: string) => readdirSync(dir).filter((name) => name.endsWith('.mjs'));
 
@@ -97,14 +102,42 @@ export default loader(async () => undefined);
       "import { version } from 'dep';\nimport { loader } from 'pipekit';\nconsole.log('dep', version);\nexport default loader(async () => undefined);\n",
     );
     // Fresh processes, as users run them: this process's module cache would hide the move.
-    const validate = async () =>
-      (await execFileAsync(process.execPath, [BIN, '--project', root, '--profile', 'test', 'validate'], { cwd: REPO_ROOT })).stdout;
-    expect(await validate()).toContain('dep 1');
+    expect(await validate(root)).toContain('dep 1');
 
     rmSync(join(root, 'node_modules/dep'));
     rmSync(join(root, 'store/dep-1'), { recursive: true });
     symlinkSync(join(root, 'store/dep-2'), join(root, 'node_modules/dep'));
-    expect(await validate()).toContain('dep 2');
+    expect(await validate(root)).toContain('dep 2');
+  });
+
+  it('bundles project TypeScript reached through a package.json "imports" alias', async () => {
+    project = createTestProject('block-cache-imports', {});
+    const root = project.root;
+    save(join(root, 'package.json'), JSON.stringify({ name: 'my-project', type: 'module', imports: { '#lib/*': './lib/*' } }));
+    save(join(root, 'lib/rates.ts'), 'export const rate: number = 0.5;\n');
+    save(join(root, 'p/pipeline.yaml'), 'blocks:\n  - { uuid: a, kind: loader, file: blocks/a.ts }\n');
+    save(
+      join(root, 'blocks/a.ts'),
+      "import { rate } from '#lib/rates.ts';\nimport { loader } from 'pipekit';\nconsole.log('half', 10 * rate);\nexport default loader(async () => undefined);\n",
+    );
+    // In a real process: vitest would load the .ts itself and hide a module Node cannot load.
+    expect(await validate(root)).toContain('half 5');
+  });
+
+  it('pipekit compile compiles each block file once, then finds them cached; a broken one exits 2 naming its line', async () => {
+    project = createTestProject('block-cache-compile', {});
+    const root = project.root;
+    save(join(root, 'blocks/a.ts'), "import { loader } from 'pipekit';\nexport default loader(async () => undefined);\n");
+    // Two pipelines share the block file.
+    for (const name of ['p', 'q']) save(join(root, `${name}/pipeline.yaml`), 'blocks:\n  - { uuid: a, kind: loader, file: blocks/a.ts }\n');
+    const compile = () => execFileAsync(process.execPath, [BIN, '--project', root, 'compile'], { cwd: REPO_ROOT });
+    expect((await compile()).stdout).toContain('1 block files compiled, 0 already in the cache');
+    expect((await compile()).stdout).toContain('0 block files compiled, 1 already in the cache');
+
+    save(join(root, 'blocks/a.ts'), 'export default (;\n', 1);
+    const failed = await compile().catch((e: { code: number; stderr: string }) => e);
+    expect(failed).toMatchObject({ code: 2 });
+    expect((failed as { stderr: string }).stderr).toContain(`${join(root, 'blocks/a.ts')}:1:17`);
   });
 
   it('names the file, line and column of a syntax error, in the block or a file it imports', async () => {

@@ -1,9 +1,11 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as pulumi from '@pulumi/pulumi';
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { ARCHIVE_ENTRY, functionSourceFiles } from '../../infra/components/function-source.ts';
 import { REPO_ROOT } from '../../infra/pipelines-source.ts';
+import { ConfigError } from '../../src/errors.ts';
 import { PROJECT, REGION, deployStack, makePipelinesDir, resolve, taxiPipelineYaml, type DeployedStack } from './harness.ts';
 
 const FUNCTIONS_SA = `pipekit-functions@${PROJECT}.iam.gserviceaccount.com`;
@@ -72,8 +74,9 @@ describe('functions with the default config', () => {
         GOOGLE_CLOUD_PROJECT: PROJECT,
         PIPEKIT_REGION: REGION,
         PIPEKIT_PROJECT: 'pipelines',
-        NODE_OPTIONS: '--import tsx',
       });
+      // Compiled code: nothing transpiles TypeScript at a cold start.
+      expect(fn.inputs.serviceConfig.environmentVariables.NODE_OPTIONS).toBeUndefined();
     }
     expect(stack.ofType('gcp:serviceaccount/account:Account').map((a) => a.inputs.accountId)).toContain('pipekit-functions');
   });
@@ -133,6 +136,8 @@ describe('functions with the default config', () => {
     const paths = await archivePaths(stack.one('gcp:storage/bucketObject:BucketObject'));
     for (const path of [
       'index.js',
+      'dist/functions/index.js',
+      'dist/src/cloud/job-launcher.js',
       'functions/index.ts',
       'functions/package.json',
       'src/cloud/job-launcher.ts',
@@ -284,10 +289,29 @@ describe('functionSourceFiles on this repository', () => {
     );
     expect(paths.some((p) => /(^|\/)(node_modules|\.pipekit)\//.test(p))).toBe(false);
     expect(paths.some((p) => p.endsWith('.log'))).toBe(false);
+    // The build's time would make every build a new archive, and a redeploy.
+    expect(paths).not.toContain('dist/.build-stamp');
   });
 
-  it('the archive entry is plain JavaScript that imports functions/index.ts', () => {
-    expect(ARCHIVE_ENTRY).toMatch(/^import '\.\/functions\/index\.ts';$/m);
+  it('refuses a checkout whose dist/ is older than its sources, saying to build', () => {
+    const root = mkdtempSync(join(tmpdir(), 'pipekit-fn-stale-'));
+    try {
+      mkdirSync(join(root, 'dist'));
+      writeFileSync(join(root, 'dist', '.build-stamp'), '');
+      utimesSync(join(root, 'dist', '.build-stamp'), new Date(0), new Date(0));
+      mkdirSync(join(root, 'src'));
+      writeFileSync(join(root, 'src', 'index.ts'), '');
+      expect(() => functionSourceFiles(root, join(root, 'pipelines'))).toThrow(
+        /changed since the last build: the functions would deploy code older than the sources/,
+      );
+      expect(() => functionSourceFiles(root, join(root, 'pipelines'))).toThrow(ConfigError);
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
+  });
+
+  it('the archive entry is plain JavaScript that imports the compiled functions', () => {
+    expect(ARCHIVE_ENTRY).toMatch(/^import '\.\/dist\/functions\/index\.js';$/m);
     expect(() => new Function(ARCHIVE_ENTRY.replace(/^import .*$/m, ''))).not.toThrow();
   });
 });

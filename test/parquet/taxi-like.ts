@@ -21,7 +21,6 @@ export interface TaxiLikeOptions {
   readonly nullEvery?: number;
 }
 
-
 /** Builds the table in one record batch; row i's pickup is on day `i % days` (stragglers first). */
 export function taxiLikeTable(options: TaxiLikeOptions): Table {
   const n = options.rows;

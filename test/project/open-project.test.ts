@@ -38,8 +38,11 @@ describe('openProject', () => {
     expect(existsSync(join(p.root, '.pipekit/cache/pipelines/p.json'))).toBe(true);
     expect(await openProject(p.root)).toEqual(first);
 
+    // What a process killed while writing the cache left behind goes with the next write.
+    write(p, '.pipekit/cache/pipelines/p.json.99999.tmp', '{', 120);
     write(p, 'p/pipeline.yaml', 'blocks:\n  - { uuid: b, kind: loader, file: blocks/b.ts }\n', 1);
     expect((await openProject(p.root)).pipelines.get('p')!.blocks.map((b) => b.uuid)).toEqual(['b']);
+    expect(existsSync(join(p.root, '.pipekit/cache/pipelines/p.json.99999.tmp'))).toBe(false);
   });
 
   it('reports a mistake made after the file was kept, and checks block files every time', async () => {

@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REPO_ROOT } from '../../infra/pipelines-source.ts';
+import { realMounts } from '../../scripts/rehearsal/container.ts';
 import { lastMeaningfulLine } from '../../scripts/rehearsal/report.ts';
 import type { Rehearsal } from '../../scripts/rehearsal/rehearsal.ts';
 import { rehearse } from './support.ts';
@@ -81,7 +82,9 @@ describe('the image', () => {
     expect(before.filter((file) => file.startsWith('load_yellow_taxi.') && file.includes('.mjs '))).toHaveLength(1);
     const { executions } = await r.executeJob(job('api_to_gcs'));
     expect(executions[0]!.status, lastMeaningfulLine(executions[0]!.tasks.at(-1)?.output ?? '')).toBe('succeeded');
-    expect(files()).toEqual(before);
+    // Without mount namespaces the tree is built in one folder and run from another, so the
+    // cached paths differ and the job compiles again (rehearsal's own limit, not the image's).
+    if (realMounts()) expect(files()).toEqual(before);
   });
 });
 

@@ -5,6 +5,7 @@ import { blockCacheDir, compileBlockFile } from '../../engine/block-cache.ts';
 import { describeError } from '../../errors.ts';
 import { openProject } from '../../project/open-project.ts';
 import { findProjectRoot } from '../project-root.ts';
+import { reportProblems } from '../problems.ts';
 import { globalOptions } from '../session-command.ts';
 
 /**
@@ -38,11 +39,7 @@ export function registerCompile(program: Command): void {
           }
         }
       }
-      if (problems.length > 0) {
-        process.stderr.write(`${problems.map((p) => `${pc.red('✖')} ${p}`).join('\n')}\n`);
-        process.exitCode = 2;
-        return;
-      }
+      if (reportProblems(problems)) return;
       process.stdout.write(`${pc.green('✔')} ${compiled} block files compiled, ${cached} already in the cache\n`);
     });
 }

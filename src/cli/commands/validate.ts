@@ -7,6 +7,7 @@ import { describeError } from '../../errors.ts';
 import { connectorSettingsProblems } from '../../io/settings/index.ts';
 import { loadProject } from '../../project/load-project.ts';
 import { findProjectRoot } from '../project-root.ts';
+import { reportProblems } from '../problems.ts';
 import { globalOptions } from '../session-command.ts';
 
 export function registerValidate(program: Command): void {
@@ -33,11 +34,7 @@ export function registerValidate(program: Command): void {
       } catch (error) {
         problems.push(describeError(error));
       }
-      if (problems.length > 0) {
-        process.stderr.write(`${problems.map((p) => `${pc.red('✖')} ${p}`).join('\n')}\n`);
-        process.exitCode = 2;
-        return;
-      }
+      if (reportProblems(problems)) return;
       const blocks = [...project.pipelines.values()].reduce((n, p) => n + p.blocks.length, 0);
       process.stdout.write(
         `${pc.green('✔')} ${project.pipelines.size} pipelines, ${blocks} blocks valid; io_config profiles: ${listProfiles(project.ioConfigFile).join(', ')}\n`,
