@@ -10,6 +10,8 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const STAMP = join(ROOT, 'dist', '.build-stamp');
 const SOURCE_DIRS = ['src', 'functions'];
+/** 1985-10-26T08:15:00Z: the time npm gives every file it packs. */
+const NPM_PACKED_MTIME = 499162500000;
 
 /** Why dist/ is not what the sources say, or null when it is current. */
 export function staleReason(root = ROOT) {
@@ -21,6 +23,8 @@ export function staleReason(root = ROOT) {
   // the same 1985 mtime and its folders with the install time: its dist/ is what was packed.
   if (root.split(sep).includes('node_modules')) return null;
   const builtAt = statSync(stamp).mtimeMs;
+  // The same package unpacked anywhere else (a tarball extracted beside a project, then linked).
+  if (Math.abs(builtAt - NPM_PACKED_MTIME) < 1000) return null;
   for (const dir of SOURCE_DIRS) {
     const changed = changedSince(join(root, dir), builtAt);
     if (changed) return `${relative(root, changed)} changed since the last build`;

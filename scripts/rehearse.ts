@@ -15,6 +15,7 @@ import { describeError } from '../src/errors.ts';
 import { formatReport } from './rehearsal/report.ts';
 import { startRehearsal } from './rehearsal/rehearsal.ts';
 import { runScenario, SCENARIO_CONFIG } from './rehearsal/scenario.ts';
+import { testServer } from '../test/support/postgres.ts';
 
 const { values } = parseArgs({
   options: {
@@ -39,12 +40,7 @@ let exitCode = 1;
 try {
   const started = Date.now();
   const rehearsal = await startRehearsal({
-    postgres: {
-      host: process.env.PIPEKIT_TEST_PG_HOST!,
-      port: Number(process.env.PIPEKIT_TEST_PG_PORT),
-      user: process.env.PIPEKIT_TEST_PG_USER!,
-      password: process.env.PIPEKIT_TEST_PG_PASSWORD ?? '',
-    },
+    postgres: testServer(),
     config,
     taxiRows: Number(values['taxi-rows']),
     log: values.verbose ? (line) => console.log(line) : undefined,

@@ -1,9 +1,9 @@
-import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openSession, type Session } from '../../src/engine/session.ts';
+import { type CliResult, execPipekit } from '../support/cli-process.ts';
 import { createTestDatabase, type TestDatabase } from '../support/postgres.ts';
-import { createTestProject, REPO_ROOT, type TestProject } from '../support/project.ts';
+import { createTestProject, type TestProject } from '../support/project.ts';
 
 /**
  * The container entrypoint as Cloud Run runs it: `node bin/pipekit.js` with
@@ -40,16 +40,8 @@ afterAll(async () => {
   project?.remove();
 });
 
-function pipekit(args: string[], env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      ['bin/pipekit.js', ...args],
-      { cwd: REPO_ROOT, env: { ...process.env, PIPEKIT_PROJECT: project.root, PIPEKIT_PROFILE: 'test', ...env }, timeout: 60_000 },
-      (error, stdout, stderr) => resolve({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr }),
-    );
-  });
-}
+const pipekit = (args: string[], env: Record<string, string> = {}): Promise<CliResult> =>
+  execPipekit(args, { PIPEKIT_PROJECT: project.root, PIPEKIT_PROFILE: 'test', ...env });
 
 const cloudRun = (index: number, count: number, execution = 'pipekit-tiny-abc12') => ({
   CLOUD_RUN_JOB: 'pipekit-tiny',

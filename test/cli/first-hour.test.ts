@@ -1,10 +1,11 @@
-import { execFile, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openSession, type Session } from '../../src/engine/session.ts';
+import { type CliResult, execPipekit } from '../support/cli-process.ts';
 import { createTestDatabase, type TestDatabase } from '../support/postgres.ts';
 import { createTestProject, REPO_ROOT, type TestProject } from '../support/project.ts';
 
@@ -54,26 +55,8 @@ afterAll(async () => {
   project?.remove();
 });
 
-interface Result {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-function pipekit(args: string[], env: Record<string, string> = {}, cwd = REPO_ROOT): Promise<Result> {
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      [join(REPO_ROOT, 'bin/pipekit.js'), ...args],
-      {
-        cwd,
-        env: { ...process.env, PIPEKIT_PROJECT: project.root, PIPEKIT_PROFILE: 'test', PIPEKIT_LOG_FORMAT: 'text', NO_COLOR: '1', ...env },
-        timeout: 60_000,
-      },
-      (error, stdout, stderr) => resolve({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr }),
-    );
-  });
-}
+const pipekit = (args: string[], env: Record<string, string> = {}, cwd = REPO_ROOT): Promise<CliResult> =>
+  execPipekit(args, { PIPEKIT_PROJECT: project.root, PIPEKIT_PROFILE: 'test', PIPEKIT_LOG_FORMAT: 'text', NO_COLOR: '1', ...env }, cwd);
 
 describe('bad input exits 2 with a message naming the option', () => {
   const cases: [string[], RegExp][] = [

@@ -54,4 +54,12 @@ describe('staleReason', () => {
     rmSync(join(root, 'src'), { recursive: true });
     expect(staleReason(root)).toBeNull();
   });
+
+  it('trusts a packed pipekit unpacked anywhere: npm dates every file 1985, its folders the unpacking', () => {
+    project();
+    const packed = new Date('1985-10-26T08:15:00.000Z');
+    write('dist/.build-stamp', 0);
+    for (const file of ['dist/.build-stamp', 'src/engine/runner.ts', 'functions/index.ts']) utimesSync(join(root, file), packed, packed);
+    expect(staleReason(root)).toBeNull();
+  });
 });

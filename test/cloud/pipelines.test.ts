@@ -1,4 +1,4 @@
-import { cpSync, createReadStream, existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { createReadStream, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -9,7 +9,7 @@ import { yellowTaxiCsv } from '../../src/samples/yellow-taxi.ts';
 import { startBigQueryFake, type BigQueryFake } from '../support/bigquery-fake.ts';
 import { startGcsFake, type GcsFake } from '../support/gcs-fake.ts';
 import { createTestDatabase, type TestDatabase } from '../support/postgres.ts';
-import { createTestProject, REPO_ROOT, SHARED_DATA, type TestProject } from '../support/project.ts';
+import { copyExamplePipelines, createTestProject, SHARED_DATA, type TestProject } from '../support/project.ts';
 
 /**
  * The example pipelines, unchanged, on the repo's own `cloud` profile: the
@@ -43,10 +43,8 @@ beforeAll(async () => {
   bq = await startBigQueryFake({ projectId: PROJECT, gcs });
   db = await createTestDatabase('cloud_pipelines');
   project = createTestProject('cloud', {});
-  for (const entry of readdirSync(join(REPO_ROOT, 'pipelines'), { withFileTypes: true })) {
-    if (entry.name.startsWith('.')) continue;
-    cpSync(join(REPO_ROOT, 'pipelines', entry.name), join(project.root, entry.name), { recursive: true });
-  }
+  // The repository's io_config.yaml too: its cloud profile is what these runs use.
+  copyExamplePipelines(project.root, { ioConfig: true });
   if (!hasShared) {
     const text = [...yellowTaxiCsv({ rows: 4000, seed: 11 })].join('');
     TAXI = join(project.root, 'seeded-taxi.csv');

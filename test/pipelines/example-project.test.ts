@@ -1,4 +1,4 @@
-import { cpSync, existsSync, readdirSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -6,7 +6,7 @@ import { planRun } from '../../src/engine/run-plan.ts';
 import { openSession, type Session } from '../../src/engine/session.ts';
 import { writeTitanicSample } from '../../src/samples/titanic.ts';
 import { createTestDatabase, type TestDatabase } from '../support/postgres.ts';
-import { createTestProject, REPO_ROOT, SHARED_DATA, type TestProject } from '../support/project.ts';
+import { copyExamplePipelines, createTestProject, SHARED_DATA, type TestProject } from '../support/project.ts';
 
 /**
  * The five example pipelines, unchanged, on the real Zoomcamp sample:
@@ -25,10 +25,7 @@ beforeAll(async () => {
   if (!hasShared) return;
   db = await createTestDatabase('examples');
   project = createTestProject('examples', { ...db.profileValues, POSTGRES_SCHEMA: 'public' });
-  for (const entry of readdirSync(join(REPO_ROOT, 'pipelines'), { withFileTypes: true })) {
-    if (entry.isDirectory() && !entry.name.startsWith('.'))
-      cpSync(join(REPO_ROOT, 'pipelines', entry.name), join(project.root, entry.name), { recursive: true });
-  }
+  copyExamplePipelines(project.root);
   await writeTitanicSample(join(project.root, 'titanic.csv'));
   session = await openSession({ projectRoot: project.root, profile: 'test' });
 });

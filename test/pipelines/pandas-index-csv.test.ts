@@ -6,7 +6,7 @@
  * computed here from the generated text with plain string splitting and
  * pandas' and Mage's rules written out, not with pipekit's decoder.
  */
-import { cpSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Table } from 'apache-arrow';
 import pg from 'pg';
@@ -16,7 +16,7 @@ import { openSession, type Session } from '../../src/engine/session.ts';
 import { TITANIC_HEADER, writeTitanicSample } from '../../src/samples/titanic.ts';
 import { yellowTaxiCsv } from '../../src/samples/yellow-taxi.ts';
 import { createTestDatabase, type TestDatabase } from '../support/postgres.ts';
-import { createTestProject, REPO_ROOT, type TestProject } from '../support/project.ts';
+import { copyExamplePipelines, createTestProject, type TestProject } from '../support/project.ts';
 
 const ROWS = 3000;
 type Value = number | string | null;
@@ -88,10 +88,7 @@ const renamed = (rows: Row[], rename: (name: string) => string) =>
 beforeAll(async () => {
   db = await createTestDatabase('pandas_index');
   project = createTestProject('pandas-index', { ...db.profileValues, POSTGRES_SCHEMA: 'public' });
-  for (const entry of readdirSync(join(REPO_ROOT, 'pipelines'), { withFileTypes: true })) {
-    if (entry.isDirectory() && !entry.name.startsWith('.'))
-      cpSync(join(REPO_ROOT, 'pipelines', entry.name), join(project.root, entry.name), { recursive: true });
-  }
+  copyExamplePipelines(project.root);
   writeTaxiWithIndex(join(project.root, 'taxi-with-index.csv'));
   // Titanic read with pandas and written back with df.to_csv(): the index as a first, unnamed column.
   const raw = join(project.root, 'titanic-raw.csv');

@@ -6,6 +6,8 @@ import { CancelledError } from '../../src/errors.ts';
 import { createPostgresConnector } from '../../src/io/postgres/connector.ts';
 import type { PostgresConnector } from '../../src/io/types.ts';
 import { spawnPipekit } from '../support/cli-process.ts';
+import { planRun } from '../../src/engine/run-plan.ts';
+import { openSession } from '../../src/engine/session.ts';
 import { createTestDatabase, type TestDatabase } from '../support/postgres.ts';
 import { createTestProject } from '../support/project.ts';
 
@@ -64,11 +66,13 @@ describe('cancelling a block stops its Postgres statement on the server', () => 
   });
 });
 
-describe('Ctrl-C on a CLI run', () => {
-  it("the run exits 130 at once, and its block's statement is no longer running in the server", async () => {
+const SLEEP_BLOCK = `import { loader } from 'pipekit';
+export default loader(async (ctx) => (await ctx.io.postgres()).query('SELECT pg_sleep(30)'));`;
+
+describe('a run cancelled while its block waits on Postgres', () => {
+  it("Ctrl-C on the CLI: exit 130 at once, and the block's statement no longer runs in the server", async () => {
     const project = createTestProject('pg-cancel', db.profileValues, {
-      'blocks/sleep.ts': `import { loader } from 'pipekit';
-export default loader(async (ctx) => (await ctx.io.postgres()).query('SELECT pg_sleep(30)'));`,
+      'blocks/sleep.ts': SLEEP_BLOCK,
       'sleepy/pipeline.yaml': 'blocks:\n  - { uuid: sleep, kind: loader, file: blocks/sleep.ts }\n',
     });
     try {
@@ -82,6 +86,27 @@ export default loader(async (ctx) => (await ctx.io.postgres()).query('SELECT pg_
       expect(Date.now() - started).toBeLessThan(10_000);
       expect(await sleepers()).toBe(0);
     } finally {
+      project.remove();
+    }
+  });
+
+  it('a block timeout: the run fails with the timeout, and the statement is gone from the server', async () => {
+    const project = createTestProject('pg-timeout', db.profileValues, {
+      'blocks/sleep.ts': SLEEP_BLOCK,
+      'sleepy/pipeline.yaml': 'blocks:\n  - { uuid: sleep, kind: loader, file: blocks/sleep.ts, timeout: 500ms }\nretry: { attempts: 1 }\n',
+    });
+    const session = await openSession({ projectRoot: project.root, profile: 'test' });
+    try {
+      const pipeline = session.pipeline('sleepy');
+      const started = Date.now();
+      const result = await session.runPipeline({ pipeline, plan: planRun(pipeline, {}) });
+      // Uncancelled, closing the run's connectors waited for the 30 s statement.
+      expect(Date.now() - started).toBeLessThan(10_000);
+      expect(result.status).toBe('failed');
+      expect(result.run!.error).toMatch(/timed out after 500ms/);
+      expect(await sleepers()).toBe(0);
+    } finally {
+      await session.close();
       project.remove();
     }
   });

@@ -3,6 +3,7 @@ import { vi } from 'vitest';
 import { declareStack, type DeclareOptions, type Graph } from '../../scripts/rehearsal/graph.ts';
 import { startRehearsal, type Rehearsal, type RehearsalOptions } from '../../scripts/rehearsal/rehearsal.ts';
 import type { Check } from '../../scripts/rehearsal/scenario.ts';
+import { testServer } from '../support/postgres.ts';
 
 export const importProgram = async (): Promise<Record<string, unknown>> => {
   vi.resetModules();
@@ -11,12 +12,7 @@ export const importProgram = async (): Promise<Record<string, unknown>> => {
 
 export function rehearse(options: Omit<RehearsalOptions, 'postgres'> = {}): Promise<Rehearsal> {
   return startRehearsal({
-    postgres: {
-      host: process.env.PIPEKIT_TEST_PG_HOST!,
-      port: Number(process.env.PIPEKIT_TEST_PG_PORT),
-      user: process.env.PIPEKIT_TEST_PG_USER!,
-      password: process.env.PIPEKIT_TEST_PG_PASSWORD ?? '',
-    },
+    postgres: testServer(),
     importProgram,
     ...options,
   });

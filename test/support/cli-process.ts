@@ -1,4 +1,5 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { join } from 'node:path';
 import type { RunStore } from '../../src/runs/store.ts';
 import type { RunRecord } from '../../src/runs/model.ts';
 import { REPO_ROOT } from './project.ts';
@@ -28,6 +29,24 @@ export function spawnPipekit(args: readonly string[], env: Record<string, string
     child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr })),
   );
   return { child, done };
+}
+
+export interface CliResult {
+  readonly code: number;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/** `node bin/pipekit.js <args>` to its end (at most a minute): its exit code and output. `env` is added to this process's. */
+export function execPipekit(args: readonly string[], env: Record<string, string>, cwd = REPO_ROOT): Promise<CliResult> {
+  return new Promise((resolve) => {
+    execFile(
+      process.execPath,
+      [join(REPO_ROOT, 'bin/pipekit.js'), ...args],
+      { cwd, env: { ...process.env, ...env }, timeout: 60_000 },
+      (error, stdout, stderr) => resolve({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr }),
+    );
+  });
 }
 
 /** Waits until a run of `pipeline` for `date` (YYYY-MM-DD) has `block` running. */

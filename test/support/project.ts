@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { stringify } from 'yaml';
@@ -41,4 +41,16 @@ export function createTestProject(name: string, profile: Record<string, unknown>
   );
   for (const [path, text] of Object.entries(files)) write(path, text);
   return { root, write, remove: () => rmSync(root, { recursive: true, force: true }) };
+}
+
+/**
+ * Copies the repository's example pipelines into `root`: every folder of pipelines/ (the
+ * pipelines and their shared blocks), and with `ioConfig` its io_config.yaml over the test's own.
+ */
+export function copyExamplePipelines(root: string, options: { ioConfig?: boolean } = {}): void {
+  const examples = join(REPO_ROOT, 'pipelines');
+  for (const entry of readdirSync(examples, { withFileTypes: true })) {
+    if (entry.name.startsWith('.') || (!entry.isDirectory() && !options.ioConfig)) continue;
+    cpSync(join(examples, entry.name), join(root, entry.name), { recursive: true });
+  }
 }
