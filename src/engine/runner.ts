@@ -217,6 +217,14 @@ class Execution {
   /** Downstream blocks still to read each output: memory is released when it reaches 0. */
   private readonly readers = new Map<string, number>();
   private readonly definitions = new Map<string, BlockDefinition>();
+  /** Blocks whose output downstream blocks may read: in memory, its tests passed (it may still be being saved). */
+  private readonly available = new Set<string>();
+  /** Outputs still being written to the workspace, by block; settles either way. */
+  private readonly saving = new Map<string, Promise<void>>();
+  /** The latest save (they run one after another); settles either way. */
+  private saves: Promise<unknown> = Promise.resolve();
+  /** Each save's end: the block's row recorded as succeeded (or failed when its output could not be saved). */
+  private readonly recording: Promise<void>[] = [];
   private firstError: string | null = null;
 
   constructor(
@@ -260,6 +268,9 @@ class Execution {
       await Promise.race(running.values());
     }
     await Promise.allSettled(running.values());
+    const recorded = await Promise.allSettled(this.recording);
+    const lost = recorded.find((r) => r.status === 'rejected');
+    if (lost) throw lost.reason; // the run store failed: the run fails, as when any block's row cannot be written
     if (signal.aborted) await this.cancelRemaining();
 
     const statuses = [...this.status.values()];
@@ -272,7 +283,7 @@ class Execution {
     return this.blocks.filter(
       (b) =>
         this.status.get(b.uuid) === 'queued' &&
-        b.upstream.every((up) => this.status.get(up) === 'succeeded' || (!this.status.has(up) && this.outputs.has(up))),
+        b.upstream.every((up) => this.available.has(up) || (!this.status.has(up) && this.outputs.has(up))),
     );
   }
 
@@ -283,6 +294,7 @@ class Execution {
     const value = needed || !inRun ? await this.options.workspace.load(previous.outputUri) : undefined;
     if (value !== undefined) this.outputs.set(block.uuid, value);
     if (inRun) this.status.set(block.uuid, 'succeeded');
+    if (inRun) this.available.add(block.uuid);
     if (inRun) {
       await this.options.store.updateBlockRun(this.runId, block.uuid, {
         status: 'succeeded',
@@ -321,22 +333,27 @@ class Execution {
             io: this.options.connectors,
           },
         });
-        const saved = await workspace.save(pipeline.name, this.runId, block.uuid, output);
-        const rows = rowsOf(output) ?? saved.rows;
-        this.outputs.set(block.uuid, output);
-        this.status.set(block.uuid, 'succeeded');
-        await store.updateBlockRun(this.runId, block.uuid, {
-          status: 'succeeded',
-          finishedAt: new Date(),
-          rowsOut: rows,
-          outputUri: saved.uri,
-          error: null,
-        });
-        log.info(`succeeded in ${seconds(startedAt)}s${rows !== null ? `, ${rows.toLocaleString('en-US')} rows` : ''}`);
-        this.emit({ type: 'block', runId: this.runId, block: block.uuid, status: 'succeeded', rows });
+        const finishedAt = new Date();
         if (block.kind === 'conditional' && output === false) await this.skipDownstream(block);
+        // Written to the workspace beside the blocks that read it: a taxi month takes 0.3-0.5 s to
+        // write, which no reader needs to wait for. The row says succeeded only once the file is
+        // there, so a resume or a single-block rerun never finds an output that is not.
+        // One save at a time, in the order the outputs came: the first is what the next block's
+        // release waits for (two at once shared the disk and both finished later).
+        const saved = this.saves.then(() => workspace.save(pipeline.name, this.runId, block.uuid, output));
+        this.saves = saved.catch(() => undefined);
+        this.saving.set(
+          block.uuid,
+          saved.then(
+            () => undefined,
+            () => undefined,
+          ),
+        );
         inputs.length = 0; // this frame must not keep released outputs alive
         await this.release(block);
+        this.outputs.set(block.uuid, output);
+        this.available.add(block.uuid);
+        this.recording.push(this.recordSucceeded(block, output, saved, startedAt, finishedAt));
         return;
       } catch (error) {
         const message = describeError(error);
@@ -363,6 +380,41 @@ class Execution {
         return;
       }
     }
+  }
+
+  /** Records a block whose output is being saved: succeeded once saved, failed when it cannot be (nothing to resume from). */
+  private async recordSucceeded(
+    block: BlockSpec,
+    output: unknown,
+    saved: Promise<{ uri: string; rows: number | null }>,
+    startedAt: Date,
+    finishedAt: Date,
+  ): Promise<void> {
+    const { store } = this.options;
+    const log = this.logger.forBlock(block.uuid);
+    let uri: string;
+    let rows: number | null;
+    try {
+      const result = await saved;
+      uri = result.uri;
+      rows = rowsOf(output) ?? result.rows;
+    } catch (error) {
+      const message = `its output could not be saved to the workspace ${this.options.workspace.root}: ${describeError(error)}`;
+      this.status.set(block.uuid, 'failed');
+      this.firstError ??= `${block.uuid}: ${message}`;
+      await store.updateBlockRun(this.runId, block.uuid, { status: 'failed', finishedAt, error: message });
+      log.error(`failed: ${message}`);
+      this.emit({ type: 'block', runId: this.runId, block: block.uuid, status: 'failed' });
+      await this.markDownstream(block, 'upstream_failed');
+      return;
+    } finally {
+      this.saving.delete(block.uuid);
+    }
+    this.status.set(block.uuid, 'succeeded');
+    await store.updateBlockRun(this.runId, block.uuid, { status: 'succeeded', finishedAt, rowsOut: rows, outputUri: uri, error: null });
+    const took = ((finishedAt.getTime() - startedAt.getTime()) / 1000).toFixed(2);
+    log.info(`succeeded in ${took}s${rows !== null ? `, ${rows.toLocaleString('en-US')} rows` : ''}`);
+    this.emit({ type: 'block', runId: this.runId, block: block.uuid, status: 'succeeded', rows });
   }
 
   private async skipDownstream(block: BlockSpec): Promise<void> {
@@ -395,11 +447,15 @@ class Execution {
       const left = (this.readers.get(up) ?? 1) - 1;
       this.readers.set(up, left);
       if (left <= 0) {
+        // Its save still holds it: the memory comes back only once the file is written.
+        await this.saving.get(up);
         freed ||= isBigOutput(this.outputs.get(up));
         this.outputs.delete(up);
       }
     }
-    if (freed) await reclaimMemory();
+    // Nothing left to run that could allocate: the collection would only delay the run's end.
+    const more = this.blocks.some((b) => b.uuid !== block.uuid && ['queued', 'running'].includes(this.status.get(b.uuid)!));
+    if (freed && more) await reclaimMemory();
   }
 }
 
@@ -409,8 +465,4 @@ function rowsOf(output: unknown): number | null {
     return (output as { rows: number }).rows;
   }
   return null;
-}
-
-function seconds(since: Date): string {
-  return ((Date.now() - since.getTime()) / 1000).toFixed(2);
 }

@@ -19,6 +19,7 @@ import {
   makeData,
   makeVector,
 } from 'apache-arrow';
+import type { ColumnBuffers } from '../io/csv/columns.ts';
 import type { ColumnType } from '../io/types.ts';
 import { countZeroBits } from './bitmap.ts';
 
@@ -81,4 +82,10 @@ export function timestampVector(micros: BigInt64Array, valid?: Uint8Array | null
 /** Date column, days since 1970-01-01. */
 export function dateVector(days: Int32Array, valid?: Uint8Array | null, length = days.length): Vector<DateDay> {
   return makeVector(makeData({ type: new DateDay(), length, data: days.subarray(0, length), ...nulls(valid, length) }));
+}
+
+/** A column from the buffers a CSV column builder made (see io/csv/columns.ts), as `type`. */
+export function vectorOf(type: ColumnType, buffers: ColumnBuffers): Vector {
+  const { length, nullCount, values, nullBitmap, valueOffsets } = buffers;
+  return makeVector(makeData({ type: arrowType(type), length, nullCount, nullBitmap, valueOffsets, data: values } as never));
 }

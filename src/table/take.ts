@@ -15,7 +15,21 @@ import { isFixedWidth } from './fixed-width.ts';
 interface RowMap {
   readonly chunk: Uint16Array | Uint32Array | null;
   readonly local: Int32Array | Uint32Array;
+  /** The rows as runs of consecutive rows of one chunk, when they are long enough to copy run by run. */
+  readonly runs: RowRuns | null;
 }
+
+/** Run k: `length[k]` rows from row `from[k]` of chunk `chunk[k]`, to output row `at[k]`. */
+interface RowRuns {
+  readonly count: number;
+  readonly at: Int32Array;
+  readonly chunk: Int32Array;
+  readonly from: Int32Array;
+  readonly length: Int32Array;
+}
+
+/** Below this many rows per run on average, per-run calls cost more than they save. */
+const MIN_AVERAGE_RUN = 16;
 
 /**
  * Returns a table with the rows of `table` at `indices`, in that order
@@ -57,7 +71,7 @@ function mapRows(lengths: readonly number[], total: number, indices: Int32Array 
     const r = indices[i];
     if (r < 0 || r >= total) throw new RangeError(`take: row index ${r} is outside 0..${total - 1}`);
   }
-  if (lengths.length <= 1) return { chunk: null, local: indices };
+  if (lengths.length <= 1) return { chunk: null, local: indices, runs: findRuns(null, indices) };
   const starts = new Float64Array(lengths.length + 1);
   for (let c = 0; c < lengths.length; c++) starts[c + 1] = starts[c] + lengths[c];
   const chunk = lengths.length < 65536 ? new Uint16Array(n) : new Uint32Array(n);
@@ -70,7 +84,38 @@ function mapRows(lengths: readonly number[], total: number, indices: Int32Array 
     chunk[i] = c;
     local[i] = r - starts[c];
   }
-  return { chunk, local };
+  return { chunk, local, runs: findRuns(chunk, local) };
+}
+
+/**
+ * The rows as runs of consecutive rows, or null when the runs are short. A
+ * partition of a time-ordered month is runs of ~150 rows: copied a run at a
+ * time, the gather is several times faster than row by row.
+ */
+function findRuns(chunk: Uint16Array | Uint32Array | null, local: Int32Array | Uint32Array): RowRuns | null {
+  const n = local.length;
+  const continues = (i: number) => local[i] === local[i - 1] + 1 && (!chunk || chunk[i] === chunk[i - 1]);
+  let count = n > 0 ? 1 : 0;
+  for (let i = 1; i < n; i++) if (!continues(i)) count++;
+  if (count === 0 || count * MIN_AVERAGE_RUN > n) return null;
+  const runs = {
+    count,
+    at: new Int32Array(count),
+    chunk: new Int32Array(count),
+    from: new Int32Array(count),
+    length: new Int32Array(count),
+  };
+  let k = -1;
+  for (let i = 0; i < n; i++) {
+    if (i === 0 || !continues(i)) {
+      k++;
+      runs.at[k] = i;
+      runs.chunk[k] = chunk ? chunk[i] : 0;
+      runs.from[k] = local[i];
+    }
+    runs.length[k]++;
+  }
+  return runs;
 }
 
 function findChunk(starts: Float64Array, row: number): number {
@@ -134,7 +179,16 @@ function takeFixed(chunks: readonly Data[], map: RowMap, length: number): ArrayB
   // `stride` is elements per value: 1 for numbers, words for Decimal, bytes for FixedSizeBinary.
   const width = first.BYTES_PER_ELEMENT * chunks[0].stride;
   const out = new first.constructor((length * width) / first.BYTES_PER_ELEMENT);
-  const { chunk, local } = map;
+  const { chunk, local, runs } = map;
+  if (runs) {
+    const bytes = chunks.map((c) => new Uint8Array(c.values.buffer, c.values.byteOffset, c.length * width));
+    const dst = new Uint8Array(out.buffer, out.byteOffset, length * width);
+    for (let k = 0; k < runs.count; k++) {
+      const from = runs.from[k] * width;
+      dst.set(bytes[runs.chunk[k]].subarray(from, from + runs.length[k] * width), runs.at[k] * width);
+    }
+    return out;
+  }
   if (width % 4 === 0) {
     const words = width >> 2;
     const src = chunks.map((c) => new Int32Array(c.values.buffer, c.values.byteOffset, c.length * words));
@@ -191,6 +245,17 @@ function takeVariable(chunks: readonly Data[], map: RowMap, length: number) {
     valueOffsets[i + 1] = total;
   }
   const data = new Uint8Array(total);
+  if (map.runs) {
+    // A run's strings are contiguous in its chunk: one copy per run.
+    const { runs } = map;
+    for (let k = 0; k < runs.count; k++) {
+      const c = chunks[runs.chunk[k]];
+      const o = c.valueOffsets as Int32Array;
+      const from = runs.from[k];
+      data.set((c.values as Uint8Array).subarray(o[from], o[from + runs.length[k]]), valueOffsets[runs.at[k]]);
+    }
+    return { valueOffsets, data };
+  }
   for (let i = 0; i < length; i++) {
     const c = chunks[chunk ? chunk[i] : 0];
     const o = c.valueOffsets as Int32Array;

@@ -1,7 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Table } from 'apache-arrow';
 import { planRun } from '../../src/engine/run-plan.ts';
+import { runPipeline } from '../../src/engine/runner.ts';
 import { openSession, type Session, type SessionRunOptions } from '../../src/engine/session.ts';
+import { Workspace } from '../../src/engine/workspace.ts';
 import { memorySink } from '../../src/log/logger.ts';
 import { createTestDatabase, type TestDatabase } from '../support/postgres.ts';
 import { createTestProject, type TestProject } from '../support/project.ts';
@@ -79,6 +81,10 @@ concurrency: 2
   - { uuid: numbers, kind: loader, file: blocks/numbers.ts }
   - { uuid: sink, kind: exporter, file: blocks/sink.ts, upstream: [numbers] }
 `,
+  'saves/pipeline.yaml': `blocks:
+  - { uuid: numbers, kind: loader, file: blocks/numbers.ts }
+  - { uuid: sink, kind: exporter, file: blocks/sink.ts, upstream: [numbers] }
+`,
   'memory/pipeline.yaml': `blocks:
   - { uuid: big, kind: loader, file: blocks/big.ts }
   - { uuid: shrink, kind: transformer, file: blocks/shrink.ts, upstream: [big] }
@@ -142,6 +148,67 @@ describe('memory', () => {
     const r = await run('memory');
     expect(r.run!.error ?? null).toBeNull();
     expect(r.blockStatus).toEqual({ big: 'succeeded', shrink: 'succeeded', check_freed: 'succeeded' });
+  });
+});
+
+describe('workspace saves', () => {
+  /** A workspace whose save of `block`'s output waits for `until` (or throws when `fail`). */
+  const slowWorkspace = (block: string, until: Promise<void>, fail = false) =>
+    new (class extends Workspace {
+      override async save(pipeline: string, runId: string, uuid: string, value: unknown) {
+        if (uuid === block) {
+          await until;
+          if (fail) throw new Error('disk full');
+        }
+        return super.save(pipeline, runId, uuid, value);
+      }
+    })(session.workspace.root);
+  /** The engine's runPipeline with the session's parts and `workspace` (a session always brings its own). */
+  const runWith = async (name: string, workspace: Workspace, options: Partial<SessionRunOptions> = {}) => {
+    const pipeline = session.pipeline(name);
+    const connectors = session.connectors();
+    try {
+      const result = await runPipeline({
+        pipeline,
+        profile: 'test',
+        store: session.store,
+        workspace,
+        connectors,
+        plan: planRun(pipeline, { executionDate: new Date('2021-01-15T00:00:00Z') }),
+        ...options,
+      });
+      return { ...result, blockStatus: Object.fromEntries(result.blocks.map((b) => [b.block, b.status])) };
+    } finally {
+      await connectors.close();
+    }
+  };
+
+  it('a downstream block starts while its upstream output is still being saved; the upstream is succeeded once saved', async () => {
+    let sinkStarted!: () => void;
+    const started = new Promise<void>((resolve) => (sinkStarted = resolve));
+    let gaveUp = false; // the engine waited for the save: let it through after a while rather than hang
+    const giveUp = new Promise<void>((resolve) => setTimeout(() => resolve(void (gaveUp = true)), 3000).unref());
+    const r = await runWith('saves', slowWorkspace('numbers', Promise.race([started, giveUp])), {
+      onEvent: (e) => {
+        if (e.type === 'block' && e.block === 'sink' && e.status === 'running') sinkStarted();
+      },
+    });
+    expect(r.blockStatus).toEqual({ numbers: 'succeeded', sink: 'succeeded' });
+    const numbers = r.blocks.find((b) => b.block === 'numbers')!;
+    const sink = r.blocks.find((b) => b.block === 'sink')!;
+    expect(gaveUp).toBe(false);
+    expect(sink.startedAt!.getTime()).toBeGreaterThanOrEqual(numbers.finishedAt!.getTime());
+    expect(((await session.workspace.load(numbers.outputUri!)) as Table).numRows).toBe(4);
+  });
+
+  it('an output that cannot be saved fails its block and the run, with no output recorded', async () => {
+    const r = await runWith('saves', slowWorkspace('numbers', Promise.resolve(), true));
+    expect(r.run!.status).toBe('failed');
+    const numbers = r.blocks.find((b) => b.block === 'numbers')!;
+    expect(numbers.status).toBe('failed');
+    expect(numbers.outputUri).toBeNull();
+    expect(numbers.error).toContain('could not be saved to the workspace');
+    expect(numbers.error).toContain('disk full');
   });
 });
 

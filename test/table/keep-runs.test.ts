@@ -38,3 +38,37 @@ describe('filterRows by runs', () => {
     expect(filterRows(table, new Uint8Array(table.numRows)).numRows).toBe(0);
   });
 });
+
+/** Indices in long runs (a partition of a time-ordered month) are gathered a run at a time; the rows must be the row-by-row ones. */
+describe('take by runs', () => {
+  const part = (from: number, n: number) =>
+    new Table({
+      id: vectorFromArray(
+        Array.from({ length: n }, (_, i) => (i % 37 === 0 ? null : BigInt(from + i))),
+        new Int64(),
+      ),
+      name: vectorFromArray(
+        Array.from({ length: n }, (_, i) => (i % 41 === 0 ? null : `row ${from + i}${'x'.repeat(i % 20)}`)),
+        new Utf8(),
+      ),
+      x: vectorFromArray(
+        Array.from({ length: n }, (_, i) => i / 4),
+        new Float64(),
+      ),
+    });
+  const table = concatTables([part(0, 300), part(300, 300), part(600, 300).slice(50, 250)]);
+  const all = rows(table);
+
+  it('equals the rows at the indices, for runs within and across chunks, repeated and out of order', () => {
+    // Runs of 100 that start mid-chunk and cross chunk ends (250-349, 550-649), one row repeated, then a run backwards in the file.
+    const indices = Int32Array.from([
+      ...Array.from({ length: 100 }, (_, i) => 250 + i),
+      ...Array.from({ length: 100 }, (_, i) => 550 + i),
+      ...Array.from({ length: 5 }, () => 7),
+      ...Array.from({ length: 120 }, (_, i) => 10 + i),
+    ]);
+    const taken = take(table, indices);
+    expect(rows(taken)).toEqual([...indices].map((i) => all[i]));
+    expect(taken.getChild('id')!.nullCount).toBe([...indices].filter((i) => all[i].id === null).length);
+  });
+});

@@ -4,10 +4,8 @@
  * simply overwritten by the next one (`rollback` undoes string bytes), so
  * nothing is committed until the row is known to be good.
  */
-import type { Vector } from 'apache-arrow';
-import { boolVector, dateVector, float64Vector, int32Vector, int64Vector, timestampVector, utf8Vector } from '../../table/make.ts';
 import { writeInt64 } from '../../table/int64.ts';
-import { bitmapBytes } from '../../table/bitmap.ts';
+import { bitmapBytes, countZeroBits } from '../../table/bitmap.ts';
 import { isUtf8 } from '../../table/utf8.ts';
 import type { ColumnType } from '../types.ts';
 import { parseBoolBytes, parseFloatBytes, parseIntBytes, parseTimestampBytes, scalar } from './scalars.ts';
@@ -20,12 +18,32 @@ export interface ColumnBuilder {
   /** Makes room for `capacity` rows, keeping rows already stored. */
   grow(capacity: number): void;
   /**
-   * The first `length` rows as a vector; the builder starts empty afterwards.
+   * The first `length` rows as buffers (`vectorOf` in table/make.ts makes them a vector); the builder starts empty afterwards.
    * The `last` batch of a file is copied to its exact size (the buffers were
    * sized for a full batch: ~10 MB spare on a taxi month) and nothing is
    * allocated for a next one.
    */
-  finish(length: number, last?: boolean): Vector;
+  finish(length: number, last?: boolean): ColumnBuffers;
+}
+
+/**
+ * A column's buffers, cut to its length. No Arrow objects: the decoder's worker
+ * thread builds these without loading Arrow, and hands them over as they are.
+ */
+export interface ColumnBuffers {
+  readonly length: number;
+  readonly nullCount: number;
+  readonly values: BigInt64Array | Float64Array | Int32Array | Uint8Array;
+  /** Absent when no value is null. */
+  readonly nullBitmap?: Uint8Array;
+  /** Utf8 only: `length + 1` offsets into `values`. */
+  readonly valueOffsets?: Int32Array;
+}
+
+/** Buffers of `length` rows; the validity bitmap only when some row is null. */
+function buffers(values: ColumnBuffers['values'], valid: Uint8Array, length: number, valueOffsets?: Int32Array): ColumnBuffers {
+  const nullCount = countZeroBits(valid, length);
+  return { length, nullCount, values, nullBitmap: nullCount > 0 ? valid : undefined, valueOffsets };
 }
 
 /** `values` cut to `length` elements: a copy when that frees much, else the same array. */
@@ -95,12 +113,12 @@ class Int64Builder extends Base implements ColumnBuilder {
     this.words = new Int32Array(next.buffer);
     this.growValid(capacity);
   }
-  finish(length: number, last = false): Vector {
+  finish(length: number, last = false): ColumnBuffers {
     const values = exact(this.values, length, last);
     const valid = this.takeValid(length, last);
     this.values = new BigInt64Array(last ? 0 : this.capacity);
     this.words = new Int32Array(this.values.buffer);
-    return this.kind === 'timestamp' ? timestampVector(values, valid, length) : int64Vector(values, valid, length);
+    return buffers(values.subarray(0, length), valid, length);
   }
 }
 
@@ -144,16 +162,15 @@ class NumberBuilder extends Base implements ColumnBuilder {
     this.values = next;
     this.growValid(capacity);
   }
-  finish(length: number, last = false): Vector {
+  finish(length: number, last = false): ColumnBuffers {
     const values = this.values;
     const valid = this.takeValid(length, last);
     this.values = new Float64Array(last ? 0 : this.capacity);
-    if (this.kind === 'float64') return float64Vector(exact(values, length, last), valid, length);
-    if (this.kind === 'int32') return int32Vector(Int32Array.from(values.subarray(0, length)), valid, length);
-    if (this.kind === 'date') return dateVector(Int32Array.from(values.subarray(0, length)), valid, length);
+    if (this.kind === 'float64') return buffers(exact(values, length, last).subarray(0, length), valid, length);
+    if (this.kind === 'int32' || this.kind === 'date') return buffers(Int32Array.from(values.subarray(0, length)), valid, length);
     const bits = new Uint8Array(bitmapBytes(length));
     for (let i = 0; i < length; i++) if (values[i] === 1) bits[i >> 3] |= 1 << (i & 7);
-    return boolVector(bits, length, valid);
+    return buffers(bits, valid, length);
   }
 }
 
@@ -195,14 +212,14 @@ export class StringBuilder extends Base implements ColumnBuilder {
     this.offsets = next;
     this.growValid(capacity);
   }
-  finish(length: number, last = false): Vector {
+  finish(length: number, last = false): ColumnBuffers {
     const used = this.offsets[length];
     const offsets = exact(this.offsets, length + 1, last).subarray(0, length + 1);
-    const vector = utf8Vector(offsets, exact(this.bytes, used, last).subarray(0, used), this.takeValid(length, last), length);
+    const column = buffers(exact(this.bytes, used, last).subarray(0, used), this.takeValid(length, last), length, offsets);
     this.offsets = new Int32Array(last ? 1 : this.capacity + 1);
     // The next batch is probably like this one: start near its size.
     this.bytes = new Uint8Array(last ? 0 : Math.max(1024, Math.ceil(used * 1.1)));
-    return vector;
+    return column;
   }
 }
 

@@ -1,28 +1,54 @@
 /**
  * Streaming CSV → Arrow. Bytes are parsed as they arrive, cells go straight
- * into typed arrays (see columns.ts), and every `BATCH_ROWS` rows become one
- * record batch, so memory stays flat for declared columns.
+ * into typed arrays (see columns.ts), and the body is cut into segments of
+ * whole records, each one record batch of about BATCH_ROWS rows. Segments are parsed on this thread and
+ * on a second one (segment-thread.ts) side by side, so a month of taxi data
+ * decodes on two cores; results are taken in file order, so values, bad rows
+ * and line numbers are what one parser reading the file in order would give.
+ * A body with quoted cells (which may hold line ends, so a cut could fall inside
+ * one) is parsed by one parser in order from its first quote on.
  */
 import { Field, RecordBatch, Schema, Struct, Table, makeData, type Vector } from 'apache-arrow';
 import { ConfigError, DataError } from '../../errors.ts';
 import type { ColumnType, CsvReadOptions, ReadReport } from '../types.ts';
-import { arrowType } from '../../table/make.ts';
+import { arrowType, vectorOf } from '../../table/make.ts';
 import { StringBuilder, columnBuilder, type ColumnBuilder } from './columns.ts';
 import { readHeader } from './header.ts';
 import { convertText, inferType } from './infer.ts';
 import { RecordParser, type BadRow } from './parser.ts';
+import { parseSegment, type SegmentResult } from './segment.ts';
+import { availableParallelism } from 'node:os';
+import { DUCKDB_THREADS_ENV } from '../duckdb/threads.ts';
+import { SegmentThread } from './segment-thread.ts';
 
-/** Rows per record batch of the result. */
+/** Rows per record batch when one parser reads in order (quoted bodies). */
 export const BATCH_ROWS = 131_072;
-/** Bytes gathered before parsing: fewer, larger passes over the data. */
+/** Segments are sized to hold about BATCH_ROWS rows, as far as the start of the body tells, within these bounds. */
+const MIN_SEGMENT_BYTES = 1 << 20;
+const MAX_SEGMENT_BYTES = 32 << 20;
+/** Bytes of the body's start whose line ends estimate the bytes per row. */
+const ESTIMATE_BYTES = 256 << 10;
+/** Bytes gathered before parsing in order: fewer, larger passes over the data. */
 const READ_AHEAD = 1 << 20;
 const FIRST_CAPACITY = 4096;
 const MAX_SAMPLES = 5;
+/** Segments queued on the thread before this one parses the next itself. */
+const THREAD_QUEUE = 2;
+const LF = 10;
+const QUOTE = 34;
 
 export type DecodeCsvOptions = CsvReadOptions & {
   /** Names the data in errors and reports: a URL, a path, an object key. */
   readonly sourceName: string;
+  /** Bytes per segment, instead of the estimate from the body's start (tests make it small to cut small files). */
+  readonly segmentBytes?: number;
 };
+
+/** A segment in file order: parsed here (result set at once) or on the thread (set when it is back). */
+interface QueuedSegment {
+  result?: SegmentResult;
+  readonly done: Promise<unknown>;
+}
 
 /**
  * Decodes a CSV byte stream (UTF-8, header row) into an Arrow table.
@@ -49,7 +75,9 @@ export async function decodeCsv(
       hint: "Use ',' (default), ';', '\\t' or '|'.",
     });
   }
+  const delimiterByte = delimiter.charCodeAt(0);
   const onBadRow = options.onBadRow ?? 'fail';
+  let segmentBytes = MAX_SEGMENT_BYTES;
   const declared = declaredTypes(options);
 
   let names: string[] | undefined;
@@ -84,7 +112,7 @@ export async function decodeCsv(
     if (badRowSamples.length < MAX_SAMPLES) badRowSamples.push({ line: bad.line, reason: what });
   };
   const flush = (last = false) => {
-    batches.push(builders.map((b) => b.finish(parser!.rows, last)));
+    batches.push(builders.map((b, c) => vectorOf(types[c] ?? 'string', b.finish(parser!.rows, last))));
     rows += parser!.rows;
     parser!.rows = 0;
   };
@@ -96,16 +124,54 @@ export async function decodeCsv(
     parser!.setCapacity(capacity);
   };
 
+  // Segments, in file order, and the line the next one to be taken starts at (the header is line 1).
+  const thread = new SegmentThread();
+  const threaded = coreToSpare();
+  const queue: QueuedSegment[] = [];
+  let line = 2;
+  const take = (result: SegmentResult) => {
+    for (const bad of result.bad) onBad({ ...bad, line: bad.line + line });
+    // Beyond the reported ones only the count matters (fail mode threw at the first).
+    badRows += result.badCount - result.bad.length;
+    line += result.lines;
+    batches.push(result.columns.map((column, c) => vectorOf(types[c] ?? 'string', column)));
+    rows += result.rows;
+  };
+  /** Takes the segments at the head of the queue that are parsed; with `all`, waits for every one. */
+  const takeSegments = async (all: boolean) => {
+    while (queue.length > 0) {
+      if (!queue[0].result) {
+        if (!all) return;
+        await queue[0].done;
+      }
+      take(queue.shift()!.result!);
+    }
+  };
+  const parseHere = (segment: Uint8Array) => {
+    const result = parseSegment(segment, types, delimiterByte);
+    queue.push({ result, done: Promise.resolve() });
+  };
+  const parseThere = (segment: Uint8Array) => {
+    const queued: QueuedSegment = {
+      done: thread.parse(segment, types, delimiterByte).then((result) => {
+        queued.result = result;
+      }),
+    };
+    queued.done.catch(() => undefined); // surfaced when taken
+    queue.push(queued);
+  };
+
   let carry: Uint8Array = new Uint8Array(0);
   let pending: Uint8Array[] = [];
   let pendingBytes = 0;
   let sawBytes = false;
-  const process = (final: boolean) => {
+  let inOrder = false;
+  const process = async (final: boolean) => {
     let buf = pending.length === 0 ? carry : concat([carry, ...pending], carry.length + pendingBytes);
     pending = [];
     pendingBytes = 0;
-    let start = 0;
-    if (!parser) {
+    if (!names) {
+      let start = 0;
       if (buf.length >= 3 && buf[0] === 0xef && buf[1] === 0xbb && buf[2] === 0xbf) start = 3;
       else if (buf.length < 3 && !final) {
         carry = buf;
@@ -119,33 +185,91 @@ export async function decodeCsv(
       names = header.names;
       types = names.map((n) => declared.get(n));
       checkDeclared(declared, names, sourceName);
-      builders = types.map((t) => (t ? columnBuilder(t, capacity) : new StringBuilder(capacity)));
-      parser = new RecordParser(builders, delimiter.charCodeAt(0), onBad, onFull, capacity);
       buf = buf.subarray(header.end);
+      segmentBytes = options.segmentBytes ?? segmentSize(buf);
     }
-    const consumed = parser.parse(buf, 0, buf.length, final);
+    while (!inOrder) {
+      if (final && buf.length === 0) {
+        if (batches.length === 0 && queue.length === 0) parseHere(buf); // a header and no rows
+        carry = buf;
+        return;
+      }
+      if (!final && buf.length < segmentBytes) {
+        carry = buf;
+        return;
+      }
+      const cut = final && buf.length <= segmentBytes ? buf.length : buf.lastIndexOf(LF, segmentBytes - 1) + 1;
+      let segment = buf.subarray(0, cut);
+      // No line end in a whole segment's bytes, or quoted cells: from here on one parser, in order.
+      if (cut === 0 || segment.indexOf(QUOTE) >= 0) break;
+      let rest = buf.subarray(cut);
+      if (threaded && (!final || rest.length > 0) && thread.pending < THREAD_QUEUE) {
+        // The thread gets a buffer of its own (transferred): copy the smaller side of the cut.
+        if (segment.length <= rest.length) segment = new Uint8Array(segment);
+        else rest = new Uint8Array(rest);
+        parseThere(segment);
+      } else {
+        parseHere(segment); // the last segment, or the thread is busy
+      }
+      buf = rest;
+      await takeSegments(false);
+    }
+    if (!inOrder) {
+      // Every segment before this point is taken first, so line numbers and batches follow on.
+      await takeSegments(true);
+      inOrder = true;
+      builders = types.map((t) => (t ? columnBuilder(t, capacity) : new StringBuilder(capacity)));
+      parser = new RecordParser(builders, delimiterByte, onBad, onFull, capacity);
+      parser.line = line;
+    }
+    const consumed = parser!.parse(buf, 0, buf.length, final);
     carry = buf.subarray(consumed);
   };
 
-  for await (const chunk of source) {
-    if (chunk.length === 0) continue;
-    sawBytes = true;
-    pending.push(chunk);
-    pendingBytes += chunk.length;
-    if (pendingBytes >= READ_AHEAD) process(false);
+  try {
+    for await (const chunk of source) {
+      if (chunk.length === 0) continue;
+      sawBytes = true;
+      pending.push(chunk);
+      pendingBytes += chunk.length;
+      if (carry.length + pendingBytes >= (names && !inOrder ? segmentBytes : READ_AHEAD)) await process(false);
+    }
+    if (!sawBytes) {
+      throw new DataError({
+        source: sourceName,
+        message: 'the file is empty (0 bytes)',
+        hint: 'Check the URL or path; an empty download usually means the source moved or the request was refused.',
+      });
+    }
+    await process(true);
+    await takeSegments(true);
+  } finally {
+    await thread.close();
   }
-  if (!sawBytes) {
-    throw new DataError({
-      source: sourceName,
-      message: 'the file is empty (0 bytes)',
-      hint: 'Check the URL or path; an empty download usually means the source moved or the request was refused.',
-    });
-  }
-  process(true);
-  if (parser!.rows > 0 || batches.length === 0) flush(true);
+  if (parser && (parser.rows > 0 || batches.length === 0)) flush(true);
 
   const table = assemble(names!, types, batches);
   return { table, report: { rows, badRows, badRowSamples } };
+}
+
+/**
+ * Whether this process has a core to spare for the second thread: not on one
+ * core, nor as one of `backfill --parallel`'s processes given a core's share
+ * (there the thread's ~0.3 CPU-s would come out of another process's share).
+ */
+function coreToSpare(): boolean {
+  const cores = availableParallelism();
+  return cores > 1 && Number(process.env[DUCKDB_THREADS_ENV] ?? cores) > 1;
+}
+
+/** Bytes that hold about BATCH_ROWS rows like the first ones of `body`. */
+function segmentSize(body: Uint8Array): number {
+  const sample = body.subarray(0, ESTIMATE_BYTES);
+  let lines = 0;
+  for (let i = sample.indexOf(LF); i >= 0; i = sample.indexOf(LF, i + 1)) lines++;
+  if (lines === 0) return MAX_SEGMENT_BYTES;
+  const bytes = Math.round((sample.length / lines) * BATCH_ROWS);
+  return Math.min(MAX_SEGMENT_BYTES, Math.max(MIN_SEGMENT_BYTES, bytes));
 }
 
 function declaredTypes(options: CsvReadOptions): Map<string, ColumnType> {

@@ -16,6 +16,7 @@
  */
 import type { Data, Vector } from 'apache-arrow';
 import type { ColumnType } from '../types.ts';
+import { vectorOf } from '../../table/make.ts';
 import { columnBuilder } from './columns.ts';
 import { parseFloatBytes, parseIntBytes, parseTimestampBytes } from './scalars.ts';
 
@@ -73,7 +74,7 @@ export function convertText(vector: Vector, type: ColumnType): Vector {
       builder.parse(cells.bytes, s, valid ? cells.offsets[i + 1] : s, row);
     }
   }
-  return builder.finish(vector.length);
+  return vectorOf(type, builder.finish(vector.length));
 }
 
 function cellsOf(data: Data): { offsets: Int32Array; bytes: Uint8Array } {

@@ -14,7 +14,12 @@
  * …) still go through Parquet: see {@link canScan}.
  */
 import duckdb from '@duckdb/node-bindings';
-import {
+import type { DuckDBConnection, DuckDBTableFunction as TableFunction, DuckDBType } from '@duckdb/node-api';
+import { DateUnit, Precision, TimeUnit, Type, type Data, type DataType, type Table } from 'apache-arrow';
+import { duckdbApi } from './node-api.ts';
+import { firstNonAscii, isUtf8 } from '../../table/utf8.ts';
+
+const {
   BIGINT,
   BLOB,
   BOOLEAN,
@@ -35,11 +40,7 @@ import {
   UTINYINT,
   VARCHAR,
   DuckDBTableFunction,
-  type DuckDBConnection,
-  type DuckDBType,
-} from '@duckdb/node-api';
-import { DateUnit, Precision, TimeUnit, Type, type Data, type DataType, type Table } from 'apache-arrow';
-import { firstNonAscii, isUtf8 } from '../../table/utf8.ts';
+} = duckdbApi;
 
 /** The SQL name of the table function. */
 export const ARROW_SCAN_FUNCTION = 'pipekit_arrow';
@@ -144,7 +145,7 @@ function register(connection: DuckDBConnection): void {
   registered.add(connection);
 }
 
-function scanFunction(): DuckDBTableFunction {
+function scanFunction(): TableFunction {
   return DuckDBTableFunction.create({
     name: ARROW_SCAN_FUNCTION,
     parameterTypes: [BIGINT],

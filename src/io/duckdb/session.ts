@@ -4,7 +4,8 @@
  * operations: the CLI, a notebook or the DuckDB shell can use it in between.
  */
 import { rm } from 'node:fs/promises';
-import { type DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
+import type { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
+import { duckdbApi } from './node-api.ts';
 import { CancelledError, ConnectionError, NonRetriableError, PipekitError } from '../../errors.ts';
 import { trackNativeWork } from '../../process/in-flight.ts';
 import { makeTempFolder } from './temp-folders.ts';
@@ -95,7 +96,7 @@ export async function openInstance(path: string, settings: Readonly<Record<strin
   // Set by `backfill --parallel N` for itself and its workers: N processes share the cores.
   const threads = process.env[DUCKDB_THREADS_ENV];
   try {
-    return await DuckDBInstance.create(path, { ...(threads ? { threads } : {}), ...settings });
+    return await duckdbApi.DuckDBInstance.create(path, { ...(threads ? { threads } : {}), ...settings });
   } catch (error) {
     const message = (error as Error).message ?? String(error);
     const pid = /PID (\d+)/.exec(message)?.[1];

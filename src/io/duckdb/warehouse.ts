@@ -3,8 +3,8 @@
  * laptop. SQL blocks run here with their upstream outputs staged as views.
  */
 import { Table } from 'apache-arrow';
-import { StatementType } from '@duckdb/node-api';
 import type { DuckDBInstance } from '@duckdb/node-api';
+import { duckdbApi } from './node-api.ts';
 import { resolve } from 'node:path';
 import { checkUniqueColumns } from '../../table/unique-columns.ts';
 import type { Warehouse, WarehouseTarget } from '../types.ts';
@@ -151,7 +151,7 @@ async function runScript(session: DuckDbSession, sql: string): Promise<Table> {
     return undefined;
   });
   if (!prepared) return new Table();
-  if (prepared.statementType === StatementType.SELECT) return fetchArrow(session, last);
+  if (prepared.statementType === duckdbApi.StatementType.SELECT) return fetchArrow(session, last);
   await session.run(last);
   return new Table();
 }
