@@ -8,6 +8,7 @@
  *   npm run bench                                 # 3 rounds on the full month (1,369,765 rows)
  *   npm run bench -- --rounds 1 --rows 100000     # a quick look
  *   npm run bench -- --skip-overhead
+ *   npm run bench -- --only none --skip-overhead --startup-instructions   # start-up alone, instructions counted too
  *
  * Everything lands in bench-results/ (git-ignored): the cached month, the
  * bench project with its own PostgreSQL (never the demo's on 54329), logs,
@@ -43,6 +44,7 @@ const opts = new Command('bench')
   .option('--skip-overhead', 'skip the no-op DAG and backfill measurements')
   .option('--startup-rounds <n>', 'interleaved rounds of the start-up figures', integer, 5)
   .option('--skip-startup', 'skip the start-up figures')
+  .option('--startup-instructions', "also count each start-up process's instructions with valgrind (load-independent; ~30 s each)")
   .parse()
   .opts<{
     rounds: number;
@@ -52,6 +54,7 @@ const opts = new Command('bench')
     skipOverhead?: boolean;
     startupRounds: number;
     skipStartup?: boolean;
+    startupInstructions?: boolean;
   }>();
 
 // Every figure is of the compiled CLI, as users run it: a stale dist/ would make bin/pipekit.js
@@ -95,7 +98,7 @@ try {
   console.log(
     `bench: ${opts.rows.toLocaleString('en-US')} rows, ${opts.rounds} round(s), ${paths.length} paths; ${pg.version}; load ${loadAverage()}; log ${log}`,
   );
-  const startup = opts.skipStartup ? null : await measureStartup(log, opts.startupRounds);
+  const startup = opts.skipStartup ? null : await measureStartup(log, opts.startupRounds, { instructions: opts.startupInstructions });
   if (!pandasParquet) console.log('bench: pyarrow is not installable from Debian 12 apt, so the pandas Parquet paths are skipped');
   for (let round = 0; round < opts.rounds; round++) {
     // Rotate the order each round so no path always runs on a cold (or warm) page cache.

@@ -141,9 +141,20 @@ export function markdown(
     );
   }
   if (startup) {
-    const nodeCpu = startup.figures.find((f) => f.id === 'node')?.cpuS;
-    lines.push('', `| start-up (whole process, median of ${startup.rounds}) | CPU | wall | CPU × \`node -e 0\` |`, '|---|---:|---:|---:|');
-    for (const f of startup.figures) lines.push(`| ${f.label} | ${s(f.cpuS)} | ${s(f.wallS)} | ${x(f.cpuS, nodeCpu)} |`);
+    const node = startup.figures.find((f) => f.id === 'node');
+    const counted = startup.figures.some((f) => f.instructions !== undefined);
+    const extra = counted ? ' instructions | × `node -e 0` |' : '';
+    lines.push(
+      '',
+      `| start-up (whole process, median of ${startup.rounds}) | CPU | wall | CPU × \`node -e 0\` |${extra}`,
+      `|---|---:|---:|---:|${counted ? '---:|---:|' : ''}`,
+    );
+    for (const f of startup.figures) {
+      const more = counted
+        ? ` ${f.instructions === undefined ? '–' : `${(f.instructions / 1e9).toFixed(2)} G`} | ${f.instructions === undefined ? '–' : x(f.instructions, node?.instructions)} |`
+        : '';
+      lines.push(`| ${f.label} | ${s(f.cpuS)} | ${s(f.wallS)} | ${x(f.cpuS, node?.cpuS)} |${more}`);
+    }
   }
   if (overhead) {
     lines.push('', '| engine overhead | measured |', '|---|---:|');

@@ -7,11 +7,11 @@
  * - a backfill worker: the process one `--parallel` worker is, over one no-op date
  * - the console: from process start to its first answered request
  */
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { freePort } from '../../src/services/free-port.ts';
-import { measure, median, type Measured } from './measure.ts';
+import { measure, median } from './measure.ts';
 import { PROJECT, REPO } from './project.ts';
 
 export interface StartupFigure {
@@ -20,6 +20,11 @@ export interface StartupFigure {
   /** Medians over the rounds. */
   readonly cpuS: number;
   readonly wallS: number;
+  /**
+   * Instructions one run executes, counted by `valgrind --tool=callgrind` (`--startup-instructions`):
+   * unlike CPU seconds, machine load does not move them, so two days' figures compare.
+   */
+  readonly instructions?: number;
 }
 
 export interface Startup {
@@ -32,35 +37,38 @@ interface Probe {
   readonly id: string;
   readonly label: string;
   run(): Promise<{ cpuS: number; wallS: number }>;
+  /** The process, for counting its instructions (not the console: it runs until stopped). */
+  readonly argv?: () => { args: string[]; env?: Record<string, string> };
 }
 
-export async function measureStartup(log: string, rounds: number): Promise<Startup> {
+export async function measureStartup(log: string, rounds: number, options: { instructions?: boolean } = {}): Promise<Startup> {
   const bin = join(REPO, 'bin/pipekit.js');
-  const cli = (args: string[], env: Record<string, string> = {}): Promise<Measured> =>
-    measure(process.execPath, [bin, '--project', PROJECT, '--profile', 'local', ...args], { cwd: REPO, log, env });
+  const project = (args: string[]) => [bin, '--project', PROJECT, '--profile', 'local', ...args];
   let date = 0;
+  // A fresh date each time: a date that already has a run would be skipped.
+  const workerArgv = () => {
+    const day = new Date(Date.UTC(2020, 0, 1 + date++)).toISOString().slice(0, 10);
+    return { args: project(['backfill', 'noop_1', '--start', day, '--end', day, '--quiet']), env: { MALLOC_MMAP_THRESHOLD_: '131072' } };
+  };
+  const probe = (id: string, label: string, argv: () => { args: string[]; env?: Record<string, string> }): Probe => ({
+    id,
+    label,
+    argv,
+    run: () => {
+      const { args, env } = argv();
+      return measure(process.execPath, args, { cwd: REPO, log, env });
+    },
+  });
   const probes: Probe[] = [
-    { id: 'node', label: '`node -e 0`', run: () => measure(process.execPath, ['-e', '0'], { cwd: REPO, log }) },
-    { id: 'help', label: '`pipekit --help`', run: () => measure(process.execPath, [bin, '--help'], { cwd: REPO, log }) },
-    {
-      id: 'validate',
-      label: '`pipekit validate` (the 5 example pipelines, 17 blocks)',
-      run: () => measure(process.execPath, [bin, '--project', join(REPO, 'pipelines'), 'validate'], { cwd: REPO, log }),
-    },
-    {
-      id: 'noop',
-      label: '1-block no-op `pipekit run` (TypeScript block, run store included)',
-      run: () => cli(['run', 'noop_1', '--quiet']),
-    },
-    {
-      id: 'worker',
-      label: 'backfill worker (one no-op date)',
-      // A fresh date each time: a date that already has a run would be skipped.
-      run: () => {
-        const day = new Date(Date.UTC(2020, 0, 1 + date++)).toISOString().slice(0, 10);
-        return cli(['backfill', 'noop_1', '--start', day, '--end', day, '--quiet'], { MALLOC_MMAP_THRESHOLD_: '131072' });
-      },
-    },
+    probe('node', '`node -e 0`', () => ({ args: ['-e', '0'] })),
+    probe('help', '`pipekit --help`', () => ({ args: [bin, '--help'] })),
+    probe('validate', '`pipekit validate` (the 5 example pipelines, 17 blocks)', () => ({
+      args: [bin, '--project', join(REPO, 'pipelines'), 'validate'],
+    })),
+    probe('noop', '1-block no-op `pipekit run` (TypeScript block, run store included)', () => ({
+      args: project(['run', 'noop_1', '--quiet']),
+    })),
+    probe('worker', 'backfill worker (one no-op date)', workerArgv),
     { id: 'console', label: 'console, process start → first response', run: () => consoleFirstResponse(bin, log) },
   ];
   const samples = new Map<string, { cpuS: number; wallS: number }[]>(probes.map((p) => [p.id, []]));
@@ -69,9 +77,13 @@ export async function measureStartup(log: string, rounds: number): Promise<Start
   }
   const figures = probes.map((p) => {
     const list = samples.get(p.id)!;
-    return { id: p.id, label: p.label, cpuS: median(list.map((s) => s.cpuS)), wallS: median(list.map((s) => s.wallS)) };
+    const instructions = options.instructions && p.argv ? countInstructions(p.argv(), log) : undefined;
+    return { id: p.id, label: p.label, cpuS: median(list.map((s) => s.cpuS)), wallS: median(list.map((s) => s.wallS)), instructions };
   });
-  for (const f of figures) console.log(`  start-up ${f.label.padEnd(70)} ${f.cpuS.toFixed(3)} CPU s  ${f.wallS.toFixed(3)} s`);
+  for (const f of figures) {
+    const counted = f.instructions === undefined ? '' : `  ${(f.instructions / 1e9).toFixed(2)} G instructions`;
+    console.log(`  start-up ${f.label.padEnd(70)} ${f.cpuS.toFixed(3)} CPU s  ${f.wallS.toFixed(3)} s${counted}`);
+  }
   return { rounds, figures };
 }
 
@@ -105,6 +117,20 @@ async function consoleFirstResponse(bin: string, log: string): Promise<{ cpuS: n
     child.kill('SIGTERM');
     await exited;
   }
+}
+
+/** Instructions of one run of the process and its threads, as callgrind counts them (~50× slower than the run). */
+function countInstructions({ args, env }: { args: string[]; env?: Record<string, string> }, log: string): number {
+  const counted = spawnSync('valgrind', ['--tool=callgrind', '--callgrind-out-file=/dev/null', process.execPath, ...args], {
+    cwd: REPO,
+    env: { ...process.env, ...env },
+    encoding: 'utf8',
+  });
+  const collected = /Collected : (\d+)/.exec(counted.stderr ?? '');
+  if (counted.status !== 0 || !collected) {
+    throw new Error(`valgrind ${args.join(' ')} failed (exit ${counted.status}); is valgrind installed? (see ${log})`);
+  }
+  return Number(collected[1]);
 }
 
 /** utime + stime of a running process, from /proc/<pid>/stat (in clock ticks, 100 a second on Linux). */
