@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
 import { ConnectionError } from '../errors.ts';
+import { isConnectionLoss } from '../io/postgres/connection.ts';
 import { findPostgresBinaries } from './postgres-binaries.ts';
 import { type ClusterSpec, initCluster, isInitialised, readPostmasterPid, serverLogFile, startCluster } from './postgres-cluster.ts';
 
@@ -172,7 +173,9 @@ async function connectWhenReady(options: EmbeddedPostgresOptions): Promise<pg.Cl
     } catch (error) {
       await client.end().catch(() => undefined);
       const code = (error as { code?: string }).code;
-      const starting = code === '57P03' || code === 'ECONNREFUSED' || code === 'ECONNRESET';
+      // Refused while it restarts, 57P03 while it replays, or a connection the postmaster took
+      // and then reset as it began its recovery ("Connection terminated unexpectedly").
+      const starting = code === '57P03' || code === 'ECONNREFUSED' || isConnectionLoss(error);
       if (!starting || !readPostmasterPid(dataDir) || Date.now() > deadline) throw error;
       await sleep(250);
     }
