@@ -5,8 +5,12 @@ import { basename, dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { readDerived, writeAtomically, writeDerived } from '../cache/derived-file.ts';
 
-/** Bump when compile-block.ts changes what it writes: older entries are then compiled again. */
-const FORMAT = 'block-module/1';
+/**
+ * What a cached module depends on besides its inputs: the compiler's output format (bump when
+ * compile-block.ts changes what it writes) and which pipekit compiled it — a module may point
+ * at that pipekit's own index, so another install (or its sources) compiles its own.
+ */
+const FORMAT = `block-module/1 ${import.meta.url}`;
 
 /**
  * Imports a block file from its compiled module, compiling it when the cache has none for the
