@@ -1,6 +1,11 @@
 import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 
+/** `<project>/.pipekit/cache/…`: where a project keeps what it derived from its own files. */
+export function projectCachePath(projectRoot: string, ...parts: string[]): string {
+  return join(projectRoot, '.pipekit', 'cache', ...parts);
+}
+
 /** What a kept value was derived from: each input's mtime and size when it was read. */
 interface Entry<T> {
   readonly identity: string;

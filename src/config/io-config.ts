@@ -1,5 +1,5 @@
-import { dirname, join, resolve } from 'node:path';
-import { readDerived, writeDerived } from '../cache/derived-file.ts';
+import { dirname, resolve } from 'node:path';
+import { projectCachePath, readDerived, writeDerived } from '../cache/derived-file.ts';
 import { ConfigError } from '../errors.ts';
 import { checkProfileKeys } from './io-config-keys.ts';
 import { IoProfile } from './io-profile.ts';
@@ -61,7 +61,7 @@ export async function loadIoProfile(file: string, options: LoadProfileOptions = 
  * parser. Templates are rendered from it on every load, never kept.
  */
 export async function readIoConfig(file: string): Promise<Record<string, unknown>> {
-  const cache = join(dirname(resolve(file)), '.pipekit', 'cache', 'io_config.json');
+  const cache = projectCachePath(dirname(resolve(file)), 'io_config.json');
   const kept = readDerived<Record<string, unknown>>(cache, IO_CONFIG_FORMAT);
   if (kept) return kept;
   const startedAt = Date.now();

@@ -3,7 +3,7 @@ import { readdirSync, rmSync } from 'node:fs';
 import { tmpdir, userInfo } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { readDerived, writeAtomically, writeDerived } from '../cache/derived-file.ts';
+import { projectCachePath, readDerived, writeAtomically, writeDerived } from '../cache/derived-file.ts';
 
 /**
  * What a cached module depends on besides its inputs: the compiler's output format (bump when
@@ -47,7 +47,7 @@ export async function compileBlockFile(file: string, cacheDir: string): Promise<
 
 /** `<project>/.pipekit/cache/blocks`: a project holds its pipelines as `<project>/<name>/pipeline.yaml`. */
 export function blockCacheDir(pipelineFile: string): string {
-  return join(dirname(dirname(pipelineFile)), '.pipekit', 'cache', 'blocks');
+  return projectCachePath(dirname(dirname(pipelineFile)), 'blocks');
 }
 
 function cacheDirs(cacheDir: string): string[] {

@@ -1,6 +1,6 @@
 import { statSync } from 'node:fs';
-import { basename, dirname, join, resolve } from 'node:path';
-import { readDerived, writeDerived } from '../cache/derived-file.ts';
+import { basename, dirname, resolve } from 'node:path';
+import { projectCachePath, readDerived, writeDerived } from '../cache/derived-file.ts';
 import { buildProject, type BuildProjectOptions } from './build-project.ts';
 import type { Project } from './model.ts';
 import type { RawPipeline } from './pipeline-schema.ts';
@@ -12,9 +12,10 @@ import type { RawPipeline } from './pipeline-schema.ts';
  * The checks against other files (block files, the DAG, schedules) run every time.
  */
 export async function openProject(root: string, options: Omit<BuildProjectOptions, 'read'> = {}): Promise<Project> {
-  const cacheDir = join(resolve(root), '.pipekit', 'cache', 'pipelines');
   const identity = schemaIdentity();
-  const cached = (file: string) => readDerived<RawPipeline>(join(cacheDir, `${basename(dirname(file))}.json`), identity);
+  // One entry a pipeline, named after its folder.
+  const entry = (file: string) => projectCachePath(resolve(root), 'pipelines', `${basename(dirname(file))}.json`);
+  const cached = (file: string) => readDerived<RawPipeline>(entry(file), identity);
   try {
     return buildProject(root, {
       ...options,
@@ -36,7 +37,7 @@ export async function openProject(root: string, options: Omit<BuildProjectOption
       const startedAt = Date.now();
       const raw = parsePipelineYaml(file);
       try {
-        writeDerived(join(cacheDir, `${basename(dirname(file))}.json`), identity, [file], raw, startedAt);
+        writeDerived(entry(file), identity, [file], raw, startedAt);
       } catch {
         // A read-only project (an image) parses it each time.
       }
