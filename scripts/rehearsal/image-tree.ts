@@ -423,14 +423,7 @@ function buildStageLocked(
       continue;
     }
     const result = spawnSync('sh', ['-c', step.run.command], { cwd: dir, env: { ...process.env, ...stage.env }, encoding: 'utf8' });
-    if (result.status !== 0) {
-      throw new ConfigError({
-        file: dockerfile.file,
-        key: `line ${step.run.line}`,
-        message: `RUN ${step.run.command} failed (exit ${result.status}): ${(result.stderr || result.stdout).trim().slice(-800)}`,
-        hint: 'the image build would fail here too',
-      });
-    }
+    if (result.status !== 0) throw runFailed(dockerfile.file, step.run, result);
   }
   writeFileSync(join(dir, '.rehearsal-complete'), key);
   try {
@@ -523,14 +516,17 @@ function runInTree(tree: ImageTree, run: RunInstruction, file: string): void {
     label: 'image-build',
   });
   const result = spawnSync(command, args, { cwd, env, encoding: 'utf8' });
-  if (result.status !== 0) {
-    throw new ConfigError({
-      file,
-      key: `line ${run.line}`,
-      message: `RUN ${run.command} failed (exit ${result.status}): ${(result.stderr || result.stdout).trim().slice(-800)}`,
-      hint: 'the image build would fail here too',
-    });
-  }
+  if (result.status !== 0) throw runFailed(file, run, result);
+}
+
+/** A RUN step that failed, named by its Dockerfile line, with the end of its output. */
+function runFailed(file: string, run: RunInstruction, result: { status: number | null; stdout: string; stderr: string }): ConfigError {
+  return new ConfigError({
+    file,
+    key: `line ${run.line}`,
+    message: `RUN ${run.command} failed (exit ${result.status}): ${(result.stderr || result.stdout).trim().slice(-800)}`,
+    hint: 'the image build would fail here too',
+  });
 }
 
 function chmodDirs(dir: string): void {

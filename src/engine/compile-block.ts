@@ -1,3 +1,4 @@
+import { readFile } from 'node:fs/promises';
 import { isBuiltin } from 'node:module';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -50,7 +51,6 @@ export async function compileBlock(file: string): Promise<CompiledBlock> {
       // A project file's own location, which bundling would otherwise make the cached module's.
       esbuild.onLoad({ filter: /\.[cm]?[jt]sx?$/ }, async (args) => {
         if (args.path.includes('/node_modules/')) return undefined;
-        const { readFile } = await import('node:fs/promises');
         const source = await readFile(args.path, 'utf8');
         const loader = /\.[cm]?tsx?$/.test(args.path) ? (args.path.endsWith('x') ? 'tsx' : 'ts') : args.path.endsWith('x') ? 'jsx' : 'js';
         try {
