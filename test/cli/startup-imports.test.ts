@@ -100,6 +100,10 @@ describe('what a command loads at start', () => {
     const urls = await modulesLoadedBy(['run', 'tiny', '--quiet']);
     expect(urls.some((url) => COMPILED_BLOCK.test(url))).toBe(true);
     expect(urls.filter((url) => TYPESCRIPT_TOOLING.test(url) || PARSERS.test(url))).toEqual([]);
+    // Arrow as one bundled module (scripts/build.mjs), the block's import of it included.
+    expect(urls.filter((url) => /apache-arrow/.test(url)).map((url) => url.slice(url.indexOf('/dist/')))).toEqual([
+      '/dist/vendor/apache-arrow.js',
+    ]);
   });
 
   it('list reads files only: no run store, no engine', async () => {
