@@ -48,6 +48,10 @@ export default loader(async () => tableFromArrays({ n: Float64Array.from([1, 2])
     'blocks/trips.ts': `import { loader } from 'pipekit';
 export default loader(async (ctx) => ctx.io.http.load(new URL('../data/trips.csv', import.meta.url).pathname));`,
     'csv/pipeline.yaml': 'blocks:\n  - { uuid: trips, kind: loader, file: blocks/trips.ts }\n',
+    'blocks/to_lake.ts': `import { exporter, type Table } from 'pipekit';
+export default exporter(async (trips: Table, ctx) => (await ctx.io.lake()).write(trips, 'trips.parquet'));`,
+    'lake/pipeline.yaml':
+      'blocks:\n  - { uuid: trips, kind: loader, file: blocks/trips.ts }\n  - { uuid: to_lake, kind: exporter, file: blocks/to_lake.ts, upstream: [trips] }\n',
   });
 });
 
@@ -114,6 +118,11 @@ describe('what a command loads at start', () => {
     const urls = await modulesLoadedBy(['run', 'csv', '--quiet']);
     expect(urls.some((url) => /\/src\/io\/csv\/decode\.[jt]s$/.test(url))).toBe(true);
     expect(heavyIn(urls)).toEqual([]);
+  });
+
+  it('a run that writes Parquet to the lake has DuckDB encode it, without loading parquet-wasm', async () => {
+    const urls = await modulesLoadedBy(['run', 'lake', '--quiet']);
+    expect(heavyIn(urls)).toEqual(['DuckDB']);
   });
 
   it('list reads files only: no run store, no engine', async () => {

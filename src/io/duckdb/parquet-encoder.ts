@@ -16,8 +16,8 @@ import { mkdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
 import type { Table } from 'apache-arrow';
-import { normalizeForParquet, parquetReadable, writeParquet } from '../parquet/index.ts';
-import { DEFAULT_ROW_GROUP_SIZE, type ParquetWriteOptions } from '../parquet/writer-properties.ts';
+import { normalizeForParquet } from '../parquet/normalize.ts';
+import { DEFAULT_ROW_GROUP_SIZE, type ParquetWriteOptions } from '../parquet/options.ts';
 import { CancelledError, ConnectionError, DataError } from '../../errors.ts';
 import { failpoint } from '../failpoints.ts';
 import { trackNativeWork } from '../../process/in-flight.ts';
@@ -57,7 +57,7 @@ let files = 0;
  */
 export async function encodeParquet(table: Table, options: ParquetWriteOptions = {}, signal?: AbortSignal): Promise<Uint8Array> {
   const normalized = normalizeForParquet(table);
-  if (!duckDbCanEncode(normalized, options)) return writeParquet(normalized, options);
+  if (!duckDbCanEncode(normalized, options)) return (await import('../parquet/write.ts')).writeParquet(normalized, options);
   const file = await copyToFile(await (encoder ??= openEncoder()), normalized, options, signal);
   try {
     return await readFile(file);
@@ -74,9 +74,10 @@ export async function encodeParquet(table: Table, options: ParquetWriteOptions =
  */
 export function parquetFileStream(table: Table, options: ParquetWriteOptions = {}, signal?: AbortSignal): Readable {
   const normalized = normalizeForParquet(table);
-  if (!duckDbCanEncode(normalized, options)) return parquetReadable(normalized, options);
   return Readable.from(
     (async function* () {
+      // parquet-wasm only for what DuckDB cannot take: it compiles its WebAssembly at import.
+      if (!duckDbCanEncode(normalized, options)) return yield* (await import('../parquet/write.ts')).parquetReadable(normalized, options);
       const file = await copyToFile(await (encoder ??= openEncoder()), normalized, options, signal);
       try {
         yield* createReadStream(file);

@@ -8,7 +8,6 @@ import type { Table } from 'apache-arrow';
 import { ConfigError } from '../../errors.ts';
 import { decodeCsv } from '../csv/decode.ts';
 import { encodeCsv } from '../csv/encode.ts';
-import { readParquetRowGroups } from '../parquet/index.ts';
 import type { ColumnType, ObjectStore } from '../types.ts';
 import { decodeJsonLines, encodeJsonLines } from './json-lines.ts';
 
@@ -75,8 +74,12 @@ export async function decodeObject(
 ): Promise<Table> {
   const source = store.url(key);
   switch (format) {
-    case 'parquet':
+    case 'parquet': {
+      // Loaded on first read: parquet-wasm compiles its WebAssembly at import (~0.08 CPU-s),
+      // which a run that only writes Parquet (through DuckDB) would pay for nothing.
+      const { readParquetRowGroups } = await import('../parquet/read.ts');
       return readParquetRowGroups(await store.readBlob(key), { source });
+    }
     case 'json':
       return decodeJsonLines(await store.read(key), source, columns);
     case 'csv':

@@ -8,7 +8,6 @@
 import type { Table } from 'apache-arrow';
 import { DataError, NotFoundError } from '../../errors.ts';
 import { concatTables } from '../../table/concat.ts';
-import { readParquet } from '../parquet/index.ts';
 import type { ObjectStore, PartitionedReadOptions } from '../types.ts';
 import { mapBounded } from './bounded.ts';
 import { withConstantColumns } from './constant-columns.ts';
@@ -39,6 +38,8 @@ export async function readPartitioned(
   );
   const selected = all.filter(matches(listing.columns, options.filter ?? {}, target));
 
+  // Loaded here, not at import: a process that only writes the lake never compiles parquet-wasm.
+  const { readParquet } = await import('../parquet/read.ts');
   const read = async (partition: PartitionFolder): Promise<Table[]> => {
     const files = partition.names.filter((n) => n.toLowerCase().endsWith('.parquet'));
     const constants: ConstantColumn[] = listing.columns.map((name, i) => {

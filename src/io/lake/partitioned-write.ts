@@ -33,8 +33,8 @@
 import { makeData, RecordBatch, Struct, Table } from 'apache-arrow';
 import { ConnectionError, DataError } from '../../errors.ts';
 import { take } from '../../table/take.ts';
-import { normalizeForParquet, readParquet, writeParquet } from '../parquet/index.ts';
-import type { ParquetWriteOptions } from '../parquet/index.ts';
+import { normalizeForParquet } from '../parquet/normalize.ts';
+import type { ParquetWriteOptions } from '../parquet/options.ts';
 import type { ObjectStore, PartitionedWriteOptions, PartitionedWriteResult } from '../types.ts';
 import { failpoint } from '../failpoints.ts';
 import { mapBounded } from './bounded.ts';
@@ -128,6 +128,8 @@ async function withCurrentRows(
   columns: readonly string[],
   _target: string,
 ): Promise<Table> {
+  // parquet-wasm only on this path (appending to partitions that exist): it compiles at import.
+  const { readParquet } = await import('../parquet/read.ts');
   const current = await Promise.all(
     partition.names.filter(isParquet).map(async (name) => {
       const key = joinKey(partition.key, name);
@@ -181,7 +183,10 @@ function isParquet(name: string): boolean {
 
 /** DuckDB's encoder (which hands what it cannot take to parquet-wasm), or parquet-wasm alone when asked. */
 async function encoderFor(tuning: PartitionedWriteTuning): Promise<(part: Table) => Promise<Uint8Array>> {
-  if ((tuning.encoder ?? 'duckdb') === 'wasm') return async (part) => writeParquet(part, tuning.parquet);
+  if ((tuning.encoder ?? 'duckdb') === 'wasm') {
+    const { writeParquet } = await import('../parquet/write.ts');
+    return async (part) => writeParquet(part, tuning.parquet);
+  }
   // Loaded on first use: DuckDB is a native library that lake reads do not need.
   const { encodeParquet } = await import('../duckdb/parquet-encoder.ts');
   return (part) => encodeParquet(part, tuning.parquet, tuning.signal);

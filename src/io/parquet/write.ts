@@ -15,8 +15,8 @@ import type { Table } from 'apache-arrow';
 import { Table as WasmTable, transformParquetStream, writeParquet as wasmWriteParquet } from 'parquet-wasm';
 import type { RecordBatch as WasmRecordBatch } from 'parquet-wasm';
 import { normalizeForParquet } from './normalize.ts';
-import { DEFAULT_ROW_GROUP_SIZE, writerProperties } from './writer-properties.ts';
-import type { ParquetWriteOptions } from './writer-properties.ts';
+import { DEFAULT_ROW_GROUP_SIZE, type ParquetWriteOptions } from './options.ts';
+import { writerProperties } from './writer-properties.ts';
 
 /**
  * Rows handed to the encoder at a time. Smaller than a row group: the
