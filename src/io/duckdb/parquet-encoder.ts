@@ -41,10 +41,15 @@ interface Encoder {
 }
 
 /**
- * One in-memory database for every COPY, with DuckDB's default threads. One
- * thread looked cheaper for the many small partition COPYs (~0.2 s less CPU
- * for the month), but then the COPYs run on libuv's threads, whose allocator
- * caches DuckDB never flushes: +110-120 MB of RSS for the month's partitions.
+ * One in-memory database for every COPY, with one DuckDB thread: each COPY
+ * then runs wholly on the libuv thread that runs its query, and COPYs in
+ * flight at once (partitions, the single object beside them) run side by side.
+ * Why not DuckDB's default threads: a COPY from the Arrow scan is one task
+ * (the scan has one thread), and while a DuckDB worker runs it, the query's
+ * own thread spins waiting for it (PendingQueryResult's loop) — a core's worth
+ * of CPU per COPY in flight. One thread: api_to_gcs's two exporters 2.6-3.3 →
+ * 2.0-2.5 CPU-s for the month. The cost: COPYs allocate on libuv's threads,
+ * whose allocator caches DuckDB does not flush (peak RSS +30-60 MB).
  */
 let encoder: Promise<Encoder> | undefined;
 let files = 0;
@@ -147,7 +152,7 @@ function copyOptions(options: ParquetWriteOptions): string {
 
 async function openEncoder(): Promise<Encoder> {
   // An in-memory database that never holds a table: COPY streams from the scan to the file.
-  const instance = await openInstance(':memory:');
+  const instance = await openInstance(':memory:', { threads: '1' });
   // Named after this process: the next encoder sweeps the folders of killed ones.
   const folder = await makeTempFolder('pipekit-parquet-');
   // The folder goes with the process; the files in it are removed as soon as they are read.
