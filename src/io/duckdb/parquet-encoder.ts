@@ -18,7 +18,6 @@ import type { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
 import type { Table } from 'apache-arrow';
 import { normalizeForParquet, parquetReadable, writeParquet } from '../parquet/index.ts';
 import { DEFAULT_ROW_GROUP_SIZE, type ParquetWriteOptions } from '../parquet/writer-properties.ts';
-import { joinedFooter, readParquetPart } from '../parquet/join-files.ts';
 import { CancelledError, ConnectionError, DataError } from '../../errors.ts';
 import { failpoint } from '../failpoints.ts';
 import { trackNativeWork } from '../../process/in-flight.ts';
@@ -74,11 +73,8 @@ export async function encodeParquet(table: Table, options: ParquetWriteOptions =
 
 /**
  * Encodes `table` as one Parquet file and streams its bytes: DuckDB writes
- * the file into a temporary folder, which is read back in chunks and removed,
- * so a month-sized file is never in memory whole. A table of two row groups or
- * more is encoded as two halves side by side (an ordered COPY from the scan
- * runs on one thread) and the halves' row groups are joined under one footer
- * (see parquet/join-files.ts): the same rows, in order, in one file.
+ * the file (row groups on all cores) into a temporary folder, which is read
+ * back in chunks and removed, so a month-sized file is never in memory whole.
  * Tables DuckDB cannot take go through parquet-wasm's streaming writer.
  */
 export function parquetFileStream(table: Table, options: ParquetWriteOptions = {}, signal?: AbortSignal): Readable {
@@ -86,35 +82,15 @@ export function parquetFileStream(table: Table, options: ParquetWriteOptions = {
   if (!duckDbCanEncode(normalized, options)) return parquetReadable(normalized, options);
   return Readable.from(
     (async function* () {
-      const duckdb = await (encoder ??= openEncoder());
-      const halves = halvesOf(normalized, options.rowGroupSize ?? DEFAULT_ROW_GROUP_SIZE);
-      const copies = await Promise.allSettled(halves.map((half) => copyToFile(duckdb, half, options, signal)));
-      const files = copies.flatMap((copy) => (copy.status === 'fulfilled' ? [copy.value] : []));
+      const file = await copyToFile(await (encoder ??= openEncoder()), normalized, options, signal);
       try {
-        const failed = copies.find((copy) => copy.status === 'rejected');
-        if (failed) throw failed.reason;
-        if (files.length === 1) return yield* createReadStream(files[0]);
-        const parts = await Promise.all(files.map(readParquetPart));
-        const footer = joinedFooter(parts);
-        for (const [i, part] of parts.entries()) {
-          // The first part keeps its leading PAR1; the others give only their row groups.
-          yield* createReadStream(part.path, { start: i === 0 ? 0 : 4, end: part.bodyEnd - 1 });
-        }
-        yield footer;
+        yield* createReadStream(file);
       } finally {
-        await Promise.all(files.map((file) => rm(file, { force: true })));
+        await rm(file, { force: true });
       }
     })(),
     { objectMode: false },
   );
-}
-
-/** `table` in two halves split at a row-group boundary, or whole when it is under two row groups. */
-function halvesOf(table: Table, rowGroupSize: number): Table[] {
-  // A bad size is copyOptions' error to report.
-  if (!(rowGroupSize >= 1) || table.numRows < 2 * rowGroupSize) return [table];
-  const middle = Math.ceil(table.numRows / 2 / rowGroupSize) * rowGroupSize;
-  return [table.slice(0, middle), table.slice(middle)];
 }
 
 /** Has DuckDB write `normalized` (see normalizeForParquet) to a new file in the encoder's folder; returns its path. */
