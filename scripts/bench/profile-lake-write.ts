@@ -34,7 +34,7 @@ const kept = await step('decode, where > 0', async () => {
   return where(table, 'passenger_count', (n) => n > 0);
 });
 const folder = mkdtempSync(join(tmpdir(), 'pipekit-profile-lake-'));
-const lake = createLocalLake(folder);
+const lake = createLocalLake(folder, process.env.CONC ? { partitioned: { concurrency: Number(process.env.CONC) } } : {});
 const single = () => lake.write(kept, 'nyc_taxi_data.parquet');
 const partitioned = () =>
   lake.writePartitioned(withColumn(kept, 'tpep_pickup_date', toDate(kept.getChild('tpep_pickup_datetime')!)), 'nyc_taxi_data', {
@@ -44,8 +44,11 @@ try {
   for (const name of steps) {
     if (name === 'single') await step('single object', single);
     else if (name === 'partitioned') await step('partitioned', partitioned);
-    else if (name === 'both') await step('single + partitioned', () => Promise.all([single(), partitioned()]));
-    else throw new Error(`unknown step ${name}: single, partitioned or both`);
+    else if (name === 'both') {
+      const t = performance.now();
+      const took = (what: string) => () => console.log(`  ${what} done after ${((performance.now() - t) / 1000).toFixed(3)} s`);
+      await step('single + partitioned', () => Promise.all([single().then(took('single')), partitioned().then(took('partitioned'))]));
+    } else throw new Error(`unknown step ${name}: single, partitioned or both`);
   }
 } finally {
   rmSync(folder, { recursive: true, force: true });
