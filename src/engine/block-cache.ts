@@ -8,9 +8,9 @@ import { projectCachePath, readDerived, writeAtomically, writeDerived } from '..
 /**
  * What a cached module depends on besides its inputs: the compiler's output format (bump when
  * compile-block.ts changes what it writes) and which pipekit compiled it — a module may point
- * at that pipekit's own index, so another install (or its sources) compiles its own.
+ * at that pipekit's own index and Arrow, so another install (or its sources) compiles its own.
  */
-const FORMAT = `block-module/1 ${import.meta.url}`;
+const FORMAT = `block-module/2 ${import.meta.url}`;
 
 /**
  * Imports a block file from its compiled module, compiling it when the cache has none for the

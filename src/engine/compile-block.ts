@@ -4,6 +4,7 @@ import { dirname, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { PartialMessage, Plugin } from 'esbuild';
 import { ConfigError } from '../errors.ts';
+import { ARROW_MODULE_URL } from '../table/arrow-module.ts';
 
 /** A block file compiled to one self-contained ES module. */
 export interface CompiledBlock {
@@ -38,6 +39,9 @@ export async function compileBlock(file: string): Promise<CompiledBlock> {
       esbuild.onResolve({ filter: /^[^./]/ }, async (args) => {
         if (args.pluginData === RESOLVING || isAbsoluteSpecifier(args.path)) return undefined;
         if (isBuiltin(args.path)) return { path: args.path, external: true };
+        // One Arrow per process, whichever copy the project's node_modules holds: tables pass
+        // between blocks and the engine only as instances of the same classes.
+        if (args.path === 'apache-arrow') return { path: ARROW_MODULE_URL, external: true };
         const found = await esbuild.resolve(args.path, { kind: args.kind, resolveDir: args.resolveDir, pluginData: RESOLVING });
         if (found.errors.length > 0) {
           if (args.path === 'pipekit') return { path: RUNNING_PIPEKIT, external: true };

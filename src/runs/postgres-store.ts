@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type pg from 'pg';
+import type pg from '../io/postgres/pg.ts';
 import type { BackfillRecord, BlockRunRecord, LogRecord, RunFilter, RunOwner, RunRecord } from './model.ts';
 import { quietOnLoss } from '../io/postgres/connection.ts';
 import { DEFAULT_RECONNECT, isConnectionLoss, type ReconnectPolicy, withReconnect } from './connection-loss.ts';

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import pg from 'pg';
+import pg from '../io/postgres/pg.ts';
 import { ConnectionError } from '../errors.ts';
 import { isConnectionLoss } from '../io/postgres/connection.ts';
 import { findPostgresBinaries } from './postgres-binaries.ts';

@@ -44,6 +44,10 @@ beforeAll(async () => {
 import { loader } from 'pipekit';
 export default loader(async () => tableFromArrays({ n: Float64Array.from([1, 2]) }));`,
     'tiny/pipeline.yaml': 'blocks:\n  - { uuid: numbers, kind: loader, file: blocks/numbers.ts }\n',
+    'data/trips.csv': 'VendorID,passenger_count\n1,2\n2,0\n',
+    'blocks/trips.ts': `import { loader } from 'pipekit';
+export default loader(async (ctx) => ctx.io.http.load(new URL('../data/trips.csv', import.meta.url).pathname));`,
+    'csv/pipeline.yaml': 'blocks:\n  - { uuid: trips, kind: loader, file: blocks/trips.ts }\n',
   });
 });
 
@@ -100,6 +104,16 @@ describe('what a command loads at start', () => {
     const urls = await modulesLoadedBy(['run', 'tiny', '--quiet']);
     expect(urls.some((url) => COMPILED_BLOCK.test(url))).toBe(true);
     expect(urls.filter((url) => TYPESCRIPT_TOOLING.test(url) || PARSERS.test(url))).toEqual([]);
+    // Arrow as one bundled module (scripts/build.mjs), the block's import of it included.
+    expect(urls.filter((url) => /apache-arrow/.test(url)).map((url) => url.slice(url.indexOf('/dist/')))).toEqual([
+      '/dist/vendor/apache-arrow.js',
+    ]);
+  });
+
+  it('a run that downloads a CSV loads neither parquet-wasm nor DuckDB', async () => {
+    const urls = await modulesLoadedBy(['run', 'csv', '--quiet']);
+    expect(urls.some((url) => /\/src\/io\/csv\/decode\.[jt]s$/.test(url))).toBe(true);
+    expect(heavyIn(urls)).toEqual([]);
   });
 
   it('list reads files only: no run store, no engine', async () => {

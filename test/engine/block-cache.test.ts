@@ -3,6 +3,7 @@ import { execFile } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { promisify } from 'node:util';
 import { dirname, join } from 'node:path';
+import { Table } from 'apache-arrow';
 import { afterEach, describe, expect, it } from 'vitest';
 import { importBlockFile } from '../../src/engine/block-cache.ts';
 import { ConfigError } from '../../src/errors.ts';
@@ -108,6 +109,18 @@ export default loader(async () => undefined);
     rmSync(join(root, 'store/dep-1'), { recursive: true });
     symlinkSync(join(root, 'store/dep-2'), join(root, 'node_modules/dep'));
     expect(await validate(root)).toContain('dep 2');
+  });
+
+  it("gives a block pipekit's own Arrow, even when the project's node_modules holds another copy", async () => {
+    project = createTestProject('block-cache-arrow', {});
+    const root = project.root;
+    save(join(root, 'node_modules/apache-arrow/package.json'), JSON.stringify({ name: 'apache-arrow', type: 'module', main: 'index.js' }));
+    save(join(root, 'node_modules/apache-arrow/index.js'), "export const tableFromArrays = () => 'the project copy';\n");
+    const block = join(root, 'blocks/arrow.ts');
+    save(block, "import { tableFromArrays } from 'apache-arrow';\nexport const made = tableFromArrays({ n: Int32Array.from([1, 2]) });\n");
+    const mod = await importBlockFile(block, cacheOf(root));
+    // One Arrow per process: a table the block builds is made by the engine's own classes.
+    expect((mod.made as object).constructor).toBe(Table);
   });
 
   it('bundles project TypeScript reached through a package.json "imports" alias', async () => {

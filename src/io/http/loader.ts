@@ -6,7 +6,6 @@ import type { Table } from 'apache-arrow';
 import { DataError } from '../../errors.ts';
 import type { HttpLoader, HttpLoadOptions, ReadReport } from '../types.ts';
 import { decodeCsv } from '../csv/decode.ts';
-import { readParquetRowGroups } from '../parquet/index.ts';
 import { maybeGunzip } from './decompress.ts';
 import { openSource } from './open-source.ts';
 
@@ -51,6 +50,9 @@ async function readParquetSource(bytes: AsyncIterable<Uint8Array>, url: string):
     total += chunk.length;
   }
   if (total === 0) throw new DataError({ source: url, message: 'the file is empty (0 bytes)', hint: 'Check the URL or path.' });
+  // Only here: parquet-wasm compiles ~5 MB of WebAssembly as it loads (~0.08 CPU-s), which a
+  // CSV download, the common case, would pay for nothing.
+  const { readParquetRowGroups } = await import('../parquet/read.ts');
   const table = await readParquetRowGroups(new Blob(chunks as Uint8Array<ArrayBuffer>[]), { source: url });
   return { table, report: { rows: table.numRows, badRows: 0, badRowSamples: [] } };
 }

@@ -6,7 +6,7 @@
  * being cancelled.
  */
 import { setTimeout as delay } from 'node:timers/promises';
-import pg from 'pg';
+import pg from './pg.ts';
 import { clientConfig, type PostgresTarget } from './connection.ts';
 
 /** A cancel sent before the statement reaches the server finds the backend idle and is lost: sent again until the work is over. */

@@ -1,4 +1,4 @@
-import pg from 'pg';
+import pg from './pg.ts';
 import { IoProfile } from '../../config/io-profile.ts';
 import { ConnectionError, isPipekitError } from '../../errors.ts';
 import { postgresSettings, type PostgresSettings } from '../settings/postgres.ts';

@@ -1,5 +1,5 @@
 import type { Table } from 'apache-arrow';
-import type pg from 'pg';
+import type pg from './pg.ts';
 import { IoProfile } from '../../config/io-profile.ts';
 import { CancelledError } from '../../errors.ts';
 import type { ExportResult, PostgresConnector, PostgresExportOptions } from '../types.ts';

@@ -1,5 +1,5 @@
 import type { Table } from 'apache-arrow';
-import pg from 'pg';
+import pg from './pg.ts';
 import { from as copyFrom } from 'pg-copy-streams';
 import { pipeline } from 'node:stream/promises';
 import { DataError, NonRetriableError, isPipekitError } from '../../errors.ts';

@@ -1,5 +1,5 @@
 import { type Field as ArrowField, RecordBatch, Schema, Struct, Table, makeData, Field } from 'apache-arrow';
-import type pg from 'pg';
+import type pg from './pg.ts';
 import { DataError } from '../../errors.ts';
 import { exactMicros, parseDate, parseTimestamp, parseTimestamptz } from './text-values.ts';
 import { type LoadKind, arrowTypeOfLoadKind, loadKindOf } from './types.ts';
