@@ -52,7 +52,7 @@ utimesSync(STAMP, startedAt, startedAt);
 /**
  * Apache Arrow's ESM build is 146 modules, and loading them was a third of what a no-op run
  * cost (~0.1 CPU-s of every CLI start, Cloud Run job and backfill worker; Node 20 has no
- * compile cache). Bundled into one module it loads in ~0.01 CPU-s. pipekit's compiled code
+ * compile cache). Bundled into one module it costs a fifth of that. pipekit's compiled code
  * imports that module instead of the package, and the block compiler gives blocks the same one
  * (src/table/arrow-module.ts), so there is still one Arrow in a process: tables pass between
  * blocks and the engine (`instanceof Table`) as before.

@@ -2,7 +2,7 @@
 
     /usr/bin/python3 scripts/bench/mage_path.py <csv.gz> <what> [lake-dir]
 
-<what>: `postgres` (api_to_postgres), `parquet` (to_parquet single file), `partitioned`
+<what>: `postgres` (api_to_postgres, with its check_result query), `parquet` (to_parquet single file), `partitioned`
 (pyarrow write_to_dataset). Connection from PGHOST/PGPORT/PGUSER/PGPASSWORD/PGDATABASE.
 Prints one JSON line with per-phase seconds; the parent measures wall time and peak RSS.
 The code below is the Zoomcamp's block code and mage_ai/io/postgres.py's export path,
@@ -99,6 +99,22 @@ def _to_csv(df):
     return buffer
 
 
+def check_result(table='mage_yellow_taxi_data'):
+    # The Mage pipeline's fourth block, check_result (a raw SQL data loader on postgres/dev), run
+    # as pipekit's api_to_postgres runs it: the same SQL as its count_trips block, into a frame.
+    import psycopg2
+    sql_path = os.path.join(os.path.dirname(__file__), '..', '..', 'pipelines', 'blocks', 'count_trips.sql')
+    with open(sql_path) as f:
+        sql = f.read().replace('ny_taxi.yellow_taxi_data', f'ny_taxi.{table}')
+    conn = psycopg2.connect(host=os.environ['PGHOST'], port=os.environ['PGPORT'], user=os.environ['PGUSER'],
+                            password=os.environ['PGPASSWORD'], dbname=os.environ['PGDATABASE'], connect_timeout=10)
+    with conn.cursor() as cur:
+        cur.execute(sql)
+        frame = pd.DataFrame(cur.fetchall(), columns=[d[0] for d in cur.description])
+    conn.close()
+    return frame
+
+
 def main():
     path, what = sys.argv[1], sys.argv[2]
     lake = sys.argv[3] if len(sys.argv) > 3 else None
@@ -108,6 +124,8 @@ def main():
     started = time.perf_counter()
     if what == 'postgres':
         export_postgres(data)
+        phases['export'] = time.perf_counter() - started
+        timed('check', check_result)
     elif what == 'parquet':
         # GoogleCloudStorage.export of a .parquet key: df.to_parquet into a buffer, then upload.
         data.to_parquet(os.path.join(lake, 'nyc_taxi_data.parquet'))
@@ -119,7 +137,7 @@ def main():
                             partition_cols=['tpep_pickup_date'])
     else:
         raise SystemExit(f'unknown path {what}')
-    phases['export'] = time.perf_counter() - started
+    phases.setdefault('export', time.perf_counter() - started)
     print(json.dumps({'phases': phases, 'rowsIn': rows_in, 'rowsOut': len(data)}))
 
 

@@ -41,7 +41,7 @@ export interface PathContext {
 
 /** Block → phase, per example pipeline. Exporters that run side by side are also summed into `export` as a span. */
 const PIPEKIT_PHASES: Record<string, Record<string, string>> = {
-  api_to_postgres: { load_yellow_taxi: 'decode', drop_zero_passengers: 'transform', taxi_to_postgres: 'export' },
+  api_to_postgres: { load_yellow_taxi: 'decode', drop_zero_passengers: 'transform', taxi_to_postgres: 'export', count_trips: 'check' },
   api_to_gcs: {
     load_yellow_taxi: 'decode',
     drop_zero_passengers: 'transform',
@@ -148,7 +148,7 @@ async function runPipekit(ctx: PathContext, pipeline: string): Promise<Sample> {
     const phase = PIPEKIT_PHASES[pipeline]?.[b.block];
     if (!phase || !b.startedAt || !b.finishedAt) continue;
     phases[phase] = (b.finishedAt.getTime() - b.startedAt.getTime()) / 1000;
-    if (phase !== 'decode' && phase !== 'transform') {
+    if (phase !== 'decode' && phase !== 'transform' && phase !== 'check') {
       exportStart = Math.min(exportStart, b.startedAt.getTime());
       exportEnd = Math.max(exportEnd, b.finishedAt.getTime());
     }

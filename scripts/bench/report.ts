@@ -132,7 +132,7 @@ export function markdown(
     '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
   ];
   for (const p of summary) {
-    const extra = ['parquet', 'partitioned', 'to_csv', 'copy']
+    const extra = ['parquet', 'partitioned', 'to_csv', 'copy', 'check']
       .filter((k) => p.phases[k] !== undefined)
       .map((k) => `${k} ${s(p.phases[k])}`);
     const exportCell = p.phases.export !== undefined ? s(p.phases.export) : '–';
