@@ -17,6 +17,8 @@ import { join } from 'node:path';
 import type { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
 import type { Table } from 'apache-arrow';
 import { normalizeForParquet, parquetReadable, writeParquet } from '../parquet/index.ts';
+import { isNormalForParquet } from '../parquet/normalize.ts';
+import { take } from '../../table/take.ts';
 import { DEFAULT_ROW_GROUP_SIZE, type ParquetWriteOptions } from '../parquet/writer-properties.ts';
 import { CancelledError, ConnectionError, DataError } from '../../errors.ts';
 import { failpoint } from '../failpoints.ts';
@@ -72,6 +74,27 @@ export async function encodeParquet(table: Table, options: ParquetWriteOptions =
 }
 
 /**
+ * Encodes the rows `rows` (ascending) of `table` as one Parquet file and
+ * returns its bytes: a partition, gathered by the scan straight into DuckDB's
+ * vectors instead of into a table of its own first. Tables DuckDB cannot take,
+ * or that need normalizing, are gathered and go through encodeParquet.
+ */
+export async function encodeParquetRows(
+  table: Table,
+  rows: Int32Array,
+  options: ParquetWriteOptions = {},
+  signal?: AbortSignal,
+): Promise<Uint8Array> {
+  if (!isNormalForParquet(table) || !duckDbCanEncode(table, options)) return encodeParquet(take(table, rows), options, signal);
+  const file = await copyToFile(await (encoder ??= openEncoder()), table, options, signal, rows);
+  try {
+    return await readFile(file);
+  } finally {
+    await rm(file, { force: true });
+  }
+}
+
+/**
  * Encodes `table` as one Parquet file and streams its bytes: DuckDB writes
  * the file (row groups on all cores) into a temporary folder, which is read
  * back in chunks and removed, so a month-sized file is never in memory whole.
@@ -93,18 +116,19 @@ export function parquetFileStream(table: Table, options: ParquetWriteOptions = {
   );
 }
 
-/** Has DuckDB write `normalized` (see normalizeForParquet) to a new file in the encoder's folder; returns its path. */
+/** Has DuckDB write `normalized` (see normalizeForParquet), or its rows `rows`, to a new file in the encoder's folder; returns its path. */
 async function copyToFile(
   { idle, instance, folder }: Encoder,
   normalized: Table,
   options: ParquetWriteOptions,
   signal?: AbortSignal,
+  rows?: Int32Array,
 ): Promise<string> {
   const settings = copyOptions(options); // bad options are the caller's error, not the disk's
   signal?.throwIfAborted();
   const connection = idle.pop() ?? (await instance.connect());
   const file = join(folder, `part-${++files}.parquet`);
-  const { sql, release } = scanArrow(connection, normalized);
+  const { sql, release } = scanArrow(connection, normalized, rows);
   // Interrupted on abort, and before the process exits (see process/in-flight.ts): the scan calls back into JavaScript.
   const interrupt = () => connection.interrupt();
   signal?.addEventListener('abort', interrupt, { once: true });
