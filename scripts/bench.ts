@@ -107,7 +107,7 @@ try {
       const sample = await path.run();
       samples.get(path.id)!.push(sample);
       console.log(
-        `  round ${round + 1} ${path.label.padEnd(52)} ${sample.wallS.toFixed(2)} s  ${Math.round(sample.peakRssMB)} MB  ${phaseText(sample.phases)}`,
+        `  round ${round + 1} ${path.label.padEnd(52)} ${sample.wallS.toFixed(2)} s  ${sample.cpuS.toFixed(2)} CPU-s  ${Math.round(sample.peakRssMB)} MB  ${phaseText(sample.phases)}`,
       );
     }
   }

@@ -13,6 +13,8 @@ import { PROJECT, REPO, RESULTS } from './project.ts';
 
 export interface Sample {
   readonly wallS: number;
+  /** User + system CPU seconds of the whole process: fairer than wall while other work shares the cores. */
+  readonly cpuS: number;
   readonly peakRssMB: number;
   /** Seconds per phase: decode, transform, export (and finer ones where a path has them). */
   readonly phases: Readonly<Record<string, number>>;
@@ -89,7 +91,7 @@ export function benchPaths(ctx: PathContext): BenchPath[] {
           log: ctx.log,
         });
         const rows = Number((await ctx.pg.query('ny_taxi', 'SELECT count(*) AS n FROM ny_taxi.floor_taxi')).rows[0].n);
-        return { wallS: m.wallS, peakRssMB: m.peakRssMB, phases: { export: m.wallS }, rowsIn: rows, rowsOut: rows };
+        return { wallS: m.wallS, cpuS: m.cpuS, peakRssMB: m.peakRssMB, phases: { export: m.wallS }, rowsIn: rows, rowsOut: rows };
       },
     },
     pipekit('api_to_gcs', 'pipekit api_to_gcs (single + partitioned)'),
@@ -156,13 +158,21 @@ async function runPipekit(ctx: PathContext, pipeline: string): Promise<Sample> {
   const byBlock = new Map(blocks.map((b) => [b.block, b.rowsOut ?? NaN]));
   const first = Object.keys(PIPEKIT_PHASES[pipeline])[0];
   const second = Object.keys(PIPEKIT_PHASES[pipeline])[1];
-  return { wallS: m.wallS, peakRssMB: m.peakRssMB, phases, rowsIn: byBlock.get(first) ?? NaN, rowsOut: byBlock.get(second) ?? NaN };
+  return {
+    wallS: m.wallS,
+    cpuS: m.cpuS,
+    peakRssMB: m.peakRssMB,
+    phases,
+    rowsIn: byBlock.get(first) ?? NaN,
+    rowsOut: byBlock.get(second) ?? NaN,
+  };
 }
 
-function fromJson(m: { wallS: number; peakRssMB: number; json: Record<string, unknown> | null }): Sample {
+function fromJson(m: { wallS: number; cpuS: number; peakRssMB: number; json: Record<string, unknown> | null }): Sample {
   const json = m.json ?? {};
   return {
     wallS: m.wallS,
+    cpuS: m.cpuS,
     peakRssMB: m.peakRssMB,
     phases: (json.phases as Record<string, number>) ?? {},
     rowsIn: Number(json.rowsIn ?? NaN),

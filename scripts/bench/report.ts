@@ -13,6 +13,7 @@ export interface PathSummary {
   readonly label: string;
   readonly rounds: number;
   readonly wallS: number;
+  readonly cpuS: number;
   readonly peakRssMB: number;
   readonly rowsIn: number;
   readonly phases: Readonly<Record<string, number>>;
@@ -50,6 +51,7 @@ export function summarise(paths: readonly BenchPath[], samples: ReadonlyMap<stri
         label: p.label,
         rounds: list.length,
         wallS: median(list.map((s) => s.wallS)),
+        cpuS: median(list.map((s) => s.cpuS)),
         peakRssMB: median(list.map((s) => s.peakRssMB)),
         rowsIn: median(list.map((s) => s.rowsIn)),
         phases: Object.fromEntries(phaseNames.map((n) => [n, median(list.map((s) => s.phases[n] ?? NaN))])),
@@ -126,8 +128,8 @@ export function markdown(
   const lines = [
     machine,
     '',
-    '| path | wall | rows/s | peak RSS | decode | transform | export | × pandas | × DuckDB | × psql |',
-    '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
+    '| path | wall | CPU | rows/s | peak RSS | decode | transform | export | × pandas | × DuckDB | × psql |',
+    '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
   ];
   for (const p of summary) {
     const extra = ['parquet', 'partitioned', 'to_csv', 'copy', 'check']
@@ -135,7 +137,7 @@ export function markdown(
       .map((k) => `${k} ${s(p.phases[k])}`);
     const exportCell = p.phases.export !== undefined ? s(p.phases.export) : '–';
     lines.push(
-      `| ${p.label}${extra.length ? ` <br>(${extra.join(', ')})` : ''} | ${s(p.wallS)} | ${Number.isFinite(p.rowsIn) ? Math.round(p.rowsIn / p.wallS).toLocaleString('en-US') : '–'} | ` +
+      `| ${p.label}${extra.length ? ` <br>(${extra.join(', ')})` : ''} | ${s(p.wallS)} | ${s(p.cpuS)} | ${Number.isFinite(p.rowsIn) ? Math.round(p.rowsIn / p.wallS).toLocaleString('en-US') : '–'} | ` +
         `${Math.round(p.peakRssMB)} MB | ${s(p.phases.decode)} | ${s(p.phases.transform)} | ${exportCell} | ` +
         `${x(p.wallS, pandas?.wallS)} | ${x(p.wallS, duck?.wallS)} | ${x(p.wallS, floor?.wallS)} |`,
     );

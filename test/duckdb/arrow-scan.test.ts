@@ -31,6 +31,7 @@ import {
 } from 'apache-arrow';
 import { canScan, scanArrow } from '../../src/io/duckdb/arrow-scan.ts';
 import { concatTables } from '../../src/table/index.ts';
+import { take } from '../../src/table/take.ts';
 
 let instance: DuckDBInstance;
 let connection: DuckDBConnection;
@@ -45,9 +46,9 @@ afterAll(() => {
 
 const read = async (sql: string) => (await connection.runAndReadAll(sql)).getRowsJS();
 
-/** Scans `table` with `select` (use `t` for the scan) and releases it. */
-async function scan(table: Table, select = 'SELECT * FROM t') {
-  const { sql, release } = scanArrow(connection, table);
+/** Scans `table` (or its rows `only`) with `select` (use `t` for the scan) and releases it. */
+async function scan(table: Table, select = 'SELECT * FROM t', only?: Int32Array) {
+  const { sql, release } = scanArrow(connection, table, only);
   try {
     return await read(`WITH t AS (SELECT * FROM ${sql}) ${select}`);
   } finally {
@@ -193,6 +194,43 @@ describe('pipekit_arrow: Arrow tables as DuckDB relations', () => {
         ]),
       ),
     ).toBe(false);
+  });
+
+  it('a selection scan reads the rows it is given, across record batches and slices, as the gathered table', async () => {
+    const n = 6000;
+    const at = (i: number) => i % 7 !== 3;
+    const col = <T>(type: any, f: (i: number) => T) =>
+      vectorFromArray(
+        Array.from({ length: n }, (_, i) => (at(i) ? f(i) : null)),
+        type,
+      );
+    const whole = new Table({
+      i32: col(new Int32(), (i) => i * 3),
+      i64: col(new Int64(), (i) => BigInt(i) * 10_000_000_000n),
+      i16: col(new Int16(), (i) => i - 3000),
+      u8: col(new Uint8(), (i) => i % 256),
+      f64: col(new Float64(), (i) => i / 3),
+      flag: col(new Bool(), (i) => i % 3 === 0),
+      day: col(new DateDay(), (i) => new Date(Date.UTC(2021, 0, 1 + (i % 31)))),
+      ts: col(new TimestampMicrosecond(), (i) => 1_609_459_200_000 + i),
+      s: col(new Utf8(), (i) => ['', 'N', 'twelve bytes', 'thirteen byte', 'Zürich — 東京 and a long tail'][i % 5]),
+    });
+    // Three batches, the middle one a slice whose bitmaps start mid-byte.
+    const table = concatTables([whole.slice(0, 1501), whole.slice(1501, 4003), whole.slice(4003)]);
+    expect(table.batches.length).toBe(3);
+    const rows = Int32Array.from({ length: n }, (_, i) => i).filter((i) => i % 3 === 0 || (i > 1400 && i < 1600) || i > 5990);
+    const expected = await scan(take(table, rows));
+    expect(await scan(table, 'SELECT * FROM t', rows)).toEqual(expected);
+    expect(expected).toHaveLength(rows.length);
+    expect(await scan(tableFromArrays({ zone: ['a', 'b', 'c', 'a'] }), 'SELECT zone FROM t', Int32Array.from([1, 3]))).toEqual([
+      ['b'],
+      ['a'],
+    ]);
+    expect(await scan(table, 'SELECT count(*) FROM t', new Int32Array(0))).toEqual([[0n]]);
+    expect(() => scanArrow(connection, table, Int32Array.from([2, 1]))).toThrow(
+      /rows must be ascending row numbers below 6000; row 1 is 1/,
+    );
+    expect(() => scanArrow(connection, table, Int32Array.from([6000]))).toThrow(RangeError);
   });
 
   it('fails a query over a released table with a message naming the function', async () => {

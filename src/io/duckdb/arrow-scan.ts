@@ -106,20 +106,38 @@ export function canScan(table: Table): boolean {
   );
 }
 
+/** What a scan reads: a table, or only the rows of it at `rows` (ascending). */
+interface ScanSource {
+  readonly table: Table;
+  readonly rows?: Int32Array;
+}
+
 /** Tables the scan can read, by id; an entry lives as long as the session that added it. */
-const tables = new Map<number, Table>();
+const tables = new Map<number, ScanSource>();
 let nextId = 0;
 
 /**
  * Makes `table` readable in `connection` and returns the SQL expression over
  * it, `pipekit_arrow(<id>)`. Call the returned `release` when the
  * connection is done with it (the table stays referenced until then).
+ *
+ * With `rows` (ascending row numbers of `table`), the relation is those rows
+ * only, gathered straight into DuckDB's vectors: a partition of a table is
+ * encoded without first being copied into a table of its own.
  */
-export function scanArrow(connection: DuckDBConnection, table: Table): { sql: string; release: () => void } {
+export function scanArrow(connection: DuckDBConnection, table: Table, rows?: Int32Array): { sql: string; release: () => void } {
+  if (rows) checkRows(rows, table.numRows);
   register(connection);
   const id = ++nextId;
-  tables.set(id, table);
+  tables.set(id, { table, rows });
   return { sql: `${ARROW_SCAN_FUNCTION}(${id})`, release: () => tables.delete(id) };
+}
+
+function checkRows(rows: Int32Array, numRows: number): void {
+  for (let i = 0; i < rows.length; i++) {
+    if (rows[i] < 0 || rows[i] >= numRows || (i > 0 && rows[i] <= rows[i - 1]))
+      throw new RangeError(`scanArrow: rows must be ascending row numbers below ${numRows}; row ${i} is ${rows[i]}`);
+  }
 }
 
 /** Per-scan cursor: several scans of one table (a self-join) each have their own. */
@@ -129,7 +147,14 @@ interface ScanState {
   readonly columns: readonly number[];
   batch: number;
   row: number;
+  /** A selection scan: the rows to read, the next one's place in `rows`, and each batch's first row number. */
+  readonly rows?: Int32Array;
+  next: number;
+  readonly batchStarts?: Float64Array;
   scratch?: Uint8Array;
+  /** The current vector's rows within their batch (selection scans), and dictionary keys gathered by them. */
+  local?: Int32Array;
+  keys?: Int32Array;
 }
 
 const registered = new WeakSet<DuckDBConnection>();
@@ -151,16 +176,18 @@ function scanFunction(): TableFunction {
     parameterTypes: [BIGINT],
     supportsProjectionPushdown: true,
     bindFunction(bind) {
-      const table = tables.get(Number(bind.getParameter(0)));
-      if (!table) return bind.setError(`${ARROW_SCAN_FUNCTION}: no table with this id in this session`);
-      for (const field of table.schema.fields) bind.addResultColumn(field.name, duckType(field.type)!);
-      bind.setCardinality(table.numRows, true);
-      bind.setBindData({ table });
+      const source = tables.get(Number(bind.getParameter(0)));
+      if (!source) return bind.setError(`${ARROW_SCAN_FUNCTION}: no table with this id in this session`);
+      for (const field of source.table.schema.fields) bind.addResultColumn(field.name, duckType(field.type)!);
+      bind.setCardinality(source.rows?.length ?? source.table.numRows, true);
+      bind.setBindData(source);
     },
     initFunction(init) {
-      const { table } = init.getBindData() as { table: Table };
+      const { table, rows } = init.getBindData() as ScanSource;
       init.setMaxThreads(1); // the rows are copied by JavaScript, on one thread
-      init.setInitData({ table, columns: init.getColumnIndexes(), batch: 0, row: 0 } satisfies ScanState);
+      const batchStarts = rows ? new Float64Array(table.batches.length + 1) : undefined;
+      if (batchStarts) table.batches.forEach((b, i) => (batchStarts[i + 1] = batchStarts[i] + b.numRows));
+      init.setInitData({ table, columns: init.getColumnIndexes(), batch: 0, row: 0, rows, next: 0, batchStarts } satisfies ScanState);
     },
     mainFunction(info, output) {
       const state = info.getInitData() as ScanState;
@@ -175,6 +202,7 @@ function scanFunction(): TableFunction {
 
 /** Copies the next up-to-2,048 rows into `chunk`; a chunk of zero rows ends the scan. */
 function fillChunk(state: ScanState, chunk: duckdb.DataChunk): void {
+  if (state.rows) return fillSelected(state, state.rows, state.batchStarts!, chunk);
   const { batches } = state.table;
   while (state.batch < batches.length && state.row >= batches[state.batch].numRows) {
     state.batch++;
@@ -208,9 +236,9 @@ function copyValues(state: ScanState, data: Data, vector: duckdb.Vector, first: 
       return copyStrings(state, data.valueOffsets as Int32Array, data.values as Uint8Array, null, vector, first, rows);
     case Type.Dictionary: {
       const strings = data.dictionary!.data[0];
-      if (!checkedDictionaries.has(strings)) {
+      if (!checkedUtf8.has(strings)) {
         checkUtf8(strings.valueOffsets as Int32Array, strings.values as Uint8Array, 0, strings.length);
-        checkedDictionaries.add(strings);
+        checkedUtf8.add(strings);
       }
       return copyStrings(
         state,
@@ -238,7 +266,101 @@ function copyValues(state: ScanState, data: Data, vector: duckdb.Vector, first: 
   }
 }
 
-const checkedDictionaries = new WeakSet<Data>();
+/** A selection scan's next vector: up to 2,048 of its rows, all from one record batch. */
+function fillSelected(state: ScanState, rows: Int32Array, starts: Float64Array, chunk: duckdb.DataChunk): void {
+  if (state.next >= rows.length) return duckdb.data_chunk_set_size(chunk, 0);
+  while (rows[state.next] >= starts[state.batch + 1]) state.batch++;
+  const batch = state.table.batches[state.batch];
+  const start = starts[state.batch];
+  const end = starts[state.batch + 1];
+  const local = (state.local ??= new Int32Array(VECTOR_ROWS));
+  let count = 0;
+  while (count < VECTOR_ROWS && state.next < rows.length && rows[state.next] < end) local[count++] = rows[state.next++] - start;
+  state.columns.forEach((column, v) => {
+    const data = batch.data.children[column];
+    const vector = duckdb.data_chunk_get_vector(chunk, v);
+    try {
+      gatherValues(state, data, vector, local, count);
+    } catch (error) {
+      throw new Error(`column ${JSON.stringify(state.table.schema.fields[column].name)}, ${(error as Error).message}`);
+    }
+    if (data.nullCount > 0 && data.nullBitmap) gatherValidity(state, data.nullBitmap, data.offset, vector, local, count);
+  });
+  duckdb.data_chunk_set_size(chunk, count);
+}
+
+/** Like copyValues, for the rows `local` (of `data`) only. */
+function gatherValues(state: ScanState, data: Data, vector: duckdb.Vector, local: Int32Array, count: number): void {
+  switch (data.type.typeId) {
+    case Type.Utf8:
+      if (!checkedUtf8.has(data)) {
+        checkUtf8(data.valueOffsets as Int32Array, data.values as Uint8Array, 0, data.length);
+        checkedUtf8.add(data);
+      }
+      return copyStrings(state, data.valueOffsets as Int32Array, data.values as Uint8Array, local, vector, 0, count);
+    case Type.Binary:
+      return copyStrings(state, data.valueOffsets as Int32Array, data.values as Uint8Array, local, vector, 0, count);
+    case Type.Dictionary: {
+      const strings = data.dictionary!.data[0];
+      if (!checkedUtf8.has(strings)) {
+        checkUtf8(strings.valueOffsets as Int32Array, strings.values as Uint8Array, 0, strings.length);
+        checkedUtf8.add(strings);
+      }
+      const indices = data.values as ArrayLike<number>;
+      const keys = (state.keys ??= new Int32Array(VECTOR_ROWS));
+      for (let r = 0; r < count; r++) keys[r] = indices[local[r]];
+      return copyStrings(state, strings.valueOffsets as Int32Array, strings.values as Uint8Array, keys, vector, 0, count);
+    }
+    case Type.Bool: {
+      const bytes = scratch(state, count);
+      const bits = data.values as Uint8Array;
+      for (let r = 0; r < count; r++) {
+        const bit = data.offset + local[r];
+        bytes[r] = (bits[bit >> 3] >> (bit & 7)) & 1;
+      }
+      return duckdb.copy_data_to_vector(vector, 0, bytes.buffer as ArrayBuffer, bytes.byteOffset, count);
+    }
+    default: {
+      // Copied as 8-, 16- or 32-bit words: never through a JS number, which could change a NaN's bits.
+      const values = data.values as unknown as { buffer: ArrayBuffer; byteOffset: number; byteLength: number; BYTES_PER_ELEMENT: number };
+      const width = values.BYTES_PER_ELEMENT * data.stride;
+      const out = scratch(state, count * width);
+      const [words, per] = width % 4 === 0 ? [Uint32Array, width / 4] : width % 2 === 0 ? [Uint16Array, width / 2] : [Uint8Array, width];
+      const from = new words(values.buffer, values.byteOffset, values.byteLength / words.BYTES_PER_ELEMENT);
+      const to = new words(out.buffer as ArrayBuffer, out.byteOffset, (count * width) / words.BYTES_PER_ELEMENT);
+      if (per === 1) for (let r = 0; r < count; r++) to[r] = from[local[r]];
+      else if (per === 2) {
+        for (let r = 0; r < count; r++) {
+          to[2 * r] = from[2 * local[r]];
+          to[2 * r + 1] = from[2 * local[r] + 1];
+        }
+      } else for (let r = 0; r < count; r++) for (let w = 0; w < per; w++) to[r * per + w] = from[local[r] * per + w];
+      return duckdb.copy_data_to_vector(vector, 0, out.buffer as ArrayBuffer, out.byteOffset, count * width);
+    }
+  }
+}
+
+/** The validity bits of the rows `local`, gathered into DuckDB's layout (bit r of byte r/8). */
+function gatherValidity(
+  state: ScanState,
+  bitmap: Uint8Array,
+  offset: number,
+  vector: duckdb.Vector,
+  local: Int32Array,
+  count: number,
+): void {
+  duckdb.vector_ensure_validity_writable(vector);
+  const out = scratch(state, Math.ceil(count / 8));
+  out.fill(0);
+  for (let r = 0; r < count; r++) {
+    const bit = offset + local[r];
+    out[r >> 3] |= ((bitmap[bit >> 3] >> (bit & 7)) & 1) << (r & 7);
+  }
+  duckdb.copy_data_to_vector_validity(vector, 0, out.buffer as ArrayBuffer, out.byteOffset, out.length);
+}
+
+/** Text buffers already checked for UTF-8, once for every scan of them (dictionaries; whole columns of selection scans). */
+const checkedUtf8 = new WeakSet<Data>();
 
 /** Throws, naming the row, when a Utf8 cell is not UTF-8 (DuckDB takes bytes as they are; see table/utf8.ts). */
 function checkUtf8(offsets: Int32Array, bytes: Uint8Array, first: number, rows: number): void {

@@ -16,7 +16,8 @@ import { mkdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
 import type { Table } from 'apache-arrow';
-import { normalizeForParquet } from '../parquet/normalize.ts';
+import { isNormalForParquet, normalizeForParquet } from '../parquet/normalize.ts';
+import { take } from '../../table/take.ts';
 import { DEFAULT_ROW_GROUP_SIZE, type ParquetWriteOptions } from '../parquet/options.ts';
 import { CancelledError, ConnectionError, DataError } from '../../errors.ts';
 import { failpoint } from '../failpoints.ts';
@@ -41,10 +42,15 @@ interface Encoder {
 }
 
 /**
- * One in-memory database for every COPY, with DuckDB's default threads. One
- * thread looked cheaper for the many small partition COPYs (~0.2 s less CPU
- * for the month), but then the COPYs run on libuv's threads, whose allocator
- * caches DuckDB never flushes: +110-120 MB of RSS for the month's partitions.
+ * One in-memory database for every COPY, with one DuckDB thread: each COPY
+ * then runs wholly on the libuv thread that runs its query, and COPYs in
+ * flight at once (partitions, the single object beside them) run side by side.
+ * Why not DuckDB's default threads: a COPY from the Arrow scan is one task
+ * (the scan has one thread), and while a DuckDB worker runs it, the query's
+ * own thread spins waiting for it (PendingQueryResult's loop) — a core's worth
+ * of CPU per COPY in flight. One thread: api_to_gcs's two exporters 2.6-3.3 →
+ * 2.0-2.5 CPU-s for the month. The cost: COPYs allocate on libuv's threads,
+ * whose allocator caches DuckDB does not flush (peak RSS +30-60 MB).
  */
 let encoder: Promise<Encoder> | undefined;
 let files = 0;
@@ -59,6 +65,27 @@ export async function encodeParquet(table: Table, options: ParquetWriteOptions =
   const normalized = normalizeForParquet(table);
   if (!duckDbCanEncode(normalized, options)) return (await import('../parquet/write.ts')).writeParquet(normalized, options);
   const file = await copyToFile(await (encoder ??= openEncoder()), normalized, options, signal);
+  try {
+    return await readFile(file);
+  } finally {
+    await rm(file, { force: true });
+  }
+}
+
+/**
+ * Encodes the rows `rows` (ascending) of `table` as one Parquet file and
+ * returns its bytes: a partition, gathered by the scan straight into DuckDB's
+ * vectors instead of into a table of its own first. Tables DuckDB cannot take,
+ * or that need normalizing, are gathered and go through encodeParquet.
+ */
+export async function encodeParquetRows(
+  table: Table,
+  rows: Int32Array,
+  options: ParquetWriteOptions = {},
+  signal?: AbortSignal,
+): Promise<Uint8Array> {
+  if (!isNormalForParquet(table) || !duckDbCanEncode(table, options)) return encodeParquet(take(table, rows), options, signal);
+  const file = await copyToFile(await (encoder ??= openEncoder()), table, options, signal, rows);
   try {
     return await readFile(file);
   } finally {
@@ -89,18 +116,19 @@ export function parquetFileStream(table: Table, options: ParquetWriteOptions = {
   );
 }
 
-/** Has DuckDB write `normalized` (see normalizeForParquet) to a new file in the encoder's folder; returns its path. */
+/** Has DuckDB write `normalized` (see normalizeForParquet), or its rows `rows`, to a new file in the encoder's folder; returns its path. */
 async function copyToFile(
   { idle, instance, folder }: Encoder,
   normalized: Table,
   options: ParquetWriteOptions,
   signal?: AbortSignal,
+  rows?: Int32Array,
 ): Promise<string> {
   const settings = copyOptions(options); // bad options are the caller's error, not the disk's
   signal?.throwIfAborted();
   const connection = idle.pop() ?? (await instance.connect());
   const file = join(folder, `part-${++files}.parquet`);
-  const { sql, release } = scanArrow(connection, normalized);
+  const { sql, release } = scanArrow(connection, normalized, rows);
   // Interrupted on abort, and before the process exits (see process/in-flight.ts): the scan calls back into JavaScript.
   const interrupt = () => connection.interrupt();
   signal?.addEventListener('abort', interrupt, { once: true });
@@ -148,7 +176,7 @@ function copyOptions(options: ParquetWriteOptions): string {
 
 async function openEncoder(): Promise<Encoder> {
   // An in-memory database that never holds a table: COPY streams from the scan to the file.
-  const instance = await openInstance(':memory:');
+  const instance = await openInstance(':memory:', { threads: '1' });
   // Named after this process: the next encoder sweeps the folders of killed ones.
   const folder = await makeTempFolder('pipekit-parquet-');
   // The folder goes with the process; the files in it are removed as soon as they are read.

@@ -98,12 +98,14 @@ export async function writePartitioned(
     signal?.throwIfAborted();
     const path = values.map((v, i) => hiveSegment(columns[i], v)).join('/');
     const indices = groups.rows.subarray(groups.starts[g], groups.starts[g + 1]);
-    // One partition covering the whole table needs no gather.
-    let part = indices.length === table.numRows ? data : take(data, indices);
     const before = existing.partitions.get(path);
-    if (mode === 'append' && before) part = await withCurrentRows(store, before, part, columns, target);
+    // Appending rewrites the partition with its current rows first: a table of its own.
+    const bytes =
+      mode === 'append' && before
+        ? await encode.table(await withCurrentRows(store, before, take(data, indices), columns, target))
+        : await encode.rows(data, indices);
     const key = joinKey(base, path, PARTITION_FILE);
-    await store.write(key, await encode(part), { contentType: 'application/vnd.apache.parquet', signal });
+    await store.write(key, bytes, { contentType: 'application/vnd.apache.parquet', signal });
     failpoint('lake.partition.replaced');
     await removeSuperseded(store, before, target);
     return { path, values, rows: indices.length, key };
@@ -181,15 +183,28 @@ function isParquet(name: string): boolean {
   return name.toLowerCase().endsWith('.parquet');
 }
 
+/** Encodes a partition's file: from a table, or from rows of the table being written. */
+interface PartitionEncoder {
+  table(part: Table): Promise<Uint8Array>;
+  rows(data: Table, indices: Int32Array): Promise<Uint8Array>;
+}
+
 /** DuckDB's encoder (which hands what it cannot take to parquet-wasm), or parquet-wasm alone when asked. */
-async function encoderFor(tuning: PartitionedWriteTuning): Promise<(part: Table) => Promise<Uint8Array>> {
+async function encoderFor(tuning: PartitionedWriteTuning): Promise<PartitionEncoder> {
+  // One partition covering the whole table needs no gather.
+  const whole = (data: Table, indices: Int32Array) => indices.length === data.numRows;
   if ((tuning.encoder ?? 'duckdb') === 'wasm') {
     const { writeParquet } = await import('../parquet/write.ts');
-    return async (part) => writeParquet(part, tuning.parquet);
+    const table = async (part: Table) => writeParquet(part, tuning.parquet);
+    return { table, rows: (data, indices) => table(whole(data, indices) ? data : take(data, indices)) };
   }
   // Loaded on first use: DuckDB is a native library that lake reads do not need.
-  const { encodeParquet } = await import('../duckdb/parquet-encoder.ts');
-  return (part) => encodeParquet(part, tuning.parquet, tuning.signal);
+  const { encodeParquet, encodeParquetRows } = await import('../duckdb/parquet-encoder.ts');
+  const table = (part: Table) => encodeParquet(part, tuning.parquet, tuning.signal);
+  return {
+    table,
+    rows: (data, indices) => (whole(data, indices) ? table(data) : encodeParquetRows(data, indices, tuning.parquet, tuning.signal)),
+  };
 }
 
 function checkPartitionColumns(table: Table, columns: readonly string[], target: string): void {

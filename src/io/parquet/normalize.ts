@@ -23,7 +23,7 @@ const MICROS_PER_UNIT: Record<TimeUnit, bigint> = {
  */
 export function normalizeForParquet(table: Table): Table {
   const fields = table.schema.fields;
-  if (!fields.some((f) => needsConversion(f.type))) return table;
+  if (isNormalForParquet(table)) return table;
 
   const newFields: Field[] = [];
   const columns: Record<string, Vector> = {};
@@ -40,6 +40,11 @@ export function normalizeForParquet(table: Table): Table {
   });
   const schema = new Schema(newFields, table.schema.metadata);
   return new Table(schema, columns as never);
+}
+
+/** Whether normalizeForParquet would return `table` as it is. */
+export function isNormalForParquet(table: Table): boolean {
+  return !table.schema.fields.some((f) => needsConversion(f.type));
 }
 
 function needsConversion(type: DataType): boolean {
