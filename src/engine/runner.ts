@@ -225,6 +225,8 @@ class Execution {
   private saves: Promise<unknown> = Promise.resolve();
   /** Each save's end: the block's row recorded as succeeded (or failed when its output could not be saved). */
   private readonly recording: Promise<void>[] = [];
+  /** Upstream outputs being dropped once their saves end (see release). */
+  private readonly releasing: Promise<void>[] = [];
   private firstError: string | null = null;
 
   constructor(
@@ -268,6 +270,7 @@ class Execution {
       await Promise.race(running.values());
     }
     await Promise.allSettled(running.values());
+    await Promise.allSettled(this.releasing);
     const recorded = await Promise.allSettled(this.recording);
     const lost = recorded.find((r) => r.status === 'rejected');
     if (lost) throw lost.reason; // the run store failed: the run fails, as when any block's row cannot be written
@@ -350,7 +353,13 @@ class Execution {
           ),
         );
         inputs.length = 0; // this frame must not keep released outputs alive
-        await this.release(block);
+        const released = this.release(block);
+        // A single reader of this output need not wait for its upstreams' saves and the collection
+        // after them (a taxi month's save outlasts the filter after it by up to ~0.9 s): it streams
+        // what it reads. Several readers starting at once each allocate a working set of their own,
+        // so they start once the upstream memory is back (api_to_gcs: +100 MB of peak otherwise).
+        if ((this.readers.get(block.uuid) ?? 0) > 1) await released;
+        else this.releasing.push(released);
         this.outputs.set(block.uuid, output);
         this.available.add(block.uuid);
         this.recording.push(this.recordSucceeded(block, output, saved, startedAt, finishedAt));
@@ -442,16 +451,18 @@ class Execution {
 
   /** Drops upstream outputs nobody else will read, so a month of taxi data is not held twice. */
   private async release(block: BlockSpec): Promise<void> {
-    let freed = false;
-    for (const up of block.upstream) {
+    // Counted at once, before any wait: the block is done reading all of them.
+    const dropped = block.upstream.filter((up) => {
       const left = (this.readers.get(up) ?? 1) - 1;
       this.readers.set(up, left);
-      if (left <= 0) {
-        // Its save still holds it: the memory comes back only once the file is written.
-        await this.saving.get(up);
-        freed ||= isBigOutput(this.outputs.get(up));
-        this.outputs.delete(up);
-      }
+      return left <= 0;
+    });
+    let freed = false;
+    for (const up of dropped) {
+      // Its save still holds it: the memory comes back only once the file is written.
+      await this.saving.get(up);
+      freed ||= isBigOutput(this.outputs.get(up));
+      this.outputs.delete(up);
     }
     // Nothing left to run that could allocate: the collection would only delay the run's end.
     const more = this.blocks.some((b) => b.uuid !== block.uuid && ['queued', 'running'].includes(this.status.get(b.uuid)!));

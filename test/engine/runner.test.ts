@@ -44,7 +44,17 @@ export default loader(async () => {
   'blocks/shrink.ts': `import { tableFromArrays } from 'apache-arrow';
 import { transformer, type Table } from 'pipekit';
 export default transformer(async (t: Table) => tableFromArrays({ rows: Float64Array.of(t.numRows) }));`,
+  // A single reader starts beside the upstream's save: the loader's output goes once that is written.
   'blocks/check_freed.ts': `import { exporter, type Table } from 'pipekit';
+export default exporter(async (t: Table) => {
+  for (let waited = 0; (globalThis as { bigOutput?: WeakRef<object> }).bigOutput?.deref() !== undefined; waited += 20) {
+    if (waited > 5000) throw new Error('the loader output is still in memory');
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  return { rows: t.numRows, target: 'nowhere' };
+});`,
+  // Several readers start only once the loader's output is gone.
+  'blocks/check_freed_now.ts': `import { exporter, type Table } from 'pipekit';
 export default exporter(async (t: Table) => {
   if ((globalThis as { bigOutput?: WeakRef<object> }).bigOutput?.deref() !== undefined) throw new Error('the loader output is still in memory');
   return { rows: t.numRows, target: 'nowhere' };
@@ -89,6 +99,12 @@ concurrency: 2
   - { uuid: big, kind: loader, file: blocks/big.ts }
   - { uuid: shrink, kind: transformer, file: blocks/shrink.ts, upstream: [big] }
   - { uuid: check_freed, kind: exporter, file: blocks/check_freed.ts, upstream: [shrink] }
+`,
+  'memory_fanout/pipeline.yaml': `blocks:
+  - { uuid: big, kind: loader, file: blocks/big.ts }
+  - { uuid: shrink, kind: transformer, file: blocks/shrink.ts, upstream: [big] }
+  - { uuid: first, kind: exporter, file: blocks/check_freed_now.ts, upstream: [shrink] }
+  - { uuid: second, kind: exporter, file: blocks/check_freed_now.ts, upstream: [shrink] }
 `,
   'scheduled/pipeline.yaml': `blocks:
   - { uuid: numbers, kind: loader, file: blocks/numbers.ts }
@@ -144,10 +160,16 @@ describe('retries', () => {
 });
 
 describe('memory', () => {
-  it('frees a big output once every block that reads it is done, before the next block runs', async () => {
+  it('frees a big output once every block that reads it is done and its save is written', async () => {
     const r = await run('memory');
     expect(r.run!.error ?? null).toBeNull();
     expect(r.blockStatus).toEqual({ big: 'succeeded', shrink: 'succeeded', check_freed: 'succeeded' });
+  });
+
+  it('starts several readers of an output only once the memory before it is back', async () => {
+    const r = await run('memory_fanout');
+    expect(r.run!.error ?? null).toBeNull();
+    expect(r.blockStatus).toEqual({ big: 'succeeded', shrink: 'succeeded', first: 'succeeded', second: 'succeeded' });
   });
 });
 
