@@ -4,6 +4,7 @@ import { chmodSync, chownSync, existsSync, mkdirSync, readFileSync, rmSync, stat
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { ConnectionError } from '../errors.ts';
+import { isProcessAlive } from '../runs/process-identity.ts';
 import type { PostgresBinaries } from './postgres-binaries.ts';
 
 /**
@@ -133,27 +134,10 @@ export function readPostmasterPid(dataDir: string): PostmasterInfo | undefined {
   const lines = text.split('\n');
   const pid = Number(lines[0]);
   const port = Number(lines[3]);
-  if (!Number.isInteger(pid) || pid <= 0) return undefined;
-  try {
-    process.kill(pid, 0);
-  } catch (error) {
-    // EPERM: alive but owned by another user (the `postgres` account when we are root).
-    if ((error as NodeJS.ErrnoException).code !== 'EPERM') return undefined;
-  }
-  // A postmaster killed a moment ago can linger as a zombie until it is reaped: signals reach
-  // it, connections do not.
-  if (isZombie(pid)) return undefined;
+  // Alive when owned by another user (the `postgres` account when we are root); not when a
+  // postmaster killed a moment ago lingers as a zombie (signals reach it, connections do not).
+  if (!isProcessAlive(pid, null)) return undefined;
   return { pid, port };
-}
-
-/** Linux's process state 'Z'; false where /proc does not say. */
-function isZombie(pid: number): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) === 'Z';
-  } catch {
-    return false;
-  }
 }
 
 /** True when `initdb` already ran in this folder. */
