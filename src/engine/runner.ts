@@ -222,7 +222,7 @@ class Execution {
   /** Outputs still being written to the workspace, by block; settles either way. */
   private readonly saving = new Map<string, Promise<void>>();
   /** The latest save (they run one after another); settles either way. */
-  private saves: Promise<unknown> = Promise.resolve();
+  private saves: Promise<void> = Promise.resolve();
   /** Each save's end: the block's row recorded as succeeded (or failed when its output could not be saved). */
   private readonly recording: Promise<void>[] = [];
   /** Upstream outputs being dropped once their saves end (see release). */
@@ -344,14 +344,12 @@ class Execution {
         // One save at a time, in the order the outputs came: the first is what the next block's
         // release waits for (two at once shared the disk and both finished later).
         const saved = this.saves.then(() => workspace.save(pipeline.name, this.runId, block.uuid, output));
-        this.saves = saved.catch(() => undefined);
-        this.saving.set(
-          block.uuid,
-          saved.then(
-            () => undefined,
-            () => undefined,
-          ),
+        const settled = saved.then(
+          () => undefined,
+          () => undefined,
         );
+        this.saves = settled;
+        this.saving.set(block.uuid, settled);
         inputs.length = 0; // this frame must not keep released outputs alive
         const released = this.release(block);
         // A single reader of this output need not wait for its upstreams' saves and the collection

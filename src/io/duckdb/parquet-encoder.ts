@@ -64,12 +64,7 @@ let files = 0;
 export async function encodeParquet(table: Table, options: ParquetWriteOptions = {}, signal?: AbortSignal): Promise<Uint8Array> {
   const normalized = normalizeForParquet(table);
   if (!duckDbCanEncode(normalized, options)) return (await import('../parquet/write.ts')).writeParquet(normalized, options);
-  const file = await copyToFile(await (encoder ??= openEncoder()), normalized, options, signal);
-  try {
-    return await readFile(file);
-  } finally {
-    await rm(file, { force: true });
-  }
+  return copyToBytes(normalized, options, signal);
 }
 
 /**
@@ -85,7 +80,12 @@ export async function encodeParquetRows(
   signal?: AbortSignal,
 ): Promise<Uint8Array> {
   if (!isNormalForParquet(table) || !duckDbCanEncode(table, options)) return encodeParquet(take(table, rows), options, signal);
-  const file = await copyToFile(await (encoder ??= openEncoder()), table, options, signal, rows);
+  return copyToBytes(table, options, signal, rows);
+}
+
+/** copyToFile, then the file's bytes (a partition's few row groups), the file removed. */
+async function copyToBytes(normalized: Table, options: ParquetWriteOptions, signal?: AbortSignal, rows?: Int32Array): Promise<Uint8Array> {
+  const file = await copyToFile(await (encoder ??= openEncoder()), normalized, options, signal, rows);
   try {
     return await readFile(file);
   } finally {
