@@ -55,6 +55,22 @@ export function writeDerived(
   writeAtomically(file, JSON.stringify({ identity, inputs: stats, value } satisfies Entry<unknown>), options.mode);
 }
 
+/** writeDerived where keeping is only a saving: a read-only project (an image) derives it each time. */
+export function keepDerived(
+  file: string,
+  identity: string,
+  inputs: readonly string[],
+  value: unknown,
+  startedAt: number,
+  options: { mode?: number } = {},
+): void {
+  try {
+    writeDerived(file, identity, inputs, value, startedAt, options);
+  } catch {
+    // Derived again next time.
+  }
+}
+
 export function writeAtomically(file: string, text: string, mode?: number): void {
   mkdirSync(dirname(file), { recursive: true });
   const tmp = `${file}.${process.pid}.tmp`;

@@ -1,5 +1,5 @@
 import { dirname, resolve } from 'node:path';
-import { projectCachePath, readDerived, writeDerived } from '../cache/derived-file.ts';
+import { keepDerived, projectCachePath, readDerived } from '../cache/derived-file.ts';
 import { ConfigError } from '../errors.ts';
 import { checkProfileKeys } from './io-config-keys.ts';
 import { IoProfile } from './io-profile.ts';
@@ -67,11 +67,7 @@ export async function readIoConfig(file: string): Promise<Record<string, unknown
   const startedAt = Date.now();
   const { readIoConfigFile } = await import('./io-config-file.ts');
   const parsed = readIoConfigFile(file);
-  try {
-    writeDerived(cache, IO_CONFIG_FORMAT, [file], parsed, startedAt, { mode: 0o600 });
-  } catch {
-    // A read-only project (an image) parses it each time.
-  }
+  keepDerived(cache, IO_CONFIG_FORMAT, [file], parsed, startedAt, { mode: 0o600 });
   return parsed;
 }
 

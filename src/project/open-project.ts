@@ -1,6 +1,6 @@
 import { statSync } from 'node:fs';
 import { basename, dirname, resolve } from 'node:path';
-import { projectCachePath, readDerived, writeDerived } from '../cache/derived-file.ts';
+import { keepDerived, projectCachePath, readDerived } from '../cache/derived-file.ts';
 import { buildProject, type BuildProjectOptions } from './build-project.ts';
 import type { Project } from './model.ts';
 import type { RawPipeline } from './pipeline-schema.ts';
@@ -36,11 +36,7 @@ export async function openProject(root: string, options: Omit<BuildProjectOption
       if (kept !== undefined) return kept;
       const startedAt = Date.now();
       const raw = parsePipelineYaml(file);
-      try {
-        writeDerived(entry(file), identity, [file], raw, startedAt);
-      } catch {
-        // A read-only project (an image) parses it each time.
-      }
+      keepDerived(entry(file), identity, [file], raw, startedAt);
       return raw;
     },
   });
